@@ -1,0 +1,245 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+using Meshgate.Core.Resources;
+using Meshgate.Core.Yaml;
+
+namespace Meshgate.Core.Validation;
+
+/// <summary>The outcome of reading one or more documents: the valid objects, and every error found.</summary>
+public sealed record ParseResult(IReadOnlyList<Resource> Resources, IReadOnlyList<ValidationError> Errors)
+{
+    public bool Ok => !Errors.Any(e => !e.IsWarning);
+}
+
+/// <summary>
+/// Turns documents into validated <see cref="Resource"/>s: kind lookup, strict schema, metadata and
+/// each kind's own rules, in that order; a document with any error yields no object.
+/// </summary>
+public static class ResourceParser
+{
+    /// <summary>Reads a YAML/JSON text (one or many documents) and validates every object in it.</summary>
+    /// <param name="defaultNamespace">The namespace for objects without one, as <c>-n</c> gives it.</param>
+    /// <param name="enforceNamespace">When set (kubectl's <c>-n</c>), an object naming another namespace is an error.</param>
+    public static ParseResult ParseText(string text, string source, string defaultNamespace = "default", bool enforceNamespace = false)
+    {
+        IReadOnlyList<SourceDocument> documents;
+        try
+        {
+            documents = YamlReader.Read(text, source);
+        }
+        catch (YamlFormatException e)
+        {
+            return new ParseResult([], [new ValidationError("error parsing input", "", "", e.Message)]);
+        }
+
+        var resources = new List<Resource>();
+        var errors = new List<ValidationError>();
+        foreach (var document in documents)
+        {
+            var result = Parse(document, defaultNamespace, enforceNamespace);
+            resources.AddRange(result.Resources);
+            errors.AddRange(result.Errors);
+        }
+
+        return new ParseResult(resources, errors);
+    }
+
+    /// <summary>Validates one document; a <c>kind: List</c> yields its items.</summary>
+    public static ParseResult Parse(SourceDocument document, string defaultNamespace = "default", bool enforceNamespace = false)
+    {
+        var errors = new List<ValidationError>();
+        var resources = new List<Resource>();
+        if (document.Root is not JsonObject root)
+        {
+            errors.Add(new ValidationError($"document {document.Index}", document.Where, "",
+                $"expected an object with apiVersion, kind and metadata, got {SchemaValidator.Describe(document.Root)}", document.Line));
+            return new ParseResult(resources, errors);
+        }
+
+        if (root["kind"] is JsonValue k && k.TryGetValue<string>(out var listKind) && listKind.EndsWith("List", StringComparison.Ordinal)
+            && root["items"] is JsonArray items && (root["apiVersion"]?.ToString() ?? "v1") == "v1")
+        {
+            for (var i = 0; i < items.Count; i++)
+            {
+                var item = items[i]?.DeepClone();
+                var itemDocument = document with { Root = item, Line = document.Positions.LineOf(items[i]) ?? document.Line };
+                var result = ParseObject(itemDocument, $"items[{i}].", defaultNamespace, enforceNamespace, document.Positions);
+                resources.AddRange(result.Resources);
+                errors.AddRange(result.Errors);
+            }
+
+            return new ParseResult(resources, errors);
+        }
+
+        return ParseObject(document, "", defaultNamespace, enforceNamespace, document.Positions);
+    }
+
+    private static ParseResult ParseObject(SourceDocument document, string prefix, string defaultNamespace, bool enforceNamespace, YamlPositions positions)
+    {
+        var errors = new List<ValidationError>();
+        var original = document.Root;
+        if (original is not JsonObject)
+        {
+            errors.Add(new ValidationError($"document {document.Index}", document.Where, prefix.TrimEnd('.'),
+                $"expected an object with apiVersion, kind and metadata, got {SchemaValidator.Describe(original)}", document.Line));
+            return new ParseResult([], errors);
+        }
+
+        // Work on a copy so positions (keyed by the original nodes) stay valid for messages.
+        var root = (JsonObject)original.DeepClone();
+        var name = (root["metadata"] as JsonObject)?["name"] is JsonValue n && n.TryGetValue<string>(out var s) ? s : null;
+        var kindText = root["kind"] is JsonValue kv && kv.TryGetValue<string>(out var ks) ? ks : null;
+        var apiVersion = root["apiVersion"] is JsonValue av && av.TryGetValue<string>(out var avs) ? avs : null;
+
+        var subject = kindText is null ? $"document {document.Index}" : name is null ? $"{kindText} (unnamed)" : $"{kindText} {name}";
+        void Report(string path, string message, JsonNode? node, bool warning = false) =>
+            errors.Add(new ValidationError(subject, document.Where, prefix + path, message, positions.LineOf(node) ?? document.Line, warning));
+
+        if (apiVersion is null || kindText is null)
+        {
+            if (apiVersion is null)
+            {
+                Report("apiVersion", root["apiVersion"] is null ? "required field is missing; for example apiVersion: networking.istio.io/v1" : "expected a string", original["apiVersion"] ?? original);
+            }
+
+            if (kindText is null)
+            {
+                Report("kind", root["kind"] is null ? "required field is missing; for example kind: ServiceEntry" : "expected a string", original["kind"] ?? original);
+            }
+
+            return new ParseResult([], errors);
+        }
+
+        var slash = apiVersion.IndexOf('/');
+        var group = slash < 0 ? "" : apiVersion[..slash];
+        var version = slash < 0 ? apiVersion : apiVersion[(slash + 1)..];
+        var type = ResourceTypes.Find(group, kindText);
+        if (type is null)
+        {
+            Report("kind", UnknownKind(group, kindText, apiVersion), original["kind"]);
+            return new ParseResult([], errors);
+        }
+
+        if (!type.Versions.Contains(version))
+        {
+            Report("apiVersion", $"{type.Kind} is not served in version \"{version}\"; use {string.Join(" or ", type.Versions.Select(type.ApiVersion))}", original["apiVersion"]);
+            return new ParseResult([], errors);
+        }
+
+        // Fill the namespace in before the subject is final, so messages read "ServiceEntry default/cnn".
+        var metadata = root["metadata"] as JsonObject;
+        if (metadata is not null && type.Namespaced)
+        {
+            var ns = metadata["namespace"] is JsonValue nsv && nsv.TryGetValue<string>(out var nss) ? nss : null;
+            if (ns is null or "")
+            {
+                metadata["namespace"] = defaultNamespace;
+            }
+            else if (enforceNamespace && ns != defaultNamespace)
+            {
+                Report("metadata.namespace",
+                    $"the namespace from the provided object \"{ns}\" does not match the namespace \"{defaultNamespace}\"; pass -n {ns}, or remove metadata.namespace",
+                    original["metadata"]?["namespace"]);
+            }
+
+            subject = name is null ? $"{type.Kind} (unnamed)" : $"{type.Kind} {metadata["namespace"]}/{name}";
+        }
+        else if (metadata is not null)
+        {
+            metadata.Remove("namespace"); // cluster-scoped kinds ignore it, as kubectl does
+        }
+
+        SchemaValidator.Validate(original, type.DocumentType, "", (path, message, node) => Report(path, message, node));
+        if (errors.Count > 0)
+        {
+            return new ParseResult([], errors);
+        }
+
+        if (name is null)
+        {
+            Report("metadata.name", "required field is missing", original["metadata"] ?? original);
+            return new ParseResult([], errors);
+        }
+
+        var context = new RuleContext(type.Namespaced ? metadata!["namespace"]!.GetValue<string>() : "",
+            (path, message, warning) => Report(path, message, NodeAt(original, path) ?? original, warning));
+        MetadataRules.Check(type, metadata!, context);
+        KindRules.Check(type, root, name, context);
+        if (errors.Any(e => !e.IsWarning))
+        {
+            return new ParseResult([], errors);
+        }
+
+        root.Remove("status"); // status is the control plane's to write
+        StripServerFields(metadata!);
+        return new ParseResult([new Resource(type, root)], errors);
+    }
+
+    /// <summary>Fields users may copy from <c>get -o yaml</c> that belong to the server; kubectl apply ignores them too.</summary>
+    private static void StripServerFields(JsonObject metadata)
+    {
+        foreach (var field in new[] { "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink" })
+        {
+            metadata.Remove(field);
+        }
+    }
+
+    private static string UnknownKind(string group, string kind, string apiVersion)
+    {
+        var inGroup = ResourceTypes.InGroup(group).ToList();
+        if (inGroup.Count == 0)
+        {
+            var byKind = ResourceTypes.All.Where(t => t.Kind == kind).Select(t => t.ApiVersion(t.PreferredVersion)).ToList();
+            return byKind.Count > 0
+                ? $"no kind \"{kind}\" is served in \"{apiVersion}\"; {kind} is served in {string.Join(" and ", byKind)}"
+                : $"no kind \"{kind}\" is served in \"{apiVersion}\"; Meshgate serves {string.Join(", ", ResourceTypes.All.Select(t => t.Kind).Distinct())}";
+        }
+
+        var suggestion = SchemaValidator.Suggest(kind, inGroup.Select(t => t.Kind));
+        var hint = suggestion is null ? "" : $"did you mean {suggestion}? ";
+        return $"no kind \"{kind}\" is served in \"{apiVersion}\"; {hint}{group} has {string.Join(", ", inGroup.Select(t => t.Kind))}";
+    }
+
+    /// <summary>Finds the node a rule's path names (<c>spec.ports[0].number</c>), for its line number.</summary>
+    internal static JsonNode? NodeAt(JsonNode? root, string path)
+    {
+        var node = root;
+        var i = 0;
+        while (node is not null && i < path.Length)
+        {
+            if (path[i] == '.')
+            {
+                i++;
+            }
+
+            if (i < path.Length && path[i] == '[')
+            {
+                var close = path.IndexOf(']', i);
+                if (close < 0)
+                {
+                    return node;
+                }
+
+                var inner = path[(i + 1)..close];
+                node = inner.StartsWith('"') ? (node as JsonObject)?[inner.Trim('"')] : int.TryParse(inner, out var index) && node is JsonArray a && index < a.Count ? a[index] : null;
+                i = close + 1;
+                continue;
+            }
+
+            var end = i;
+            while (end < path.Length && path[end] is not '.' and not '[')
+            {
+                end++;
+            }
+
+            node = (node as JsonObject)?[path[i..end]];
+            i = end;
+        }
+
+        return node;
+    }
+
+    /// <summary>Serializes a typed record to the canonical JSON of the API (for tests and writers).</summary>
+    public static JsonNode? ToJson<T>(T value) => JsonSerializer.SerializeToNode(value, ResourceJson.Options);
+}

@@ -1,0 +1,363 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace Meshgate.Core.Validation;
+
+/// <summary>
+/// Strict structural validation of a JSON tree against the CLR type that models it, like
+/// kubectl's <c>--validate=strict</c>: unknown fields, wrong types, missing required fields and
+/// values outside an enum are each reported with their field path. Works for Meshgate's records
+/// and KubernetesClient's models alike (both declare their JSON names).
+/// </summary>
+internal static class SchemaValidator
+{
+    private static readonly ConcurrentDictionary<Type, ObjectSchema> Schemas = new();
+
+    public delegate void Report(string path, string message, JsonNode? node);
+
+    public static void Validate(JsonNode? node, Type type, string path, Report report)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        if (node is null)
+        {
+            return; // null means "unset" in Kubernetes APIs
+        }
+
+        if (type == typeof(string))
+        {
+            Expect(node, JsonValueKind.String, "a string", path, report);
+        }
+        else if (type == typeof(bool))
+        {
+            Expect(node, JsonValueKind.True, "a boolean (true or false)", path, report);
+        }
+        else if (IsInteger(type))
+        {
+            ValidateInteger(node, type, path, report);
+        }
+        else if (type == typeof(double) || type == typeof(float) || type == typeof(decimal))
+        {
+            Expect(node, JsonValueKind.Number, "a number", path, report);
+        }
+        else if (type.IsEnum)
+        {
+            ValidateEnum(node, type, path, report);
+        }
+        else if (type == typeof(DateTime) || type == typeof(DateTimeOffset))
+        {
+            if (Expect(node, JsonValueKind.String, "a timestamp (RFC 3339)", path, report)
+                && !DateTimeOffset.TryParse(node.GetValue<string>(), out _))
+            {
+                report(path, $"{Describe(node)} is not a timestamp; use RFC 3339, for example 2024-01-09T15:35:47Z", node);
+            }
+        }
+        else if (type == typeof(byte[]))
+        {
+            if (Expect(node, JsonValueKind.String, "base64-encoded data", path, report)
+                && !IsBase64(node.GetValue<string>()))
+            {
+                report(path, "is not valid base64", node);
+            }
+        }
+        else if (type == typeof(JsonObject))
+        {
+            if (node is not JsonObject)
+            {
+                report(path, $"expected an object, got {Describe(node)}", node);
+            }
+        }
+        else if (type == typeof(object) || typeof(JsonNode).IsAssignableFrom(type) || type == typeof(JsonElement))
+        {
+            // free-form
+        }
+        else if (type.GetCustomAttribute<JsonConverterAttribute>() is not null)
+        {
+            // Types with their own converter (IntOrString, Quantity) are scalars.
+            if (node is not JsonValue)
+            {
+                report(path, $"expected a string or a number, got {Describe(node)}", node);
+            }
+        }
+        else if (DictionaryValueType(type) is { } valueType)
+        {
+            if (node is not JsonObject map)
+            {
+                report(path, $"expected a map of {Noun(valueType)}, got {Describe(node)}", node);
+                return;
+            }
+
+            foreach (var (key, value) in map)
+            {
+                Validate(value, valueType, FieldPath.Field(path, key), report);
+            }
+        }
+        else if (ListItemType(type) is { } itemType)
+        {
+            if (node is not JsonArray array)
+            {
+                report(path, $"expected a list of {Noun(itemType)}, got {Describe(node)}", node);
+                return;
+            }
+
+            for (var i = 0; i < array.Count; i++)
+            {
+                Validate(array[i], itemType, FieldPath.Index(path, i), report);
+            }
+        }
+        else
+        {
+            ValidateObject(node, type, path, report);
+        }
+    }
+
+    private static void ValidateObject(JsonNode node, Type type, string path, Report report)
+    {
+        if (node is not JsonObject obj)
+        {
+            report(path, $"expected an object, got {Describe(node)}", node);
+            return;
+        }
+
+        var schema = Schemas.GetOrAdd(type, ObjectSchema.Build);
+        foreach (var (key, value) in obj)
+        {
+            if (!schema.Fields.TryGetValue(key, out var field))
+            {
+                report(FieldPath.Field(path, key), UnknownField(key, schema), value ?? node);
+                continue;
+            }
+
+            if (value is null && field.Required)
+            {
+                report(FieldPath.Field(path, key), "required field is null", node);
+                continue;
+            }
+
+            Validate(value, field.Type, FieldPath.Field(path, key), report);
+        }
+
+        foreach (var field in schema.RequiredFields)
+        {
+            if (!obj.ContainsKey(field))
+            {
+                report(FieldPath.Field(path, field), "required field is missing", node);
+            }
+        }
+    }
+
+    private static string UnknownField(string key, ObjectSchema schema)
+    {
+        var suggestion = Suggest(key, schema.Fields.Keys);
+        var hint = suggestion is null ? "" : $"; did you mean \"{suggestion}\"?";
+        return $"unknown field \"{key}\"{hint} (known fields: {string.Join(", ", schema.Fields.Keys)})";
+    }
+
+    /// <summary>The closest candidate within a small edit distance, or one that differs only in case.</summary>
+    internal static string? Suggest(string input, IEnumerable<string> candidates)
+    {
+        string? best = null;
+        var bestDistance = int.MaxValue;
+        foreach (var candidate in candidates)
+        {
+            if (string.Equals(candidate, input, StringComparison.OrdinalIgnoreCase))
+            {
+                return candidate;
+            }
+
+            var distance = EditDistance(input.ToLowerInvariant(), candidate.ToLowerInvariant());
+            if (distance < bestDistance)
+            {
+                bestDistance = distance;
+                best = candidate;
+            }
+        }
+
+        return bestDistance <= Math.Max(1, Math.Min(3, input.Length / 3)) ? best : null;
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
+    }
+
+    private static void ValidateInteger(JsonNode node, Type type, string path, Report report)
+    {
+        if (node is not JsonValue value || value.GetValueKind() != JsonValueKind.Number)
+        {
+            var hint = node is JsonValue s && s.GetValueKind() == JsonValueKind.String && long.TryParse(s.GetValue<string>(), out _)
+                ? "; remove the quotes"
+                : "";
+            report(path, $"expected an integer, got {Describe(node)}{hint}", node);
+            return;
+        }
+
+        if (!value.TryGetValue<long>(out var number))
+        {
+            // A number that is not a long: a fraction, or too large.
+            var text = value.ToJsonString();
+            report(path, $"expected an integer, got {text}", node);
+            return;
+        }
+
+        var (min, max) = Type.GetTypeCode(type) switch
+        {
+            TypeCode.Int32 => (int.MinValue, int.MaxValue),
+            TypeCode.UInt32 => (0L, uint.MaxValue),
+            TypeCode.Int16 => (short.MinValue, short.MaxValue),
+            TypeCode.Byte => (0L, byte.MaxValue),
+            _ => (long.MinValue, long.MaxValue),
+        };
+        if (number < min || number > max)
+        {
+            report(path, $"{number} is out of range ({min} to {max})", node);
+        }
+    }
+
+    private static void ValidateEnum(JsonNode node, Type type, string path, Report report)
+    {
+        var names = EnumNames(type);
+        if (node is not JsonValue value || !value.TryGetValue<string>(out var text))
+        {
+            report(path, $"expected one of {string.Join(", ", names)}, got {Describe(node)}", node);
+            return;
+        }
+
+        if (!names.Contains(text))
+        {
+            var suggestion = Suggest(text, names);
+            var hint = suggestion is null ? "" : $"; did you mean {suggestion}?";
+            report(path, $"\"{text}\" is not one of {string.Join(", ", names)}{hint}", node);
+        }
+    }
+
+    /// <summary>The API names of an enum's members (their <see cref="JsonStringEnumMemberNameAttribute"/>).</summary>
+    internal static IReadOnlyList<string> EnumNames(Type type) =>
+        type.GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Select(f => f.GetCustomAttribute<JsonStringEnumMemberNameAttribute>()?.Name ?? f.Name)
+            .ToArray();
+
+    private static bool Expect(JsonNode node, JsonValueKind kind, string noun, string path, Report report)
+    {
+        var actual = node is JsonValue v ? v.GetValueKind() : JsonValueKind.Object;
+        var matches = kind == JsonValueKind.True ? actual is JsonValueKind.True or JsonValueKind.False : actual == kind;
+        if (!matches)
+        {
+            var hint = kind == JsonValueKind.String && actual is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False
+                ? $"; quote it: \"{node.ToJsonString()}\""
+                : "";
+            report(path, $"expected {noun}, got {Describe(node)}{hint}", node);
+        }
+
+        return matches;
+    }
+
+    /// <summary>How a value is named in messages: <c>string "80"</c>, <c>number 80</c>, <c>a list</c>.</summary>
+    internal static string Describe(JsonNode? node) => node switch
+    {
+        null => "null",
+        JsonObject => "an object",
+        JsonArray => "a list",
+        JsonValue v => v.GetValueKind() switch
+        {
+            JsonValueKind.String => $"string {Truncate(v.ToJsonString())}",
+            JsonValueKind.Number => $"number {v.ToJsonString()}",
+            JsonValueKind.True or JsonValueKind.False => $"boolean {v.ToJsonString()}",
+            _ => v.ToJsonString(),
+        },
+        _ => "a value",
+    };
+
+    private static string Truncate(string s) => s.Length <= 80 ? s : s[..77] + "...\"";
+
+    private static string Noun(Type type)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        return type == typeof(string) ? "strings" : IsInteger(type) ? "integers" : type == typeof(bool) ? "booleans" : "objects";
+    }
+
+    private static bool IsInteger(Type type) =>
+        type == typeof(int) || type == typeof(long) || type == typeof(uint) || type == typeof(short) || type == typeof(byte) || type == typeof(ulong);
+
+    private static Type? DictionaryValueType(Type type)
+    {
+        foreach (var candidate in type.GetInterfaces().Prepend(type))
+        {
+            if (candidate.IsGenericType && candidate.GetGenericTypeDefinition() == typeof(IDictionary<,>)
+                && candidate.GetGenericArguments()[0] == typeof(string))
+            {
+                return candidate.GetGenericArguments()[1];
+            }
+        }
+
+        return null;
+    }
+
+    private static Type? ListItemType(Type type)
+    {
+        if (type.IsArray)
+        {
+            return type.GetElementType();
+        }
+
+        foreach (var candidate in type.GetInterfaces().Prepend(type))
+        {
+            if (candidate.IsGenericType && candidate.GetGenericTypeDefinition() == typeof(IEnumerable<>))
+            {
+                return candidate.GetGenericArguments()[0];
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsBase64(string text)
+    {
+        var buffer = new byte[text.Length];
+        return Convert.TryFromBase64String(text, buffer, out _);
+    }
+
+    private sealed record FieldSchema(Type Type, bool Required);
+
+    private sealed record ObjectSchema(Dictionary<string, FieldSchema> Fields, IReadOnlyList<string> RequiredFields)
+    {
+        public static ObjectSchema Build(Type type)
+        {
+            var fields = new Dictionary<string, FieldSchema>(StringComparer.Ordinal);
+            foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+            {
+                if (property.GetCustomAttribute<JsonIgnoreAttribute>() is not null || property.GetIndexParameters().Length > 0)
+                {
+                    continue;
+                }
+
+                var name = property.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name
+                    ?? JsonNamingPolicy.CamelCase.ConvertName(property.Name);
+                fields[name] = new FieldSchema(property.PropertyType, property.GetCustomAttribute<JsonRequiredAttribute>() is not null);
+            }
+
+            return new ObjectSchema(fields, fields.Where(f => f.Value.Required).Select(f => f.Key).ToArray());
+        }
+    }
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what the tests need, checks formatting, builds, and runs every test.
+# Usage: ./test.sh [extra dotnet test arguments, e.g. --filter FullyQualifiedName~Validation]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# System tools the end-to-end tests drive: a real external server (nginx), a real resolver
+# (dnsmasq), real clients (curl, openssl) and the kernel's packet filter and namespaces.
+need=()
+for tool in nginx:nginx dnsmasq:dnsmasq curl:curl openssl:openssl nft:nftables ip:iproute2; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool##*:}")
+done
+if ((${#need[@]})); then
+  if [[ $(id -u) -eq 0 ]]; then
+    echo "test.sh: installing ${need[*]}"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "test.sh: missing ${need[*]}; the tests that need them will fail (run as root to install)" >&2
+  fi
+fi
+
+dotnet restore Meshgate.slnx -nologo -v:q
+dotnet format Meshgate.slnx --verify-no-changes --no-restore || { echo "test.sh: run 'dotnet format Meshgate.slnx' to fix the formatting above" >&2; exit 1; }
+dotnet build Meshgate.slnx -c Release --no-restore -nologo -clp:ErrorsOnly -v:q
+
+results="$root/artifacts/test-results"
+rm -rf "$results"
+set +e
+dotnet test tests/Meshgate.Tests/Meshgate.Tests.csproj -c Release --no-build -nologo \
+  --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@"
+status=$?
+set -e
+
+# One closing line any CI reader understands.
+python3 - "$results/results.trx" <<'PY' || true
+import sys, xml.etree.ElementTree as ET
+try:
+    c = ET.parse(sys.argv[1]).getroot().find('.//{*}Counters').attrib
+except Exception:
+    sys.exit(0)
+skipped = int(c.get('notExecuted', 0))
+print(f"tests: {c['passed']} passed, {int(c['failed']) + int(c.get('error', 0))} failed, {skipped} skipped")
+PY
+exit $status
