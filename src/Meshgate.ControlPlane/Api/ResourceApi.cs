@@ -1,0 +1,310 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Meshgate.ControlPlane.Store;
+using Meshgate.Core.Resources;
+using Meshgate.Core.Validation;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Meshgate.ControlPlane.Api;
+
+/// <summary>
+/// The resource API the CLI talks to. Reads use Kubernetes' paths
+/// (<c>/apis/networking.istio.io/v1/namespaces/default/serviceentries/cnn</c>, <c>/api/v1/namespaces</c>);
+/// apply and delete take whole files so that the server validates them with the file's own line numbers.
+/// </summary>
+public static class ResourceApi
+{
+    public const string MeshgatePrefix = "/apis/meshgate.io/v1";
+
+    /// <summary>Largest request body accepted; configuration files are small.</summary>
+    public const long MaxRequestBytes = 32 * 1024 * 1024;
+
+    public static void Map(IEndpointRouteBuilder app, ResourceStore store)
+    {
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/readyz", () => Results.Text("ok"));
+        app.MapGet("/version", () => Results.Json(new { name = "meshgate", version = typeof(ResourceApi).Assembly.GetName().Version?.ToString(), revision = store.Current.Revision }));
+
+        app.MapPost(MeshgatePrefix + "/apply", (ApplyRequest request) => Apply(store, request));
+        app.MapPost(MeshgatePrefix + "/delete", (DeleteRequest request) => DeleteFiles(store, request));
+        app.MapPost(MeshgatePrefix + "/label", (LabelRequest request) => Label(store, request));
+        app.MapGet(MeshgatePrefix + "/watch", (long? revision, HttpContext context) => Watch(store, revision ?? store.Current.Revision, context));
+
+        app.MapGet("/api/{**path}", (string? path, string? labelSelector) => Read(store, "", path, labelSelector));
+        app.MapGet("/apis/{**path}", (string? path, string? labelSelector) => Read(store, null, path, labelSelector));
+        app.MapDelete("/api/{**path}", (string? path) => DeleteOne(store, "", path));
+        app.MapDelete("/apis/{**path}", (string? path) => DeleteOne(store, null, path));
+    }
+
+    private static IResult Apply(ResourceStore store, ApplyRequest request)
+    {
+        if (Parse(request.Files, request.Namespace, request.EnforceNamespace) is not { } parsed)
+        {
+            return Error(new Status("no objects passed to apply", "BadRequest", 400));
+        }
+
+        if (!parsed.Ok)
+        {
+            return Invalid(parsed.Errors);
+        }
+
+        if (parsed.Resources.Count == 0)
+        {
+            return Error(new Status("no objects passed to apply", "BadRequest", 400));
+        }
+
+        try
+        {
+            var outcomes = store.Apply(parsed.Resources, request.DryRun);
+            var results = outcomes.Select(o => Result(o.Key, o.Action.ToString().ToLowerInvariant())).ToList();
+            var warnings = parsed.Errors.Where(e => e.IsWarning).Select(e => e.ToString()).ToList();
+            return Results.Json(new ApplyResponse(results, warnings, store.Current.Revision), ApiJson.Options);
+        }
+        catch (StoreException e)
+        {
+            return Error(e);
+        }
+    }
+
+    private static IResult DeleteFiles(ResourceStore store, DeleteRequest request)
+    {
+        var parsed = Parse(request.Files, request.Namespace, request.EnforceNamespace);
+        if (parsed is null)
+        {
+            return Error(new Status("no objects passed to delete", "BadRequest", 400));
+        }
+
+        if (!parsed.Ok)
+        {
+            return Invalid(parsed.Errors);
+        }
+
+        try
+        {
+            var deleted = store.Delete(parsed.Resources.Select(r => r.Key).ToList());
+            var results = deleted.Select(d => Result(d.Key, d.Deleted ? "deleted" : "not-found")).ToList();
+            return Results.Json(new ApplyResponse(results, [], store.Current.Revision), ApiJson.Options);
+        }
+        catch (StoreException e)
+        {
+            return Error(e);
+        }
+    }
+
+    private static IResult Label(ResourceStore store, LabelRequest request)
+    {
+        if (ResourceTypes.Resolve(request.Resource) is not { } type)
+        {
+            return Error(new Status($"the server doesn't have a resource type \"{request.Resource}\"", "NotFound", 404));
+        }
+
+        foreach (var (key, value) in request.Set)
+        {
+            if ((Names.CheckQualifiedName(key) ?? Names.CheckLabelValue(value)) is { } error)
+            {
+                return Error(new Status($"invalid label: {error}", "Invalid", 422));
+            }
+        }
+
+        try
+        {
+            var ns = type.Namespaced ? request.Namespace : "";
+            var (resource, changed) = store.Label(new ObjectKey(type, ns, request.Name), request.Set, request.Remove, request.Overwrite);
+            return Results.Json(new ApplyResponse([Result(resource.Key, changed ? "labeled" : "not labeled")], [], store.Current.Revision), ApiJson.Options);
+        }
+        catch (StoreException e)
+        {
+            return Error(e);
+        }
+    }
+
+    private static async Task Watch(ResourceStore store, long revision, HttpContext context)
+    {
+        context.Response.ContentType = "application/x-ndjson";
+        try
+        {
+            await foreach (var change in store.Changes.WatchAsync(revision, context.RequestAborted))
+            {
+                var line = JsonSerializer.Serialize(new WatchEvent(change.Type.ToString().ToUpperInvariant(), change.Revision, change.Object.Json), ApiJson.Options);
+                await context.Response.WriteAsync(line + "\n", context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the client went away
+        }
+        catch (StoreException e) when (!context.Response.HasStarted)
+        {
+            context.Response.StatusCode = e.Code;
+            await context.Response.WriteAsJsonAsync(new Status(e.Message, e.Reason, e.Code), ApiJson.Options);
+        }
+    }
+
+    private static ParseResult? Parse(IReadOnlyList<SourceFile>? files, string? ns, bool enforce)
+    {
+        if (files is null || files.Count == 0)
+        {
+            return null;
+        }
+
+        ns = string.IsNullOrEmpty(ns) ? "default" : ns;
+        var resources = new List<Resource>();
+        var errors = new List<ValidationError>();
+        foreach (var file in files)
+        {
+            var result = ResourceParser.ParseText(file.Text ?? "", file.Source ?? "request", ns, enforce);
+            resources.AddRange(result.Resources);
+            errors.AddRange(result.Errors);
+        }
+
+        return new ParseResult(resources, errors);
+    }
+
+    private static IResult Read(ResourceStore store, string? group, string? path, string? labelSelector)
+    {
+        if (!TryRoute(group, path, out var route, out var error))
+        {
+            return Error(error!);
+        }
+
+        var selector = LabelSelector.Everything;
+        if (labelSelector is { Length: > 0 } && !LabelSelector.TryParse(labelSelector, out selector, out var selectorError))
+        {
+            return Error(new Status(selectorError ?? "invalid label selector", "BadRequest", 400));
+        }
+
+        var set = store.Current;
+        if (route.Name is not null)
+        {
+            var resource = set.Get(new ObjectKey(route.Type, route.Namespace ?? "", route.Name));
+            return resource is null
+                ? Error(NotFound(route.Type, route.Name))
+                : Results.Json(resource.Json, ApiJson.Options);
+        }
+
+        var items = new JsonArray();
+        foreach (var resource in set.List(route.Type, route.Namespace))
+        {
+            if (selector.Matches(resource.Labels))
+            {
+                items.Add(resource.Json.DeepClone());
+            }
+        }
+
+        var list = new JsonObject
+        {
+            ["apiVersion"] = route.Type.ApiVersion(route.Version),
+            ["kind"] = route.Type.Kind + "List",
+            ["metadata"] = new JsonObject { ["resourceVersion"] = set.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            ["items"] = items,
+        };
+        return Results.Json(list, ApiJson.Options);
+    }
+
+    private static IResult DeleteOne(ResourceStore store, string? group, string? path)
+    {
+        if (!TryRoute(group, path, out var route, out var error))
+        {
+            return Error(error!);
+        }
+
+        if (route.Name is null)
+        {
+            return Error(new Status("deleting a whole collection is not supported; name the object", "MethodNotAllowed", 405));
+        }
+
+        try
+        {
+            var key = new ObjectKey(route.Type, route.Namespace ?? "", route.Name);
+            var (_, deleted) = store.Delete([key]).Single();
+            return deleted
+                ? Results.Json(new ApplyResponse([Result(key, "deleted")], [], store.Current.Revision), ApiJson.Options)
+                : Error(NotFound(route.Type, route.Name));
+        }
+        catch (StoreException e)
+        {
+            return Error(e);
+        }
+    }
+
+    private sealed record Route(ResourceType Type, string Version, string? Namespace, string? Name);
+
+    /// <summary>
+    /// Reads <c>[group/]version[/namespaces/NS]/PLURAL[/NAME]</c>, and <c>version/namespaces[/NAME]</c>
+    /// for namespaces themselves. <paramref name="group"/> is "" for <c>/api</c>, null for <c>/apis</c>.
+    /// </summary>
+    private static bool TryRoute(string? group, string? path, out Route route, out Status? error)
+    {
+        route = null!;
+        error = null;
+        var segments = (path ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var i = 0;
+        if (group is null)
+        {
+            if (segments.Length < 1)
+            {
+                error = new Status("missing API group", "NotFound", 404);
+                return false;
+            }
+
+            group = segments[i++];
+        }
+
+        if (i >= segments.Length)
+        {
+            error = new Status("missing API version", "NotFound", 404);
+            return false;
+        }
+
+        var version = segments[i++];
+        string? ns = null;
+        var rest = segments[i..];
+        if (rest.Length >= 3 && rest[0] == "namespaces")
+        {
+            ns = rest[1];
+            rest = rest[2..];
+        }
+
+        if (rest.Length is < 1 or > 2)
+        {
+            error = new Status($"the path \"{path}\" names no resource", "NotFound", 404);
+            return false;
+        }
+
+        var plural = rest[0];
+        var type = ResourceTypes.All.FirstOrDefault(t => t.Group == group && t.Plural == plural);
+        if (type is null || !type.Versions.Contains(version))
+        {
+            error = new Status($"the server could not find the requested resource ({plural}.{group}/{version})", "NotFound", 404);
+            return false;
+        }
+
+        if (!type.Namespaced && ns is not null)
+        {
+            error = new Status($"{type.Resource} is not namespaced", "BadRequest", 400);
+            return false;
+        }
+
+        route = new Route(type, version, ns, rest.Length == 2 ? rest[1] : null);
+        return true;
+    }
+
+    private static ObjectResult Result(ObjectKey key, string action) =>
+        new(key.Type.Kind, key.Type.QualifiedKind, key.Namespace, key.Name, action);
+
+    private static Status NotFound(ResourceType type, string name) => new($"{type.Resource} \"{name}\" not found", "NotFound", 404);
+
+    private static IResult Invalid(IReadOnlyList<ValidationError> errors)
+    {
+        var real = errors.Where(e => !e.IsWarning).ToList();
+        var message = real.Count == 1 ? real[0].ToString() : $"{real.Count} errors; nothing was applied";
+        return Error(new Status(message, "Invalid", 422, new StatusDetails(real.Select(e => new StatusCause(e.ToString())).ToList())));
+    }
+
+    private static IResult Error(StoreException e) => Error(new Status(e.Message, e.Reason, e.Code));
+
+    private static IResult Error(Status status) => Results.Json(status, ApiJson.Options, statusCode: status.Code);
+}

@@ -1,0 +1,383 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Meshgate.Core.Resources;
+using Microsoft.Data.Sqlite;
+
+namespace Meshgate.ControlPlane.Store;
+
+/// <summary>
+/// The configuration store: SQLite in the data directory, with the whole content also held as an
+/// immutable <see cref="ResourceSet"/> that is swapped after every commit. Each write is one
+/// transaction (all or nothing) and takes the next revision; namespaces behave as in Kubernetes.
+/// </summary>
+public sealed class ResourceStore : IDisposable
+{
+    /// <summary>Namespaces that exist from the start; the first three cannot be deleted, as in Kubernetes.</summary>
+    public static readonly IReadOnlyList<string> InitialNamespaces = ["default", "kube-system", "kube-public", "istio-system"];
+
+    private static readonly HashSet<string> Undeletable = ["default", "kube-system", "kube-public"];
+
+    private readonly SqliteConnection _connection;
+    private readonly TimeProvider _time;
+    private readonly Lock _writeLock = new();
+    private ResourceSet _current = ResourceSet.Empty;
+    private long _pendingRevision; // the revision the commit in progress will take (under _writeLock)
+
+    private ResourceStore(SqliteConnection connection, TimeProvider time)
+    {
+        _connection = connection;
+        _time = time;
+    }
+
+    /// <summary>The newest committed content; safe to read from any thread.</summary>
+    public ResourceSet Current => Volatile.Read(ref _current);
+
+    public ChangeFeed Changes { get; } = new();
+
+    public string Path { get; private init; } = "";
+
+    /// <summary>Opens (or creates) the store in <paramref name="dataDirectory"/> and loads it.</summary>
+    public static ResourceStore Open(string dataDirectory, TimeProvider? time = null)
+    {
+        Directory.CreateDirectory(dataDirectory);
+        var path = System.IO.Path.Combine(dataDirectory, "store.db");
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        connection.Open();
+        var store = new ResourceStore(connection, time ?? TimeProvider.System) { Path = path };
+        store.Initialize();
+        return store;
+    }
+
+    private void Initialize()
+    {
+        Execute("""
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = NORMAL;
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS objects (
+                grp TEXT NOT NULL, kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+                body TEXT NOT NULL,
+                PRIMARY KEY (grp, kind, namespace, name));
+            """);
+
+        var objects = ImmutableDictionary.CreateBuilder<ObjectKey, Resource>();
+        using (var command = _connection.CreateCommand())
+        {
+            command.CommandText = "SELECT grp, kind, body FROM objects";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var type = ResourceTypes.Find(reader.GetString(0), reader.GetString(1));
+                if (type is null)
+                {
+                    continue; // a kind this build no longer serves; left in the file untouched
+                }
+
+                var resource = new Resource(type, (JsonObject)JsonNode.Parse(reader.GetString(2))!);
+                objects[resource.Key] = resource;
+            }
+        }
+
+        var revision = long.Parse(ReadMeta("revision") ?? "0", CultureInfo.InvariantCulture);
+        _current = new ResourceSet(revision, objects.ToImmutable());
+
+        var missing = InitialNamespaces.Where(ns => !_current.NamespaceExists(ns)).ToList();
+        if (missing.Count > 0)
+        {
+            Commit(set => missing.Select(ns => Put(set, NewNamespace(ns), out _)!).ToList());
+        }
+    }
+
+    /// <summary>Creates or updates every object, in order, in one transaction.</summary>
+    /// <exception cref="StoreException">Nothing was stored: a namespace is missing, or an object is forbidden.</exception>
+    public IReadOnlyList<ApplyOutcome> Apply(IReadOnlyList<Resource> resources, bool dryRun = false)
+    {
+        var outcomes = new List<ApplyOutcome>();
+        Commit(set =>
+        {
+            var changes = new List<Pending>();
+            foreach (var resource in resources)
+            {
+                if (resource.Type.Namespaced && !set.ContainsKey(new ObjectKey(ResourceTypes.Namespace, "", resource.Namespace)))
+                {
+                    throw StoreException.NotFound($"{resource.Key}: namespaces \"{resource.Namespace}\" not found; create it first with 'meshgate create namespace {resource.Namespace}'");
+                }
+
+                if (resource.Type == ResourceTypes.Namespace)
+                {
+                    EnsureNamespaceLabel(resource);
+                }
+
+                var pending = Put(set, resource, out var action);
+                outcomes.Add(new ApplyOutcome(resource.Key, action, pending?.Object ?? set[resource.Key]));
+                if (pending is not null)
+                {
+                    changes.Add(pending);
+                }
+            }
+
+            return changes;
+        }, dryRun);
+        return outcomes;
+    }
+
+    /// <summary>Deletes objects in one transaction; deleting a namespace deletes everything in it.</summary>
+    /// <returns>For each key, whether it existed.</returns>
+    public IReadOnlyList<(ObjectKey Key, bool Deleted)> Delete(IReadOnlyList<ObjectKey> keys, bool dryRun = false)
+    {
+        var results = new List<(ObjectKey, bool)>();
+        Commit(set =>
+        {
+            var changes = new List<Pending>();
+            foreach (var key in keys)
+            {
+                if (key.Type == ResourceTypes.Namespace && Undeletable.Contains(key.Name))
+                {
+                    throw StoreException.Forbidden($"namespaces \"{key.Name}\" is forbidden: this namespace may not be deleted");
+                }
+
+                if (!set.TryGetValue(key, out var existing))
+                {
+                    results.Add((key, false));
+                    continue;
+                }
+
+                if (key.Type == ResourceTypes.Namespace)
+                {
+                    foreach (var inside in set.Values.Where(r => r.Type.Namespaced && r.Namespace == key.Name).ToList())
+                    {
+                        set.Remove(inside.Key);
+                        changes.Add(new Pending(ChangeType.Deleted, inside));
+                    }
+                }
+
+                set.Remove(key);
+                changes.Add(new Pending(ChangeType.Deleted, existing));
+                results.Add((key, true));
+            }
+
+            return changes;
+        }, dryRun);
+        return results;
+    }
+
+    /// <summary>Sets and removes labels on one object (kubectl label).</summary>
+    /// <returns>The object after the change, and whether anything changed.</returns>
+    public (Resource Object, bool Changed) Label(ObjectKey key, IReadOnlyDictionary<string, string> set, IReadOnlyList<string> remove, bool overwrite)
+    {
+        Resource? result = null;
+        var changed = false;
+        Commit(objects =>
+        {
+            if (!objects.TryGetValue(key, out var existing))
+            {
+                throw StoreException.NotFound($"{key.Type.Resource} \"{key.Name}\" not found");
+            }
+
+            var updated = existing.DeepClone();
+            var labels = updated.Metadata["labels"] as JsonObject ?? new JsonObject();
+            updated.Metadata["labels"] = labels;
+            foreach (var (name, value) in set)
+            {
+                if (labels[name]?.GetValue<string>() is { } current && current != value && !overwrite)
+                {
+                    throw StoreException.Conflict($"'{name}' already has a value ({current}), and --overwrite is false");
+                }
+
+                labels[name] = value;
+            }
+
+            foreach (var name in remove)
+            {
+                labels.Remove(name);
+            }
+
+            if (labels.Count == 0)
+            {
+                updated.Metadata.Remove("labels");
+            }
+
+            var pending = Put(objects, new Resource(updated.Type, StripServerFields(updated.Json)), out var action);
+            changed = action != ApplyAction.Unchanged;
+            result = pending?.Object ?? existing;
+            return pending is null ? [] : [pending];
+        }, dryRun: false);
+        return (result!, changed);
+    }
+
+    private sealed record Pending(ChangeType Type, Resource Object);
+
+    /// <summary>Runs <paramref name="mutate"/> on a builder of the current content, then writes its changes in one transaction.</summary>
+    private void Commit(Func<ImmutableDictionary<ObjectKey, Resource>.Builder, List<Pending>> mutate, bool dryRun = false)
+    {
+        lock (_writeLock)
+        {
+            var current = _current;
+            var builder = current.Objects.ToBuilder();
+            _pendingRevision = current.Revision + 1;
+            var pending = mutate(builder);
+            if (pending.Count == 0 || dryRun)
+            {
+                return;
+            }
+
+            var revision = current.Revision + 1;
+            using (var transaction = _connection.BeginTransaction())
+            {
+                foreach (var change in pending)
+                {
+                    using var command = _connection.CreateCommand();
+                    command.Transaction = transaction;
+                    var key = change.Object.Key;
+                    if (change.Type == ChangeType.Deleted)
+                    {
+                        command.CommandText = "DELETE FROM objects WHERE grp = $g AND kind = $k AND namespace = $n AND name = $name";
+                    }
+                    else
+                    {
+                        command.CommandText = "INSERT OR REPLACE INTO objects (grp, kind, namespace, name, body) VALUES ($g, $k, $n, $name, $body)";
+                        command.Parameters.AddWithValue("$body", change.Object.Json.ToJsonString());
+                    }
+
+                    command.Parameters.AddWithValue("$g", key.Type.Group);
+                    command.Parameters.AddWithValue("$k", key.Type.Kind);
+                    command.Parameters.AddWithValue("$n", key.Namespace);
+                    command.Parameters.AddWithValue("$name", key.Name);
+                    command.ExecuteNonQuery();
+                }
+
+                using (var meta = _connection.CreateCommand())
+                {
+                    meta.Transaction = transaction;
+                    meta.CommandText = "INSERT OR REPLACE INTO meta (key, value) VALUES ('revision', $v)";
+                    meta.Parameters.AddWithValue("$v", revision.ToString(CultureInfo.InvariantCulture));
+                    meta.ExecuteNonQuery();
+                }
+
+                transaction.Commit();
+            }
+
+            Volatile.Write(ref _current, new ResourceSet(revision, builder.ToImmutable()));
+            Changes.Publish(pending.Select(p => new Change(revision, p.Type, p.Object)).ToList());
+        }
+    }
+
+    /// <summary>
+    /// Puts one object into <paramref name="set"/>, keeping the server's fields of an existing one.
+    /// Returns null when the object is unchanged.
+    /// </summary>
+    private Pending? Put(ImmutableDictionary<ObjectKey, Resource>.Builder set, Resource incoming, out ApplyAction action)
+    {
+        var json = (JsonObject)incoming.Json.DeepClone();
+        var metadata = (JsonObject)json["metadata"]!;
+        var revision = _pendingRevision.ToString(CultureInfo.InvariantCulture);
+        if (set.TryGetValue(incoming.Key, out var existing))
+        {
+            var old = existing.Json;
+            if (SameContent(old, json))
+            {
+                action = ApplyAction.Unchanged;
+                return null;
+            }
+
+            var oldMetadata = (JsonObject)old["metadata"]!;
+            metadata["uid"] = oldMetadata["uid"]?.DeepClone();
+            metadata["creationTimestamp"] = oldMetadata["creationTimestamp"]?.DeepClone();
+            var generation = oldMetadata["generation"]?.GetValue<long>() ?? 1;
+            metadata["generation"] = SameBody(old, json) ? generation : generation + 1;
+            metadata["resourceVersion"] = revision;
+            if (old["status"] is { } status)
+            {
+                json["status"] = status.DeepClone();
+            }
+
+            action = ApplyAction.Configured;
+        }
+        else
+        {
+            metadata["uid"] = Guid.NewGuid().ToString();
+            metadata["creationTimestamp"] = _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+            metadata["generation"] = 1;
+            metadata["resourceVersion"] = revision;
+            if (incoming.Type == ResourceTypes.Namespace)
+            {
+                json["status"] = new JsonObject { ["phase"] = "Active" };
+            }
+
+            action = ApplyAction.Created;
+        }
+
+        var resource = new Resource(incoming.Type, json);
+        set[resource.Key] = resource;
+        return new Pending(action == ApplyAction.Created ? ChangeType.Added : ChangeType.Modified, resource);
+    }
+
+    /// <summary>Same labels, annotations and body (everything users write), whatever the apiVersion spelled.</summary>
+    private static bool SameContent(JsonObject stored, JsonObject incoming) =>
+        SameBody(stored, incoming)
+        && JsonNode.DeepEquals(stored["metadata"]?["labels"], incoming["metadata"]?["labels"])
+        && JsonNode.DeepEquals(stored["metadata"]?["annotations"], incoming["metadata"]?["annotations"]);
+
+    /// <summary>The object less metadata, status and apiVersion: what <c>generation</c> counts changes of.</summary>
+    private static bool SameBody(JsonObject stored, JsonObject incoming)
+    {
+        static IEnumerable<KeyValuePair<string, JsonNode?>> Body(JsonObject o) =>
+            o.Where(p => p.Key is not ("metadata" or "status" or "apiVersion"));
+
+        var a = Body(stored).ToDictionary(p => p.Key, p => p.Value);
+        var b = Body(incoming).ToDictionary(p => p.Key, p => p.Value);
+        return a.Count == b.Count && a.All(p => b.TryGetValue(p.Key, out var v) && JsonNode.DeepEquals(p.Value, v));
+    }
+
+    private static JsonObject StripServerFields(JsonObject json)
+    {
+        var copy = (JsonObject)json.DeepClone();
+        var metadata = (JsonObject)copy["metadata"]!;
+        foreach (var field in new[] { "uid", "resourceVersion", "generation", "creationTimestamp" })
+        {
+            metadata.Remove(field);
+        }
+
+        copy.Remove("status");
+        return copy;
+    }
+
+    private static Resource NewNamespace(string name)
+    {
+        var json = new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Namespace",
+            ["metadata"] = new JsonObject { ["name"] = name },
+        };
+        var resource = new Resource(ResourceTypes.Namespace, json);
+        EnsureNamespaceLabel(resource);
+        return resource;
+    }
+
+    /// <summary>Kubernetes labels every namespace with its own name, so selectors can pick it.</summary>
+    private static void EnsureNamespaceLabel(Resource ns)
+    {
+        var labels = ns.Metadata["labels"] as JsonObject ?? new JsonObject();
+        ns.Metadata["labels"] = labels;
+        labels["kubernetes.io/metadata.name"] = ns.Name;
+    }
+
+    private string? ReadMeta(string key)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT value FROM meta WHERE key = $k";
+        command.Parameters.AddWithValue("$k", key);
+        return command.ExecuteScalar() as string;
+    }
+
+    private void Execute(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    public void Dispose() => _connection.Dispose();
+}

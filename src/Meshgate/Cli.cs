@@ -1,0 +1,39 @@
+using System.CommandLine;
+using Meshgate.Commands;
+
+namespace Meshgate;
+
+/// <summary>The command tree. Program.cs only runs it; tests run it in-process with their own streams.</summary>
+public static class Cli
+{
+    public static RootCommand Build(CliContext cli, TimeProvider time)
+    {
+        var root = new RootCommand("Meshgate: an egress gateway for service meshes, driven like kubectl and istioctl")
+        {
+            CommonOptions.Server,
+            ApplyCommand.Create(cli),
+            GetCommand.Create(cli, time),
+            DeleteCommand.Create(cli),
+            CreateCommand.Create(cli),
+            LabelCommand.Create(cli),
+            ControlPlaneCommand.CreateUp(cli),
+            ControlPlaneCommand.Create(cli),
+        };
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args, CliContext cli, TimeProvider? time = null, CancellationToken cancellationToken = default)
+    {
+        var root = Build(cli, time ?? TimeProvider.System);
+        var parse = root.Parse(CommonOptions.Normalize(args));
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = cli.Out, Error = cli.Error, EnableDefaultExceptionHandler = false }, cancellationToken);
+        }
+        catch (CliException e)
+        {
+            await cli.Error.WriteLineAsync(e.Message);
+            return e.ExitCode;
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Meshgate.ControlPlane.Api;
+
+namespace Meshgate.Commands;
+
+/// <summary>The CLI's side of the resource API: turns transport failures and error statuses into one-line reasons.</summary>
+public sealed class ApiClient : IDisposable
+{
+    public const string DefaultServer = "http://127.0.0.1:15014";
+
+    private readonly HttpClient _http;
+
+    public ApiClient(Uri server)
+    {
+        Server = server;
+        _http = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public Uri Server { get; }
+
+    /// <summary><c>--server</c>, else <c>MESHGATE_SERVER</c>, else the default address.</summary>
+    public static Uri ResolveServer(string? option)
+    {
+        var text = option ?? Environment.GetEnvironmentVariable("MESHGATE_SERVER") ?? DefaultServer;
+        if (!text.Contains("://", StringComparison.Ordinal))
+        {
+            text = "http://" + text;
+        }
+
+        return Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+            ? uri
+            : throw new CliException($"error: --server \"{text}\" is not an http:// or https:// address");
+    }
+
+    public Task<JsonNode?> GetAsync(string path, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, path, null, cancellationToken);
+
+    public Task<JsonNode?> DeleteAsync(string path, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Delete, path, null, cancellationToken);
+
+    public async Task<T> PostAsync<T>(string path, object body, CancellationToken cancellationToken)
+    {
+        var node = await SendAsync(HttpMethod.Post, path, JsonContent.Create(body, options: ApiJson.Options), cancellationToken).ConfigureAwait(false);
+        return node.Deserialize<T>(ApiJson.Options) ?? throw new CliException("error: the control plane sent an empty answer");
+    }
+
+    private async Task<JsonNode?> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = content };
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e) when (e.InnerException is SocketException or null)
+        {
+            throw Unreachable(e.InnerException is SocketException s ? Describe(s.SocketErrorCode) : e.Message);
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Unreachable("no answer within 60s");
+        }
+
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            JsonNode? body = null;
+            try
+            {
+                body = text.Length == 0 ? null : JsonNode.Parse(text);
+            }
+            catch (JsonException)
+            {
+                if (response.IsSuccessStatusCode)
+                {
+                    throw new CliException($"error: the control plane at {Server} sent something that is not JSON; is --server pointing at Meshgate?");
+                }
+            }
+
+            if (response.IsSuccessStatusCode)
+            {
+                return body;
+            }
+
+            throw FromStatus(response.StatusCode, body, text);
+        }
+    }
+
+    private CliException Unreachable(string why) =>
+        new($"error: cannot reach the Meshgate control plane at {Server} ({why}); start it with './meshgate up' (or 'meshgate controlplane'), or point --server / MESHGATE_SERVER at it");
+
+    private static string Describe(SocketError error) => error switch
+    {
+        SocketError.ConnectionRefused => "connection refused",
+        SocketError.TimedOut => "timed out",
+        SocketError.HostNotFound or SocketError.NoData => "host not found",
+        _ => error.ToString(),
+    };
+
+    /// <summary>kubectl's form: <c>Error from server (NotFound): ...</c>; validation errors one per line.</summary>
+    private static CliException FromStatus(HttpStatusCode code, JsonNode? body, string text)
+    {
+        var reason = body?["reason"]?.ToString() ?? code.ToString();
+        var message = body?["message"]?.ToString() ?? (text.Length > 0 ? text : code.ToString());
+        if (reason == "Invalid" && body?["details"]?["causes"] is JsonArray { Count: > 0 } causes)
+        {
+            var lines = causes.Select(c => "error: " + c?["message"]).ToList();
+            if (causes.Count > 1)
+            {
+                lines.Add($"error: {causes.Count} errors; nothing was applied");
+            }
+
+            return new CliException(string.Join('\n', lines));
+        }
+
+        return new CliException($"Error from server ({reason}): {message}");
+    }
+
+    public void Dispose() => _http.Dispose();
+}

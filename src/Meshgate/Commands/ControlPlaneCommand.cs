@@ -1,0 +1,88 @@
+using System.CommandLine;
+using System.Net;
+using Meshgate.ControlPlane;
+using Microsoft.Extensions.Logging;
+
+namespace Meshgate.Commands;
+
+/// <summary><c>meshgate controlplane</c> (the control plane alone) and <c>meshgate up</c> (everything, supervised).</summary>
+public static class ControlPlaneCommand
+{
+    public static Command Create(CliContext cli)
+    {
+        var (data, listen) = Options();
+        var command = new Command("controlplane", "Run the control plane: configuration store and resource API") { data, listen };
+        command.SetAction((parse, cancellationToken) => RunAsync(cli, parse.GetValue(data)!, parse.GetValue(listen)!, "controlplane", cancellationToken));
+        return command;
+    }
+
+    public static Command CreateUp(CliContext cli)
+    {
+        var (data, listen) = Options();
+        var command = new Command("up", "Run Meshgate on this machine in the foreground (Ctrl-C stops it)") { data, listen };
+        command.SetAction((parse, cancellationToken) => RunAsync(cli, parse.GetValue(data)!, parse.GetValue(listen)!, "up", cancellationToken));
+        return command;
+    }
+
+    private static (Option<string> Data, Option<string> Listen) Options()
+    {
+        var data = new Option<string>("--data") { Description = "Data directory (store, keys, logs)", DefaultValueFactory = _ => ".meshgate" };
+        var listen = new Option<string>("--listen") { Description = "Address of the resource API", DefaultValueFactory = _ => $"127.0.0.1:{ControlPlaneOptions.DefaultApiPort}" };
+        return (data, listen);
+    }
+
+    private static async Task<int> RunAsync(CliContext cli, string data, string listen, string role, CancellationToken cancellationToken)
+    {
+        if (!IPEndPoint.TryParse(listen, out var endpoint))
+        {
+            throw new CliException($"error: --listen \"{listen}\" is not IP:PORT, for example 127.0.0.1:15014");
+        }
+
+        using var loggerFactory = LoggerFactory.Create(logging => logging
+            .AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            })
+            .SetMinimumLevel(LogLevel.Information)
+            .AddFilter("Microsoft", LogLevel.Warning)
+            .AddFilter("Microsoft.Hosting.Lifetime", LogLevel.None));
+        ControlPlaneServer server;
+        try
+        {
+            server = ControlPlaneServer.Create(new ControlPlaneOptions { DataDirectory = data, ApiEndpoint = endpoint }, loggerFactory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            throw new CliException($"error: cannot open the store in {Path.GetFullPath(data)}: {e.Message}");
+        }
+
+        await using (server)
+        {
+            try
+            {
+                await server.StartAsync(cancellationToken);
+            }
+            catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException or null)
+            {
+                throw new CliException($"error: cannot listen on {endpoint}: {e.Message}; is another Meshgate running? (use --listen to pick another address)");
+            }
+
+            await cli.Out.WriteLineAsync($"meshgate {role}: control plane ready, resource API on {server.ApiAddress} (data in {Path.GetFullPath(data)}); Ctrl-C to stop");
+            await cli.Out.FlushAsync(cancellationToken);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                await cli.Out.WriteLineAsync($"meshgate {role}: stopping");
+            }
+
+            await server.StopAsync(CancellationToken.None);
+        }
+
+        await cli.Out.WriteLineAsync($"meshgate {role}: stopped");
+        return 0;
+    }
+}
