@@ -35,5 +35,15 @@ public static class Cli
             await cli.Error.WriteLineAsync(e.Message);
             return e.ExitCode;
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return 130;
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("MESHGATE_DEBUG") is null)
+        {
+            // Never a stack trace for users; MESHGATE_DEBUG=1 shows it.
+            await cli.Error.WriteLineAsync($"error: {e.Message} ({e.GetType().Name}; set MESHGATE_DEBUG=1 for details)");
+            return 1;
+        }
     }
 }

@@ -308,7 +308,8 @@ public sealed class ResourceStore : IDisposable
             action = ApplyAction.Created;
         }
 
-        var resource = new Resource(incoming.Type, json);
+        // Re-read so every value is JSON-backed (numbers readable as any numeric type), as after a restart.
+        var resource = new Resource(incoming.Type, (JsonObject)JsonNode.Parse(json.ToJsonString())!);
         set[resource.Key] = resource;
         return new Pending(action == ApplyAction.Created ? ChangeType.Added : ChangeType.Modified, resource);
     }

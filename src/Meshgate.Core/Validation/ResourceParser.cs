@@ -173,7 +173,8 @@ public static class ResourceParser
 
         root.Remove("status"); // status is the control plane's to write
         StripServerFields(metadata!);
-        return new ParseResult([new Resource(type, root)], errors);
+        // Re-read so every value is JSON-backed: numbers then read as int or long alike.
+        return new ParseResult([new Resource(type, (JsonObject)JsonNode.Parse(root.ToJsonString())!)], errors);
     }
 
     /// <summary>Fields users may copy from <c>get -o yaml</c> that belong to the server; kubectl apply ignores them too.</summary>

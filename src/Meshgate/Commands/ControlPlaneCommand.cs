@@ -46,7 +46,8 @@ public static class ControlPlaneCommand
             })
             .SetMinimumLevel(LogLevel.Information)
             .AddFilter("Microsoft", LogLevel.Warning)
-            .AddFilter("Microsoft.Hosting.Lifetime", LogLevel.None));
+            .AddFilter("Microsoft.Hosting.Lifetime", LogLevel.None)
+            .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None));
         ControlPlaneServer server;
         try
         {
@@ -63,9 +64,10 @@ public static class ControlPlaneCommand
             {
                 await server.StartAsync(cancellationToken);
             }
-            catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException or null)
+            catch (IOException e)
             {
-                throw new CliException($"error: cannot listen on {endpoint}: {e.Message}; is another Meshgate running? (use --listen to pick another address)");
+                var why = e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException ? "address already in use" : e.Message;
+                throw new CliException($"error: cannot listen on {endpoint}: {why}; is another Meshgate running? (stop it, or use --listen to pick another address)");
             }
 
             await cli.Out.WriteLineAsync($"meshgate {role}: control plane ready, resource API on {server.ApiAddress} (data in {Path.GetFullPath(data)}); Ctrl-C to stop");

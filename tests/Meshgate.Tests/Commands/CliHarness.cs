@@ -1,0 +1,63 @@
+using System.Net;
+using Meshgate.Commands;
+using Meshgate.ControlPlane;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xunit;
+
+namespace Meshgate.Tests.Commands;
+
+/// <summary>A real control plane (own store, own port) and the CLI run in-process against it.</summary>
+public sealed class CliHarness : IAsyncLifetime
+{
+    private readonly string _data = Directory.CreateTempSubdirectory("meshgate-cli-").FullName;
+
+    public ControlPlaneServer Server { get; private set; } = null!;
+
+    public string DataDirectory => _data;
+
+    public async Task InitializeAsync()
+    {
+        Server = ControlPlaneServer.Create(
+            new ControlPlaneOptions { DataDirectory = _data, ApiEndpoint = new IPEndPoint(IPAddress.Loopback, 0) },
+            NullLoggerFactory.Instance);
+        await Server.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        Directory.Delete(_data, recursive: true);
+    }
+
+    public sealed record Result(int ExitCode, string Out, string Error)
+    {
+        public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}--- stderr\n{Error}";
+    }
+
+    /// <summary>Runs <c>meshgate ARGS</c> with <paramref name="stdin"/> as standard input.</summary>
+    public async Task<Result> RunWithStdinAsync(string stdin, params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var context = new CliContext(new StringReader(stdin), output, error);
+        var code = await Meshgate.Cli.RunAsync([.. args, "--server", Server.ApiAddress.ToString()], context);
+        return new Result(code, output.ToString(), error.ToString());
+    }
+
+    public Task<Result> RunAsync(params string[] args) => RunWithStdinAsync("", args);
+
+    /// <summary>Runs and asserts success, returning stdout.</summary>
+    public async Task<string> OkAsync(params string[] args)
+    {
+        var result = await RunWithStdinAsync("", args);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return result.Out;
+    }
+
+    public async Task<string> OkStdinAsync(string stdin, params string[] args)
+    {
+        var result = await RunWithStdinAsync(stdin, args);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return result.Out;
+    }
+}

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Xunit;
+
+namespace Meshgate.Tests.EndToEnd;
+
+/// <summary>The real <c>meshgate</c> executable as a child process, its output captured.</summary>
+public sealed class MeshgateProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly Lock _lock = new();
+
+    private MeshgateProcess(Process process)
+    {
+        _process = process;
+    }
+
+    public static string Executable => Path.Combine(AppContext.BaseDirectory, "meshgate");
+
+    public string Output
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static MeshgateProcess Start(params string[] args)
+    {
+        var info = new ProcessStartInfo(Executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var result = new MeshgateProcess(process);
+        process.OutputDataReceived += (_, e) => result.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => result.Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return result;
+    }
+
+    /// <summary>Runs a command to completion (deadline 60s) and returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(string stdin, params string[] args)
+    {
+        await using var process = Start(args);
+        await process._process.StandardInput.WriteAsync(stdin);
+        process._process.StandardInput.Close();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process._process.WaitForExitAsync(timeout.Token);
+        process._process.WaitForExit(); // drains the output readers
+        return (process._process.ExitCode, process.Output);
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            _output.Append(line).Append('\n');
+        }
+    }
+
+    /// <summary>Polls the output for <paramref name="text"/> until the deadline.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"\"{text}\" did not appear within {timeout}; output so far:\n{Output}");
+            Assert.False(_process.HasExited, $"meshgate exited with {(_process.HasExited ? _process.ExitCode : 0)} before \"{text}\":\n{Output}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Sends SIGTERM, as a supervisor or Ctrl-C would, and waits for the exit.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        if (!_process.HasExited)
+        {
+            using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync();
+        }
+
+        using var cancel = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cancel.Token);
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+}
