@@ -48,14 +48,14 @@ internal static class GatewayApiRules
             var protocol = listener.Protocol ?? "";
             if (!ListenerProtocols.Contains(protocol) && !protocol.Contains('/'))
             {
-                c.Error(path + ".protocol", $"\"{protocol}\" is not one of {string.Join(", ", ListenerProtocols)} (or a domain-prefixed protocol)");
+                c.Error(path + ".protocol", $"{RuleContext.NotOneOf(protocol, ListenerProtocols)} (or a domain-prefixed protocol)");
             }
 
             var tls = listener.Tls;
             var mode = tls?.Mode ?? "Terminate";
             if (tls?.Mode is { } m && m is not ("Terminate" or "Passthrough"))
             {
-                c.Error(path + ".tls.mode", $"\"{m}\" is not one of Terminate, Passthrough");
+                c.Error(path + ".tls.mode", RuleContext.NotOneOf(m, ["Terminate", "Passthrough"]));
             }
 
             switch (protocol)
@@ -84,7 +84,7 @@ internal static class GatewayApiRules
                 var from = namespaces.From ?? "Same";
                 if (from is not ("All" or "Same" or "Selector"))
                 {
-                    c.Error(path + ".allowedRoutes.namespaces.from", $"\"{from}\" is not one of All, Same, Selector");
+                    c.Error(path + ".allowedRoutes.namespaces.from", RuleContext.NotOneOf(from, ["All", "Same", "Selector"]));
                 }
                 else if (from == "Selector" && namespaces.Selector is null)
                 {
@@ -126,7 +126,7 @@ internal static class GatewayApiRules
                     var type = p.Type ?? "PathPrefix";
                     if (!PathTypes.Contains(type))
                     {
-                        c.Error(mpath + ".path.type", $"\"{type}\" is not one of {string.Join(", ", PathTypes)}");
+                        c.Error(mpath + ".path.type", RuleContext.NotOneOf(type, PathTypes));
                     }
                     else if (type == "RegularExpression")
                     {
@@ -142,7 +142,7 @@ internal static class GatewayApiRules
                 HeaderMatches(match.QueryParams, mpath + ".queryParams", c);
                 if (match.Method is { } method && !Methods.Contains(method))
                 {
-                    c.Error(mpath + ".method", $"\"{method}\" is not one of {string.Join(", ", Methods)}");
+                    c.Error(mpath + ".method", RuleContext.NotOneOf(method, Methods));
                 }
             }
 
@@ -326,7 +326,7 @@ internal static class GatewayApiRules
             var type = match.Type ?? "Exact";
             if (!HeaderMatchTypes.Contains(type))
             {
-                c.Error(hpath + ".type", $"\"{type}\" is not one of {string.Join(", ", HeaderMatchTypes)}");
+                c.Error(hpath + ".type", RuleContext.NotOneOf(type, HeaderMatchTypes));
             }
             else if (type == "RegularExpression")
             {
@@ -345,7 +345,7 @@ internal static class GatewayApiRules
             var fpath = FieldPath.Index(path, i);
             if (filter.Type is { } type && !FilterTypes.Contains(type))
             {
-                c.Error(fpath + ".type", $"\"{type}\" is not one of {string.Join(", ", FilterTypes)}");
+                c.Error(fpath + ".type", RuleContext.NotOneOf(type, FilterTypes));
                 continue;
             }
 

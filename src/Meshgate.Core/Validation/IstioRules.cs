@@ -29,7 +29,7 @@ internal static class IstioRules
                     continue;
                 }
 
-                c.Check(path, Names.CheckWildcardHost(hosts[i]));
+                c.Check(path, Names.CheckIstioHost(hosts[i]));
             }
 
             c.Unique("spec.hosts", hosts, h => h, "host");
@@ -90,7 +90,7 @@ internal static class IstioRules
                 c.Error("spec.endpoints", "resolution NONE cannot have endpoints; use STATIC (IP endpoints) or DNS (host name endpoints)");
                 break;
             case ServiceEntryResolution.Static when endpoints.Count == 0 && spec.WorkloadSelector is null:
-                c.Error("spec.endpoints", "resolution STATIC needs endpoints (or a workloadSelector)");
+                c.Error("spec.endpoints", "resolution STATIC needs endpoints with IP addresses (or a workloadSelector); to resolve the hosts by name, use resolution DNS");
                 break;
             case ServiceEntryResolution.Dns or ServiceEntryResolution.DnsRoundRobin when endpoints.Count == 0:
                 for (var i = 0; i < hosts.Count; i++)
@@ -144,7 +144,7 @@ internal static class IstioRules
             }
             else if (!Names.IsIpAddress(endpoint.Address) && !endpoint.Address.StartsWith("unix://", StringComparison.Ordinal))
             {
-                c.Check(path + ".address", Names.CheckFqdn(endpoint.Address));
+                c.Check(path + ".address", Names.CheckFqdn(endpoint.Address) ?? Names.CheckIstioHost(endpoint.Address));
             }
 
             foreach (var (name, number) in endpoint.Ports ?? [])
@@ -166,7 +166,14 @@ internal static class IstioRules
 
     public static void Gateway(GatewaySpec spec, string name, RuleContext c)
     {
-        c.Check("metadata.name", Names.CheckDns1123Label(name) is { } e ? $"invalid gateway name: {e}" : null);
+        // Names that are not even DNS subdomains are reported by the metadata rules already.
+        if (Names.CheckDns1123Subdomain(name) is null && Names.CheckDns1123Label(name) is { } nameError)
+        {
+            c.Error("metadata.name", name.Contains('.')
+                ? $"invalid gateway name \"{name}\": a Gateway name cannot contain dots, because VirtualServices refer to it as NAMESPACE/NAME; use '-' instead, for example \"{name.Replace('.', '-')}\""
+                : $"invalid gateway name: {nameError}");
+        }
+
         var servers = spec.Servers ?? [];
         c.NonEmpty("spec.servers", servers, "server");
         var portNames = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -189,7 +196,11 @@ internal static class IstioRules
             }
 
             c.Port(path + ".port.number", port.Number);
-            if (port.Name is { Length: > 0 } portName && !portNames.TryAdd(portName, i))
+            if (port.Name is "")
+            {
+                c.Error(path + ".port.name", "port name must be set; name each server port, for example http or https-443");
+            }
+            else if (port.Name is { } portName && !portNames.TryAdd(portName, i))
             {
                 c.Error(path + ".port.name", $"port name \"{portName}\" is already used by spec.servers[{portNames[portName]}]; server port names must be unique");
             }
@@ -210,9 +221,14 @@ internal static class IstioRules
             {
                 c.Error(path + ".tls", $"server must have TLS settings for {protocol} protocols; add tls.mode (PASSTHROUGH to route by SNI without terminating)");
             }
-            else if (protocol is "HTTP" && tls is not null && (tls.Mode is not null || tls.CredentialName is not null || tls.ServerCertificate is not null))
+            else if (protocol is "HTTP" or "HTTP2" or "GRPC" or "GRPC-WEB" or "HTTP_PROXY" && tls is not null
+                && (tls.Mode is not null || tls.CredentialName is not null || tls.ServerCertificate is not null || tls.PrivateKey is not null || tls.CaCertificates is not null))
             {
-                c.Error(path + ".tls", "server cannot have TLS settings for plain text HTTP ports (only httpsRedirect); use protocol HTTPS or TLS");
+                c.Error(path + ".tls", $"server cannot have TLS settings for plain text {protocol} ports (only httpsRedirect); use protocol HTTPS or TLS");
+            }
+            else if (protocol is not null and not ("HTTPS" or "TLS" or "HTTP" or "HTTP2" or "GRPC" or "GRPC-WEB" or "HTTP_PROXY") && Protocols.Contains(protocol) && tls is not null)
+            {
+                c.Error(path + ".tls", $"server cannot have TLS settings for {protocol} ports, only for HTTPS and TLS; use protocol TLS to route by SNI, or remove tls");
             }
 
             if (tls is not null)
@@ -282,7 +298,7 @@ internal static class IstioRules
             host = host[(slash + 1)..];
         }
 
-        return Names.CheckWildcardHost(host);
+        return Names.CheckIstioHost(host);
     }
 
     public static void VirtualService(VirtualServiceSpec spec, RuleContext c)
@@ -299,32 +315,37 @@ internal static class IstioRules
             }
         }
 
+        var allHostsValid = true;
         for (var i = 0; i < hosts.Count; i++)
         {
             var path = FieldPath.Index("spec.hosts", i);
+            string? error = null;
             if (hosts[i] == "*" && boundToMesh)
             {
-                c.Error(path, "wildcard host * is not allowed for virtual services bound to the mesh gateway; list the hosts, or bind it to gateways only");
+                error = "wildcard host * is not allowed for virtual services bound to the mesh gateway; list the hosts, or bind it to gateways only";
             }
             else if (Names.IsIpAddress(hosts[i]))
             {
                 if (boundToMesh)
                 {
-                    c.Error(path, $"IP address \"{hosts[i]}\" is allowed only for gateway-bound virtual services; use a host name");
+                    error = $"IP address \"{hosts[i]}\" is allowed only for gateway-bound virtual services; use a host name";
                 }
             }
             else
             {
-                c.Check(path, Names.CheckWildcardHost(hosts[i]));
+                error = Names.CheckIstioHost(hosts[i]);
             }
+
+            c.Check(path, error);
+            allHostsValid &= error is null;
         }
 
-        c.Unique("spec.hosts", hosts, h => h, "host");
-
-        for (var i = 0; i < gateways.Count; i++)
+        if (allHostsValid)
         {
-            c.Check(FieldPath.Index("spec.gateways", i), GatewayReference(gateways[i]));
+            OverlappingHosts(hosts, c);
         }
+
+        MatchGateways(gateways, "spec.gateways", c);
 
         var http = spec.Http ?? [];
         var tls = spec.Tls ?? [];
@@ -361,6 +382,29 @@ internal static class IstioRules
         }
 
         ExportTo(spec.ExportTo, c);
+    }
+
+    /// <summary>Istio refuses hosts that match each other (<c>*.cnn.com</c> and <c>edition.cnn.com</c>), not only exact repeats.</summary>
+    private static void OverlappingHosts(IReadOnlyList<string> hosts, RuleContext c)
+    {
+        for (var j = 1; j < hosts.Count; j++)
+        {
+            for (var i = 0; i < j; i++)
+            {
+                if (string.Equals(hosts[i], hosts[j], StringComparison.OrdinalIgnoreCase))
+                {
+                    c.Error(FieldPath.Index("spec.hosts", j), $"duplicate host \"{hosts[j]}\"; each must be unique");
+                    break;
+                }
+
+                if (Hosts.HostMatch.Covers(hosts[i], hosts[j]) || Hosts.HostMatch.Covers(hosts[j], hosts[i]))
+                {
+                    c.Error(FieldPath.Index("spec.hosts", j),
+                        $"host \"{hosts[j]}\" overlaps host \"{hosts[i]}\" (spec.hosts[{i}]); a VirtualService cannot list hosts that match each other, so keep one of them or split the rules into two VirtualServices");
+                    break;
+                }
+            }
+        }
     }
 
     private static void HttpRoute(HttpRoute route, string path, RuleContext c)
@@ -431,7 +475,7 @@ internal static class IstioRules
 
         if (route.Mirror is { } mirror)
         {
-            c.Check(path + ".mirror.host", mirror.Host is null ? null : Names.CheckWildcardHost(mirror.Host));
+            c.Check(path + ".mirror.host", mirror.Host is null ? null : Names.CheckIstioHost(mirror.Host));
         }
 
         if (route.Fault?.Abort?.HttpStatus is { } status)
@@ -464,7 +508,11 @@ internal static class IstioRules
             {
                 var spath = FieldPath.Index(mpath + ".sniHosts", s);
                 var sni = sniHosts[s];
-                if (Names.CheckWildcardHost(sni) is { } error)
+                if (Names.IsIpAddress(sni))
+                {
+                    c.Warning(spath, $"using an IP address (\"{sni}\") as an SNI host goes against the SNI specification, and most clients do not send it");
+                }
+                else if (Names.CheckIstioHost(sni) is { } error)
                 {
                     c.Error(spath, error);
                 }
@@ -512,7 +560,7 @@ internal static class IstioRules
 
             if (destination.Host is { } host)
             {
-                c.Check(rpath + ".destination.host", host == "*" ? "destination host cannot be *; name the service" : Names.CheckWildcardHost(host));
+                c.Check(rpath + ".destination.host", host == "*" ? "destination host cannot be *; name the service" : Names.CheckIstioHost(host));
             }
 
             if (destination.Subset is { } subset)
@@ -558,7 +606,15 @@ internal static class IstioRules
     {
         for (var i = 0; i < (gateways?.Count ?? 0); i++)
         {
-            c.Check(FieldPath.Index(path, i), GatewayReference(gateways![i]));
+            var gateway = gateways![i];
+            if (GatewayReference(gateway) is { } error)
+            {
+                c.Error(FieldPath.Index(path, i), error);
+            }
+            else if (gateway != "mesh" && !gateway.Contains('/') && gateway.Split('.') is [var name, var ns, ..])
+            {
+                c.Warning(FieldPath.Index(path, i), $"\"{gateway}\" uses the legacy NAME.NAMESPACE form; prefer NAMESPACE/NAME: \"{ns}/{name}\"");
+            }
         }
     }
 
@@ -587,22 +643,30 @@ internal static class IstioRules
             return $"\"{gateway}\" is not a gateway reference; use mesh, NAME or NAMESPACE/NAME";
         }
 
-        foreach (var part in parts)
+        if (parts.Length == 1)
         {
-            if (Names.CheckDns1123Subdomain(part) is not null)
-            {
-                return $"\"{gateway}\" is not a gateway reference; use mesh, NAME or NAMESPACE/NAME with lower-case DNS names";
-            }
+            // A bare name, or the legacy NAME.NAMESPACE form.
+            return Names.CheckDns1123Subdomain(gateway) is null
+                ? null
+                : $"\"{gateway}\" is not a gateway reference; use mesh, NAME or NAMESPACE/NAME with lower-case DNS names";
         }
 
-        return null;
+        var (ns, name) = (parts[0], parts[1]);
+        if (Names.CheckDns1123Label(ns) is not null)
+        {
+            return $"\"{gateway}\" is not a gateway reference: namespace \"{ns}\" is not a valid namespace name; use NAMESPACE/NAME";
+        }
+
+        return Names.CheckDns1123Label(name) is null
+            ? null
+            : $"\"{gateway}\" is not a gateway reference: \"{name}\" is not a valid gateway name (lower-case letters, digits and '-', no dots); use NAMESPACE/NAME";
     }
 
     public static void DestinationRule(DestinationRuleSpec spec, RuleContext c)
     {
         if (spec.Host is { } host)
         {
-            c.Check("spec.host", Names.CheckWildcardHost(host));
+            c.Check("spec.host", Names.CheckIstioHost(host));
         }
 
         var subsets = spec.Subsets ?? [];
@@ -693,6 +757,11 @@ internal static class IstioRules
 
         switch (tls.Mode)
         {
+            case ClientTlsMode.Simple or ClientTlsMode.Mutual
+                when tls.CredentialName is not null
+                && (tls.ClientCertificate is not null || tls.PrivateKey is not null || tls.CaCertificates is not null || tls.CaCrl is not null):
+                c.Error(path, "cannot set clientCertificate, privateKey, caCertificates or caCrl together with credentialName; the secret named by credentialName provides them");
+                break;
             case ClientTlsMode.IstioMutual
                 when tls.ClientCertificate is not null || tls.PrivateKey is not null || tls.CaCertificates is not null || tls.CredentialName is not null:
                 c.Error(path, "ISTIO_MUTUAL uses the workload's certificate; clientCertificate, privateKey, caCertificates and credentialName must be empty");

@@ -20,7 +20,7 @@ internal static class KubernetesRules
         var type = spec.Type ?? "ClusterIP";
         if (!ServiceTypes.Contains(type))
         {
-            c.Error("spec.type", $"\"{type}\" is not one of {string.Join(", ", ServiceTypes)}");
+            c.Error("spec.type", RuleContext.NotOneOf(type, ServiceTypes));
         }
 
         var ports = spec.Ports?.ToList() ?? [];
@@ -92,7 +92,9 @@ internal static class KubernetesRules
         {
             if (!labels.TryGetValue(key, out var actual) || actual != value)
             {
-                c.Error("spec.template.metadata.labels", $"selector does not match template labels: selector wants {key}={value}");
+                var has = actual is null ? $"has no {key} label" : $"has {key}={actual}";
+                c.Error("spec.template.metadata.labels",
+                    $"selector does not match template labels: spec.selector.matchLabels wants {key}={value}, but the template {has}; the Deployment would never find its own pods");
                 break;
             }
         }
@@ -153,7 +155,7 @@ internal static class KubernetesRules
         {
             if (type is not ("Ingress" or "Egress"))
             {
-                c.Error(FieldPath.Index("spec.policyTypes", i), $"\"{type}\" is not one of Ingress, Egress");
+                c.Error(FieldPath.Index("spec.policyTypes", i), RuleContext.NotOneOf(type, ["Ingress", "Egress"]));
             }
         }
 
@@ -225,7 +227,7 @@ internal static class KubernetesRules
     {
         if (protocol is not null && !PortProtocols.Contains(protocol))
         {
-            c.Error(path, $"\"{protocol}\" is not one of TCP, UDP, SCTP");
+            c.Error(path, RuleContext.NotOneOf(protocol, PortProtocols));
         }
     }
 

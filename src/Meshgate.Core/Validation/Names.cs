@@ -154,6 +154,29 @@ public static partial class Names
         return null;
     }
 
+    /// <summary>
+    /// A host where Istio wants a name (agent.ValidateWildcardDomain): as <see cref="CheckWildcardHost"/>, and the
+    /// last label may not be all digits, so an IP address is not taken for a host name.
+    /// </summary>
+    public static string? CheckIstioHost(string host)
+    {
+        if (CheckWildcardHost(host) is { } error)
+        {
+            return error;
+        }
+
+        if (IsIpAddress(host))
+        {
+            return $"host \"{host}\" is an IP address, not a DNS name; name the service here and put the IP address in addresses or endpoints";
+        }
+
+        var name = host.TrimEnd('.');
+        var last = name[(name.LastIndexOf('.') + 1)..];
+        return last.Length > 0 && last.All(char.IsAsciiDigit)
+            ? $"host \"{host}\" is not a valid DNS name: the last label \"{last}\" cannot be all digits"
+            : null;
+    }
+
     /// <summary>A fully qualified DNS name without wildcards (needed where the proxy resolves it).</summary>
     public static string? CheckFqdn(string host)
     {

@@ -52,8 +52,7 @@ public static class ResourceParser
         var resources = new List<Resource>();
         if (document.Root is not JsonObject root)
         {
-            errors.Add(new ValidationError($"document {document.Index}", document.Where, "",
-                $"expected an object with apiVersion, kind and metadata, got {SchemaValidator.Describe(document.Root)}", document.Line));
+            errors.Add(new ValidationError($"document {document.Index}", document.Where, "", NotAnObject(document.Root), document.Line));
             return new ParseResult(resources, errors);
         }
 
@@ -81,8 +80,7 @@ public static class ResourceParser
         var original = document.Root;
         if (original is not JsonObject)
         {
-            errors.Add(new ValidationError($"document {document.Index}", document.Where, prefix.TrimEnd('.'),
-                $"expected an object with apiVersion, kind and metadata, got {SchemaValidator.Describe(original)}", document.Line));
+            errors.Add(new ValidationError($"document {document.Index}", document.Where, prefix.TrimEnd('.'), NotAnObject(original, inList: prefix.Length > 0), document.Line));
             return new ParseResult([], errors);
         }
 
@@ -92,7 +90,7 @@ public static class ResourceParser
         var kindText = root["kind"] is JsonValue kv && kv.TryGetValue<string>(out var ks) ? ks : null;
         var apiVersion = root["apiVersion"] is JsonValue av && av.TryGetValue<string>(out var avs) ? avs : null;
 
-        var subject = kindText is null ? $"document {document.Index}" : name is null ? $"{kindText} (unnamed)" : $"{kindText} {name}";
+        var subject = kindText is null ? $"document {document.Index}" : name is null ? $"{kindText} (unnamed)" : $"{kindText} {Shorten(name)}";
         void Report(string path, string message, JsonNode? node, bool warning = false) =>
             errors.Add(new ValidationError(subject, document.Where, prefix + path, message, positions.LineOf(node) ?? document.Line, warning));
 
@@ -100,12 +98,12 @@ public static class ResourceParser
         {
             if (apiVersion is null)
             {
-                Report("apiVersion", root["apiVersion"] is null ? "required field is missing; for example apiVersion: networking.istio.io/v1" : "expected a string", original["apiVersion"] ?? original);
+                Report("apiVersion", root["apiVersion"] is null ? MissingApiVersion(kindText) : "expected a string", original["apiVersion"] ?? original);
             }
 
             if (kindText is null)
             {
-                Report("kind", root["kind"] is null ? "required field is missing; for example kind: ServiceEntry" : "expected a string", original["kind"] ?? original);
+                Report("kind", root["kind"] is null ? MissingKind(apiVersion) : "expected a string", original["kind"] ?? original);
             }
 
             return new ParseResult([], errors);
@@ -136,14 +134,14 @@ public static class ResourceParser
             {
                 metadata["namespace"] = defaultNamespace;
             }
-            else if (enforceNamespace && ns != defaultNamespace)
+
+            subject = name is null ? $"{type.Kind} (unnamed)" : $"{type.Kind} {Shorten(metadata["namespace"]!.ToString())}/{Shorten(name)}";
+            if (ns is not (null or "") && enforceNamespace && ns != defaultNamespace)
             {
                 Report("metadata.namespace",
                     $"the namespace from the provided object \"{ns}\" does not match the namespace \"{defaultNamespace}\"; pass -n {ns}, or remove metadata.namespace",
                     original["metadata"]?["namespace"]);
             }
-
-            subject = name is null ? $"{type.Kind} (unnamed)" : $"{type.Kind} {metadata["namespace"]}/{name}";
         }
         else if (metadata is not null)
         {
@@ -163,9 +161,18 @@ public static class ResourceParser
         }
 
         var context = new RuleContext(type.Namespaced ? metadata!["namespace"]!.GetValue<string>() : "",
-            (path, message, warning) => Report(path, message, NodeAt(original, path) ?? original, warning));
+            (path, message, warning) => Report(path, message, NodeAtOrAbove(original, path), warning));
         MetadataRules.Check(type, metadata!, context);
-        KindRules.Check(type, root, name, context);
+        try
+        {
+            KindRules.Check(type, root, name, context);
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or OverflowException or ArgumentException)
+        {
+            // The schema check should have caught whatever the typed model cannot hold; never let it escape.
+            Report("", $"cannot be read as a {type.Kind}: {e.Message}", original);
+        }
+
         if (errors.Any(e => !e.IsWarning))
         {
             return new ParseResult([], errors);
@@ -186,6 +193,34 @@ public static class ResourceParser
         }
     }
 
+    private static string NotAnObject(JsonNode? node, bool inList = false) => node switch
+    {
+        JsonArray when !inList => "expected an object with apiVersion, kind and metadata, got a list; "
+            + "separate objects with a line of ---, or write kind: List with the objects under items",
+        _ => $"expected an object with apiVersion, kind and metadata, got {SchemaValidator.Describe(node)}",
+    };
+
+    private static string MissingKind(string? apiVersion)
+    {
+        var slash = apiVersion?.IndexOf('/') ?? -1;
+        var group = apiVersion is null ? null : slash < 0 ? "" : apiVersion[..slash];
+        var kinds = group is null ? [] : ResourceTypes.InGroup(group).Select(t => t.Kind).ToList();
+        return kinds.Count == 0
+            ? "required field is missing; for example kind: ServiceEntry"
+            : $"required field is missing; add kind: with one of {string.Join(", ", kinds)}";
+    }
+
+    private static string MissingApiVersion(string? kind)
+    {
+        var versions = ResourceTypes.All.Where(t => t.Kind == kind).Select(t => t.ApiVersion(t.PreferredVersion)).ToList();
+        return versions.Count == 0
+            ? "required field is missing; for example apiVersion: networking.istio.io/v1"
+            : $"required field is missing; {kind} needs apiVersion: {string.Join(" or ", versions)}";
+    }
+
+    /// <summary>Object names in messages; a name of a megabyte is an error, not something to print.</summary>
+    private static string Shorten(string name) => name.Length <= 80 ? name : name[..77] + "...";
+
     private static string UnknownKind(string group, string kind, string apiVersion)
     {
         var inGroup = ResourceTypes.InGroup(group).ToList();
@@ -199,7 +234,50 @@ public static class ResourceParser
 
         var suggestion = SchemaValidator.Suggest(kind, inGroup.Select(t => t.Kind));
         var hint = suggestion is null ? "" : $"did you mean {suggestion}? ";
-        return $"no kind \"{kind}\" is served in \"{apiVersion}\"; {hint}{group} has {string.Join(", ", inGroup.Select(t => t.Kind))}";
+        return $"no kind \"{kind}\" is served in \"{apiVersion}\"; {hint}{(group.Length == 0 ? "the core group (v1)" : group)} has {string.Join(", ", inGroup.Select(t => t.Kind))}";
+    }
+
+    /// <summary>
+    /// The node a rule's path names, or for a field that is missing (<c>spec.servers[0].tls</c>) the
+    /// nearest enclosing node that exists, so the message still points at the right line.
+    /// </summary>
+    internal static JsonNode NodeAtOrAbove(JsonNode root, string path)
+    {
+        while (true)
+        {
+            if (NodeAt(root, path) is { } node)
+            {
+                return node;
+            }
+
+            var cut = LastSegmentStart(path);
+            if (cut <= 0)
+            {
+                return root;
+            }
+
+            path = path[..cut];
+        }
+    }
+
+    /// <summary>Where the last <c>.name</c> or <c>[index]</c> of a path starts, ignoring dots inside <c>["..."]</c>.</summary>
+    private static int LastSegmentStart(string path)
+    {
+        var last = -1;
+        var quoted = false;
+        for (var i = 0; i < path.Length; i++)
+        {
+            if (path[i] == '"')
+            {
+                quoted = !quoted;
+            }
+            else if (!quoted && path[i] is '.' or '[')
+            {
+                last = i;
+            }
+        }
+
+        return last;
     }
 
     /// <summary>Finds the node a rule's path names (<c>spec.ports[0].number</c>), for its line number.</summary>

@@ -73,6 +73,14 @@ internal sealed class RuleContext(string objectNamespace, Action<string, string,
         }
     }
 
+    /// <summary>A value outside a fixed set, with the closest allowed value as a suggestion.</summary>
+    public static string NotOneOf(string value, IReadOnlyCollection<string> allowed)
+    {
+        var suggestion = SchemaValidator.Suggest(value, allowed);
+        return $"\"{value}\" is not one of {string.Join(", ", allowed)}{(suggestion is null ? "" : $"; did you mean {suggestion}?")}";
+    }
+
+    /// <summary>A regular expression as Envoy runs it: RE2 syntax, at most 1024 characters.</summary>
     public void Regex(string path, string? pattern)
     {
         if (pattern is null)
@@ -86,14 +94,93 @@ internal sealed class RuleContext(string objectNamespace, Action<string, string,
             return;
         }
 
+        if (Re2Unsupported(pattern) is { } construct)
+        {
+            Error(path, $"\"{pattern}\" uses {construct}, which RE2 (the regex engine of Istio and Envoy) does not support; see https://github.com/google/re2/wiki/Syntax");
+            return;
+        }
+
         try
         {
             _ = new Regex(pattern, RegexOptions.None, TimeSpan.FromMilliseconds(100));
+        }
+        catch (RegexParseException e)
+        {
+            // .NET says "Invalid pattern '<pattern>' at offset 14. Unterminated [] set."; the pattern is quoted already.
+            var detail = e.Message;
+            var marker = $"at offset {e.Offset}. ";
+            var at = detail.IndexOf(marker, StringComparison.Ordinal);
+            detail = at < 0 ? detail : detail[(at + marker.Length)..];
+            Error(path, $"\"{pattern}\" is not a valid regular expression: {detail.TrimEnd('.')} at offset {e.Offset}");
         }
         catch (ArgumentException e)
         {
             Error(path, $"\"{pattern}\" is not a valid regular expression: {e.Message}");
         }
+    }
+
+    /// <summary>Perl/.NET constructs that .NET accepts but RE2 rejects: look-around, atomic groups, conditionals, backreferences.</summary>
+    private static string? Re2Unsupported(string pattern)
+    {
+        var inClass = false;
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            var c = pattern[i];
+            if (c == '\\' && i + 1 < pattern.Length)
+            {
+                var next = pattern[i + 1];
+                if (!inClass && next is >= '1' and <= '9')
+                {
+                    return $"the backreference \\{next}";
+                }
+
+                if (!inClass && next == 'k' && i + 2 < pattern.Length && pattern[i + 2] is '<' or '\'' or '{')
+                {
+                    return "a named backreference (\\k<name>)";
+                }
+
+                i++;
+                continue;
+            }
+
+            if (inClass)
+            {
+                inClass = c != ']';
+                continue;
+            }
+
+            if (c == '[')
+            {
+                inClass = true;
+                if (i + 1 < pattern.Length && pattern[i + 1] == ']')
+                {
+                    i++; // "[]...]": a leading ] is a literal
+                }
+
+                continue;
+            }
+
+            if (c == '(' && i + 2 < pattern.Length && pattern[i + 1] == '?')
+            {
+                var rest = pattern.AsSpan(i + 2);
+                var construct = rest switch
+                {
+                    _ when rest.StartsWith("=") => "the look-ahead (?=",
+                    _ when rest.StartsWith("!") => "the negative look-ahead (?!",
+                    _ when rest.StartsWith("<=") => "the look-behind (?<=",
+                    _ when rest.StartsWith("<!") => "the negative look-behind (?<!",
+                    _ when rest.StartsWith(">") => "the atomic group (?>",
+                    _ when rest.StartsWith("(") => "the conditional (?(",
+                    _ => null,
+                };
+                if (construct is not null)
+                {
+                    return construct;
+                }
+            }
+        }
+
+        return null;
     }
 
     /// <summary>A duration as Istio's CRDs take it (<c>3s</c>, <c>1.5s</c>, <c>100ms</c>, <c>1m30s</c>), at least 1ms.</summary>

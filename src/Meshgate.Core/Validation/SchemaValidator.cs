@@ -59,7 +59,7 @@ internal static class SchemaValidator
             if (Expect(node, JsonValueKind.String, "base64-encoded data", path, report)
                 && !IsBase64(node.GetValue<string>()))
             {
-                report(path, "is not valid base64", node);
+                report(path, $"{Describe(node)} is not valid base64; encode the value with base64 (a Secret takes plain text under stringData instead)", node);
             }
         }
         else if (type == typeof(JsonObject))
@@ -73,9 +73,27 @@ internal static class SchemaValidator
         {
             // free-form
         }
+        else if (type == typeof(k8s.Models.IntOrString))
+        {
+            if (node is not JsonValue v || !(v.GetValueKind() == JsonValueKind.String || IsInt32(v)))
+            {
+                report(path, $"expected an integer or a string (such as 8080, \"http\" or \"25%\"), got {Describe(node)}", node);
+            }
+        }
+        else if (type == typeof(k8s.Models.ResourceQuantity))
+        {
+            if (node is not JsonValue v || v.GetValueKind() is not (JsonValueKind.String or JsonValueKind.Number))
+            {
+                report(path, $"expected a quantity (such as 500m, 2 or 128Mi), got {Describe(node)}", node);
+            }
+            else if (!IsQuantity(v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : v.ToJsonString()))
+            {
+                report(path, $"{Describe(node)} is not a quantity; write a number with an optional suffix, such as 500m, 2, 128Mi or 1G", node);
+            }
+        }
         else if (type.GetCustomAttribute<JsonConverterAttribute>() is not null)
         {
-            // Types with their own converter (IntOrString, Quantity) are scalars.
+            // Other types with their own converter are scalars.
             if (node is not JsonValue)
             {
                 report(path, $"expected a string or a number, got {Describe(node)}", node);
@@ -98,7 +116,13 @@ internal static class SchemaValidator
         {
             if (node is not JsonArray array)
             {
-                report(path, $"expected a list of {Noun(itemType)}, got {Describe(node)}", node);
+                var hint = node switch
+                {
+                    JsonValue => $"; write it as a list: [{node.ToJsonString()}]",
+                    JsonObject => "; start each list item with \"- \"",
+                    _ => "",
+                };
+                report(path, $"expected a list of {Noun(itemType)}, got {Describe(node)}{hint}", node);
                 return;
             }
 
@@ -126,7 +150,7 @@ internal static class SchemaValidator
         {
             if (!schema.Fields.TryGetValue(key, out var field))
             {
-                report(FieldPath.Field(path, key), UnknownField(key, schema), value ?? node);
+                report(FieldPath.Field(path, key), UnknownField(key, schema, path), value ?? node);
                 continue;
             }
 
@@ -148,11 +172,29 @@ internal static class SchemaValidator
         }
     }
 
-    private static string UnknownField(string key, ObjectSchema schema)
+    private static string UnknownField(string key, ObjectSchema schema, string path)
     {
         var suggestion = Suggest(key, schema.Fields.Keys);
-        var hint = suggestion is null ? "" : $"; did you mean \"{suggestion}\"?";
+        var hint = suggestion is not null ? $"; did you mean \"{suggestion}\"?"
+            : path.Length == 0 ? MisplacedTopLevelField(key, schema) : "";
         return $"unknown field \"{key}\"{hint} (known fields: {string.Join(", ", schema.Fields.Keys)})";
+    }
+
+    /// <summary>A hint for a field written at the top of an object that belongs in its metadata or spec.</summary>
+    private static string MisplacedTopLevelField(string key, ObjectSchema schema)
+    {
+        foreach (var parent in new[] { "metadata", "spec" })
+        {
+            if (schema.Fields.TryGetValue(parent, out var field)
+                && (Nullable.GetUnderlyingType(field.Type) ?? field.Type) is { IsClass: true } type && type != typeof(string)
+                && DictionaryValueType(type) is null && ListItemType(type) is null && !typeof(JsonNode).IsAssignableFrom(type)
+                && Schemas.GetOrAdd(type, ObjectSchema.Build).Fields.ContainsKey(key))
+            {
+                return $"; {key} belongs under {parent}: indent it below {parent}";
+            }
+        }
+
+        return "";
     }
 
     /// <summary>The closest candidate within a small edit distance, or one that differs only in case.</summary>
@@ -217,7 +259,10 @@ internal static class SchemaValidator
         {
             // A number that is not a long: a fraction, or too large.
             var text = value.ToJsonString();
-            report(path, $"expected an integer, got {text}", node);
+            var integral = decimal.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var exact)
+                ? decimal.Truncate(exact) == exact
+                : !text.Contains('.');
+            report(path, integral ? $"{text} is out of range for an integer" : $"expected an integer, got {text}", node);
             return;
         }
 
@@ -266,7 +311,9 @@ internal static class SchemaValidator
         {
             var hint = kind == JsonValueKind.String && actual is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False
                 ? $"; quote it: \"{node.ToJsonString()}\""
-                : "";
+                : kind == JsonValueKind.True && actual == JsonValueKind.String && node.GetValue<string>() is "true" or "false"
+                    ? "; remove the quotes"
+                    : "";
             report(path, $"expected {noun}, got {Describe(node)}{hint}", node);
         }
 
@@ -330,6 +377,24 @@ internal static class SchemaValidator
         }
 
         return null;
+    }
+
+    private static bool IsInt32(JsonValue value) =>
+        value.GetValueKind() == JsonValueKind.Number
+        && long.TryParse(value.ToJsonString(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var number)
+        && number is >= int.MinValue and <= int.MaxValue;
+
+    private static bool IsQuantity(string text)
+    {
+        try
+        {
+            _ = new k8s.Models.ResourceQuantity(text).ToDecimal();
+            return true;
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
+        {
+            return false;
+        }
     }
 
     private static bool IsBase64(string text)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace Meshgate.Core.Yaml;
@@ -15,13 +16,22 @@ public static class YamlReader
 {
     private const int MaxDepth = 128;
 
-    // Aliases can expand a small text exponentially ("billion laughs"); stop well before memory does.
+    // A document may be large, but aliases can expand a small text exponentially ("billion laughs"):
+    // stop well before memory does, and sooner for nodes that only exist because an alias repeats them.
     private const int MaxNodes = 1_000_000;
+    private const int MaxAliasNodes = 100_000;
 
     /// <summary>Parses every document of <paramref name="text"/>; empty documents are skipped.</summary>
     /// <exception cref="YamlFormatException">The text is not well-formed; the message says where.</exception>
     public static IReadOnlyList<SourceDocument> Read(string text, string source)
     {
+        // Editors on Windows may start a file with a byte order mark; it is not part of the first key.
+        if (text.StartsWith('\uFEFF'))
+        {
+            text = text[1..];
+        }
+
+        CheckStructure(text, source);
         var stream = new YamlStream();
         try
         {
@@ -29,8 +39,11 @@ public static class YamlReader
         }
         catch (YamlException e)
         {
-            throw new YamlFormatException(
-                $"{source}: line {e.Start.Line}, column {e.Start.Column}: {Describe(e)}");
+            throw Malformed(e, text, source);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IndexOutOfRangeException or NullReferenceException)
+        {
+            throw new YamlFormatException($"{source}: the YAML is malformed ({e.Message}); check for an unclosed [, {{ or quote");
         }
 
         var documents = new List<SourceDocument>();
@@ -48,8 +61,8 @@ public static class YamlReader
             JsonNode? json;
             try
             {
-                var budget = new int[] { MaxNodes };
-                json = Convert(root, positions, 0, budget);
+                var budget = new Budget(new HashSet<YamlNode>(ReferenceEqualityComparer.Instance));
+                json = Convert(root, positions, 0, budget, expandingAlias: false);
             }
             catch (YamlFormatException e)
             {
@@ -62,6 +75,145 @@ public static class YamlReader
         return documents;
     }
 
+    /// <summary>
+    /// Walks the raw event stream once before building nodes: YamlDotNet builds its node tree recursively,
+    /// so a deeply nested text ("[[[[...") must be refused before it can exhaust the stack, and errors
+    /// YamlDotNet reports as something other than a <see cref="YamlException"/> still get a position.
+    /// </summary>
+    private static void CheckStructure(string text, string source)
+    {
+        var parser = new Parser(new StringReader(text));
+        var depth = 0;
+        var last = Mark.Empty;
+        try
+        {
+            while (parser.MoveNext())
+            {
+                var current = parser.Current!;
+                switch (current)
+                {
+                    case MappingStart or SequenceStart when ++depth > MaxDepth:
+                        throw new YamlFormatException(
+                            $"{source}: line {current.Start.Line}, column {current.Start.Column}: nesting deeper than {MaxDepth} levels; no Kubernetes object is nested this deep");
+                    case MappingEnd or SequenceEnd:
+                        depth--;
+                        break;
+                }
+
+                last = current.End;
+            }
+        }
+        catch (YamlException e)
+        {
+            throw Malformed(e, text, source);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IndexOutOfRangeException or NullReferenceException)
+        {
+            // YamlDotNet gives up on some malformed flow collections ("a: [1, 2" then a new key) this way.
+            throw new YamlFormatException(
+                $"{source}: line {Math.Max(1, last.Line)}, column {Math.Max(1, last.Column)}: the YAML is malformed after this point; check for an unclosed [, {{ or quote");
+        }
+    }
+
+    private static YamlFormatException Malformed(YamlException e, string text, string source)
+    {
+        var (line, column) = (e.Start.Line, e.Start.Column);
+        var message = Describe(e);
+        string hint;
+        if (e is AnchorNotFoundException && message.Split('\'') is [_, var anchor, ..])
+        {
+            // YamlDotNet reports this at the start of the stream; point at the alias instead.
+            (line, column) = Find(text, "*" + anchor) ?? (line, column);
+            message = $"alias *{anchor} refers to no anchor";
+            hint = $"define &{anchor} on a value before the alias uses it";
+        }
+        else if (message.Contains("tab as indentation", StringComparison.Ordinal))
+        {
+            // YamlDotNet reports this at the start of the enclosing mapping; point at the tab instead.
+            (line, column) = FirstIndentingTab(text) ?? (line, column);
+            message = "a tab character is used for indentation";
+            hint = "YAML allows only spaces for indentation";
+        }
+        else if (message.StartsWith("Duplicate key ", StringComparison.Ordinal))
+        {
+            message = $"duplicate key \"{message["Duplicate key ".Length..]}\"";
+            hint = "a key may appear only once in a mapping, so remove or rename one of them";
+        }
+        else if (message.Contains("did not find expected key", StringComparison.Ordinal) && LineAt(text, line).IndexOf(':') > 1024)
+        {
+            message = "a key is longer than 1024 characters";
+            hint = "YAML allows at most 1024 characters in a plain key";
+        }
+        else if (message.Contains("did not find expected key", StringComparison.Ordinal))
+        {
+            hint = "check the indentation: the keys of one mapping must start in the same column";
+        }
+        else if (message.Contains("did not find expected node content", StringComparison.Ordinal))
+        {
+            hint = "a value is missing, or a [ or { is not closed";
+        }
+        else if (message.StartsWith("Too many parsing events", StringComparison.Ordinal))
+        {
+            message = "merge keys (<<) expand to too many values";
+            hint = "write the values out, or merge fewer times";
+        }
+        else if (message.Contains("quoted scalar", StringComparison.Ordinal))
+        {
+            hint = "check for a missing closing quote";
+        }
+        else if (message.Contains("did not find expected ',' or", StringComparison.Ordinal))
+        {
+            hint = "check for a missing closing ] or }, or a missing comma";
+        }
+        else if (message.Contains("mapping values are not allowed", StringComparison.OrdinalIgnoreCase)
+            || message.Contains("found invalid mapping", StringComparison.Ordinal))
+        {
+            hint = "quote values that contain \": \", or put the key on its own line";
+        }
+        else
+        {
+            hint = "";
+        }
+
+        message = message.TrimEnd('.');
+        return new YamlFormatException($"{source}: line {line}, column {column}: {message}{(hint.Length == 0 ? "" : "; " + hint)}");
+    }
+
+    private static string LineAt(string text, long line)
+    {
+        var lines = text.Split('\n');
+        return line >= 1 && line <= lines.Length ? lines[line - 1] : "";
+    }
+
+    private static (long Line, long Column)? Find(string text, string value)
+    {
+        var at = text.IndexOf(value, StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return null;
+        }
+
+        var lineStart = text.LastIndexOf('\n', Math.Max(0, at - 1)) + 1;
+        return (text.AsSpan(0, at).Count('\n') + 1, at - lineStart + 1);
+    }
+
+    private static (long Line, long Column)? FirstIndentingTab(string text)
+    {
+        var lines = text.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            for (var c = 0; c < lines[i].Length && lines[i][c] is ' ' or '\t'; c++)
+            {
+                if (lines[i][c] == '\t')
+                {
+                    return (i + 1, c + 1);
+                }
+            }
+        }
+
+        return null;
+    }
+
     private static string Describe(YamlException e)
     {
         // YamlDotNet prefixes messages with the position; users get it from us once.
@@ -70,11 +222,29 @@ public static class YamlReader
         return message.StartsWith("(Line:", StringComparison.Ordinal) && close > 0 ? message[(close + 3)..] : message;
     }
 
-    private static JsonNode? Convert(YamlNode node, YamlPositions positions, int depth, int[] budget)
+    /// <summary>How many more nodes a document may expand to, and which YAML nodes were already converted once.</summary>
+    private sealed class Budget(HashSet<YamlNode> seen)
     {
-        if (--budget[0] < 0)
+        public int Nodes { get; set; } = MaxNodes;
+
+        public int AliasNodes { get; set; } = MaxAliasNodes;
+
+        public HashSet<YamlNode> Seen { get; } = seen;
+    }
+
+    private static JsonNode? Convert(YamlNode node, YamlPositions positions, int depth, Budget budget, bool expandingAlias)
+    {
+        // YamlDotNet resolves an alias to the anchored node itself, so a node met twice is an alias expansion.
+        expandingAlias |= !budget.Seen.Add(node);
+        if (--budget.Nodes < 0)
         {
-            throw new YamlFormatException($"line {node.Start.Line}: the document expands to more than {MaxNodes} nodes (aliases?)");
+            throw new YamlFormatException($"line {node.Start.Line}: the document expands to more than {MaxNodes} values; split it into several documents");
+        }
+
+        if (expandingAlias && --budget.AliasNodes < 0)
+        {
+            throw new YamlFormatException(
+                $"line {node.Start.Line}: aliases (*name) expand to more than {MaxAliasNodes} values, as in a \"billion laughs\" attack; write the values out or use fewer aliases");
         }
 
         if (depth > MaxDepth)
@@ -101,7 +271,7 @@ public static class YamlReader
                             $"line {keyNode.Start.Line}, column {keyNode.Start.Column}: duplicate key \"{key}\"");
                     }
 
-                    obj[key] = Convert(valueNode, positions, depth + 1, budget);
+                    obj[key] = Convert(valueNode, positions, depth + 1, budget, expandingAlias);
                 }
 
                 result = obj;
@@ -110,7 +280,7 @@ public static class YamlReader
                 var array = new JsonArray();
                 foreach (var item in sequence.Children)
                 {
-                    array.Add(Convert(item, positions, depth + 1, budget));
+                    array.Add(Convert(item, positions, depth + 1, budget, expandingAlias));
                 }
 
                 result = array;
@@ -157,6 +327,12 @@ public static class YamlReader
         if (TryParseInteger(value, out var integer))
         {
             return JsonValue.Create(integer);
+        }
+
+        if (value.Length > 0 && value.AsSpan(value[0] is '-' or '+' ? 1 : 0).ContainsAnyExceptInRange('0', '9') is false
+            && decimal.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var big))
+        {
+            return JsonValue.Create(big); // beyond 64 bits: keep the digits as written, for the message
         }
 
         if (TryParseFloat(value, out var number))
