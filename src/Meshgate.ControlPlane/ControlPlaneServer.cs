@@ -48,9 +48,12 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
             json.SerializerOptions.DefaultIgnoreCondition = ApiJson.Options.DefaultIgnoreCondition;
             json.SerializerOptions.Encoder = ApiJson.Options.Encoder;
         });
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         var app = builder.Build();
+        var logger = loggerFactory.CreateLogger("meshgate.controlplane");
+        ErrorHandling.Use(app, logger);
         ResourceApi.Map(app, store);
-        return new ControlPlaneServer(app, store, loggerFactory.CreateLogger("meshgate.controlplane"));
+        return new ControlPlaneServer(app, store, logger);
     }
 
     public async Task StartAsync(CancellationToken cancellationToken = default)

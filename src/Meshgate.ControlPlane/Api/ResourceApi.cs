@@ -95,6 +95,12 @@ public static class ResourceApi
 
     private static IResult Label(ResourceStore store, LabelRequest request)
     {
+        if (request.Resource is null || request.Name is null)
+        {
+            return Error(new Status("label needs resource and name", "BadRequest", 400));
+        }
+
+        request = request with { Set = request.Set ?? new Dictionary<string, string>(), Remove = request.Remove ?? [], Namespace = request.Namespace ?? "default" };
         if (ResourceTypes.Resolve(request.Resource) is not { } type)
         {
             return Error(new Status($"the server doesn't have a resource type \"{request.Resource}\"", "NotFound", 404));
@@ -125,6 +131,8 @@ public static class ResourceApi
         context.Response.ContentType = "application/x-ndjson";
         try
         {
+            // Send the headers now, so a client sees the stream open before the first change.
+            await context.Response.Body.FlushAsync(context.RequestAborted);
             await foreach (var change in store.Changes.WatchAsync(revision, context.RequestAborted))
             {
                 var line = JsonSerializer.Serialize(new WatchEvent(change.Type.ToString().ToUpperInvariant(), change.Revision, change.Object.Json), ApiJson.Options);
