@@ -27,6 +27,20 @@ public class DocumentExamplesTests
     [MemberData(nameof(IstioDocFiles))]
     public void ParseText_IstioEgressPageExample_IsAcceptedVerbatim(string file) => AssertAccepted("IstioDocs", file);
 
+    [Theory]
+    [InlineData("samples/sleep.yaml", 3)]
+    [InlineData("samples/egress/http-cnn.yaml", 4)]
+    [InlineData("samples/egress/https-cnn.yaml", 4)]
+    public void ParseText_ShippedSample_IsValid(string file, int objects)
+    {
+        var path = Path.Combine(TestPaths.RepositoryRoot, file);
+
+        var result = ResourceParser.ParseText(File.ReadAllText(path), file);
+
+        Assert.True(result.Ok, string.Join("\n", result.Errors));
+        Assert.Equal(objects, result.Resources.Count);
+    }
+
     [Fact]
     public void ParseText_ShellVariableLeftInAddress_IsRefusedWithTheField()
     {
