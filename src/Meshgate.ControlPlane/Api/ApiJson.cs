@@ -1,15 +1,10 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using Meshgate.Core.Resources;
 
 namespace Meshgate.ControlPlane.Api;
 
-/// <summary>JSON settings shared by the API server and its clients.</summary>
+/// <summary>JSON settings shared by the API server and its clients: the Kubernetes conventions of <see cref="ResourceJson"/>.</summary>
 public static class ApiJson
 {
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+    public static JsonSerializerOptions Options => ResourceJson.Options;
 }
