@@ -1,0 +1,100 @@
+using System.IO.Pipelines;
+using System.Net.Sockets;
+
+namespace Meshgate.Proxy.Listeners;
+
+/// <summary>How a relay ended, for the access log.</summary>
+public readonly record struct RelayResult(long BytesFromDownstream, long BytesFromUpstream, bool DownstreamReset, bool UpstreamReset);
+
+/// <summary>
+/// Copies bytes both ways between a downstream connection and an upstream socket until both sides
+/// are done. A side that finishes cleanly is half-closed on the other (FIN follows FIN); a reset or
+/// error on either side tears both down, so no upstream connection outlives its client.
+/// </summary>
+public static class TcpRelay
+{
+    public static async Task<RelayResult> RunAsync(IDuplexPipe downstream, Socket upstream, CancellationToken cancellationToken)
+    {
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        await using var upstreamStream = new NetworkStream(upstream, ownsSocket: false);
+        var upstreamReader = PipeReader.Create(upstreamStream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
+
+        var toUpstream = CopyAsync(downstream.Input, upstreamStream, () => Shutdown(upstream), abort);
+        var toDownstream = CopyToPipeAsync(upstreamReader, downstream.Output, abort);
+
+        var (sent, downstreamFailed) = await toUpstream.ConfigureAwait(false);
+        var (received, upstreamFailed) = await toDownstream.ConfigureAwait(false);
+        await upstreamReader.CompleteAsync().ConfigureAwait(false);
+        return new RelayResult(sent, received, downstreamFailed, upstreamFailed);
+    }
+
+    private static async Task<(long Bytes, bool Failed)> CopyAsync(PipeReader from, NetworkStream to, Action onEnd, CancellationTokenSource abort)
+    {
+        long total = 0;
+        try
+        {
+            while (true)
+            {
+                var result = await from.ReadAsync(abort.Token).ConfigureAwait(false);
+                foreach (var segment in result.Buffer)
+                {
+                    await to.WriteAsync(segment, abort.Token).ConfigureAwait(false);
+                    total += segment.Length;
+                }
+
+                from.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    onEnd();
+                    return (total, false);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            await abort.CancelAsync().ConfigureAwait(false);
+            return (total, e is not OperationCanceledException);
+        }
+    }
+
+    private static async Task<(long Bytes, bool Failed)> CopyToPipeAsync(PipeReader from, PipeWriter to, CancellationTokenSource abort)
+    {
+        long total = 0;
+        try
+        {
+            while (true)
+            {
+                var result = await from.ReadAsync(abort.Token).ConfigureAwait(false);
+                foreach (var segment in result.Buffer)
+                {
+                    await to.WriteAsync(segment, abort.Token).ConfigureAwait(false);
+                    total += segment.Length;
+                }
+
+                from.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    await to.CompleteAsync().ConfigureAwait(false);
+                    return (total, false);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            await abort.CancelAsync().ConfigureAwait(false);
+            return (total, e is not OperationCanceledException);
+        }
+    }
+
+    private static void Shutdown(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // already gone
+        }
+    }
+}
