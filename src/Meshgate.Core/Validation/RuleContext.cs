@@ -81,28 +81,30 @@ internal sealed class RuleContext(string objectNamespace, Action<string, string,
     }
 
     /// <summary>A regular expression as Envoy runs it: RE2 syntax, at most 1024 characters.</summary>
-    public void Regex(string path, string? pattern)
+    public void Regex(string path, string? pattern) => Check(path, CheckRegex(pattern));
+
+    /// <summary>Why <paramref name="pattern"/> is not a regular expression Envoy accepts, or null when it is.</summary>
+    internal static string? CheckRegex(string? pattern)
     {
         if (pattern is null)
         {
-            return;
+            return null;
         }
 
         if (pattern.Length > 1024)
         {
-            Error(path, "regex is longer than 1024 characters");
-            return;
+            return "regex is longer than 1024 characters";
         }
 
         if (Re2Unsupported(pattern) is { } construct)
         {
-            Error(path, $"\"{pattern}\" uses {construct}, which RE2 (the regex engine of Istio and Envoy) does not support; see https://github.com/google/re2/wiki/Syntax");
-            return;
+            return $"\"{pattern}\" uses {construct}, which RE2 (the regex engine of Istio and Envoy) does not support; see https://github.com/google/re2/wiki/Syntax";
         }
 
         try
         {
             _ = new Regex(pattern, RegexOptions.None, TimeSpan.FromMilliseconds(100));
+            return null;
         }
         catch (RegexParseException e)
         {
@@ -111,11 +113,11 @@ internal sealed class RuleContext(string objectNamespace, Action<string, string,
             var marker = $"at offset {e.Offset}. ";
             var at = detail.IndexOf(marker, StringComparison.Ordinal);
             detail = at < 0 ? detail : detail[(at + marker.Length)..];
-            Error(path, $"\"{pattern}\" is not a valid regular expression: {detail.TrimEnd('.')} at offset {e.Offset}");
+            return $"\"{pattern}\" is not a valid regular expression: {detail.TrimEnd('.')} at offset {e.Offset}";
         }
         catch (ArgumentException e)
         {
-            Error(path, $"\"{pattern}\" is not a valid regular expression: {e.Message}");
+            return $"\"{pattern}\" is not a valid regular expression: {e.Message}";
         }
     }
 

@@ -91,7 +91,15 @@ internal static class SchemaValidator
                 report(path, $"{Describe(node)} is not a quantity; write a number with an optional suffix, such as 500m, 2, 128Mi or 1G", node);
             }
         }
-        else if (type.GetCustomAttribute<JsonConverterAttribute>() is not null)
+        else if (type == typeof(TimeSpan))
+        {
+            if (Expect(node, JsonValueKind.String, "a duration (such as \"10s\" or \"250ms\")", path, report)
+                && !Durations.TryParse(node.GetValue<string>(), out _))
+            {
+                report(path, $"{Describe(node)} is not a duration; write a number with a unit (h, m, s, ms, us, ns), such as 10s, 250ms or 1m30s", node);
+            }
+        }
+        else if (type.GetCustomAttribute<JsonConverterAttribute>() is not null && ListItemType(type) is null)
         {
             // Other types with their own converter are scalars.
             if (node is not JsonValue)
@@ -341,7 +349,7 @@ internal static class SchemaValidator
     private static string Noun(Type type)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
-        return type == typeof(string) ? "strings" : IsInteger(type) ? "integers" : type == typeof(bool) ? "booleans" : "objects";
+        return type == typeof(string) || type.IsEnum ? "strings" : IsInteger(type) ? "integers" : type == typeof(bool) ? "booleans" : "objects";
     }
 
     private static bool IsInteger(Type type) =>
@@ -419,7 +427,10 @@ internal static class SchemaValidator
 
                 var name = property.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name
                     ?? JsonNamingPolicy.CamelCase.ConvertName(property.Name);
-                fields[name] = new FieldSchema(property.PropertyType, property.GetCustomAttribute<JsonRequiredAttribute>() is not null);
+                // [JsonRequired], or C#'s required modifier, which System.Text.Json also enforces.
+                var required = property.GetCustomAttribute<JsonRequiredAttribute>() is not null
+                    || property.GetCustomAttribute<System.Runtime.CompilerServices.RequiredMemberAttribute>() is not null;
+                fields[name] = new FieldSchema(property.PropertyType, required);
             }
 
             return new ObjectSchema(fields, fields.Where(f => f.Value.Required).Select(f => f.Key).ToArray());

@@ -1,0 +1,24 @@
+using System.Text.Json.Serialization;
+
+namespace Meshgate.Core.ProxyConfiguration;
+
+/// <summary>
+/// The access log, as Istio's <c>meshConfig.accessLogFile</c> and <c>accessLogEncoding</c> set it: one line per
+/// HTTP request and per TCP/TLS connection, in Istio's default format.
+/// </summary>
+public sealed record AccessLogSettings
+{
+    /// <summary>A file path; <c>/dev/stdout</c> writes to the proxy's standard output.</summary>
+    public required string Path { get; init; }
+
+    /// <summary>Default TEXT (Istio's default format); JSON writes the same fields as an object per line.</summary>
+    public AccessLogEncoding Encoding { get; init; }
+
+    public const string Stdout = "/dev/stdout";
+}
+
+public enum AccessLogEncoding
+{
+    [JsonStringEnumMemberName("TEXT")] Text,
+    [JsonStringEnumMemberName("JSON")] Json,
+}

@@ -1,0 +1,90 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+using Meshgate.Core.Resources;
+using Meshgate.Core.Validation;
+using Meshgate.Core.Yaml;
+
+namespace Meshgate.Core.ProxyConfiguration;
+
+/// <summary>The outcome of loading a proxy configuration: the snapshot, or why there is none.</summary>
+/// <param name="Config">Set only when <paramref name="Errors"/> is empty.</param>
+/// <param name="Errors">Each names the source, the line when known and the field path.</param>
+public sealed record ProxyConfigLoadResult(ProxyConfig? Config, IReadOnlyList<string> Errors);
+
+/// <summary>
+/// Reads a static bootstrap (as <c>envoy -c</c> does): one YAML or JSON document of the <see cref="ProxyConfig"/>
+/// model, checked strictly (unknown fields and wrong types are refused with their path and line), then for
+/// consistency with <see cref="ProxyConfigValidator"/>. All or nothing: any error yields no snapshot.
+/// </summary>
+public static class ProxyConfigLoader
+{
+    private const string Expected = "a proxy configuration (an object with version, listeners, routeTables, clusters and secrets)";
+
+    /// <param name="text">The file's content.</param>
+    /// <param name="source">How messages name the input, usually the file's path.</param>
+    public static ProxyConfigLoadResult Load(string text, string source)
+    {
+        IReadOnlyList<SourceDocument> documents;
+        try
+        {
+            documents = YamlReader.Read(text, source);
+        }
+        catch (YamlFormatException e)
+        {
+            return Failed(e.Message);
+        }
+
+        if (documents.Count == 0)
+        {
+            return Failed($"{source}: the input is empty; expected {Expected}");
+        }
+
+        if (documents.Count > 1)
+        {
+            return Failed($"{source}, line {documents[1].Line}: expected one document, found {documents.Count}; a proxy configuration is a single object");
+        }
+
+        var document = documents[0];
+        if (document.Root is not JsonObject root)
+        {
+            return Failed($"{At(source, document.Line)}: expected {Expected}, got {SchemaValidator.Describe(document.Root)}");
+        }
+
+        var errors = new List<string>();
+        SchemaValidator.Validate(root, typeof(ProxyConfig), "", (path, message, node) =>
+            errors.Add($"{At(source, document.Positions.LineOf(node) ?? document.Line)}: {path}: {message}"));
+        if (errors.Count > 0)
+        {
+            return new ProxyConfigLoadResult(null, errors);
+        }
+
+        ProxyConfig config;
+        try
+        {
+            config = root.Deserialize<ProxyConfig>(ResourceJson.Options)
+                ?? throw new JsonException("the document is null");
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or NotSupportedException)
+        {
+            // The schema check should have refused whatever the model cannot hold; never let it escape.
+            return Failed($"{source}: cannot be read as a proxy configuration: {e.Message}");
+        }
+
+        foreach (var error in ProxyConfigValidator.Check(config))
+        {
+            var node = ResourceParser.NodeAtOrAbove(root, error.RootPath);
+            errors.Add($"{At(source, document.Positions.LineOf(node))}: {error}");
+        }
+
+        return errors.Count > 0 ? new ProxyConfigLoadResult(null, errors) : new ProxyConfigLoadResult(config, []);
+    }
+
+    /// <summary>The canonical JSON of a snapshot (what <c>/config_dump</c> shows); <see cref="Load"/> reads it back equal.</summary>
+    public static string ToJson(ProxyConfig config, bool indented = false) =>
+        JsonSerializer.Serialize(config, indented ? ResourceJson.Indented : ResourceJson.Options);
+
+    private static string At(string source, int? line) => line is { } n ? $"{source}, line {n}" : source;
+
+    private static ProxyConfigLoadResult Failed(string error) => new(null, [error]);
+}

@@ -1,0 +1,234 @@
+using System.Globalization;
+
+using Meshgate.Core.Routing;
+using Meshgate.Core.Validation;
+
+namespace Meshgate.Core.ProxyConfiguration;
+
+/// <summary>
+/// A route table can be compiled and every route leads somewhere: unique virtual hosts and domains (Envoy refuses a
+/// domain twice in one table), valid matches and regexes, exactly one action, and clusters that exist.
+/// </summary>
+internal static class RouteTableRules
+{
+    private static readonly int[] RedirectStatuses = [301, 302, 303, 307, 308];
+
+    public static void Check(RouteTable table, ConsistencyScope scope, References references)
+    {
+        var hostNames = new Dictionary<string, int>(StringComparer.Ordinal);
+        var domains = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < table.VirtualHosts.Count; i++)
+        {
+            var host = table.VirtualHosts[i];
+            var path = $"virtualHosts[{i}]";
+            if (string.IsNullOrEmpty(host.Name))
+            {
+                scope.Error(path + ".name", "must not be empty");
+            }
+            else if (!hostNames.TryAdd(host.Name, i))
+            {
+                scope.Error(path + ".name", $"duplicate name: virtualHosts[{hostNames[host.Name]}] has it too; names must be unique in a route table");
+            }
+
+            if (host.Domains.IsEmpty)
+            {
+                scope.Error(path + ".domains", "at least one domain is required (\"*\" takes every host)");
+            }
+
+            for (var j = 0; j < host.Domains.Count; j++)
+            {
+                var domain = host.Domains[j];
+                if (Domain(domain) is { } error)
+                {
+                    scope.Error($"{path}.domains[{j}]", error);
+                }
+                else if (!domains.TryAdd(domain, host.Name))
+                {
+                    scope.Error($"{path}.domains[{j}]", $"\"{domain}\" is already a domain of virtual host \"{domains[domain]}\"; a domain may appear once in a route table");
+                }
+            }
+
+            for (var j = 0; j < host.Routes.Count; j++)
+            {
+                Route(host.Routes[j], scope, $"{path}.routes[{j}]", references);
+            }
+        }
+    }
+
+    /// <summary>A host pattern with an optional <c>:port</c>, as <see cref="HostTable{T}"/> takes it.</summary>
+    private static string? Domain(string domain)
+    {
+        var host = HostTable.SplitPort(domain, out var port);
+        if (domain.EndsWith(':') || port.Length > 0 && !(int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number is >= 1 and <= 65535))
+        {
+            return $"\"{domain}\" has an invalid port; write host:port with a port from 1 to 65535";
+        }
+
+        var name = host.ToString();
+        return name.StartsWith('[') && name.EndsWith(']') && Names.IsIpAddress(name[1..^1]) ? null : Names.CheckWildcardHost(name);
+    }
+
+    private static void Route(Route route, ConsistencyScope scope, string path, References references)
+    {
+        if (route.Match is { } match)
+        {
+            Match(match, scope, path + ".match");
+        }
+
+        var actions = (route.Forward is null ? 0 : 1) + (route.DirectResponse is null ? 0 : 1) + (route.Redirect is null ? 0 : 1);
+        if (actions != 1)
+        {
+            scope.Error(path, $"sets {(actions == 0 ? "none" : "more than one")} of forward, directResponse and redirect; set one");
+        }
+
+        if (route.Forward is { } forward)
+        {
+            Forward(forward, scope, path + ".forward", references);
+        }
+
+        if (route.DirectResponse is { Status: < 200 or > 599 } direct)
+        {
+            scope.Error(path + ".directResponse.status", $"{direct.Status} is not a status for a direct response (200-599)");
+        }
+
+        if (route.Redirect is { } redirect)
+        {
+            Redirect(redirect, scope, path + ".redirect");
+        }
+    }
+
+    private static void Match(RouteMatch match, ConsistencyScope scope, string path)
+    {
+        if ((match.Exact is null ? 0 : 1) + (match.Prefix is null ? 0 : 1) + (match.Regex is null ? 0 : 1) > 1)
+        {
+            scope.Error(path, "sets more than one of exact, prefix and regex; set one");
+        }
+
+        StartsWithSlash(scope, path + ".exact", match.Exact);
+        StartsWithSlash(scope, path + ".prefix", match.Prefix);
+        if (match.Regex is not null)
+        {
+            scope.Check(path + ".regex", RouteRegex.Check(match.Regex));
+        }
+
+        for (var i = 0; i < match.Headers.Count; i++)
+        {
+            var header = match.Headers[i];
+            var at = $"{path}.headers[{i}]";
+            if (string.IsNullOrEmpty(header.Name))
+            {
+                scope.Error(at + ".name", "must not be empty");
+            }
+
+            var conditions = (header.Exact is null ? 0 : 1) + (header.Prefix is null ? 0 : 1) + (header.Regex is null ? 0 : 1) + (header.Present is null ? 0 : 1);
+            if (conditions != 1)
+            {
+                scope.Error(at, $"sets {(conditions == 0 ? "none" : "more than one")} of exact, prefix, regex and present; set one");
+            }
+
+            if (header.Regex is not null)
+            {
+                scope.Check(at + ".regex", RouteRegex.Check(header.Regex));
+            }
+        }
+    }
+
+    private static void Forward(ForwardAction forward, ConsistencyScope scope, string path, References references)
+    {
+        if (forward.Clusters.IsEmpty)
+        {
+            scope.Error(path + ".clusters", "at least one cluster is required");
+        }
+
+        var total = 0L;
+        for (var i = 0; i < forward.Clusters.Count; i++)
+        {
+            var target = forward.Clusters[i];
+            references.Cluster(scope, $"{path}.clusters[{i}].name", target.Name);
+            if (target.Weight < 0)
+            {
+                scope.Error($"{path}.clusters[{i}].weight", $"{target.Weight} is not a weight; use 0 or more");
+            }
+
+            total += Math.Max(0, target.Weight);
+        }
+
+        if (!forward.Clusters.IsEmpty && total == 0)
+        {
+            scope.Error(path + ".clusters", "every weight is 0, so no cluster would get a request; give at least one a weight above 0");
+        }
+
+        if (forward.Timeout is { } timeout && timeout < TimeSpan.Zero)
+        {
+            scope.Error(path + ".timeout", "must not be negative");
+        }
+
+        if (forward.HostRewrite is { } rewrite)
+        {
+            scope.Check(path + ".hostRewrite", Names.CheckFqdn(HostTable.SplitPort(rewrite, out _).ToString()));
+        }
+
+        if (forward.Retries is { } retries)
+        {
+            Retries(retries, scope, path + ".retries");
+        }
+    }
+
+    private static void Retries(RetryPolicy retries, ConsistencyScope scope, string path)
+    {
+        if (retries.Attempts < 0)
+        {
+            scope.Error(path + ".attempts", "must not be negative");
+        }
+        else if (retries.Attempts > 0 && retries.RetryOn.IsEmpty && retries.RetriableStatusCodes.IsEmpty)
+        {
+            scope.Error(path, "attempts are set but nothing to retry on; add retryOn or retriableStatusCodes");
+        }
+
+        for (var i = 0; i < retries.RetriableStatusCodes.Count; i++)
+        {
+            if (retries.RetriableStatusCodes[i] is < 100 or > 599)
+            {
+                scope.Error($"{path}.retriableStatusCodes[{i}]", $"{retries.RetriableStatusCodes[i]} is not an HTTP status code (100-599)");
+            }
+        }
+
+        if (retries.PerTryTimeout is { } perTry && perTry < TimeSpan.Zero)
+        {
+            scope.Error(path + ".perTryTimeout", "must not be negative");
+        }
+    }
+
+    private static void Redirect(RedirectAction redirect, ConsistencyScope scope, string path)
+    {
+        if (Array.IndexOf(RedirectStatuses, redirect.Status) < 0)
+        {
+            scope.Error(path + ".status", $"{redirect.Status} is not a redirect status; use 301, 302, 303, 307 or 308");
+        }
+
+        if (redirect.Scheme is not (null or "http" or "https"))
+        {
+            scope.Error(path + ".scheme", $"\"{redirect.Scheme}\" is not http or https");
+        }
+
+        if (redirect.Host is not null)
+        {
+            scope.Check(path + ".host", Names.CheckFqdn(redirect.Host));
+        }
+
+        if (redirect.Port is { } port)
+        {
+            scope.Check(path + ".port", Names.CheckPort(port));
+        }
+
+        StartsWithSlash(scope, path + ".path", redirect.Path);
+    }
+
+    private static void StartsWithSlash(ConsistencyScope scope, string path, string? value)
+    {
+        if (value is not null && !value.StartsWith('/'))
+        {
+            scope.Error(path, $"\"{value}\" must start with /");
+        }
+    }
+}
