@@ -18,6 +18,7 @@ public static class Cli
             LabelCommand.Create(cli),
             ControlPlaneCommand.CreateUp(cli),
             ControlPlaneCommand.Create(cli),
+            ProxyCommand.Create(cli),
         };
         return root;
     }

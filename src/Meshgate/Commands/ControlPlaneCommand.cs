@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Net;
 using Meshgate.ControlPlane;
-using Microsoft.Extensions.Logging;
 
 namespace Meshgate.Commands;
 
@@ -38,16 +37,7 @@ public static class ControlPlaneCommand
             throw new CliException($"error: --listen \"{listen}\" is not IP:PORT, for example 127.0.0.1:15014");
         }
 
-        using var loggerFactory = LoggerFactory.Create(logging => logging
-            .AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss ";
-            })
-            .SetMinimumLevel(LogLevel.Information)
-            .AddFilter("Microsoft", LogLevel.Warning)
-            .AddFilter("Microsoft.Hosting.Lifetime", LogLevel.None)
-            .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None));
+        using var loggerFactory = Logging.CreateFactory();
         ControlPlaneServer server;
         try
         {

@@ -1,0 +1,256 @@
+using System.Diagnostics;
+using System.Net;
+using Meshgate.Core.ProxyConfiguration;
+using Meshgate.Core.Routing;
+using Meshgate.Proxy.Observability;
+using Meshgate.Proxy.Upstream;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Meshgate.Proxy.Forwarding;
+
+/// <summary>
+/// An HTTP request on an HTTP listener: route by authority and path, pick an endpoint of the route's
+/// cluster, forward with YARP's <see cref="IHttpForwarder"/>, and write one access-log line.
+/// </summary>
+internal sealed class HttpProxyHandler(SnapshotHolder snapshots, IHttpForwarder forwarder, AccessLogSink log, TimeProvider time)
+{
+    public const string ListenerKey = "meshgate.listener";
+
+    // Plaintext upstreams speak HTTP/1.1 (h2c needs prior knowledge, which an external host may not have).
+    private static readonly ForwarderRequestConfig DefaultRequest = new()
+    {
+        ActivityTimeout = TimeSpan.FromMinutes(5),
+        Version = HttpVersion.Version11,
+        VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+    };
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var entry = new AccessLogEntry
+        {
+            StartTime = time.GetUtcNow(),
+            Method = context.Request.Method,
+            Path = context.Request.Path.Value + context.Request.QueryString.Value,
+            Protocol = context.Request.Protocol switch
+            {
+                "HTTP/2" => AccessLogProtocol.Http2,
+                "HTTP/1.0" => AccessLogProtocol.Http10,
+                _ => AccessLogProtocol.Http11,
+            },
+            Authority = context.Request.Host.Value,
+            UserAgent = Header(context, "user-agent"),
+            ForwardedFor = Header(context, "x-forwarded-for"),
+            DownstreamLocalAddress = Endpoint(context.Connection.LocalIpAddress, context.Connection.LocalPort),
+            DownstreamRemoteAddress = Endpoint(context.Connection.RemoteIpAddress, context.Connection.RemotePort),
+        };
+
+        var snapshot = snapshots.Current;
+        try
+        {
+            await RouteAsync(context, snapshot).ConfigureAwait(false);
+        }
+        finally
+        {
+            Complete(context, ref entry);
+            entry.RequestId = Header(context, "x-request-id");
+            entry.ResponseCode = context.Response.StatusCode;
+            entry.BytesReceived = context.Request.ContentLength ?? 0;
+            entry.BytesSent = context.Response.ContentLength ?? 0;
+            entry.Duration = Stopwatch.GetElapsedTime(started);
+            if (context.Response.Headers.TryGetValue("x-envoy-upstream-service-time", out var serviceTime)
+                && long.TryParse(serviceTime, out var ms))
+            {
+                entry.UpstreamServiceTime = TimeSpan.FromMilliseconds(ms);
+            }
+
+            log.Write(in entry);
+        }
+    }
+
+    private Task RouteAsync(HttpContext context, ProxySnapshot snapshot)
+    {
+        var listenerName = context.Features.Get<IConnectionItemsFeature>()?.Items[ListenerKey] as string;
+        var listener = listenerName is null ? null : snapshot.Listener(listenerName);
+        var table = snapshot.RouteTable(listener?.Listener.DefaultFilterChain?.RouteTable ?? FirstRouteTable(listener?.Listener));
+        var match = table?.Match(context.Request.Host.Value.AsSpan(), context.Request.Path.Value.AsSpan(), new RequestHeaders(context.Request.Headers));
+        if (match is not { } matched)
+        {
+            return Local(context, StatusCodes.Status404NotFound, ResponseFlags.NoRouteFound, "route_not_found");
+        }
+
+        context.Items[RouteKey] = matched.Route.Name;
+        var route = matched.Route;
+        if (route.DirectResponse is { } direct)
+        {
+            SetOutcome(context, ResponseFlags.None, "direct_response", null);
+            context.Response.StatusCode = direct.Status;
+            return direct.Body is null ? Task.CompletedTask : context.Response.WriteAsync(direct.Body);
+        }
+
+        if (route.Redirect is { } redirect)
+        {
+            SetOutcome(context, ResponseFlags.None, "direct_response", null);
+            var scheme = redirect.Scheme ?? context.Request.Scheme;
+            var host = redirect.Host ?? context.Request.Host.Host;
+            var port = redirect.Port is { } p ? $":{p}" : "";
+            context.Response.StatusCode = redirect.Status;
+            context.Response.Headers.Location = $"{scheme}://{host}{port}{redirect.Path ?? context.Request.Path.Value}";
+            return Task.CompletedTask;
+        }
+
+        var forward = route.Forward!;
+        var clusterName = PickCluster(forward);
+        context.Items[ClusterKey] = clusterName;
+        var cluster = snapshot.Cluster(clusterName);
+        if (cluster is null)
+        {
+            return Local(context, StatusCodes.Status503ServiceUnavailable, ResponseFlags.NoClusterFound, "cluster_not_found");
+        }
+
+        if (cluster.Name == Cluster.BlackHole)
+        {
+            return Local(context, StatusCodes.Status502BadGateway, ResponseFlags.None, "route_to_blackhole");
+        }
+
+        return ForwardAsync(context, cluster, forward);
+    }
+
+    private async Task ForwardAsync(HttpContext context, ClusterState cluster, ForwardAction forward)
+    {
+        var endpoint = await cluster.PickAsync(context.RequestAborted).ConfigureAwait(false);
+        if (endpoint is null)
+        {
+            SetOutcome(context, ResponseFlags.NoHealthyUpstream, "no_healthy_upstream", null);
+            await WriteLocalAsync(context, StatusCodes.Status503ServiceUnavailable, "no healthy upstream").ConfigureAwait(false);
+            return;
+        }
+
+        context.Items[UpstreamKey] = endpoint;
+        var config = forward.Timeout is { } timeout && timeout > TimeSpan.Zero ? DefaultRequest with { ActivityTimeout = timeout } : DefaultRequest;
+        var error = await forwarder.SendAsync(context, $"http://{endpoint}", cluster.Invoker, config, ForwardingTransformer.Instance).ConfigureAwait(false);
+        var (flags, details) = error switch
+        {
+            ForwarderError.None => (ResponseFlags.None, "via_upstream"),
+            ForwarderError.Request => (ResponseFlags.UpstreamConnectionFailure, "upstream_reset_before_response_started{connection_failure}"),
+            ForwarderError.RequestTimedOut => (ResponseFlags.UpstreamRequestTimeout, "upstream_response_timeout"),
+            ForwarderError.RequestCanceled or ForwarderError.RequestBodyClient or ForwarderError.ResponseBodyClient => (ResponseFlags.DownstreamConnectionTermination, "downstream_remote_disconnect"),
+            ForwarderError.ResponseHeaders or ForwarderError.ResponseBodyDestination or ForwarderError.RequestBodyDestination => (ResponseFlags.UpstreamConnectionTermination, "upstream_reset_after_response_started"),
+            _ => (ResponseFlags.UpstreamRemoteReset, "upstream_reset"),
+        };
+        SetOutcome(context, flags, details, error == ForwarderError.Request ? "connection_failure" : null);
+    }
+
+    // What routing and forwarding learned, for the access log written when the request ends.
+    private const string UpstreamKey = "meshgate.upstream";
+    private const string ClusterKey = "meshgate.cluster";
+    private const string RouteKey = "meshgate.route";
+    private const string FlagsKey = "meshgate.flags";
+    private const string DetailsKey = "meshgate.details";
+
+    private static void SetOutcome(HttpContext context, ResponseFlags flags, string details, string? transportFailure)
+    {
+        context.Items[FlagsKey] = flags;
+        context.Items[DetailsKey] = (details, transportFailure);
+    }
+
+    /// <summary>Copies what routing and forwarding learned into the log entry.</summary>
+    private static void Complete(HttpContext context, ref AccessLogEntry entry)
+    {
+        entry.RouteName = context.Items[RouteKey] as string;
+        entry.UpstreamCluster = context.Items[ClusterKey] as string;
+        if (context.Items[UpstreamKey] is IPEndPoint upstream)
+        {
+            entry.UpstreamHost = upstream;
+        }
+
+        if (context.Items[FlagsKey] is ResponseFlags flags)
+        {
+            entry.ResponseFlags |= flags;
+        }
+
+        if (context.Items[DetailsKey] is ValueTuple<string, string?> outcome)
+        {
+            entry.ResponseCodeDetails = outcome.Item1;
+            entry.UpstreamTransportFailureReason = outcome.Item2;
+        }
+    }
+
+    private static Task Local(HttpContext context, int status, ResponseFlags flags, string details)
+    {
+        SetOutcome(context, flags, details, null);
+        return WriteLocalAsync(context, status, null);
+    }
+
+    private static Task WriteLocalAsync(HttpContext context, int status, string? body)
+    {
+        if (context.Response.HasStarted)
+        {
+            return Task.CompletedTask;
+        }
+
+        context.Response.StatusCode = status;
+        if (body is null)
+        {
+            context.Response.ContentLength = 0;
+            return Task.CompletedTask;
+        }
+
+        context.Response.ContentLength = body.Length;
+        context.Response.ContentType = "text/plain";
+        return context.Response.WriteAsync(body);
+    }
+
+    private static string PickCluster(ForwardAction forward)
+    {
+        var clusters = forward.Clusters;
+        if (clusters.Count == 1)
+        {
+            return clusters[0].Name;
+        }
+
+        var total = 0;
+        for (var i = 0; i < clusters.Count; i++)
+        {
+            total += clusters[i].Weight;
+        }
+
+        var pick = Random.Shared.Next(Math.Max(total, 1));
+        for (var i = 0; i < clusters.Count; i++)
+        {
+            pick -= clusters[i].Weight;
+            if (pick < 0)
+            {
+                return clusters[i].Name;
+            }
+        }
+
+        return clusters[^1].Name;
+    }
+
+    private static string? FirstRouteTable(Listener? listener) => listener is { FilterChains.Count: > 0 } ? listener.FilterChains[0].RouteTable : null;
+
+    private static string? Header(HttpContext context, string name) =>
+        context.Request.Headers.TryGetValue(name, out var value) ? value.ToString() : null;
+
+    private static IPEndPoint? Endpoint(IPAddress? address, int port) => address is null ? null : new IPEndPoint(address, port);
+
+    /// <summary>Kestrel's headers as route matching reads them, without copying.</summary>
+    private readonly struct RequestHeaders(IHeaderDictionary headers) : IHeaderSource
+    {
+        public bool TryGetValue(string name, out ReadOnlySpan<char> value)
+        {
+            if (headers.TryGetValue(name, out StringValues values))
+            {
+                value = values.Count == 1 ? values[0].AsSpan() : values.ToString().AsSpan();
+                return true;
+            }
+
+            value = default;
+            return false;
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using Meshgate.Core.ProxyConfiguration;
+using Meshgate.Core.Routing;
+using Meshgate.Proxy.Upstream;
+
+namespace Meshgate.Proxy;
+
+/// <summary>
+/// One configuration, compiled for the hot path: route and SNI tables built once, clusters with their
+/// long-lived state. A request or connection reads the current snapshot once and uses only it.
+/// </summary>
+public sealed class ProxySnapshot
+{
+    private readonly Dictionary<string, CompiledRouteTable> _routeTables;
+    private readonly Dictionary<string, ClusterState> _clusters;
+    private readonly Dictionary<string, CompiledListener> _listeners;
+
+    public ProxySnapshot(ProxyConfig config, EndpointResolver resolver, ProxySnapshot? previous = null)
+    {
+        Config = config;
+        _routeTables = config.RouteTables.ToDictionary(t => t.Name, t => new CompiledRouteTable(t), StringComparer.Ordinal);
+        _clusters = new Dictionary<string, ClusterState>(StringComparer.Ordinal);
+        foreach (var cluster in config.Clusters)
+        {
+            // Keep the old state (connections, round robin) when the cluster did not change.
+            _clusters[cluster.Name] = previous?._clusters.GetValueOrDefault(cluster.Name) is { } old && old.Cluster == cluster
+                ? old
+                : new ClusterState(cluster, resolver);
+        }
+
+        foreach (var special in new[] { Core.ProxyConfiguration.Cluster.BlackHoleCluster, Core.ProxyConfiguration.Cluster.PassthroughCluster })
+        {
+            _clusters.TryAdd(special.Name, new ClusterState(special, resolver));
+        }
+
+        _listeners = config.Listeners.ToDictionary(l => l.Name, l => new CompiledListener(l, l.Protocol == ListenerProtocol.Tls ? new SniTable(l) : null), StringComparer.Ordinal);
+    }
+
+    public ProxyConfig Config { get; }
+
+    public CompiledListener? Listener(string name) => _listeners.GetValueOrDefault(name);
+
+    public CompiledRouteTable? RouteTable(string? name) => name is null ? null : _routeTables.GetValueOrDefault(name);
+
+    public ClusterState? Cluster(string? name) => name is null ? null : _clusters.GetValueOrDefault(name);
+
+    /// <summary>Cluster states the next snapshot no longer uses, to dispose once it is in place.</summary>
+    public IEnumerable<ClusterState> Retired(ProxySnapshot next) =>
+        _clusters.Values.Where(c => next._clusters.GetValueOrDefault(c.Name) != c);
+}
+
+/// <summary>A listener with its SNI table (TLS listeners) built.</summary>
+public sealed record CompiledListener(Listener Listener, SniTable? Sni);

@@ -1,0 +1,62 @@
+using System.Net;
+using Meshgate.Core.ProxyConfiguration;
+
+namespace Meshgate.Proxy.Upstream;
+
+/// <summary>
+/// The long-lived state of one cluster: its HTTP client (one reused invoker, as YARP direct forwarding
+/// wants) and its round-robin position. Survives a snapshot swap when the cluster's config is equal.
+/// </summary>
+public sealed class ClusterState : IDisposable
+{
+    private readonly EndpointResolver _resolver;
+    private int _next = -1;
+
+    public ClusterState(Cluster cluster, EndpointResolver resolver)
+    {
+        Cluster = cluster;
+        _resolver = resolver;
+        Invoker = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            ConnectTimeout = cluster.ConnectTimeout ?? Cluster.DefaultConnectTimeout,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
+            EnableMultipleHttp2Connections = true,
+            ActivityHeadersPropagator = null,
+        });
+    }
+
+    public Cluster Cluster { get; }
+
+    public HttpMessageInvoker Invoker { get; }
+
+    public string Name => Cluster.Name;
+
+    /// <summary>The next endpoint in round-robin order, resolved; null when the cluster has none that resolve.</summary>
+    public async ValueTask<IPEndPoint?> PickAsync(CancellationToken cancellationToken)
+    {
+        var endpoints = Cluster.Endpoints;
+        if (endpoints.Count == 0)
+        {
+            return null;
+        }
+
+        for (var attempt = 0; attempt < endpoints.Count; attempt++)
+        {
+            var index = (int)((uint)Interlocked.Increment(ref _next) % (uint)endpoints.Count);
+            var endpoint = endpoints[index];
+            var addresses = await _resolver.ResolveAsync(endpoint.Address, cancellationToken).ConfigureAwait(false);
+            if (addresses.Length > 0)
+            {
+                return new IPEndPoint(addresses[0], endpoint.Port);
+            }
+        }
+
+        return null;
+    }
+
+    public void Dispose() => Invoker.Dispose();
+}

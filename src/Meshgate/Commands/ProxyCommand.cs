@@ -1,0 +1,57 @@
+using System.CommandLine;
+using Meshgate.Core.ProxyConfiguration;
+using Meshgate.Proxy;
+
+namespace Meshgate.Commands;
+
+/// <summary><c>meshgate proxy --config FILE</c>: the data plane from a static configuration, as <c>envoy -c</c>.</summary>
+public static class ProxyCommand
+{
+    public static Command Create(CliContext cli)
+    {
+        var config = new Option<string>("--config", "-c") { Description = "Static proxy configuration (YAML or JSON), e.g. samples/proxy/egress-gateway.yaml", Required = true };
+        var role = new Option<string>("--role") { Description = "sidecar or gateway (informational for a static configuration)", DefaultValueFactory = _ => "gateway" };
+        role.AcceptOnlyFromAmong("sidecar", "gateway");
+        var command = new Command("proxy", "Run a proxy (sidecar or egress gateway)") { config, role };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var path = parse.GetValue(config)!;
+            if (!File.Exists(path))
+            {
+                throw new CliException($"error: the configuration file \"{path}\" does not exist");
+            }
+
+            var loaded = ProxyConfigLoader.Load(await File.ReadAllTextAsync(path, cancellationToken), path);
+            if (loaded.Config is null)
+            {
+                throw new CliException(string.Join('\n', loaded.Errors.Select(e => "error: " + e)));
+            }
+
+            using var loggerFactory = Logging.CreateFactory();
+            await using var server = ProxyServer.Create(loaded.Config, loggerFactory);
+            try
+            {
+                await server.StartAsync(cancellationToken);
+            }
+            catch (IOException e)
+            {
+                var why = e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException ? "address already in use" : e.Message;
+                throw new CliException($"error: cannot open the listeners of {path}: {why}");
+            }
+
+            await cli.Error.WriteLineAsync($"meshgate proxy: ready ({parse.GetValue(role)}, configuration {loaded.Config.Version}, {loaded.Config.Listeners.Count} listeners); Ctrl-C to stop");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            await server.StopAsync(CancellationToken.None);
+            await cli.Error.WriteLineAsync("meshgate proxy: stopped");
+            return 0;
+        });
+        return command;
+    }
+}
