@@ -4,9 +4,6 @@ using Meshgate.Proxy.Forwarding;
 using Meshgate.Proxy.Listeners;
 using Meshgate.Proxy.Observability;
 using Meshgate.Proxy.Upstream;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Forwarder;
@@ -14,97 +11,200 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Meshgate.Proxy;
 
 /// <summary>
-/// The data plane process: Kestrel listeners from a <see cref="ProxyConfig"/>, HTTP routed and forwarded
-/// with YARP, TLS passed through by SNI, every request and connection in the access log.
-/// This slice runs a static configuration (<c>meshgate proxy --config</c>); live updates come with the
-/// discovery stream.
+/// The data plane process: one Kestrel server per listener of a <see cref="ProxyConfig"/>, HTTP routed and forwarded
+/// with YARP, TLS passed through by SNI, every request and connection in the access log and the metrics.
+/// <see cref="UpdateAsync"/> swaps in a new configuration without dropping anything: requests and relays in flight
+/// finish on the snapshot they started with, unchanged listeners and clusters are kept, changed ones are replaced.
 /// </summary>
 public sealed partial class ProxyServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
-    private readonly AccessLogWriter? _accessLog;
-    private readonly ILogger _logger;
+    /// <summary>
+    /// How long removed listeners, and all of them at shutdown, let their connections finish: Istio's default
+    /// <c>terminationDrainDuration</c> (5 s).
+    /// </summary>
+    public static readonly TimeSpan DefaultDrainTime = TimeSpan.FromSeconds(5);
 
-    private ProxyServer(WebApplication app, SnapshotHolder snapshots, AccessLogWriter? accessLog, ILogger logger)
+    private readonly ServiceProvider _services;
+    private readonly ListenerSet _listeners;
+    private readonly AccessLogs _accessLogs;
+    private readonly EndpointResolver _resolver;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _updates = new(1, 1);
+    private bool _started;
+    private volatile bool _ready;
+
+    private ProxyServer(ServiceProvider services, SnapshotHolder snapshots, ProxyMetrics metrics, ListenerSet listeners, AccessLogs accessLogs,
+        EndpointResolver resolver, KestrelServerFactory kestrel, TimeProvider time, ILoggerFactory loggerFactory)
     {
-        _app = app;
+        _services = services;
         Snapshots = snapshots;
-        _accessLog = accessLog;
-        _logger = logger;
+        Metrics = metrics;
+        _listeners = listeners;
+        _accessLogs = accessLogs;
+        _resolver = resolver;
+        Kestrel = kestrel;
+        Time = time;
+        StartedAt = time.GetUtcNow();
+        LoggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger("meshgate.proxy");
     }
 
     public SnapshotHolder Snapshots { get; }
+
+    public ProxyMetrics Metrics { get; }
+
+    /// <summary>True once every listener is open, until the proxy stops (<c>/healthz/ready</c>).</summary>
+    public bool IsReady => _ready;
+
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>Listeners open now, with the address each is bound to.</summary>
+    public IReadOnlyList<(Listener Listener, EndPoint? Bound)> Listening =>
+        [.. _listeners.Hosts.Select(h => (h.Listener, h.BoundEndPoint))];
+
+    /// <summary>How long removed listeners drain, and shutdown waits; <see cref="DefaultDrainTime"/> unless set.</summary>
+    public TimeSpan DrainTime { get; set; } = DefaultDrainTime;
+
+    internal KestrelServerFactory Kestrel { get; }
+
+    internal TimeProvider Time { get; }
+
+    internal ILoggerFactory LoggerFactory { get; }
 
     public static ProxyServer Create(ProxyConfig config, ILoggerFactory loggerFactory, TimeProvider? time = null)
     {
         time ??= TimeProvider.System;
         var resolver = new EndpointResolver(time);
-        var snapshots = new SnapshotHolder(new ProxySnapshot(config, resolver));
-        var accessLog = config.AccessLog is { } settings
-            ? AccessLogWriter.Open(settings.Path, settings.Encoding == Core.ProxyConfiguration.AccessLogEncoding.Json ? Observability.AccessLogEncoding.Json : Observability.AccessLogEncoding.Text, time: time)
-            : null;
-        var sink = accessLog is null ? AccessLogSink.Off : AccessLogSink.To(accessLog);
+        var accessLogs = new AccessLogs(time);
+        var snapshots = new SnapshotHolder(new ProxySnapshot(config, resolver, accessLog: accessLogs.Open(config.AccessLog)));
+        var metrics = new ProxyMetrics();
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggerFactory);
-        builder.Services.AddHttpForwarder();
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            var tls = new TlsPassthroughHandler(snapshots, sink, time);
-            foreach (var listener in config.Listeners)
-            {
-                var address = IPAddress.Parse(listener.Address);
-                kestrel.Listen(address, listener.Port, options =>
-                {
-                    var name = listener.Name;
-                    if (listener.Protocol == ListenerProtocol.Http)
-                    {
-                        options.Protocols = HttpProtocols.Http1;
-                        options.Use(next => connection =>
-                        {
-                            connection.Items[HttpProxyHandler.ListenerKey] = name;
-                            return next(connection);
-                        });
-                    }
-                    else
-                    {
-                        options.Use(_ => connection => tls.HandleAsync(connection, name));
-                    }
-                });
-            }
-        });
-
-        var app = builder.Build();
-        var handler = new HttpProxyHandler(snapshots, app.Services.GetRequiredService<IHttpForwarder>(), sink, time);
-        app.Run(handler.HandleAsync);
-        return new ProxyServer(app, snapshots, accessLog, loggerFactory.CreateLogger("meshgate.proxy"));
+        var services = new ServiceCollection()
+            .AddSingleton(loggerFactory)
+            .AddSingleton(typeof(ILogger<>), typeof(Logger<>))
+            .AddSingleton(time)
+            .AddHttpForwarder()
+            .BuildServiceProvider();
+        var kestrel = new KestrelServerFactory(loggerFactory, services);
+        var http = new HttpProxyHandler(services.GetRequiredService<IHttpForwarder>(), metrics, time);
+        var tls = new TlsPassthroughHandler(metrics, time);
+        var listeners = new ListenerSet(snapshots, kestrel, http, tls, loggerFactory.CreateLogger("meshgate.proxy.listeners"));
+        return new ProxyServer(services, snapshots, metrics, listeners, accessLogs, resolver, kestrel, time, loggerFactory);
     }
 
+    /// <summary>Opens every listener of the current configuration, or none (the exception says why).</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        await _app.StartAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var listener in Snapshots.Current.Config.Listeners)
+        await _updates.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            Log.Listening(_logger, listener.Name, listener.Protocol.ToString().ToUpperInvariant(), listener.Endpoint);
+            await _listeners.StartAsync(Snapshots.Current.Config.Listeners, cancellationToken).ConfigureAwait(false);
+            _started = true;
+            _ready = true;
+        }
+        finally
+        {
+            _updates.Release();
         }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+    /// <summary>
+    /// Applies <paramref name="next"/> whole or not at all (the last good configuration stays when it is refused):
+    /// validated, listeners changed by diff, clusters kept where equal, the snapshot swapped atomically. Requests and
+    /// TLS relays already running keep the snapshot they started with. Updates are applied one at a time.
+    /// </summary>
+    public async Task<ProxyUpdateResult> UpdateAsync(ProxyConfig next, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        var invalid = ProxyConfigValidator.Validate(next);
+        if (invalid.Count > 0)
+        {
+            return Refuse(next, invalid);
+        }
+
+        await _updates.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var current = Snapshots.Current;
+            if (current.Config == next)
+            {
+                return ProxyUpdateResult.Success;
+            }
+
+            AccessLogSink accessLog;
+            try
+            {
+                accessLog = current.Config.AccessLog == next.AccessLog ? current.AccessLog : _accessLogs.Open(next.AccessLog);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return Refuse(next, [$"accessLog.path: cannot open \"{next.AccessLog?.Path}\": {e.Message}"]);
+            }
+
+            ListenerChange? change = null;
+            if (_started)
+            {
+                (change, var error) = await _listeners.PrepareAsync(next.Listeners, cancellationToken).ConfigureAwait(false);
+                if (change is null)
+                {
+                    await _accessLogs.CloseUnusedAsync(current.AccessLog, accessLog).ConfigureAwait(false);
+                    return Refuse(next, [error!]);
+                }
+            }
+
+            var snapshot = new ProxySnapshot(next, _resolver, current, accessLog);
+            change?.Pin(current);
+            Snapshots.Swap(snapshot);
+            Metrics.UpdateApplied();
+            Log.Applied(_logger, next.Version, current.Config.Version);
+            _accessLogs.Retire(current.AccessLog, accessLog, DrainTime);
+
+            var errors = change is null ? [] : await _listeners.CompleteAsync(change, DrainTime, cancellationToken).ConfigureAwait(false);
+            return errors.Count == 0 ? ProxyUpdateResult.Success : new ProxyUpdateResult(true, errors);
+        }
+        finally
+        {
+            _updates.Release();
+        }
+    }
+
+    /// <summary>Closes every listener, letting open requests and connections finish for at most <see cref="DrainTime"/>.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        _ready = false;
+        await _updates.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _listeners.StopAsync(DrainTime).ConfigureAwait(false);
+            _started = false;
+        }
+        finally
+        {
+            _updates.Release();
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
-        await _app.DisposeAsync().ConfigureAwait(false);
-        if (_accessLog is not null)
-        {
-            await _accessLog.DisposeAsync().ConfigureAwait(false);
-        }
+        _ready = false;
+        await _listeners.StopAsync(TimeSpan.Zero).ConfigureAwait(false);
+        await _accessLogs.DisposeAsync().ConfigureAwait(false);
+        await _services.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private ProxyUpdateResult Refuse(ProxyConfig next, IReadOnlyList<string> errors)
+    {
+        Metrics.UpdateRejected();
+        Log.Refused(_logger, next.Version, Snapshots.Current.Config.Version, errors.Count);
+        return ProxyUpdateResult.Refused(errors);
     }
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "listener {Name} ({Protocol}) listening on {Endpoint}")]
-        public static partial void Listening(ILogger logger, string name, string protocol, string endpoint);
+        [LoggerMessage(1, LogLevel.Debug, "configuration {Version} applied (was {Previous})")]
+        public static partial void Applied(ILogger logger, string version, string previous);
+
+        [LoggerMessage(2, LogLevel.Debug, "configuration {Version} refused with {Count} errors; keeping {Current}")]
+        public static partial void Refused(ILogger logger, string version, string current, int count);
     }
 }

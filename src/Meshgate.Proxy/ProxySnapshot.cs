@@ -1,12 +1,14 @@
 using Meshgate.Core.ProxyConfiguration;
 using Meshgate.Core.Routing;
+using Meshgate.Proxy.Observability;
 using Meshgate.Proxy.Upstream;
 
 namespace Meshgate.Proxy;
 
 /// <summary>
 /// One configuration, compiled for the hot path: route and SNI tables built once, clusters with their
-/// long-lived state. A request or connection reads the current snapshot once and uses only it.
+/// long-lived state, and the access log it writes to. A request or connection reads the current snapshot once and
+/// uses only it.
 /// </summary>
 public sealed class ProxySnapshot
 {
@@ -14,22 +16,25 @@ public sealed class ProxySnapshot
     private readonly Dictionary<string, ClusterState> _clusters;
     private readonly Dictionary<string, CompiledListener> _listeners;
 
-    public ProxySnapshot(ProxyConfig config, EndpointResolver resolver, ProxySnapshot? previous = null)
+    /// <param name="previous">The snapshot this one replaces: its cluster states are kept where the cluster is equal.</param>
+    /// <param name="accessLog">Where requests and connections are logged; <see cref="AccessLogSink.Off"/> when absent.</param>
+    public ProxySnapshot(ProxyConfig config, EndpointResolver resolver, ProxySnapshot? previous = null, AccessLogSink? accessLog = null)
     {
         Config = config;
+        AccessLog = accessLog ?? AccessLogSink.Off;
         _routeTables = config.RouteTables.ToDictionary(t => t.Name, t => new CompiledRouteTable(t), StringComparer.Ordinal);
         _clusters = new Dictionary<string, ClusterState>(StringComparer.Ordinal);
         foreach (var cluster in config.Clusters)
         {
-            // Keep the old state (connections, round robin) when the cluster did not change.
-            _clusters[cluster.Name] = previous?._clusters.GetValueOrDefault(cluster.Name) is { } old && old.Cluster == cluster
-                ? old
-                : new ClusterState(cluster, resolver);
+            _clusters[cluster.Name] = Reuse(previous, cluster) ?? new ClusterState(cluster, resolver);
         }
 
         foreach (var special in new[] { Core.ProxyConfiguration.Cluster.BlackHoleCluster, Core.ProxyConfiguration.Cluster.PassthroughCluster })
         {
-            _clusters.TryAdd(special.Name, new ClusterState(special, resolver));
+            if (!_clusters.ContainsKey(special.Name))
+            {
+                _clusters[special.Name] = Reuse(previous, special) ?? new ClusterState(special, resolver);
+            }
         }
 
         _listeners = config.Listeners.ToDictionary(l => l.Name, l => new CompiledListener(l, l.Protocol == ListenerProtocol.Tls ? new SniTable(l) : null), StringComparer.Ordinal);
@@ -37,11 +42,20 @@ public sealed class ProxySnapshot
 
     public ProxyConfig Config { get; }
 
+    public AccessLogSink AccessLog { get; }
+
+    /// <summary>Every cluster with its state, the built-in ones included (for <c>/clusters</c>).</summary>
+    public IEnumerable<ClusterState> Clusters => _clusters.Values;
+
     public CompiledListener? Listener(string name) => _listeners.GetValueOrDefault(name);
 
     public CompiledRouteTable? RouteTable(string? name) => name is null ? null : _routeTables.GetValueOrDefault(name);
 
     public ClusterState? Cluster(string? name) => name is null ? null : _clusters.GetValueOrDefault(name);
+
+    // Keep the old state (connections, round robin) when the cluster did not change.
+    private static ClusterState? Reuse(ProxySnapshot? previous, Core.ProxyConfiguration.Cluster cluster) =>
+        previous?._clusters.GetValueOrDefault(cluster.Name) is { } old && old.Cluster == cluster ? old : null;
 
     /// <summary>Cluster states the next snapshot no longer uses, to dispose once it is in place.</summary>
     public IEnumerable<ClusterState> Retired(ProxySnapshot next) =>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -8,12 +9,11 @@ namespace Meshgate.Proxy.Forwarding;
 /// The header handling of an Envoy-style proxy: the Host stays what the client asked for,
 /// <c>x-forwarded-for</c> gets the client's address appended, <c>x-request-id</c> is generated when
 /// absent, and responses carry <c>x-envoy-upstream-service-time</c> (milliseconds to response headers).
+/// One per pooled <see cref="ProxyRequest"/>, used by one request at a time, so it can time the upstream in a field.
 /// </summary>
 internal sealed class ForwardingTransformer : HttpTransformer
 {
-    public static readonly ForwardingTransformer Instance = new();
-
-    public const string StartedKey = "meshgate.upstream.started";
+    private long _upstreamStarted;
 
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
@@ -35,16 +35,16 @@ internal sealed class ForwardingTransformer : HttpTransformer
             httpContext.Request.Headers["x-request-id"] = id; // for the access log
         }
 
-        httpContext.Items[StartedKey] = Stopwatch.GetTimestamp();
+        _upstreamStarted = Stopwatch.GetTimestamp();
     }
 
     public override ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
         var result = base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
-        if (proxyResponse is not null && httpContext.Items[StartedKey] is long started)
+        if (proxyResponse is not null)
         {
-            var elapsed = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            httpContext.Response.Headers["x-envoy-upstream-service-time"] = elapsed.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var elapsed = (long)Stopwatch.GetElapsedTime(_upstreamStarted).TotalMilliseconds;
+            httpContext.Response.Headers["x-envoy-upstream-service-time"] = elapsed.ToString(CultureInfo.InvariantCulture);
         }
 
         return result;

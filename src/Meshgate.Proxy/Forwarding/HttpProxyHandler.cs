@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using Meshgate.Core.ProxyConfiguration;
 using Meshgate.Core.Routing;
+using Meshgate.Proxy.Listeners;
 using Meshgate.Proxy.Observability;
 using Meshgate.Proxy.Upstream;
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy.Forwarder;
@@ -13,12 +13,12 @@ namespace Meshgate.Proxy.Forwarding;
 
 /// <summary>
 /// An HTTP request on an HTTP listener: route by authority and path, pick an endpoint of the route's
-/// cluster, forward with YARP's <see cref="IHttpForwarder"/>, and write one access-log line.
+/// cluster, forward with YARP's <see cref="IHttpForwarder"/>, then count it in the metrics and write one
+/// access-log line. The request reads its listener's snapshot once and uses only that one, so a swap never
+/// changes a request halfway.
 /// </summary>
-internal sealed class HttpProxyHandler(SnapshotHolder snapshots, IHttpForwarder forwarder, AccessLogSink log, TimeProvider time)
+internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics metrics, TimeProvider time)
 {
-    public const string ListenerKey = "meshgate.listener";
-
     // Plaintext upstreams speak HTTP/1.1 (h2c needs prior knowledge, which an external host may not have).
     private static readonly ForwarderRequestConfig DefaultRequest = new()
     {
@@ -27,9 +27,12 @@ internal sealed class HttpProxyHandler(SnapshotHolder snapshots, IHttpForwarder 
         VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
     };
 
-    public async Task HandleAsync(HttpContext context)
+    public async Task HandleAsync(ProxyRequest request, ListenerContext listener)
     {
         var started = Stopwatch.GetTimestamp();
+        var snapshot = listener.Snapshot;
+        var context = request.Http;
+        request.Bodies.Attach(context);
         var entry = new AccessLogEntry
         {
             StartTime = time.GetUtcNow(),
@@ -48,18 +51,22 @@ internal sealed class HttpProxyHandler(SnapshotHolder snapshots, IHttpForwarder 
             DownstreamRemoteAddress = Endpoint(context.Connection.RemoteIpAddress, context.Connection.RemotePort),
         };
 
-        var snapshot = snapshots.Current;
         try
         {
-            await RouteAsync(context, snapshot).ConfigureAwait(false);
+            await RouteAsync(request, snapshot, listener.Name).ConfigureAwait(false);
         }
         finally
         {
-            Complete(context, ref entry);
+            entry.RouteName = request.RouteName;
+            entry.UpstreamCluster = request.ClusterName;
+            entry.UpstreamHost = request.Upstream;
+            entry.ResponseFlags |= request.Flags;
+            entry.ResponseCodeDetails = request.Details;
+            entry.UpstreamTransportFailureReason = request.TransportFailure;
             entry.RequestId = Header(context, "x-request-id");
             entry.ResponseCode = context.Response.StatusCode;
-            entry.BytesReceived = context.Request.ContentLength ?? 0;
-            entry.BytesSent = context.Response.ContentLength ?? 0;
+            entry.BytesReceived = request.Bodies.Received;
+            entry.BytesSent = request.Bodies.Sent;
             entry.Duration = Stopwatch.GetElapsedTime(started);
             if (context.Response.Headers.TryGetValue("x-envoy-upstream-service-time", out var serviceTime)
                 && long.TryParse(serviceTime, out var ms))
@@ -67,33 +74,38 @@ internal sealed class HttpProxyHandler(SnapshotHolder snapshots, IHttpForwarder 
                 entry.UpstreamServiceTime = TimeSpan.FromMilliseconds(ms);
             }
 
-            log.Write(in entry);
+            metrics.Request(new RequestKey(
+                request.Cluster?.ServiceHost ?? SourceLabels.Unknown,
+                request.ClusterName ?? SourceLabels.Unknown,
+                entry.ResponseCode,
+                entry.ResponseFlags)).Record(entry.Duration);
+            snapshot.AccessLog.Write(in entry);
         }
     }
 
-    private Task RouteAsync(HttpContext context, ProxySnapshot snapshot)
+    private Task RouteAsync(ProxyRequest request, ProxySnapshot snapshot, string listenerName)
     {
-        var listenerName = context.Features.Get<IConnectionItemsFeature>()?.Items[ListenerKey] as string;
-        var listener = listenerName is null ? null : snapshot.Listener(listenerName);
+        var context = request.Http;
+        var listener = snapshot.Listener(listenerName);
         var table = snapshot.RouteTable(listener?.Listener.DefaultFilterChain?.RouteTable ?? FirstRouteTable(listener?.Listener));
         var match = table?.Match(context.Request.Host.Value.AsSpan(), context.Request.Path.Value.AsSpan(), new RequestHeaders(context.Request.Headers));
         if (match is not { } matched)
         {
-            return Local(context, StatusCodes.Status404NotFound, ResponseFlags.NoRouteFound, "route_not_found");
+            return Local(request, StatusCodes.Status404NotFound, ResponseFlags.NoRouteFound, "route_not_found");
         }
 
-        context.Items[RouteKey] = matched.Route.Name;
+        request.RouteName = matched.Route.Name;
         var route = matched.Route;
         if (route.DirectResponse is { } direct)
         {
-            SetOutcome(context, ResponseFlags.None, "direct_response", null);
+            SetOutcome(request, ResponseFlags.None, "direct_response", null);
             context.Response.StatusCode = direct.Status;
             return direct.Body is null ? Task.CompletedTask : context.Response.WriteAsync(direct.Body);
         }
 
         if (route.Redirect is { } redirect)
         {
-            SetOutcome(context, ResponseFlags.None, "direct_response", null);
+            SetOutcome(request, ResponseFlags.None, "direct_response", null);
             var scheme = redirect.Scheme ?? context.Request.Scheme;
             var host = redirect.Host ?? context.Request.Host.Host;
             var port = redirect.Port is { } p ? $":{p}" : "";
@@ -104,34 +116,36 @@ internal sealed class HttpProxyHandler(SnapshotHolder snapshots, IHttpForwarder 
 
         var forward = route.Forward!;
         var clusterName = PickCluster(forward);
-        context.Items[ClusterKey] = clusterName;
+        request.ClusterName = clusterName;
         var cluster = snapshot.Cluster(clusterName);
         if (cluster is null)
         {
-            return Local(context, StatusCodes.Status503ServiceUnavailable, ResponseFlags.NoClusterFound, "cluster_not_found");
+            return Local(request, StatusCodes.Status503ServiceUnavailable, ResponseFlags.NoClusterFound, "cluster_not_found");
         }
 
+        request.Cluster = cluster;
         if (cluster.Name == Cluster.BlackHole)
         {
-            return Local(context, StatusCodes.Status502BadGateway, ResponseFlags.None, "route_to_blackhole");
+            return Local(request, StatusCodes.Status502BadGateway, ResponseFlags.None, "route_to_blackhole");
         }
 
-        return ForwardAsync(context, cluster, forward);
+        return ForwardAsync(request, cluster, forward);
     }
 
-    private async Task ForwardAsync(HttpContext context, ClusterState cluster, ForwardAction forward)
+    private async Task ForwardAsync(ProxyRequest request, ClusterState cluster, ForwardAction forward)
     {
+        var context = request.Http;
         var endpoint = await cluster.PickAsync(context.RequestAborted).ConfigureAwait(false);
         if (endpoint is null)
         {
-            SetOutcome(context, ResponseFlags.NoHealthyUpstream, "no_healthy_upstream", null);
+            SetOutcome(request, ResponseFlags.NoHealthyUpstream, "no_healthy_upstream", null);
             await WriteLocalAsync(context, StatusCodes.Status503ServiceUnavailable, "no healthy upstream").ConfigureAwait(false);
             return;
         }
 
-        context.Items[UpstreamKey] = endpoint;
+        request.Upstream = endpoint;
         var config = forward.Timeout is { } timeout && timeout > TimeSpan.Zero ? DefaultRequest with { ActivityTimeout = timeout } : DefaultRequest;
-        var error = await forwarder.SendAsync(context, $"http://{endpoint}", cluster.Invoker, config, ForwardingTransformer.Instance).ConfigureAwait(false);
+        var error = await forwarder.SendAsync(context, $"http://{endpoint}", cluster.Invoker, config, request.Transformer).ConfigureAwait(false);
         var (flags, details) = error switch
         {
             ForwarderError.None => (ResponseFlags.None, "via_upstream"),
@@ -141,48 +155,20 @@ internal sealed class HttpProxyHandler(SnapshotHolder snapshots, IHttpForwarder 
             ForwarderError.ResponseHeaders or ForwarderError.ResponseBodyDestination or ForwarderError.RequestBodyDestination => (ResponseFlags.UpstreamConnectionTermination, "upstream_reset_after_response_started"),
             _ => (ResponseFlags.UpstreamRemoteReset, "upstream_reset"),
         };
-        SetOutcome(context, flags, details, error == ForwarderError.Request ? "connection_failure" : null);
+        SetOutcome(request, flags, details, error == ForwarderError.Request ? "connection_failure" : null);
     }
 
-    // What routing and forwarding learned, for the access log written when the request ends.
-    private const string UpstreamKey = "meshgate.upstream";
-    private const string ClusterKey = "meshgate.cluster";
-    private const string RouteKey = "meshgate.route";
-    private const string FlagsKey = "meshgate.flags";
-    private const string DetailsKey = "meshgate.details";
-
-    private static void SetOutcome(HttpContext context, ResponseFlags flags, string details, string? transportFailure)
+    private static void SetOutcome(ProxyRequest request, ResponseFlags flags, string details, string? transportFailure)
     {
-        context.Items[FlagsKey] = flags;
-        context.Items[DetailsKey] = (details, transportFailure);
+        request.Flags = flags;
+        request.Details = details;
+        request.TransportFailure = transportFailure;
     }
 
-    /// <summary>Copies what routing and forwarding learned into the log entry.</summary>
-    private static void Complete(HttpContext context, ref AccessLogEntry entry)
+    private static Task Local(ProxyRequest request, int status, ResponseFlags flags, string details)
     {
-        entry.RouteName = context.Items[RouteKey] as string;
-        entry.UpstreamCluster = context.Items[ClusterKey] as string;
-        if (context.Items[UpstreamKey] is IPEndPoint upstream)
-        {
-            entry.UpstreamHost = upstream;
-        }
-
-        if (context.Items[FlagsKey] is ResponseFlags flags)
-        {
-            entry.ResponseFlags |= flags;
-        }
-
-        if (context.Items[DetailsKey] is ValueTuple<string, string?> outcome)
-        {
-            entry.ResponseCodeDetails = outcome.Item1;
-            entry.UpstreamTransportFailureReason = outcome.Item2;
-        }
-    }
-
-    private static Task Local(HttpContext context, int status, ResponseFlags flags, string details)
-    {
-        SetOutcome(context, flags, details, null);
-        return WriteLocalAsync(context, status, null);
+        SetOutcome(request, flags, details, null);
+        return WriteLocalAsync(request.Http, status, null);
     }
 
     private static Task WriteLocalAsync(HttpContext context, int status, string? body)

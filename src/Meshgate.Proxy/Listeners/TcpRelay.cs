@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using Meshgate.Proxy.Observability;
 
 namespace Meshgate.Proxy.Listeners;
 
@@ -9,18 +10,23 @@ public readonly record struct RelayResult(long BytesFromDownstream, long BytesFr
 /// <summary>
 /// Copies bytes both ways between a downstream connection and an upstream socket until both sides
 /// are done. A side that finishes cleanly is half-closed on the other (FIN follows FIN); a reset or
-/// error on either side tears both down, so no upstream connection outlives its client.
+/// error on either side tears both down, so no upstream connection outlives its client. Bytes are added to the
+/// connection's <see cref="TcpMetrics"/> as they move.
 /// </summary>
 public static class TcpRelay
 {
-    public static async Task<RelayResult> RunAsync(IDuplexPipe downstream, Socket upstream, CancellationToken cancellationToken)
+    public static Task<RelayResult> RunAsync(IDuplexPipe downstream, Socket upstream, CancellationToken cancellationToken) =>
+        RunAsync(downstream, upstream, TcpMetrics.Discard, cancellationToken);
+
+    /// <param name="metrics">Where the bytes each way are added as they are relayed.</param>
+    public static async Task<RelayResult> RunAsync(IDuplexPipe downstream, Socket upstream, TcpMetrics metrics, CancellationToken cancellationToken)
     {
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         await using var upstreamStream = new NetworkStream(upstream, ownsSocket: false);
         var upstreamReader = PipeReader.Create(upstreamStream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
 
-        var toUpstream = CopyAsync(downstream.Input, upstreamStream, () => Shutdown(upstream), abort);
-        var toDownstream = CopyToPipeAsync(upstreamReader, downstream.Output, abort);
+        var toUpstream = CopyAsync(downstream.Input, upstreamStream, () => Shutdown(upstream), metrics, abort);
+        var toDownstream = CopyToPipeAsync(upstreamReader, downstream.Output, metrics, abort);
 
         var (sent, downstreamFailed) = await toUpstream.ConfigureAwait(false);
         var (received, upstreamFailed) = await toDownstream.ConfigureAwait(false);
@@ -28,7 +34,7 @@ public static class TcpRelay
         return new RelayResult(sent, received, downstreamFailed, upstreamFailed);
     }
 
-    private static async Task<(long Bytes, bool Failed)> CopyAsync(PipeReader from, NetworkStream to, Action onEnd, CancellationTokenSource abort)
+    private static async Task<(long Bytes, bool Failed)> CopyAsync(PipeReader from, NetworkStream to, Action onEnd, TcpMetrics metrics, CancellationTokenSource abort)
     {
         long total = 0;
         try
@@ -40,6 +46,7 @@ public static class TcpRelay
                 {
                     await to.WriteAsync(segment, abort.Token).ConfigureAwait(false);
                     total += segment.Length;
+                    metrics.AddReceived(segment.Length);
                 }
 
                 from.AdvanceTo(result.Buffer.End);
@@ -57,7 +64,7 @@ public static class TcpRelay
         }
     }
 
-    private static async Task<(long Bytes, bool Failed)> CopyToPipeAsync(PipeReader from, PipeWriter to, CancellationTokenSource abort)
+    private static async Task<(long Bytes, bool Failed)> CopyToPipeAsync(PipeReader from, PipeWriter to, TcpMetrics metrics, CancellationTokenSource abort)
     {
         long total = 0;
         try
@@ -69,6 +76,7 @@ public static class TcpRelay
                 {
                     await to.WriteAsync(segment, abort.Token).ConfigureAwait(false);
                     total += segment.Length;
+                    metrics.AddSent(segment.Length);
                 }
 
                 from.AdvanceTo(result.Buffer.End);

@@ -9,14 +9,18 @@ namespace Meshgate.Proxy.Listeners;
 /// <summary>
 /// A connection on a TLS listener: peek the ClientHello, choose the filter chain by SNI, connect to an
 /// endpoint of its cluster, and relay the encrypted bytes both ways. Nothing is decrypted. One access-log
-/// line per connection, <c>"- - -" 0</c> with the SNI, as Envoy's tcp_proxy writes it.
+/// line per connection, <c>"- - -" 0</c> with the SNI, as Envoy's tcp_proxy writes it, and Istio's TCP metrics
+/// (bytes counted as they are relayed). A connection is routed with its listener's snapshot of the moment it
+/// arrived; once relaying, it no longer depends on configuration, so swaps leave it alone.
 /// </summary>
-internal sealed class TlsPassthroughHandler(SnapshotHolder snapshots, AccessLogSink log, TimeProvider time)
+internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider time)
 {
     /// <summary>How long a client may take to send its ClientHello.</summary>
     public static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
 
-    public async Task HandleAsync(ConnectionContext connection, string listenerName)
+    private static readonly TcpKey Unrouted = new(SourceLabels.Unknown, SourceLabels.Unknown);
+
+    public async Task HandleAsync(ConnectionContext connection, ListenerContext listener)
     {
         var started = Stopwatch.GetTimestamp();
         var entry = new AccessLogEntry
@@ -27,7 +31,7 @@ internal sealed class TlsPassthroughHandler(SnapshotHolder snapshots, AccessLogS
         };
         try
         {
-            await RelayAsync(connection, listenerName, started, entry).ConfigureAwait(false);
+            await RelayAsync(connection, listener, started, entry).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
@@ -35,10 +39,11 @@ internal sealed class TlsPassthroughHandler(SnapshotHolder snapshots, AccessLogS
         }
     }
 
-    private async Task RelayAsync(ConnectionContext connection, string listenerName, long started, AccessLogEntry entry)
+    private async Task RelayAsync(ConnectionContext connection, ListenerContext listenerContext, long started, AccessLogEntry entry)
     {
-        var snapshot = snapshots.Current;
-        var listener = snapshot.Listener(listenerName);
+        var snapshot = listenerContext.Snapshot;
+        var listener = snapshot.Listener(listenerContext.Name);
+        var tcp = metrics.Tcp(Unrouted);
         var input = connection.Transport.Input;
         ClientHello hello;
         using (var helloTimeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed))
@@ -58,7 +63,8 @@ internal sealed class TlsPassthroughHandler(SnapshotHolder snapshots, AccessLogS
                 {
                     input.AdvanceTo(read.Buffer.End);
                     entry.ConnectionTerminationDetails = status == ClientHelloStatus.Invalid ? "not_a_tls_client_hello" : "downstream_closed_before_client_hello";
-                    Finish(ref entry, started, ResponseFlags.NoRouteFound);
+                    tcp.ConnectionOpened();
+                    Finish(listenerContext, tcp, ref entry, started, ResponseFlags.NoRouteFound);
                     connection.Abort();
                     return;
                 }
@@ -73,16 +79,31 @@ internal sealed class TlsPassthroughHandler(SnapshotHolder snapshots, AccessLogS
         if (cluster is null)
         {
             entry.ResponseCodeDetails = chain is null ? "filter_chain_not_found" : "cluster_not_found";
-            Finish(ref entry, started, chain is null ? ResponseFlags.NoRouteFound : ResponseFlags.NoClusterFound);
+            tcp = chain?.Cluster is { } missing ? metrics.Tcp(new TcpKey(SourceLabels.Unknown, missing)) : tcp;
+            tcp.ConnectionOpened();
+            Finish(listenerContext, tcp, ref entry, started, chain is null ? ResponseFlags.NoRouteFound : ResponseFlags.NoClusterFound);
             connection.Abort();
             return;
         }
 
         entry.UpstreamCluster = cluster.Name;
-        var endpoint = await cluster.PickAsync(connection.ConnectionClosed).ConfigureAwait(false);
+        tcp = metrics.Tcp(new TcpKey(cluster.ServiceHost, cluster.Name));
+        tcp.ConnectionOpened();
+        IPEndPoint? endpoint;
+        try
+        {
+            endpoint = await cluster.PickAsync(connection.ConnectionClosed).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client left while the cluster's name was being resolved.
+            Finish(listenerContext, tcp, ref entry, started, ResponseFlags.DownstreamConnectionTermination);
+            return;
+        }
+
         if (endpoint is null)
         {
-            Finish(ref entry, started, ResponseFlags.NoHealthyUpstream);
+            Finish(listenerContext, tcp, ref entry, started, ResponseFlags.NoHealthyUpstream);
             connection.Abort();
             return;
         }
@@ -98,13 +119,13 @@ internal sealed class TlsPassthroughHandler(SnapshotHolder snapshots, AccessLogS
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
             entry.UpstreamTransportFailureReason = e is SocketException s ? s.SocketErrorCode.ToString() : "connect_timeout";
-            Finish(ref entry, started, ResponseFlags.UpstreamConnectionFailure);
+            Finish(listenerContext, tcp, ref entry, started, ResponseFlags.UpstreamConnectionFailure);
             connection.Abort();
             return;
         }
 
         entry.UpstreamLocalAddress = upstream.LocalEndPoint as IPEndPoint;
-        var result = await TcpRelay.RunAsync(connection.Transport, upstream, connection.ConnectionClosed).ConfigureAwait(false);
+        var result = await TcpRelay.RunAsync(connection.Transport, upstream, tcp, connection.ConnectionClosed).ConfigureAwait(false);
         entry.BytesReceived = result.BytesFromDownstream;
         entry.BytesSent = result.BytesFromUpstream;
         var flags = ResponseFlags.None;
@@ -118,17 +139,21 @@ internal sealed class TlsPassthroughHandler(SnapshotHolder snapshots, AccessLogS
             flags |= ResponseFlags.DownstreamConnectionTermination;
         }
 
-        Finish(ref entry, started, flags);
+        Finish(listenerContext, tcp, ref entry, started, flags);
         if (result.DownstreamReset || result.UpstreamReset)
         {
             connection.Abort();
         }
     }
 
-    private void Finish(ref AccessLogEntry entry, long started, ResponseFlags flags)
+    private static void Finish(ListenerContext listener, TcpMetrics tcp, ref AccessLogEntry entry, long started, ResponseFlags flags)
     {
+        tcp.ConnectionClosed();
         entry.ResponseFlags |= flags;
         entry.Duration = Stopwatch.GetElapsedTime(started);
-        log.Write(in entry);
+
+        // The access log of now, not of when the connection arrived: a relay can outlive the snapshot it started
+        // with by far, and a replaced access log is closed once the swap has drained.
+        listener.Snapshot.AccessLog.Write(in entry);
     }
 }

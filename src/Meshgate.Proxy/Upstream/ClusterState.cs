@@ -15,6 +15,7 @@ public sealed class ClusterState : IDisposable
     public ClusterState(Cluster cluster, EndpointResolver resolver)
     {
         Cluster = cluster;
+        ServiceHost = ClusterName.TryParse(cluster.Name, out var name) && name.Host.Length > 0 ? name.Host : cluster.Name;
         _resolver = resolver;
         Invoker = new HttpMessageInvoker(new SocketsHttpHandler
         {
@@ -30,6 +31,12 @@ public sealed class ClusterState : IDisposable
     }
 
     public Cluster Cluster { get; }
+
+    /// <summary>
+    /// The service this cluster reaches, for metrics' <c>destination_service</c>: the host of an Istio cluster name
+    /// (<c>outbound|80||edition.cnn.com</c> → <c>edition.cnn.com</c>), else the name itself (<c>BlackHoleCluster</c>).
+    /// </summary>
+    public string ServiceHost { get; }
 
     public HttpMessageInvoker Invoker { get; }
 
@@ -57,6 +64,10 @@ public sealed class ClusterState : IDisposable
 
         return null;
     }
+
+    /// <summary>The addresses <paramref name="endpoint"/> resolves to now (for <c>/clusters</c>).</summary>
+    public ValueTask<IPAddress[]> ResolveAsync(Endpoint endpoint, CancellationToken cancellationToken) =>
+        _resolver.ResolveAsync(endpoint.Address, cancellationToken);
 
     public void Dispose() => Invoker.Dispose();
 }

@@ -13,6 +13,9 @@ public static class ProxyCommand
         var role = new Option<string>("--role") { Description = "sidecar or gateway (informational for a static configuration)", DefaultValueFactory = _ => "gateway" };
         role.AcceptOnlyFromAmong("sidecar", "gateway");
         var command = new Command("proxy", "Run a proxy (sidecar or egress gateway)") { config, role };
+        var (adminPort, statusPort) = AdminOptions.Create();
+        command.Options.Add(adminPort);
+        command.Options.Add(statusPort);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var path = parse.GetValue(config)!;
@@ -29,6 +32,7 @@ public static class ProxyCommand
 
             using var loggerFactory = Logging.CreateFactory();
             await using var server = ProxyServer.Create(loaded.Config, loggerFactory);
+            await using var admin = await AdminOptions.StartAsync(server, parse.GetValue(adminPort), parse.GetValue(statusPort), cancellationToken);
             try
             {
                 await server.StartAsync(cancellationToken);
@@ -39,6 +43,7 @@ public static class ProxyCommand
                 throw new CliException($"error: cannot open the listeners of {path}: {why}");
             }
 
+            await using var watcher = Meshgate.Proxy.Sync.ConfigFileWatcher.Start(path, server);
             await cli.Error.WriteLineAsync($"meshgate proxy: ready ({parse.GetValue(role)}, configuration {loaded.Config.Version}, {loaded.Config.Listeners.Count} listeners); Ctrl-C to stop");
             try
             {

@@ -61,7 +61,7 @@ public sealed class ProxyStaticConfigTests : IAsyncLifetime
               discovery: STATIC
               endpoints: [{address: 127.0.0.1, port: {{((IPEndPoint)_tlsOrigin.LocalEndpoint).Port}}}]
             """);
-        _proxy = MeshgateProcess.Start("proxy", "--config", config);
+        _proxy = MeshgateProcess.Start("proxy", "--config", config, "--admin-port", "0", "--status-port", "0");
         await _proxy.WaitForOutputAsync("meshgate proxy: ready", TimeSpan.FromSeconds(60));
     }
 

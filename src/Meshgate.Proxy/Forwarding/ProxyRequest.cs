@@ -1,0 +1,59 @@
+using System.Net;
+using Meshgate.Proxy.Observability;
+using Meshgate.Proxy.Upstream;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Meshgate.Proxy.Forwarding;
+
+/// <summary>
+/// A proxied request: its <see cref="HttpContext"/> and what routing and forwarding learn for the access log and
+/// metrics, kept in fields so a request needs no <c>Items</c> dictionary. Pooled with Kestrel's connection
+/// (HTTP/1.1) or stream (HTTP/2), as ASP.NET's own hosting pools its contexts
+/// (<see cref="Listeners.PooledHttpApplication"/>), together with its body counters and transformer.
+/// </summary>
+internal sealed class ProxyRequest
+{
+    public ProxyRequest(IFeatureCollection features)
+    {
+        Http = new DefaultHttpContext(features);
+        Transformer = new ForwardingTransformer();
+    }
+
+    public DefaultHttpContext Http { get; }
+
+    /// <summary>Body byte counters, reused by every request on this context.</summary>
+    public BodyCounters Bodies { get; } = new();
+
+    /// <summary>Header handling and upstream timing, reused by every request on this context.</summary>
+    public ForwardingTransformer Transformer { get; }
+
+    public string? RouteName { get; set; }
+
+    /// <summary>The cluster the route chose, even when the snapshot has no such cluster (NC).</summary>
+    public string? ClusterName { get; set; }
+
+    public ClusterState? Cluster { get; set; }
+
+    /// <summary>The endpoint dialled (%UPSTREAM_HOST%).</summary>
+    public IPEndPoint? Upstream { get; set; }
+
+    public ResponseFlags Flags { get; set; }
+
+    public string? Details { get; set; }
+
+    public string? TransportFailure { get; set; }
+
+    /// <summary>Binds the pooled object to the next request on its connection or stream.</summary>
+    public void Reuse(IFeatureCollection features)
+    {
+        Http.Initialize(features);
+        RouteName = null;
+        ClusterName = null;
+        Cluster = null;
+        Upstream = null;
+        Flags = ResponseFlags.None;
+        Details = null;
+        TransportFailure = null;
+    }
+}

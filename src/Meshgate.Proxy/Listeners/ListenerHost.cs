@@ -1,0 +1,63 @@
+using System.Net;
+using Meshgate.Core.ProxyConfiguration;
+using Meshgate.Proxy.Forwarding;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace Meshgate.Proxy.Listeners;
+
+/// <summary>
+/// One listener's own Kestrel server: HTTP requests go to <see cref="HttpProxyHandler"/>, TLS and TCP connections to
+/// <see cref="TlsPassthroughHandler"/>. Starting or stopping it touches no other listener. Only the binding (address,
+/// port, protocol) is fixed here; everything else is read from the snapshot per request or connection, so a
+/// changed route or filter chain needs no restart.
+/// </summary>
+internal sealed class ListenerHost
+{
+    private readonly KestrelServer _server;
+    private readonly PooledHttpApplication _application;
+    private ListenOptions? _bound;
+
+    public ListenerHost(Listener listener, SnapshotHolder snapshots, KestrelServerFactory kestrel, HttpProxyHandler http, TlsPassthroughHandler tls)
+    {
+        Listener = listener;
+        var context = new ListenerContext(listener.Name, snapshots);
+        Context = context;
+        _application = new PooledHttpApplication(request => http.HandleAsync(request, context));
+        _server = kestrel.Create(options => options.Listen(IPAddress.Parse(listener.Address), listener.Port, listen =>
+        {
+            _bound = listen;
+            if (listener.Protocol == ListenerProtocol.Http)
+            {
+                listen.Protocols = HttpProtocols.Http1;
+            }
+            else
+            {
+                listen.Use(_ => connection => tls.HandleAsync(connection, context));
+            }
+        }));
+    }
+
+    /// <summary>The listener as it was bound.</summary>
+    public Listener Listener { get; }
+
+    public ListenerContext Context { get; }
+
+    /// <summary>The address actually bound (the real port when the configuration asked for 0).</summary>
+    public EndPoint? BoundEndPoint => _bound?.EndPoint;
+
+    public Task StartAsync(CancellationToken cancellationToken) => _server.StartAsync(_application, cancellationToken);
+
+    /// <summary>
+    /// Stops accepting at once, lets open requests and connections finish until <paramref name="cancellationToken"/>
+    /// fires, then aborts what is left.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _server.StopAsync(cancellationToken).ConfigureAwait(false);
+        _server.Dispose();
+    }
+
+    /// <summary>True when <paramref name="next"/> can keep this server: same address, port and protocol.</summary>
+    public bool CanServe(Listener next) =>
+        next.Address == Listener.Address && next.Port == Listener.Port && next.Protocol == Listener.Protocol;
+}
