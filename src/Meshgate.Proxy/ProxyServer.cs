@@ -23,22 +23,25 @@ public sealed partial class ProxyServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly AccessLogWriter? _accessLog;
+    private readonly EndpointResolver _resolver;
     private readonly ILogger _logger;
 
-    private ProxyServer(WebApplication app, SnapshotHolder snapshots, AccessLogWriter? accessLog, ILogger logger)
+    private ProxyServer(WebApplication app, SnapshotHolder snapshots, AccessLogWriter? accessLog, EndpointResolver resolver, ILogger logger)
     {
         _app = app;
         Snapshots = snapshots;
         _accessLog = accessLog;
+        _resolver = resolver;
         _logger = logger;
     }
 
     public SnapshotHolder Snapshots { get; }
 
-    public static ProxyServer Create(ProxyConfig config, ILoggerFactory loggerFactory, TimeProvider? time = null)
+    /// <param name="dnsServers">Resolve host names with these servers (after /etc/hosts); empty for the system resolver.</param>
+    public static ProxyServer Create(ProxyConfig config, ILoggerFactory loggerFactory, IReadOnlyList<IPEndPoint>? dnsServers = null, TimeProvider? time = null)
     {
         time ??= TimeProvider.System;
-        var resolver = new EndpointResolver(time);
+        var resolver = EndpointResolver.Create(dnsServers ?? [], time, loggerFactory.CreateLogger("meshgate.dns"));
         var snapshots = new SnapshotHolder(new ProxySnapshot(config, resolver));
         var accessLog = config.AccessLog is { } settings
             ? AccessLogWriter.Open(settings.Path, settings.Encoding == Core.ProxyConfiguration.AccessLogEncoding.Json ? Observability.AccessLogEncoding.Json : Observability.AccessLogEncoding.Text, time: time)
@@ -79,11 +82,12 @@ public sealed partial class ProxyServer : IAsyncDisposable
         var app = builder.Build();
         var handler = new HttpProxyHandler(snapshots, app.Services.GetRequiredService<IHttpForwarder>(), sink, time);
         app.Run(handler.HandleAsync);
-        return new ProxyServer(app, snapshots, accessLog, loggerFactory.CreateLogger("meshgate.proxy"));
+        return new ProxyServer(app, snapshots, accessLog, resolver, loggerFactory.CreateLogger("meshgate.proxy"));
     }
 
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
+        Log.Resolving(_logger, _resolver.Description);
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
         foreach (var listener in Snapshots.Current.Config.Listeners)
         {
@@ -106,5 +110,8 @@ public sealed partial class ProxyServer : IAsyncDisposable
     {
         [LoggerMessage(1, LogLevel.Information, "listener {Name} ({Protocol}) listening on {Endpoint}")]
         public static partial void Listening(ILogger logger, string name, string protocol, string endpoint);
+
+        [LoggerMessage(2, LogLevel.Information, "resolving with {Resolver}")]
+        public static partial void Resolving(ILogger logger, string resolver);
     }
 }

@@ -19,6 +19,9 @@ internal sealed class HttpProxyHandler(SnapshotHolder snapshots, IHttpForwarder 
 {
     public const string ListenerKey = "meshgate.listener";
 
+    /// <summary>Envoy's local reply body when the upstream connection fails before response headers.</summary>
+    private const string UpstreamConnectFailure = "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
+
     // Plaintext upstreams speak HTTP/1.1 (h2c needs prior knowledge, which an external host may not have).
     private static readonly ForwarderRequestConfig DefaultRequest = new()
     {
@@ -142,6 +145,11 @@ internal sealed class HttpProxyHandler(SnapshotHolder snapshots, IHttpForwarder 
             _ => (ResponseFlags.UpstreamRemoteReset, "upstream_reset"),
         };
         SetOutcome(context, flags, details, error == ForwarderError.Request ? "connection_failure" : null);
+        if (error == ForwarderError.Request && !context.Response.HasStarted)
+        {
+            // YARP answers 502; Envoy answers a failed upstream connection with 503 and this local reply.
+            await WriteLocalAsync(context, StatusCodes.Status503ServiceUnavailable, UpstreamConnectFailure).ConfigureAwait(false);
+        }
     }
 
     // What routing and forwarding learned, for the access log written when the request ends.
