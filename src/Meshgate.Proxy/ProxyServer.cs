@@ -71,10 +71,11 @@ public sealed partial class ProxyServer : IAsyncDisposable
 
     internal ILoggerFactory LoggerFactory { get; }
 
-    public static ProxyServer Create(ProxyConfig config, ILoggerFactory loggerFactory, TimeProvider? time = null)
+    /// <param name="dnsServers">Resolve host names with these servers (after /etc/hosts); empty for the system resolver.</param>
+    public static ProxyServer Create(ProxyConfig config, ILoggerFactory loggerFactory, IReadOnlyList<IPEndPoint>? dnsServers = null, TimeProvider? time = null)
     {
         time ??= TimeProvider.System;
-        var resolver = new EndpointResolver(time);
+        var resolver = EndpointResolver.Create(dnsServers ?? [], time, loggerFactory.CreateLogger("meshgate.dns"));
         var accessLogs = new AccessLogs(time);
         var snapshots = new SnapshotHolder(new ProxySnapshot(config, resolver, accessLog: accessLogs.Open(config.AccessLog)));
         var metrics = new ProxyMetrics();
@@ -95,6 +96,7 @@ public sealed partial class ProxyServer : IAsyncDisposable
     /// <summary>Opens every listener of the current configuration, or none (the exception says why).</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
+        Log.Resolving(_logger, _resolver.Description);
         await _updates.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -206,5 +208,8 @@ public sealed partial class ProxyServer : IAsyncDisposable
 
         [LoggerMessage(2, LogLevel.Debug, "configuration {Version} refused with {Count} errors; keeping {Current}")]
         public static partial void Refused(ILogger logger, string version, string current, int count);
+
+        [LoggerMessage(3, LogLevel.Information, "resolving with {Resolver}")]
+        public static partial void Resolving(ILogger logger, string resolver);
     }
 }

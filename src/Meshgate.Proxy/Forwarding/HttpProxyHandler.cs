@@ -19,6 +19,9 @@ namespace Meshgate.Proxy.Forwarding;
 /// </summary>
 internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics metrics, TimeProvider time)
 {
+    /// <summary>Envoy's local reply body when the upstream connection fails before response headers.</summary>
+    private const string UpstreamConnectFailure = "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
+
     // Plaintext upstreams speak HTTP/1.1 (h2c needs prior knowledge, which an external host may not have).
     private static readonly ForwarderRequestConfig DefaultRequest = new()
     {
@@ -156,6 +159,11 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
             _ => (ResponseFlags.UpstreamRemoteReset, "upstream_reset"),
         };
         SetOutcome(request, flags, details, error == ForwarderError.Request ? "connection_failure" : null);
+        if (error == ForwarderError.Request && !context.Response.HasStarted)
+        {
+            // YARP answers 502; Envoy answers a failed upstream connection with 503 and this local reply.
+            await WriteLocalAsync(context, StatusCodes.Status503ServiceUnavailable, UpstreamConnectFailure).ConfigureAwait(false);
+        }
     }
 
     private static void SetOutcome(ProxyRequest request, ResponseFlags flags, string details, string? transportFailure)

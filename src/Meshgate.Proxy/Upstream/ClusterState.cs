@@ -42,7 +42,11 @@ public sealed class ClusterState : IDisposable
 
     public string Name => Cluster.Name;
 
-    /// <summary>The next endpoint in round-robin order, resolved; null when the cluster has none that resolve.</summary>
+    /// <summary>
+    /// The next endpoint in round-robin order, resolved; null when the cluster has none that resolve.
+    /// STRICT_DNS takes every address a name resolves to as an endpoint of its own; the other kinds use
+    /// the first (LOGICAL_DNS: "the first address of the latest answer").
+    /// </summary>
     public async ValueTask<IPEndPoint?> PickAsync(CancellationToken cancellationToken)
     {
         var endpoints = Cluster.Endpoints;
@@ -53,12 +57,13 @@ public sealed class ClusterState : IDisposable
 
         for (var attempt = 0; attempt < endpoints.Count; attempt++)
         {
-            var index = (int)((uint)Interlocked.Increment(ref _next) % (uint)endpoints.Count);
-            var endpoint = endpoints[index];
+            var turn = (uint)Interlocked.Increment(ref _next);
+            var endpoint = endpoints[(int)(turn % (uint)endpoints.Count)];
             var addresses = await _resolver.ResolveAsync(endpoint.Address, cancellationToken).ConfigureAwait(false);
             if (addresses.Length > 0)
             {
-                return new IPEndPoint(addresses[0], endpoint.Port);
+                var index = Cluster.Discovery == ClusterDiscovery.StrictDns ? (int)(turn / (uint)endpoints.Count % (uint)addresses.Length) : 0;
+                return new IPEndPoint(addresses[index], endpoint.Port);
             }
         }
 

@@ -14,7 +14,8 @@ public static class Logging
         .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
         .SetMinimumLevel(LogLevel.Information)
         .AddFilter("Microsoft", LogLevel.Warning)
-        .AddFilter("Yarp", LogLevel.Warning)
+        // YARP warns (with a stack trace) about every failed upstream request; the access log already says it.
+        .AddFilter("Yarp", LogLevel.Error)
         .AddFilter("Microsoft.Hosting.Lifetime", LogLevel.None)
         .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None));
 }

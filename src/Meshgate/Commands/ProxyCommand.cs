@@ -1,6 +1,8 @@
 using System.CommandLine;
+using System.Net;
 using Meshgate.Core.ProxyConfiguration;
 using Meshgate.Proxy;
+using Meshgate.Proxy.Upstream;
 
 namespace Meshgate.Commands;
 
@@ -12,7 +14,13 @@ public static class ProxyCommand
         var config = new Option<string>("--config", "-c") { Description = "Static proxy configuration (YAML or JSON), e.g. samples/proxy/egress-gateway.yaml", Required = true };
         var role = new Option<string>("--role") { Description = "sidecar or gateway (informational for a static configuration)", DefaultValueFactory = _ => "gateway" };
         role.AcceptOnlyFromAmong("sidecar", "gateway");
-        var command = new Command("proxy", "Run a proxy (sidecar or egress gateway)") { config, role };
+        var dnsServers = new Option<string[]>("--dns-server")
+        {
+            Description = $"Resolve host names with this DNS server (IP:PORT; repeatable or comma-separated), after /etc/hosts; default: ${DnsServerList.EnvironmentVariable}, else the system resolver",
+            HelpName = "IP:PORT",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var command = new Command("proxy", "Run a proxy (sidecar or egress gateway)") { config, role, dnsServers };
         var (adminPort, statusPort) = AdminOptions.Create();
         command.Options.Add(adminPort);
         command.Options.Add(statusPort);
@@ -24,6 +32,7 @@ public static class ProxyCommand
                 throw new CliException($"error: the configuration file \"{path}\" does not exist");
             }
 
+            var servers = DnsServers(parse.GetValue(dnsServers));
             var loaded = ProxyConfigLoader.Load(await File.ReadAllTextAsync(path, cancellationToken), path);
             if (loaded.Config is null)
             {
@@ -31,7 +40,7 @@ public static class ProxyCommand
             }
 
             using var loggerFactory = Logging.CreateFactory();
-            await using var server = ProxyServer.Create(loaded.Config, loggerFactory);
+            await using var server = ProxyServer.Create(loaded.Config, loggerFactory, servers);
             await using var admin = await AdminOptions.StartAsync(server, parse.GetValue(adminPort), parse.GetValue(statusPort), cancellationToken);
             try
             {
@@ -58,5 +67,16 @@ public static class ProxyCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>--dns-server when given, otherwise MESHGATE_DNS_SERVERS, otherwise none (the system resolver).</summary>
+    private static IReadOnlyList<IPEndPoint> DnsServers(string[]? fromOption)
+    {
+        var (values, source) = fromOption is { Length: > 0 }
+            ? (fromOption, "--dns-server")
+            : ([Environment.GetEnvironmentVariable(DnsServerList.EnvironmentVariable) ?? ""], DnsServerList.EnvironmentVariable);
+        return DnsServerList.TryParse(values, out var servers, out var error)
+            ? servers
+            : throw new CliException($"error: {source}: {error}");
     }
 }

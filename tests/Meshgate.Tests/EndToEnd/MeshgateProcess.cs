@@ -40,7 +40,10 @@ public sealed class MeshgateProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static MeshgateProcess Start(params string[] args)
+    public static MeshgateProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
+
+    /// <summary>Starts meshgate with <paramref name="environment"/> added; the test run's own MESHGATE_DNS_SERVERS is not passed on.</summary>
+    public static MeshgateProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var info = new ProcessStartInfo(Executable)
         {
@@ -52,6 +55,12 @@ public sealed class MeshgateProcess : IAsyncDisposable
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
+        }
+
+        info.Environment.Remove("MESHGATE_DNS_SERVERS");
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
         }
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };

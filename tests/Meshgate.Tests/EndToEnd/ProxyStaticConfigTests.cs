@@ -75,6 +75,12 @@ public sealed class ProxyStaticConfigTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Startup_NoDnsServerGiven_SystemResolverLogged()
+    {
+        Assert.Contains("resolving with the system resolver (/etc/hosts, /etc/resolv.conf)", _proxy.Output);
+    }
+
+    [Fact]
     public async Task Http_KnownHost_ForwardedAndLoggedLikeTheSeed()
     {
         var (code, output) = await CurlAsync("-sS", "-o", "/dev/null", "-D", "-", "-H", "Host: edition.cnn.com", $"http://127.0.0.1:{_httpPort}/politics");
