@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
@@ -101,14 +100,14 @@ public sealed class EgressGatewaySampleTests : IAsyncLifetime
     [Fact]
     public async Task Http_CurlThroughPort18080_OriginsRedirectAndTheSeedsLogLine()
     {
-        var (code, headers) = await CurlAsync("-sS", "-o", "/dev/null", "-D", "-", "--connect-to", $"edition.cnn.com:80:127.0.0.1:{HttpPort}", "http://edition.cnn.com/politics");
+        var (code, headers) = await Curl.RunAsync("-sS", "-o", "/dev/null", "-D", "-", "--connect-to", $"edition.cnn.com:80:127.0.0.1:{HttpPort}", "http://edition.cnn.com/politics");
 
         Assert.True(code == 0, $"curl exited {code}:\n{headers}\n{Proxy.Output}");
         Assert.StartsWith("HTTP/1.1 301 Moved Permanently\n", headers);
         Assert.Contains("\nlocation: https://edition.cnn.com/politics\n", headers, StringComparison.OrdinalIgnoreCase);
         Assert.Matches("(?im)^server: nginx", headers); // the origin answered, not the proxy
         var length = Regex.Match(headers, "(?im)^content-length: (\\d+)$").Groups[1].Value;
-        var line = await LogLineAsync("\"GET /politics HTTP/1.1\"");
+        var line = await Proxy.AccessLogLineAsync("\"GET /politics HTTP/1.1\"");
         // The seed: "GET /politics HTTP/1.1" 301 - via_upstream - "-" 0 0 2 2 "172.30.239.55" … "edition.cnn.com"
         // "151.101.195.5:80" outbound|80||edition.cnn.com 172.30.239.16:55636 172.30.239.16:80 172.30.239.55:59224 - <route>.
         // Here: no x-forwarded-for from curl, nginx's 301 has a body, and the sample's route has no name.
@@ -122,13 +121,13 @@ public sealed class EgressGatewaySampleTests : IAsyncLifetime
     [Fact]
     public async Task Tls_CurlThroughPort18443_CertificateVerifiedEndToEndAndTheSeedsLogLine()
     {
-        var (code, body) = await CurlAsync("-sS", "--resolve", $"edition.cnn.com:{TlsPort}:127.0.0.1", "--cacert", _ca!.CertificatePath, $"https://edition.cnn.com:{TlsPort}/politics");
-        var (untrusted, _) = await CurlAsync("-sS", "--resolve", $"edition.cnn.com:{TlsPort}:127.0.0.1", $"https://edition.cnn.com:{TlsPort}/politics");
+        var (code, body) = await Curl.RunAsync("-sS", "--resolve", $"edition.cnn.com:{TlsPort}:127.0.0.1", "--cacert", _ca!.CertificatePath, $"https://edition.cnn.com:{TlsPort}/politics");
+        var (untrusted, _) = await Curl.RunAsync("-sS", "--resolve", $"edition.cnn.com:{TlsPort}:127.0.0.1", $"https://edition.cnn.com:{TlsPort}/politics");
 
         Assert.True(code == 0, $"curl exited {code}:\n{body}\n{Proxy.Output}");
         Assert.Equal(Body, body);
         Assert.Equal(60, untrusted); // CURLE_PEER_FAILED_VERIFICATION: the certificate is nginx's, checked against the test's CA
-        var line = await LogLineAsync($"\"{Origin}:443\"");
+        var line = await Proxy.AccessLogLineAsync($"\"{Origin}:443\"");
         // The seed: "- - -" 0 - - - "-" 839 2504306 231 - "-" "-" "-" "-" "151.101.195.5:443" outbound|443||edition.cnn.com
         // 172.30.239.8:34470 172.30.239.8:443 172.30.239.15:43956 edition.cnn.com -
         var match = Regex.Match(
@@ -179,7 +178,7 @@ public sealed class EgressGatewaySampleTests : IAsyncLifetime
 
     private async Task<string> HttpStatusAsync()
     {
-        var (_, status) = await CurlAsync("-s", "-o", "/dev/null", "-w", "%{http_code}", "--connect-to", $"edition.cnn.com:80:127.0.0.1:{HttpPort}", "http://edition.cnn.com/politics");
+        var (_, status) = await Curl.RunAsync("-s", "-o", "/dev/null", "-w", "%{http_code}", "--connect-to", $"edition.cnn.com:80:127.0.0.1:{HttpPort}", "http://edition.cnn.com/politics");
         return status;
     }
 
@@ -199,34 +198,4 @@ public sealed class EgressGatewaySampleTests : IAsyncLifetime
         }
     }
 
-    private async Task<string> LogLineAsync(string contains)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            var line = Proxy.Output.Split('\n').FirstOrDefault(l => l.StartsWith('[') && l.Contains(contains, StringComparison.Ordinal));
-            if (line is not null)
-            {
-                return line;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"no access-log line with {contains}:\n{Proxy.Output}");
-            await Task.Delay(50);
-        }
-    }
-
-    private static async Task<(int Code, string Output)> CurlAsync(params string[] args)
-    {
-        var info = new ProcessStartInfo("curl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args.Prepend("30").Prepend("--max-time"))
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, (await output).Replace("\r", "") + (process.ExitCode == 0 ? "" : await error));
-    }
 }

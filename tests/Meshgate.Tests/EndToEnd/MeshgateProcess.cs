@@ -98,6 +98,23 @@ public sealed class MeshgateProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Polls the output (10 s) for an access-log line containing <paramref name="contains"/>.</summary>
+    public async Task<string> AccessLogLineAsync(string contains)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var line = Output.Split('\n').FirstOrDefault(l => l.StartsWith('[') && l.Contains(contains, StringComparison.Ordinal));
+            if (line is not null)
+            {
+                return line;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"no access-log line with {contains}:\n{Output}");
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Polls the output for <paramref name="text"/> until the deadline.</summary>
     public async Task WaitForOutputAsync(string text, TimeSpan timeout)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Meshgate.Core.ProxyConfiguration;
@@ -55,17 +54,17 @@ public sealed partial class ProxyAdminTests : IAsyncLifetime
     [Fact]
     public async Task HealthzReady_ListenersOpen_200AndTheAdminPagesSayLive()
     {
-        var ready = await PollAsync(async () => await CurlAsync("-s", "-o", "/dev/null", "-w", "%{http_code}", $"http://127.0.0.1:{_statusPort}/healthz/ready"), "200");
+        var ready = await PollAsync(async () => await Curl.RunAsync("-s", "-o", "/dev/null", "-w", "%{http_code}", $"http://127.0.0.1:{_statusPort}/healthz/ready"), "200");
 
         Assert.Equal("200", ready);
-        Assert.Equal("404", (await CurlAsync("-s", "-o", "/dev/null", "-w", "%{http_code}", $"http://127.0.0.1:{_statusPort}/stats")).Output);
+        Assert.Equal("404", (await Curl.RunAsync("-s", "-o", "/dev/null", "-w", "%{http_code}", $"http://127.0.0.1:{_statusPort}/stats")).Output);
         Assert.Equal("LIVE\n", (await AdminAsync("/ready")).Output);
         using var info = JsonDocument.Parse((await AdminAsync("/server_info")).Output);
         Assert.Equal("LIVE", info.RootElement.GetProperty("state").GetString());
         Assert.Equal("v1", info.RootElement.GetProperty("configVersion").GetString());
         Assert.Equal(["http", "tls"], info.RootElement.GetProperty("listeners").EnumerateArray().Select(l => l.GetProperty("name").GetString()).Order(StringComparer.Ordinal));
         Assert.Equal($"127.0.0.1:{_adminPort}", info.RootElement.GetProperty("admin").GetString());
-        Assert.Equal("405", (await CurlAsync("-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", $"http://127.0.0.1:{_adminPort}/stats")).Output);
+        Assert.Equal("405", (await Curl.RunAsync("-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", $"http://127.0.0.1:{_adminPort}/stats")).Output);
     }
 
     [Fact]
@@ -73,10 +72,10 @@ public sealed partial class ProxyAdminTests : IAsyncLifetime
     {
         for (var i = 0; i < 3; i++)
         {
-            Assert.Equal("a", (await CurlAsync("-s", "-H", "Host: a.test", $"http://127.0.0.1:{_httpPort}/")).Output);
+            Assert.Equal("a", (await Curl.RunAsync("-s", "-H", "Host: a.test", $"http://127.0.0.1:{_httpPort}/")).Output);
         }
 
-        Assert.Equal("404", (await CurlAsync("-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Host: nowhere.test", $"http://127.0.0.1:{_httpPort}/")).Output);
+        Assert.Equal("404", (await Curl.RunAsync("-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Host: nowhere.test", $"http://127.0.0.1:{_httpPort}/")).Output);
         var (client, tls, reader) = await TlsEchoOrigin.ConnectAsync(_tlsPort);
         using (client)
         await using (tls)
@@ -109,9 +108,9 @@ public sealed partial class ProxyAdminTests : IAsyncLifetime
     [Fact]
     public async Task StatsPrometheus_Scraped_ValidTextExposition004WithEveryIstioFamily()
     {
-        await CurlAsync("-s", "-H", "Host: a.test", $"http://127.0.0.1:{_httpPort}/");
+        await Curl.RunAsync("-s", "-H", "Host: a.test", $"http://127.0.0.1:{_httpPort}/");
 
-        var (_, output) = await CurlAsync("-s", "-D", "-", $"http://127.0.0.1:{_adminPort}/stats/prometheus");
+        var (_, output) = await Curl.RunAsync("-s", "-D", "-", $"http://127.0.0.1:{_adminPort}/stats/prometheus");
 
         var split = output.IndexOf("\n\n", StringComparison.Ordinal);
         Assert.Contains("content-type: text/plain; version=0.0.4; charset=utf-8", output[..split], StringComparison.OrdinalIgnoreCase);
@@ -154,19 +153,19 @@ public sealed partial class ProxyAdminTests : IAsyncLifetime
     [Fact]
     public async Task AccessLog_ChunkedResponseAndRequestBodies_ExactBodyByteCounts()
     {
-        var (_, chunked) = await CurlAsync("-s", "-D", "-", "-H", "Host: a.test", $"http://127.0.0.1:{_httpPort}/chunked");
+        var (_, chunked) = await Curl.RunAsync("-s", "-D", "-", "-H", "Host: a.test", $"http://127.0.0.1:{_httpPort}/chunked");
         var upload = Path.Combine(_dir, "upload.bin");
         await File.WriteAllBytesAsync(upload, new byte[1234]);
-        var (_, posted) = await CurlAsync("-s", "-H", "Host: a.test", "--data-binary", $"@{upload}", $"http://127.0.0.1:{_httpPort}/upload");
-        var (_, streamed) = await CurlAsync("-s", "-H", "Host: a.test", "-H", "Transfer-Encoding: chunked", "--data-binary", $"@{upload}", $"http://127.0.0.1:{_httpPort}/upload-chunked");
+        var (_, posted) = await Curl.RunAsync("-s", "-H", "Host: a.test", "--data-binary", $"@{upload}", $"http://127.0.0.1:{_httpPort}/upload");
+        var (_, streamed) = await Curl.RunAsync("-s", "-H", "Host: a.test", "-H", "Transfer-Encoding: chunked", "--data-binary", $"@{upload}", $"http://127.0.0.1:{_httpPort}/upload-chunked");
 
         Assert.Contains("transfer-encoding: chunked", chunked, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("content-length", chunked, StringComparison.OrdinalIgnoreCase);
         Assert.Equal("received 1234", posted);
         Assert.Equal("received 1234", streamed);
-        Assert.Matches($"""^\[[^\]]+\] "GET /chunked HTTP/1\.1" 200 - via_upstream - "-" 0 {Chunks * ChunkSize} \d+ """, await LogLineAsync("\"GET /chunked "));
-        Assert.Matches("""^\[[^\]]+\] "POST /upload HTTP/1\.1" 200 - via_upstream - "-" 1234 13 \d+ """, await LogLineAsync("\"POST /upload "));
-        Assert.Matches("""^\[[^\]]+\] "POST /upload-chunked HTTP/1\.1" 200 - via_upstream - "-" 1234 13 \d+ """, await LogLineAsync("\"POST /upload-chunked "));
+        Assert.Matches($"""^\[[^\]]+\] "GET /chunked HTTP/1\.1" 200 - via_upstream - "-" 0 {Chunks * ChunkSize} \d+ """, await _proxy.AccessLogLineAsync("\"GET /chunked "));
+        Assert.Matches("""^\[[^\]]+\] "POST /upload HTTP/1\.1" 200 - via_upstream - "-" 1234 13 \d+ """, await _proxy.AccessLogLineAsync("\"POST /upload "));
+        Assert.Matches("""^\[[^\]]+\] "POST /upload-chunked HTTP/1\.1" 200 - via_upstream - "-" 1234 13 \d+ """, await _proxy.AccessLogLineAsync("\"POST /upload-chunked "));
     }
 
     [Fact]
@@ -178,7 +177,7 @@ public sealed partial class ProxyAdminTests : IAsyncLifetime
         File.Move(next, _config, overwrite: true);
         await _proxy.WaitForOutputAsync("applied version v2", TimeSpan.FromSeconds(10));
 
-        Assert.Equal("b", (await CurlAsync("-s", "-H", "Host: a.test", $"http://127.0.0.1:{_httpPort}/")).Output);
+        Assert.Equal("b", (await Curl.RunAsync("-s", "-H", "Host: a.test", $"http://127.0.0.1:{_httpPort}/")).Output);
         Assert.Contains("\"version\": \"v2\"", (await AdminAsync("/config_dump")).Output, StringComparison.Ordinal);
 
         // Written in place, broken twice over: not YAML, then consistent-looking but pointing nowhere.
@@ -187,7 +186,7 @@ public sealed partial class ProxyAdminTests : IAsyncLifetime
         await File.WriteAllTextAsync(_config, Config("v4", "missing"));
         await _proxy.WaitForOutputAsync("cluster \"outbound|80||missing.test\" is not defined", TimeSpan.FromSeconds(10));
 
-        Assert.Equal("b", (await CurlAsync("-s", "-H", "Host: a.test", $"http://127.0.0.1:{_httpPort}/")).Output);
+        Assert.Equal("b", (await Curl.RunAsync("-s", "-H", "Host: a.test", $"http://127.0.0.1:{_httpPort}/")).Output);
         Assert.DoesNotContain("applied version v3", _proxy.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("applied version v4", _proxy.Output, StringComparison.Ordinal);
         var stats = (await AdminAsync("/stats")).Output;
@@ -261,23 +260,7 @@ public sealed partial class ProxyAdminTests : IAsyncLifetime
         - {name: "outbound|443||a.test", discovery: STATIC, endpoints: [ {address: 127.0.0.1, port: {{_tls.Port}} } ]}
         """;
 
-    private Task<(int Code, string Output)> AdminAsync(string path) => CurlAsync("-sS", "--fail", $"http://127.0.0.1:{_adminPort}{path}");
-
-    private async Task<string> LogLineAsync(string contains)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            var line = _proxy.Output.Split('\n').FirstOrDefault(l => l.StartsWith('[') && l.Contains(contains, StringComparison.Ordinal));
-            if (line is not null)
-            {
-                return line;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"no access-log line with {contains}:\n{_proxy.Output}");
-            await Task.Delay(50);
-        }
-    }
+    private Task<(int Code, string Output)> AdminAsync(string path) => Curl.RunAsync("-sS", "--fail", $"http://127.0.0.1:{_adminPort}{path}");
 
     /// <summary>Polls <paramref name="read"/> until it returns <paramref name="expected"/> or 10 s pass; returns the last value.</summary>
     private static async Task<string?> PollAsync(Func<Task<string?>> read, string expected)
@@ -297,20 +280,6 @@ public sealed partial class ProxyAdminTests : IAsyncLifetime
 
     private static Task<string?> PollAsync(Func<Task<(int Code, string Output)>> curl, string expected) =>
         PollAsync(async () => (await curl()).Output, expected);
-
-    private static async Task<(int Code, string Output)> CurlAsync(params string[] args)
-    {
-        var info = new ProcessStartInfo("curl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args.Prepend("30").Prepend("--max-time"))
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, output.Replace("\r", ""));
-    }
 
     [GeneratedRegex(@"admin listening on 127\.0\.0\.1:(\d+)")]
     private static partial Regex AdminLine();

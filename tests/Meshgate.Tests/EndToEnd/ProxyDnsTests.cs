@@ -80,7 +80,7 @@ public sealed class ProxyDnsTests : IAsyncLifetime
 
         Assert.Contains($"resolving with {_dns.Endpoint} (after /etc/hosts)", proxy.Output);
         Assert.Equal(("200", "origin"), (status, body));
-        Assert.Contains($"\"edition.cnn.com\" \"127.0.0.77:{OriginPort}\" outbound|80||edition.cnn.com ", await LogLineAsync(proxy, "edition.cnn.com"));
+        Assert.Contains($"\"edition.cnn.com\" \"127.0.0.77:{OriginPort}\" outbound|80||edition.cnn.com ", await proxy.AccessLogLineAsync("edition.cnn.com"));
     }
 
     [Fact]
@@ -107,7 +107,7 @@ public sealed class ProxyDnsTests : IAsyncLifetime
         var (again, _) = await GetAsync("edition.cnn.com");
 
         Assert.Equal(("503", "no healthy upstream"), (status, body));
-        Assert.Contains("\"GET / HTTP/1.1\" 503 UH no_healthy_upstream ", await LogLineAsync(proxy, "\"unknown.example\""));
+        Assert.Contains("\"GET / HTTP/1.1\" 503 UH no_healthy_upstream ", await proxy.AccessLogLineAsync("\"unknown.example\""));
         Assert.Contains("resolving unknown.example failed (Refused); using nothing", proxy.Output);
         Assert.Equal("200", again);
     }
@@ -136,22 +136,6 @@ public sealed class ProxyDnsTests : IAsyncLifetime
         await process.WaitForExitAsync();
         var split = output.LastIndexOf('\n');
         return (output[(split + 1)..], output[..split]);
-    }
-
-    private static async Task<string> LogLineAsync(MeshgateProcess proxy, string contains)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            var line = proxy.Output.Split('\n').FirstOrDefault(l => l.StartsWith('[') && l.Contains(contains, StringComparison.Ordinal));
-            if (line is not null)
-            {
-                return line;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"no access-log line with {contains}:\n{proxy.Output}");
-            await Task.Delay(50);
-        }
     }
 
     /// <summary>The origin: "origin" with 200 to every request, keep-alive.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -83,13 +82,13 @@ public sealed class ProxyStaticConfigTests : IAsyncLifetime
     [Fact]
     public async Task Http_KnownHost_ForwardedAndLoggedLikeTheSeed()
     {
-        var (code, output) = await CurlAsync("-sS", "-o", "/dev/null", "-D", "-", "-H", "Host: edition.cnn.com", $"http://127.0.0.1:{_httpPort}/politics");
+        var (code, output) = await Curl.RunAsync("-sS", "-o", "/dev/null", "-D", "-", "-H", "Host: edition.cnn.com", $"http://127.0.0.1:{_httpPort}/politics");
 
         Assert.Equal(0, code);
         Assert.StartsWith("HTTP/1.1 301 Moved Permanently", output);
         Assert.Contains("location: https://edition.cnn.com/politics", output, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("x-envoy-upstream-service-time:", output);
-        var line = await LogLineAsync("\"GET /politics HTTP/1.1\"");
+        var line = await _proxy.AccessLogLineAsync("\"GET /politics HTTP/1.1\"");
         Assert.Matches(
             $"""^\[\d{"{4}"}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{"{3}"}Z\] "GET /politics HTTP/1\.1" 301 - via_upstream - "-" 0 \d+ \d+ \d+ "-" "curl/[^"]+" "[0-9a-f-]{"{36}"}" "edition\.cnn\.com" "127\.0\.0\.1:\d+" outbound\|80\|\|edition\.cnn\.com - 127\.0\.0\.1:{_httpPort} 127\.0\.0\.1:\d+ - -$""",
             line);
@@ -98,20 +97,20 @@ public sealed class ProxyStaticConfigTests : IAsyncLifetime
     [Fact]
     public async Task Http_UnknownHost_404WithNoRouteFlag()
     {
-        var (_, output) = await CurlAsync("-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Host: elsewhere.example", $"http://127.0.0.1:{_httpPort}/");
+        var (_, output) = await Curl.RunAsync("-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Host: elsewhere.example", $"http://127.0.0.1:{_httpPort}/");
 
         Assert.Equal("404", output);
-        Assert.Contains(" 404 NR route_not_found ", await LogLineAsync("\"elsewhere.example\""));
+        Assert.Contains(" 404 NR route_not_found ", await _proxy.AccessLogLineAsync("\"elsewhere.example\""));
     }
 
     [Fact]
     public async Task Tls_KnownSni_PassedThroughUndecryptedAndLogged()
     {
-        var (code, output) = await CurlAsync("-sS", "-k", "--resolve", $"edition.cnn.com:{_tlsPort}:127.0.0.1", $"https://edition.cnn.com:{_tlsPort}/politics");
+        var (code, output) = await Curl.RunAsync("-sS", "-k", "--resolve", $"edition.cnn.com:{_tlsPort}:127.0.0.1", $"https://edition.cnn.com:{_tlsPort}/politics");
 
         Assert.Equal(0, code);
         Assert.Equal("tls origin", output); // only the origin could have answered: the proxy holds no certificate
-        var line = await LogLineAsync("edition.cnn.com -");
+        var line = await _proxy.AccessLogLineAsync("edition.cnn.com -");
         Assert.Matches(
             $"""^\[[^\]]+\] "- - -" 0 - - - "-" \d+ \d+ \d+ - "-" "-" "-" "-" "127\.0\.0\.1:\d+" outbound\|443\|\|edition\.cnn\.com 127\.0\.0\.1:\d+ 127\.0\.0\.1:{_tlsPort} 127\.0\.0\.1:\d+ edition\.cnn\.com -$""",
             line);
@@ -120,7 +119,7 @@ public sealed class ProxyStaticConfigTests : IAsyncLifetime
     [Fact]
     public async Task Tls_UnknownSniAndGarbage_ClosedLoggedAndStillServing()
     {
-        var (code, _) = await CurlAsync("-sS", "-k", "--resolve", $"other.example:{_tlsPort}:127.0.0.1", $"https://other.example:{_tlsPort}/");
+        var (code, _) = await Curl.RunAsync("-sS", "-k", "--resolve", $"other.example:{_tlsPort}:127.0.0.1", $"https://other.example:{_tlsPort}/");
         using (var garbage = new TcpClient())
         {
             await garbage.ConnectAsync(IPAddress.Loopback, _tlsPort);
@@ -139,41 +138,11 @@ public sealed class ProxyStaticConfigTests : IAsyncLifetime
         }
 
         Assert.NotEqual(0, code);
-        Assert.Contains("\"- - -\" 0 NR filter_chain_not_found", await LogLineAsync("other.example -"));
-        Assert.Contains("not_a_tls_client_hello", await LogLineAsync("not_a_tls_client_hello"));
-        var (again, output) = await CurlAsync("-sS", "-k", "--resolve", $"edition.cnn.com:{_tlsPort}:127.0.0.1", $"https://edition.cnn.com:{_tlsPort}/");
+        Assert.Contains("\"- - -\" 0 NR filter_chain_not_found", await _proxy.AccessLogLineAsync("other.example -"));
+        Assert.Contains("not_a_tls_client_hello", await _proxy.AccessLogLineAsync("not_a_tls_client_hello"));
+        var (again, output) = await Curl.RunAsync("-sS", "-k", "--resolve", $"edition.cnn.com:{_tlsPort}:127.0.0.1", $"https://edition.cnn.com:{_tlsPort}/");
         Assert.Equal(0, again);
         Assert.Equal("tls origin", output);
-    }
-
-    private async Task<string> LogLineAsync(string contains)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            var line = _proxy.Output.Split('\n').FirstOrDefault(l => l.StartsWith('[') && l.Contains(contains, StringComparison.Ordinal));
-            if (line is not null)
-            {
-                return line;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"no access-log line with {contains}:\n{_proxy.Output}");
-            await Task.Delay(50);
-        }
-    }
-
-    private static async Task<(int Code, string Output)> CurlAsync(params string[] args)
-    {
-        var info = new ProcessStartInfo("curl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args.Prepend("30").Prepend("--max-time"))
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, output.Replace("\r", ""));
     }
 
     /// <summary>A minimal origin: every request gets edition.cnn.com's answer, a 301 to https.</summary>
