@@ -25,8 +25,10 @@ public static class TcpRelay
         await using var upstreamStream = new NetworkStream(upstream, ownsSocket: false);
         var upstreamReader = PipeReader.Create(upstreamStream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
 
-        var toUpstream = CopyAsync(downstream.Input, upstreamStream, () => Shutdown(upstream), metrics, abort);
-        var toDownstream = CopyToPipeAsync(upstreamReader, downstream.Output, metrics, abort);
+        var upstreamWriter = PipeWriter.Create(upstreamStream, new StreamPipeWriterOptions(leaveOpen: true));
+
+        var toUpstream = PumpAsync(downstream.Input, upstreamWriter, towardUpstream: true, () => Shutdown(upstream), metrics, abort);
+        var toDownstream = PumpAsync(upstreamReader, downstream.Output, towardUpstream: false, null, metrics, abort);
 
         var (sent, downstreamFailed) = await toUpstream.ConfigureAwait(false);
         var (received, upstreamFailed) = await toDownstream.ConfigureAwait(false);
@@ -34,7 +36,12 @@ public static class TcpRelay
         return new RelayResult(sent, received, downstreamFailed, upstreamFailed);
     }
 
-    private static async Task<(long Bytes, bool Failed)> CopyAsync(PipeReader from, NetworkStream to, Action onEnd, TcpMetrics metrics, CancellationTokenSource abort)
+    /// <summary>
+    /// Moves bytes one way until the reading side ends (then completes the writer, and runs
+    /// <paramref name="afterEnd"/>: the FIN is passed on) or fails (then cancels the other direction too).
+    /// </summary>
+    private static async Task<(long Bytes, bool Failed)> PumpAsync(
+        PipeReader from, PipeWriter to, bool towardUpstream, Action? afterEnd, TcpMetrics metrics, CancellationTokenSource abort)
     {
         long total = 0;
         try
@@ -46,43 +53,21 @@ public static class TcpRelay
                 {
                     await to.WriteAsync(segment, abort.Token).ConfigureAwait(false);
                     total += segment.Length;
-                    metrics.AddReceived(segment.Length);
-                }
-
-                from.AdvanceTo(result.Buffer.End);
-                if (result.IsCompleted || result.IsCanceled)
-                {
-                    onEnd();
-                    return (total, false);
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
-        {
-            await abort.CancelAsync().ConfigureAwait(false);
-            return (total, e is not OperationCanceledException);
-        }
-    }
-
-    private static async Task<(long Bytes, bool Failed)> CopyToPipeAsync(PipeReader from, PipeWriter to, TcpMetrics metrics, CancellationTokenSource abort)
-    {
-        long total = 0;
-        try
-        {
-            while (true)
-            {
-                var result = await from.ReadAsync(abort.Token).ConfigureAwait(false);
-                foreach (var segment in result.Buffer)
-                {
-                    await to.WriteAsync(segment, abort.Token).ConfigureAwait(false);
-                    total += segment.Length;
-                    metrics.AddSent(segment.Length);
+                    if (towardUpstream)
+                    {
+                        metrics.AddReceived(segment.Length);
+                    }
+                    else
+                    {
+                        metrics.AddSent(segment.Length);
+                    }
                 }
 
                 from.AdvanceTo(result.Buffer.End);
                 if (result.IsCompleted || result.IsCanceled)
                 {
                     await to.CompleteAsync().ConfigureAwait(false);
+                    afterEnd?.Invoke();
                     return (total, false);
                 }
             }
