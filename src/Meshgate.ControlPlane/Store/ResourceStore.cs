@@ -104,11 +104,6 @@ public sealed class ResourceStore : IDisposable
                     throw StoreException.NotFound($"{resource.Key}: namespaces \"{resource.Namespace}\" not found; create it first with 'meshgate create namespace {resource.Namespace}'");
                 }
 
-                if (resource.Type == ResourceTypes.Namespace)
-                {
-                    EnsureNamespaceLabel(resource);
-                }
-
                 var pending = Put(set, resource, out var action);
                 outcomes.Add(new ApplyOutcome(resource.Key, action, pending?.Object ?? set[resource.Key]));
                 if (pending is not null)
@@ -271,6 +266,14 @@ public sealed class ResourceStore : IDisposable
     {
         var json = (JsonObject)incoming.Json.DeepClone();
         var metadata = (JsonObject)json["metadata"]!;
+        if (incoming.Type == ResourceTypes.Namespace)
+        {
+            // Kubernetes labels every namespace with its own name, so selectors can pick it.
+            var labels = metadata["labels"] as JsonObject ?? new JsonObject();
+            metadata["labels"] = labels;
+            labels["kubernetes.io/metadata.name"] = incoming.Name;
+        }
+
         var revision = _pendingRevision.ToString(CultureInfo.InvariantCulture);
         if (set.TryGetValue(incoming.Key, out var existing))
         {
@@ -352,17 +355,7 @@ public sealed class ResourceStore : IDisposable
             ["kind"] = "Namespace",
             ["metadata"] = new JsonObject { ["name"] = name },
         };
-        var resource = new Resource(ResourceTypes.Namespace, json);
-        EnsureNamespaceLabel(resource);
-        return resource;
-    }
-
-    /// <summary>Kubernetes labels every namespace with its own name, so selectors can pick it.</summary>
-    private static void EnsureNamespaceLabel(Resource ns)
-    {
-        var labels = ns.Metadata["labels"] as JsonObject ?? new JsonObject();
-        ns.Metadata["labels"] = labels;
-        labels["kubernetes.io/metadata.name"] = ns.Name;
+        return new Resource(ResourceTypes.Namespace, json);
     }
 
     private string? ReadMeta(string key)
