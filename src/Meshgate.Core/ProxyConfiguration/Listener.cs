@@ -24,6 +24,14 @@ public sealed record Listener
     public FilterChain? DefaultFilterChain { get; init; }
 
     /// <summary>
+    /// False for a sidecar's virtual listeners (Istio's <c>0.0.0.0_80</c>, <c>0.0.0.0_443</c>, Envoy's
+    /// <c>bind_to_port: false</c>): nothing is bound; the capture listener (<see cref="ExplicitHttpProxy"/> or
+    /// <see cref="UseOriginalDestination"/>) hands them the connections or requests whose destination is their
+    /// address and port (an exact address first, then <c>0.0.0.0</c>). Default true.
+    /// </summary>
+    public bool BindToPort { get; init; } = true;
+
+    /// <summary>
     /// The sidecar's port 15001 in explicit mode: an HTTP proxy taking absolute-form requests and <c>CONNECT</c>
     /// (RFC 9110 §9.3.6), routed by the target's authority. Only for HTTP listeners.
     /// </summary>

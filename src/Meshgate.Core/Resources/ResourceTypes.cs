@@ -27,6 +27,7 @@ public static class ResourceTypes
     public static readonly ResourceType Namespace = new("", "Namespace", "namespaces", false, ["v1"], ["ns"], typeof(V1Namespace));
     public static readonly ResourceType ServiceAccount = new("", "ServiceAccount", "serviceaccounts", true, ["v1"], ["sa"], typeof(V1ServiceAccount));
     public static readonly ResourceType Service = new("", "Service", "services", true, ["v1"], ["svc"], typeof(V1Service));
+    public static readonly ResourceType Pod = new("", "Pod", "pods", true, ["v1"], ["po"], typeof(V1Pod));
     public static readonly ResourceType Deployment = new("apps", "Deployment", "deployments", true, ["v1"], ["deploy"], typeof(V1Deployment));
     public static readonly ResourceType NetworkPolicy = new("networking.k8s.io", "NetworkPolicy", "networkpolicies", true, ["v1"], ["netpol"], typeof(V1NetworkPolicy));
     public static readonly ResourceType Endpoints = new("", "Endpoints", "endpoints", true, ["v1"], ["ep"], typeof(V1Endpoints));
@@ -38,7 +39,7 @@ public static class ResourceTypes
     /// <summary>Every kind, in the order <c>get all</c>-style listings use.</summary>
     public static readonly IReadOnlyList<ResourceType> All =
     [
-        Namespace, ServiceAccount, Service, Endpoints, Deployment, NetworkPolicy, Secret, ConfigMap, Role, RoleBinding,
+        Namespace, ServiceAccount, Service, Endpoints, Pod, Deployment, NetworkPolicy, Secret, ConfigMap, Role, RoleBinding,
         ServiceEntry, Gateway, VirtualService, DestinationRule,
         GatewayClass, KubernetesGateway, HttpRoute, TlsRoute, ReferenceGrant,
     ];

@@ -33,6 +33,13 @@ public static class PrinterColumns
             new Column("PORT(S)", ServicePorts),
             new Column("SELECTOR", o => Selector(Get(o, "spec", "selector") as JsonObject), WideOnly: true),
         ],
+        "Pod" =>
+        [
+            new Column("READY", o => Get(o, "status", "phase")?.ToString() == "Running" ? "2/2" : "0/2"),
+            new Column("STATUS", o => Get(o, "status", "phase")?.ToString() ?? "Pending"),
+            new Column("RESTARTS", _ => "0"),
+            new Column("IP", o => Get(o, "status", "podIP")?.ToString() ?? "<none>", WideOnly: true),
+        ],
         "Deployment" =>
         [
             new Column("READY", o => $"{Number(o, "status", "readyReplicas")}/{Get(o, "spec", "replicas")?.ToString() ?? "1"}"),

@@ -1,0 +1,37 @@
+using Meshgate.Core.ProxyConfiguration;
+
+namespace Meshgate.Core.Translation;
+
+/// <summary>
+/// The mesh-wide settings translation needs: Istio's <c>meshConfig</c> (stored, as Istio stores it, in the
+/// <c>mesh</c> key of ConfigMap <c>istio</c> in the root namespace).
+/// </summary>
+public sealed record MeshSettings
+{
+    public const string DefaultRootNamespace = "istio-system";
+
+    /// <summary><c>meshConfig.outboundTrafficPolicy.mode</c>; Istio's default is ALLOW_ANY.</summary>
+    public OutboundTrafficPolicyMode OutboundTrafficPolicy { get; init; } = OutboundTrafficPolicyMode.AllowAny;
+
+    /// <summary><c>meshConfig.accessLogFile</c>: empty turns access logging off (Istio's default profile), <c>/dev/stdout</c> is the demo profile's.</summary>
+    public string AccessLogFile { get; init; } = "";
+
+    /// <summary><c>meshConfig.accessLogEncoding</c>.</summary>
+    public AccessLogEncoding AccessLogEncoding { get; init; } = AccessLogEncoding.Text;
+
+    /// <summary>Where mesh-wide DestinationRules and the mesh config live (Istio's <c>rootNamespace</c>).</summary>
+    public string RootNamespace { get; init; } = DefaultRootNamespace;
+
+    /// <summary>The SPIFFE trust domain: identities are <c>spiffe://{TrustDomain}/ns/{ns}/sa/{sa}</c>.</summary>
+    public string TrustDomain { get; init; } = "cluster.local";
+}
+
+/// <summary>What a sidecar does with traffic to a host no ServiceEntry or Service names.</summary>
+public enum OutboundTrafficPolicyMode
+{
+    /// <summary>Pass it through to its original destination (PassthroughCluster).</summary>
+    AllowAny,
+
+    /// <summary>Refuse it: 502 for HTTP, a closed connection for TCP (BlackHoleCluster).</summary>
+    RegistryOnly,
+}

@@ -1,0 +1,36 @@
+using System.Collections.Immutable;
+using Meshgate.Core.ProxyConfiguration;
+
+namespace Meshgate.Core.Translation;
+
+/// <summary>
+/// A connected proxy as the control plane sees it: who it is (the pod it stands beside, or the gateway workload),
+/// as the proxy announces it when its discovery stream opens (Istio's node metadata).
+/// </summary>
+public sealed record ProxyNode
+{
+    public required ProxyRole Role { get; init; }
+
+    /// <summary>The workload (pod) name, e.g. <c>sleep-6bd8c9b7f4-x7k2p</c>.</summary>
+    public required string Name { get; init; }
+
+    public required string Namespace { get; init; }
+
+    public ImmutableSortedDictionary<string, string> Labels { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+
+    public string ServiceAccount { get; init; } = "default";
+
+    /// <summary>The workload's IP addresses; the first is its primary address (a pod's <c>status.podIP</c>).</summary>
+    public ImmutableArray<string> Addresses { get; init; } = [];
+
+    /// <summary>
+    /// What translation depends on (DESIGN.md: role, namespace, labels, service account): proxies with the same key get
+    /// the same snapshot, so the control plane translates once per key.
+    /// </summary>
+    public string Key =>
+        $"{(Role == ProxyRole.Gateway ? "gateway" : "sidecar")}|{Namespace}|{ServiceAccount}|{string.Join(',', Labels.Select(l => l.Key + "=" + l.Value))}";
+
+    /// <summary>Istio's proxy id form: <c>sidecar~10.0.0.5~sleep-x7k2p.default~default.svc.cluster.local</c>.</summary>
+    public string Id =>
+        $"{(Role == ProxyRole.Gateway ? "router" : "sidecar")}~{(Addresses.IsDefaultOrEmpty ? "0.0.0.0" : Addresses[0])}~{Name}.{Namespace}~{Namespace}.svc.cluster.local";
+}
