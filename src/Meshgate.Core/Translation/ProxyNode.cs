@@ -23,14 +23,27 @@ public sealed record ProxyNode
     /// <summary>The workload's IP addresses; the first is its primary address (a pod's <c>status.podIP</c>).</summary>
     public ImmutableArray<string> Addresses { get; init; } = [];
 
+    /// <summary>How a sidecar receives its application's outbound traffic; gateways ignore it.</summary>
+    public CaptureMode Capture { get; init; } = CaptureMode.Explicit;
+
     /// <summary>
-    /// What translation depends on (DESIGN.md: role, namespace, labels, service account): proxies with the same key get
-    /// the same snapshot, so the control plane translates once per key.
+    /// What translation depends on (DESIGN.md: role, namespace, labels, service account, and a sidecar's capture mode):
+    /// proxies with the same key get the same snapshot, so the control plane translates once per key.
     /// </summary>
     public string Key =>
-        $"{(Role == ProxyRole.Gateway ? "gateway" : "sidecar")}|{Namespace}|{ServiceAccount}|{string.Join(',', Labels.Select(l => l.Key + "=" + l.Value))}";
+        $"{(Role == ProxyRole.Gateway ? "gateway" : "sidecar")}|{Namespace}|{ServiceAccount}|{string.Join(',', Labels.Select(l => l.Key + "=" + l.Value))}|{(Role == ProxyRole.Gateway ? "" : Capture == CaptureMode.Explicit ? "explicit" : "transparent")}";
 
     /// <summary>Istio's proxy id form: <c>sidecar~10.0.0.5~sleep-x7k2p.default~default.svc.cluster.local</c>.</summary>
     public string Id =>
         $"{(Role == ProxyRole.Gateway ? "router" : "sidecar")}~{(Addresses.IsDefaultOrEmpty ? "0.0.0.0" : Addresses[0])}~{Name}.{Namespace}~{Namespace}.svc.cluster.local";
+}
+
+/// <summary>How a sidecar gets its application's outbound traffic (its listener on 15001).</summary>
+public enum CaptureMode
+{
+    /// <summary>The application is configured to use 15001 as its HTTP proxy (absolute-form requests and CONNECT).</summary>
+    Explicit,
+
+    /// <summary>nftables redirects the workload's outbound TCP to 15001; the original destination comes from SO_ORIGINAL_DST.</summary>
+    Transparent,
 }
