@@ -54,8 +54,9 @@ internal static class ConnectRequestReader
             var reader = new SequenceReader<byte>(buffer);
             if (prefix == Method.Length && reader.TryReadTo(out ReadOnlySequence<byte> head, EndOfHead, advancePastDelimiter: true))
             {
+                var parsed = Parse(head); // before advancing: the consumed memory goes back to the pool
                 input.AdvanceTo(reader.Position);
-                return Parse(head);
+                return parsed;
             }
 
             if (buffer.Length > MaxHeadLength || read.IsCompleted)

@@ -61,7 +61,7 @@ internal sealed class CaptureConnectionHandler(TlsPassthroughHandler relay, Time
                 {
                     await connection.Transport.Output.WriteAsync(BadRequest, connection.ConnectionClosed).ConfigureAwait(false);
                     LogMalformed(connection, capture, head.Raw, started);
-                    connection.Abort();
+                    await connection.Transport.Output.CompleteAsync().ConfigureAwait(false); // a FIN after the 400, not a reset before it
                     return;
                 }
 
