@@ -62,6 +62,12 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
         }
         finally
         {
+            if (request.Destination is { Address: { } original } captured && context.Features.Get<CapturedConnection>() is not null)
+            {
+                // As Envoy behind iptables: the address the application dialled, restored from SO_ORIGINAL_DST.
+                entry.DownstreamLocalAddress = new IPEndPoint(original, captured.Port);
+            }
+
             entry.RouteName = request.RouteName;
             entry.UpstreamCluster = request.ClusterName;
             entry.UpstreamHost = request.Upstream;
