@@ -78,7 +78,7 @@ public readonly record struct OriginalDestination(string Host, IPAddress? Addres
 
             number = defaultPort;
         }
-        else if (port.Length > 5 || !int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out number) || number is < 1 or > 65535)
+        else if (port.Length > 5 || port.ContainsAnyExceptInRange('0', '9') || !int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out number) || number is < 1 or > 65535)
         {
             return false;
         }
