@@ -82,6 +82,18 @@ public sealed class ExplicitProxyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Connect_ToPort80_TunnelledRequestsRoutedByThePort80Listener()
+    {
+        var (code, output) = await Curl.RunAsync("-sS", "-p", "-x", $"http://127.0.0.1:{_allowProxy}", "http://edition.cnn.com/tunnelled");
+
+        Assert.True(code == 0, output);
+        Assert.Equal("nginx http edition.cnn.com /tunnelled\n", output);
+        var line = await _allow.AccessLogLineAsync("\"GET /tunnelled HTTP/1.1\"");
+        Assert.Contains($"\"edition.cnn.com\" \"127.0.0.1:{_nginxHttp}\" outbound|80||edition.cnn.com ", line, StringComparison.Ordinal);
+        Assert.EndsWith(" - default", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task HttpsProxyEnvironment_CurlTunnelsThroughTheSidecar()
     {
         var (code, output) = await RunAsync("env", $"HTTPS_PROXY=http://127.0.0.1:{_allowProxy}", "curl", "--max-time", "30", "-sS", "--cacert", _ca.CertificatePath, "https://edition.cnn.com/env");
