@@ -81,6 +81,17 @@ public class CaptureListenerRulesTests
         Assert.False(loaded.Config.Listeners[1].BindToPort);
     }
 
+    [Fact]
+    public void Load_SidecarSample_Consistent()
+    {
+        var path = Path.Combine(TestPaths.RepositoryRoot, "samples", "proxy", "sidecar.yaml");
+
+        var loaded = ProxyConfigLoader.Load(File.ReadAllText(path), path);
+
+        Assert.Empty(loaded.Errors);
+        Assert.Equal(2, loaded.Config!.Listeners.Count(l => !l.BindToPort));
+    }
+
     private static ProxyConfig Sidecar() =>
         SidecarSnapshots.Sidecar(15001, Cluster.Passthrough, 80, "edition.cnn.com", "10.0.0.1:80", 443, "edition.cnn.com", "10.0.0.1:443");
 
