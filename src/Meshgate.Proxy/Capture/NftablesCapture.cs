@@ -8,7 +8,9 @@ namespace Meshgate.Proxy.Capture;
 /// <param name="RedirectPort">The capture listener's port (15001).</param>
 /// <param name="Mark">The socket mark of the proxy's own upstream connections, never redirected.</param>
 /// <param name="ExcludePorts">Destination ports left alone (Istio's excludeOutboundPorts).</param>
-public sealed record CaptureRules(int RedirectPort, int Mark, IReadOnlyList<int> ExcludePorts);
+/// <param name="IncludeIpv6">Redirect IPv6 too: only when the capture listener takes IPv6 (binds ::); otherwise IPv6
+/// connections are left alone rather than redirected to a port nothing listens on.</param>
+public sealed record CaptureRules(int RedirectPort, int Mark, IReadOnlyList<int> ExcludePorts, bool IncludeIpv6 = false);
 
 /// <summary>
 /// Transparent capture with nftables, in the network namespace the proxy runs in: outbound TCP is redirected to the
@@ -41,7 +43,7 @@ public static class NftablesCapture
             text.Append(CultureInfo.InvariantCulture, $"\t\ttcp dport {{ {string.Join(", ", rules.ExcludePorts)} }} return\n");
         }
 
-        text.Append(CultureInfo.InvariantCulture, $"\t\tmeta l4proto tcp redirect to :{rules.RedirectPort}\n");
+        text.Append(CultureInfo.InvariantCulture, $"\t\t{(rules.IncludeIpv6 ? "" : "meta nfproto ipv4 ")}meta l4proto tcp redirect to :{rules.RedirectPort}\n");
         text.Append("\t}\n}\n");
         return text.ToString();
     }

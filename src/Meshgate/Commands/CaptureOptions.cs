@@ -86,7 +86,7 @@ internal sealed class CaptureOptions
 
         try
         {
-            await NftablesCapture.InstallAsync(new CaptureRules(capture.Port, NftablesCapture.DefaultMark, excluded), cancellationToken);
+            await NftablesCapture.InstallAsync(new CaptureRules(capture.Port, NftablesCapture.DefaultMark, excluded, IncludeIpv6: capture.Address == "::"), cancellationToken);
         }
         catch (InvalidOperationException e)
         {

@@ -20,11 +20,17 @@ public class NftablesCaptureTests
             		ip daddr 127.0.0.0/8 return
             		ip6 daddr ::1 return
             		tcp dport { 22, 15021 } return
-            		meta l4proto tcp redirect to :15001
+            		meta nfproto ipv4 meta l4proto tcp redirect to :15001
             	}
             }
 
             """.ReplaceLineEndings("\n"), rules);
+    }
+
+    [Fact]
+    public void RuleSet_Ipv6CaptureListener_RedirectsBothFamilies()
+    {
+        Assert.Contains("\t\tmeta l4proto tcp redirect to :15001\n", NftablesCapture.RuleSet(new CaptureRules(15001, 1337, [], IncludeIpv6: true)), StringComparison.Ordinal);
     }
 
     [Fact]

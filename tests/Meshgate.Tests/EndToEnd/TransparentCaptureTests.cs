@@ -46,13 +46,14 @@ public sealed class TransparentCaptureTests
             nginx = await NginxServer.StartAsync(dir, $$"""
                     server { listen {{outside}}:8080; location / { return 200 "outside $host $request_uri\n"; } }
                     server { listen {{outside}}:9090; location / { return 200 "excluded\n"; } }
+                    server { listen {{outside}}:9091; location / { return 200 "no listener\n"; } }
                     server {
                         listen {{outside}}:8443 ssl;
                         ssl_certificate {{certificate}};
                         ssl_certificate_key {{key}};
                         location / { return 200 "outside tls $ssl_server_name\n"; }
                     }
-                """, new IPEndPoint(outside, 8080), new IPEndPoint(outside, 9090), new IPEndPoint(outside, 8443));
+                """, new IPEndPoint(outside, 8080), new IPEndPoint(outside, 9090), new IPEndPoint(outside, 9091), new IPEndPoint(outside, 8443));
 
             var config = SidecarSnapshots.Sidecar(
                 CapturePort, Cluster.Passthrough, 8080, "nginx.test", $"{outside}:8080", 8443, "edition.cnn.com", $"{outside}:8443",
@@ -85,6 +86,13 @@ public sealed class TransparentCaptureTests
             var tlsLine = await LogLineAsync(proxy, "outbound|8443||edition.cnn.com");
             Assert.Contains("\"- - -\" 0 - - -", tlsLine, StringComparison.Ordinal);
             Assert.EndsWith(" edition.cnn.com -", tlsLine, StringComparison.Ordinal);
+
+            // A port without a virtual listener: the capture listener's default chain relays the bytes to the original destination.
+            var relayed = await Run("ip", "netns", "exec", ns, "curl", "--max-time", "20", "-sS", $"http://{outside}:9091/relayed");
+            Assert.Equal("no listener\n", relayed.Output);
+            var relayLine = await LogLineAsync(proxy, $"\"{outside}:9091\" PassthroughCluster");
+            Assert.Contains("\"- - -\" 0 - - -", relayLine, StringComparison.Ordinal);
+            Assert.Contains($" {outside}:9091 {net}.2:", relayLine, StringComparison.Ordinal);
 
             // An excluded port is not captured: the answer comes, the proxy logs nothing.
             var excluded = await Run("ip", "netns", "exec", ns, "curl", "--max-time", "20", "-sS", $"http://{outside}:9090/excluded");
