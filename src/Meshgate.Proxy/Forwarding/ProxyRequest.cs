@@ -1,4 +1,5 @@
 using System.Net;
+using Meshgate.Proxy.Capture;
 using Meshgate.Proxy.Observability;
 using Meshgate.Proxy.Upstream;
 using Microsoft.AspNetCore.Http;
@@ -44,6 +45,9 @@ internal sealed class ProxyRequest
 
     public string? TransportFailure { get; set; }
 
+    /// <summary>Where a captured request was going (PassthroughCluster dials it); null on ordinary listeners.</summary>
+    public OriginalDestination? Destination { get; set; }
+
     /// <summary>Binds the pooled object to the next request on its connection or stream.</summary>
     public void Reuse(IFeatureCollection features)
     {
@@ -55,5 +59,6 @@ internal sealed class ProxyRequest
         Flags = ResponseFlags.None;
         Details = null;
         TransportFailure = null;
+        Destination = null;
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using Meshgate.Core.ProxyConfiguration;
+using Meshgate.Proxy.Capture;
 
 namespace Meshgate.Proxy.Upstream;
 
@@ -17,7 +18,7 @@ public sealed class ClusterState : IDisposable
         Cluster = cluster;
         ServiceHost = ClusterName.TryParse(cluster.Name, out var name) && name.Host.Length > 0 ? name.Host : cluster.Name;
         _resolver = resolver;
-        Invoker = new HttpMessageInvoker(new SocketsHttpHandler
+        var handler = new SocketsHttpHandler
         {
             UseProxy = false,
             AllowAutoRedirect = false,
@@ -27,7 +28,13 @@ public sealed class ClusterState : IDisposable
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
             EnableMultipleHttp2Connections = true,
             ActivityHeadersPropagator = null,
-        });
+        };
+        if (UpstreamSocket.Mark != 0)
+        {
+            handler.ConnectCallback = UpstreamSocket.ConnectAsync;
+        }
+
+        Invoker = new HttpMessageInvoker(handler);
     }
 
     public Cluster Cluster { get; }
@@ -47,8 +54,31 @@ public sealed class ClusterState : IDisposable
     /// STRICT_DNS takes every address a name resolves to as an endpoint of its own; the other kinds use
     /// the first (LOGICAL_DNS: "the first address of the latest answer").
     /// </summary>
-    public async ValueTask<IPEndPoint?> PickAsync(CancellationToken cancellationToken)
+    public ValueTask<IPEndPoint?> PickAsync(CancellationToken cancellationToken) => PickAsync(null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="PickAsync(CancellationToken)"/>; an ORIGINAL_DST cluster (PassthroughCluster) goes to
+    /// <paramref name="destination"/> instead, its host resolved like an endpoint's (null without one: Envoy's
+    /// ORIGINAL_DST has no host to pick then). EDS endpoints are IP addresses, used as STATIC ones.
+    /// </summary>
+    public async ValueTask<IPEndPoint?> PickAsync(OriginalDestination? destination, CancellationToken cancellationToken)
     {
+        if (Cluster.Discovery == ClusterDiscovery.OriginalDestination)
+        {
+            if (destination is not { } target)
+            {
+                return null;
+            }
+
+            if (target.Address is { } ip)
+            {
+                return new IPEndPoint(ip, target.Port);
+            }
+
+            var resolved = await _resolver.ResolveAsync(target.Host, cancellationToken).ConfigureAwait(false);
+            return resolved.Length > 0 ? new IPEndPoint(resolved[0], target.Port) : null;
+        }
+
         var endpoints = Cluster.Endpoints;
         if (endpoints.Count == 0)
         {
