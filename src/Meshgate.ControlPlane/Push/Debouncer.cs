@@ -28,6 +28,9 @@ public sealed class Debouncer
 
     public TimeSpan MaxDelay { get; }
 
+    /// <summary>Test seam: told each wait before it starts (null: waiting for a signal).</summary>
+    internal Action<TimeSpan?>? Probe { get; set; }
+
     /// <summary>Something changed; cheap and safe from any thread.</summary>
     public void Signal()
     {
@@ -39,8 +42,14 @@ public sealed class Debouncer
     public async Task RunAsync(Func<CancellationToken, Task> fire, CancellationToken cancellationToken)
     {
         var reader = _signals.Reader;
-        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        while (true)
         {
+            Probe?.Invoke(null);
+            if (!await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+
             reader.TryRead(out _);
             var first = _time.GetTimestamp();
             while (true)
@@ -54,6 +63,7 @@ public sealed class Debouncer
                 }
 
                 var wait = Quiet - sinceLast < MaxDelay - sinceFirst ? Quiet - sinceLast : MaxDelay - sinceFirst;
+                Probe?.Invoke(wait);
                 await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
             }
 
