@@ -63,8 +63,9 @@ public sealed class Debouncer
                 }
 
                 var wait = Quiet - sinceLast < MaxDelay - sinceFirst ? Quiet - sinceLast : MaxDelay - sinceFirst;
-                Probe?.Invoke(wait);
-                await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+                var delay = Task.Delay(wait, _time, cancellationToken);
+                Probe?.Invoke(wait); // after the timer exists, so a test clock that moves now reaches it
+                await delay.ConfigureAwait(false);
             }
 
             // Signals during the wait are covered by this firing: it reads the newest state.
