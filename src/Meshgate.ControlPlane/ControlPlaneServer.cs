@@ -79,6 +79,7 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         var logger = loggerFactory.CreateLogger("meshgate.controlplane");
         ErrorHandling.Use(app, logger);
         ResourceApi.Map(app, store);
+        PodLogApi.Map(app, store, options.LogsDirectory);
         app.MapGrpcService<DiscoveryService>();
         app.MapGet("/debug/syncz", () => Results.Json(push.Statuses(), ApiJson.Options));
         return new ControlPlaneServer(app, store, push, logger) { _listens = () => (api, discovery) };
