@@ -94,7 +94,15 @@ public sealed partial class DiscoveryClient : IAsyncDisposable
         {
             if (!quiet)
             {
-                Log.Disconnected(_logger, _address, reason, AppliedVersion.Length == 0 ? "none" : AppliedVersion);
+                if (AppliedVersion.Length == 0)
+                {
+                    Log.Unreachable(_logger, _address, reason);
+                }
+                else
+                {
+                    Log.Disconnected(_logger, _address, reason, AppliedVersion);
+                }
+
                 quiet = true;
             }
         }
@@ -253,6 +261,9 @@ public sealed partial class DiscoveryClient : IAsyncDisposable
 
         [LoggerMessage(4, LogLevel.Warning, "discovery: NACK version {Version}, keeping {Current}: {Error}")]
         public static partial void Refused(ILogger logger, string version, string current, string error);
+
+        [LoggerMessage(6, LogLevel.Warning, "discovery: no configuration from {Address} yet: {Reason}; retrying (not ready until the first snapshot)")]
+        public static partial void Unreachable(ILogger logger, Uri address, string reason);
 
         [LoggerMessage(5, LogLevel.Warning, "discovery: version {Version} applied, but {Error}")]
         public static partial void AppliedWithErrors(ILogger logger, string version, string error);
