@@ -68,7 +68,15 @@ public static class ProxyConfigTables
     public static string Clusters(ProxyConfig config)
     {
         var rows = new List<IReadOnlyList<string>>();
-        foreach (var cluster in config.Clusters.OrderBy(c => c.Name, StringComparer.Ordinal))
+        // istioctl's order: by host, then port as a number; names that are not Istio's (BlackHoleCluster...) last.
+        var ordered = config.Clusters
+            .Select(c => (Cluster: c, Parsed: ClusterName.TryParse(c.Name, out var n) ? n : (ClusterName?)null))
+            .OrderBy(c => c.Parsed is null)
+            .ThenBy(c => c.Parsed?.Host ?? c.Cluster.Name, StringComparer.Ordinal)
+            .ThenBy(c => c.Parsed?.Port ?? 0)
+            .ThenBy(c => c.Parsed?.Subset ?? "", StringComparer.Ordinal)
+            .Select(c => c.Cluster);
+        foreach (var cluster in ordered)
         {
             var type = Discovery(cluster.Discovery);
             var tls = cluster.Tls is { } t ? t.Mode.ToString().ToUpperInvariant() : "-";
