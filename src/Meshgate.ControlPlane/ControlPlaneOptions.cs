@@ -7,6 +7,8 @@ public sealed record ControlPlaneOptions
 {
     public const int DefaultApiPort = 15014;
 
+    public const int DefaultDiscoveryPort = 15010;
+
     /// <summary>The data directory (SQLite store, CA keys, logs); <c>./.meshgate</c> by default.</summary>
     public string DataDirectory { get; init; } = ".meshgate";
 
@@ -15,4 +17,7 @@ public sealed record ControlPlaneOptions
 
     /// <summary>The resource API for the CLI (HTTP).</summary>
     public IPEndPoint ApiEndpoint { get; init; } = new(IPAddress.Loopback, DefaultApiPort);
+
+    /// <summary>The discovery stream for proxies (gRPC over plaintext HTTP/2); port 0 takes a free one.</summary>
+    public IPEndPoint DiscoveryEndpoint { get; init; } = new(IPAddress.Loopback, DefaultDiscoveryPort);
 }

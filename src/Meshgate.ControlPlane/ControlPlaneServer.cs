@@ -1,9 +1,10 @@
+using System.Net;
 using Meshgate.ControlPlane.Api;
+using Meshgate.ControlPlane.Push;
 using Meshgate.ControlPlane.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -18,28 +19,53 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ILogger _logger;
+    private Func<(ListenOptions? Api, ListenOptions? Discovery)> _listens = () => (null, null);
 
-    private ControlPlaneServer(WebApplication app, ResourceStore store, ILogger logger)
+    private ControlPlaneServer(WebApplication app, ResourceStore store, PushService push, ILogger logger)
     {
         _app = app;
         Store = store;
+        Push = push;
         _logger = logger;
     }
 
     public ResourceStore Store { get; }
 
+    /// <summary>The connected proxies and what they were sent.</summary>
+    public PushService Push { get; }
+
+    /// <summary>The discovery (gRPC) address, once started (the real port when 0 was asked for).</summary>
+    public IPEndPoint DiscoveryEndPoint { get; private set; } = new(IPAddress.Loopback, 0);
+
     /// <summary>The address the API listens on, once started (the real port when 0 was asked for).</summary>
     public Uri ApiAddress { get; private set; } = new("http://127.0.0.1:0");
 
-    public static ControlPlaneServer Create(ControlPlaneOptions options, ILoggerFactory loggerFactory)
+    /// <param name="translate">How snapshots are built; <see cref="PushService.Translate"/> unless a test brings its own.</param>
+    public static ControlPlaneServer Create(ControlPlaneOptions options, ILoggerFactory loggerFactory, SnapshotTranslator? translate = null, TimeProvider? time = null)
     {
-        var store = ResourceStore.Open(options.DataDirectory);
+        time ??= TimeProvider.System;
+        var store = ResourceStore.Open(options.DataDirectory, time);
+        var push = new PushService(store, translate ?? PushService.Translate, time, loggerFactory.CreateLogger("meshgate.controlplane.push"));
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton(push);
+        builder.Services.AddGrpc();
+        ListenOptions? api = null;
+        ListenOptions? discovery = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(options.ApiEndpoint, listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.Listen(options.ApiEndpoint, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                api = listen;
+            });
+            kestrel.Listen(options.DiscoveryEndpoint, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2; // plaintext HTTP/2 with prior knowledge, as gRPC clients speak it
+                discovery = listen;
+            });
             kestrel.Limits.MaxRequestBodySize = ResourceApi.MaxRequestBytes;
             kestrel.AddServerHeader = false;
         });
@@ -54,25 +80,41 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         ErrorHandling.Use(app, logger);
         ResourceApi.Map(app, store);
         PodLogApi.Map(app, store, options.LogsDirectory);
-        return new ControlPlaneServer(app, store, logger);
+        app.MapGrpcService<DiscoveryService>();
+        app.MapGet("/debug/syncz", () => Results.Json(push.Statuses(), ApiJson.Options));
+        return new ControlPlaneServer(app, store, push, logger) { _listens = () => (api, discovery) };
     }
 
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
-        if (addresses?.FirstOrDefault() is { } address)
+        var (api, discoveryListen) = _listens();
+        if (api?.IPEndPoint is { } address)
         {
-            ApiAddress = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
+            var host = address.Address.Equals(IPAddress.IPv6Any) || address.Address.Equals(IPAddress.Any) ? IPAddress.Loopback : address.Address;
+            ApiAddress = new Uri($"http://{new IPEndPoint(host, address.Port)}/");
         }
 
+        if (discoveryListen?.IPEndPoint is { } discovery)
+        {
+            DiscoveryEndPoint = discovery;
+        }
+
+        Push.Start();
         Log.Listening(_logger, ApiAddress, Store.Path, Store.Current.Revision, Store.Current.Objects.Count);
+        Log.Discovery(_logger, DiscoveryEndPoint);
     }
 
-    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        // Streams end first (they never finish on their own), then the server stops.
+        await Push.DisposeAsync().ConfigureAwait(false);
+        await _app.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     public async ValueTask DisposeAsync()
     {
+        await Push.DisposeAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         Store.Dispose();
     }
@@ -81,5 +123,8 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
     {
         [LoggerMessage(1, LogLevel.Information, "resource API listening on {Address} (store {Path}, revision {Revision}, {Count} objects)")]
         public static partial void Listening(ILogger logger, Uri address, string path, long revision, int count);
+
+        [LoggerMessage(2, LogLevel.Information, "discovery (gRPC) on {Address}")]
+        public static partial void Discovery(ILogger logger, IPEndPoint address);
     }
 }

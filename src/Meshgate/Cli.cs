@@ -20,6 +20,8 @@ public static class Cli
             ControlPlaneCommand.CreateUp(cli),
             ControlPlaneCommand.Create(cli),
             ProxyCommand.Create(cli),
+            ProxyStatusCommand.Create(cli),
+            ProxyConfigCommand.Create(cli),
         };
         return root;
     }

@@ -117,6 +117,28 @@ public sealed class ResourceStore : IDisposable
         return outcomes;
     }
 
+    /// <summary>
+    /// Creates or updates one object together with its <c>status</c> (which <see cref="Apply"/> leaves to the server):
+    /// how the control plane records what it observes, such as a connected proxy's Pod.
+    /// </summary>
+    /// <exception cref="StoreException">Nothing was stored: the namespace is missing.</exception>
+    public ApplyOutcome ApplyWithStatus(Resource resource)
+    {
+        ApplyOutcome? outcome = null;
+        Commit(set =>
+        {
+            if (resource.Type.Namespaced && !set.ContainsKey(new ObjectKey(ResourceTypes.Namespace, "", resource.Namespace)))
+            {
+                throw StoreException.NotFound($"{resource.Key}: namespaces \"{resource.Namespace}\" not found; create it first with 'meshgate create namespace {resource.Namespace}'");
+            }
+
+            var pending = Put(set, resource, out var action, withStatus: true);
+            outcome = new ApplyOutcome(resource.Key, action, pending?.Object ?? set[resource.Key]);
+            return pending is null ? [] : [pending];
+        });
+        return outcome!;
+    }
+
     /// <summary>Deletes objects in one transaction; deleting a namespace deletes everything in it.</summary>
     /// <returns>For each key, whether it existed.</returns>
     public IReadOnlyList<(ObjectKey Key, bool Deleted)> Delete(IReadOnlyList<ObjectKey> keys, bool dryRun = false)
@@ -262,7 +284,7 @@ public sealed class ResourceStore : IDisposable
     /// Puts one object into <paramref name="set"/>, keeping the server's fields of an existing one.
     /// Returns null when the object is unchanged.
     /// </summary>
-    private Pending? Put(ImmutableDictionary<ObjectKey, Resource>.Builder set, Resource incoming, out ApplyAction action)
+    private Pending? Put(ImmutableDictionary<ObjectKey, Resource>.Builder set, Resource incoming, out ApplyAction action, bool withStatus = false)
     {
         var json = (JsonObject)incoming.Json.DeepClone();
         var metadata = (JsonObject)json["metadata"]!;
@@ -278,7 +300,7 @@ public sealed class ResourceStore : IDisposable
         if (set.TryGetValue(incoming.Key, out var existing))
         {
             var old = existing.Json;
-            if (SameContent(old, json))
+            if (SameContent(old, json) && (!withStatus || JsonNode.DeepEquals(old["status"], json["status"])))
             {
                 action = ApplyAction.Unchanged;
                 return null;
@@ -290,7 +312,7 @@ public sealed class ResourceStore : IDisposable
             var generation = oldMetadata["generation"]?.GetValue<long>() ?? 1;
             metadata["generation"] = SameBody(old, json) ? generation : generation + 1;
             metadata["resourceVersion"] = revision;
-            if (old["status"] is { } status)
+            if (!withStatus && old["status"] is { } status)
             {
                 json["status"] = status.DeepClone();
             }

@@ -10,16 +10,18 @@ public static class ControlPlaneCommand
     public static Command Create(CliContext cli)
     {
         var (data, listen) = Options();
-        var command = new Command("controlplane", "Run the control plane: configuration store and resource API") { data, listen };
-        command.SetAction((parse, cancellationToken) => RunAsync(cli, parse.GetValue(data)!, parse.GetValue(listen)!, "controlplane", cancellationToken));
+        var discovery = DiscoveryPort();
+        var command = new Command("controlplane", "Run the control plane: configuration store, resource API and discovery") { data, listen, discovery };
+        command.SetAction((parse, cancellationToken) => RunAsync(cli, parse.GetValue(data)!, parse.GetValue(listen)!, parse.GetValue(discovery), "controlplane", cancellationToken));
         return command;
     }
 
     public static Command CreateUp(CliContext cli)
     {
         var (data, listen) = Options();
-        var command = new Command("up", "Run Meshgate on this machine in the foreground (Ctrl-C stops it)") { data, listen };
-        command.SetAction((parse, cancellationToken) => RunAsync(cli, parse.GetValue(data)!, parse.GetValue(listen)!, "up", cancellationToken));
+        var discovery = DiscoveryPort();
+        var command = new Command("up", "Run Meshgate on this machine in the foreground (Ctrl-C stops it)") { data, listen, discovery };
+        command.SetAction((parse, cancellationToken) => RunAsync(cli, parse.GetValue(data)!, parse.GetValue(listen)!, parse.GetValue(discovery), "up", cancellationToken));
         return command;
     }
 
@@ -30,7 +32,24 @@ public static class ControlPlaneCommand
         return (data, listen);
     }
 
-    private static async Task<int> RunAsync(CliContext cli, string data, string listen, string role, CancellationToken cancellationToken)
+    private static Option<int> DiscoveryPort()
+    {
+        var option = new Option<int>("--discovery-port")
+        {
+            Description = "Port of the discovery stream (gRPC) for proxies, on the --listen address; 0 picks a free one",
+            DefaultValueFactory = _ => ControlPlaneOptions.DefaultDiscoveryPort,
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 0 or > 65535)
+            {
+                result.AddError($"--discovery-port {result.GetValueOrDefault<int>()} is not a port: use 0 to 65535 (0 picks a free one)");
+            }
+        });
+        return option;
+    }
+
+    private static async Task<int> RunAsync(CliContext cli, string data, string listen, int discoveryPort, string role, CancellationToken cancellationToken)
     {
         if (!IPEndPoint.TryParse(listen, out var endpoint))
         {
@@ -41,7 +60,13 @@ public static class ControlPlaneCommand
         ControlPlaneServer server;
         try
         {
-            server = ControlPlaneServer.Create(new ControlPlaneOptions { DataDirectory = data, ApiEndpoint = endpoint }, loggerFactory);
+            var options = new ControlPlaneOptions
+            {
+                DataDirectory = data,
+                ApiEndpoint = endpoint,
+                DiscoveryEndpoint = new IPEndPoint(endpoint.Address, discoveryPort),
+            };
+            server = ControlPlaneServer.Create(options, loggerFactory);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
@@ -57,9 +82,10 @@ public static class ControlPlaneCommand
             catch (IOException e)
             {
                 var why = e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException ? "address already in use" : e.Message;
-                throw new CliException($"error: cannot listen on {endpoint}: {why}; is another Meshgate running? (stop it, or use --listen to pick another address)");
+                throw new CliException($"error: cannot listen on {endpoint} or on discovery port {discoveryPort}: {why}; is another Meshgate running? (stop it, or use --listen and --discovery-port to pick other ones)");
             }
 
+            await cli.Out.WriteLineAsync($"meshgate {role}: discovery (gRPC) on {server.DiscoveryEndPoint}");
             await cli.Out.WriteLineAsync($"meshgate {role}: control plane ready, resource API on {server.ApiAddress} (data in {Path.GetFullPath(data)}); Ctrl-C to stop");
             await cli.Out.FlushAsync(cancellationToken);
             try

@@ -2,25 +2,31 @@ using System.CommandLine;
 using System.Net;
 using Meshgate.Core.ProxyConfiguration;
 using Meshgate.Proxy;
+using Meshgate.Proxy.Sync;
 using Meshgate.Proxy.Upstream;
 
 namespace Meshgate.Commands;
 
-/// <summary><c>meshgate proxy --config FILE</c>: the data plane from a static configuration, as <c>envoy -c</c>.</summary>
+/// <summary>
+/// <c>meshgate proxy</c>: the data plane, either from the control plane's discovery stream
+/// (<c>--discovery-address</c>, as pilot-agent) or from a static configuration (<c>--config</c>, as <c>envoy -c</c>).
+/// </summary>
 public static class ProxyCommand
 {
     public static Command Create(CliContext cli)
     {
-        var config = new Option<string>("--config", "-c") { Description = "Static proxy configuration (YAML or JSON), e.g. samples/proxy/egress-gateway.yaml", Required = true };
+        var config = new Option<string>("--config", "-c") { Description = "Static proxy configuration (YAML or JSON), e.g. samples/proxy/egress-gateway.yaml" };
         var role = new Option<string>("--role") { Description = "sidecar or gateway (informational for a static configuration)", DefaultValueFactory = _ => "gateway" };
         role.AcceptOnlyFromAmong("sidecar", "gateway");
+        var discovery = new DiscoveryOptions();
         var dnsServers = new Option<string[]>("--dns-server")
         {
             Description = $"Resolve host names with this DNS server (IP:PORT; repeatable or comma-separated), after /etc/hosts; default: ${DnsServerList.EnvironmentVariable}, else the system resolver",
             HelpName = "IP:PORT",
             Arity = ArgumentArity.OneOrMore,
         };
-        var command = new Command("proxy", "Run a proxy (sidecar or egress gateway)") { config, role, dnsServers };
+        var command = new Command("proxy", "Run a proxy (sidecar or egress gateway), configured by the control plane (--discovery-address) or a file (--config)") { config, role, dnsServers };
+        discovery.AddTo(command);
         var (adminPort, statusPort) = AdminOptions.Create();
         command.Options.Add(adminPort);
         command.Options.Add(statusPort);
@@ -28,7 +34,20 @@ public static class ProxyCommand
         capture.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var path = parse.GetValue(config)!;
+            var path = parse.GetValue(config);
+            var address = parse.GetValue(discovery.Address);
+            if ((path is null) == (address is null))
+            {
+                throw new CliException("error: give either --discovery-address HOST:PORT (configuration from the control plane) or --config FILE (a static configuration)");
+            }
+
+            if (address is not null)
+            {
+                var node = discovery.Node(parse, parse.GetValue(role)!);
+                return await RunDynamicAsync(cli, DiscoveryOptions.ParseAddress(address), node, DnsServers(parse.GetValue(dnsServers)),
+                    parse.GetValue(adminPort), parse.GetValue(statusPort), cancellationToken);
+            }
+
             if (!File.Exists(path))
             {
                 throw new CliException($"error: the configuration file \"{path}\" does not exist");
@@ -70,6 +89,30 @@ public static class ProxyCommand
             return 0;
         });
         return command;
+    }
+
+    private static async Task<int> RunDynamicAsync(CliContext cli, Uri address, Meshgate.Core.Translation.ProxyNode node, IReadOnlyList<IPEndPoint> servers,
+        int adminPort, int statusPort, CancellationToken cancellationToken)
+    {
+        using var loggerFactory = Logging.CreateFactory();
+        await using var server = ProxyServer.Create(DiscoveryClient.Bootstrap, loggerFactory, servers);
+        await using var admin = await AdminOptions.StartAsync(server, adminPort, statusPort, cancellationToken);
+        var boundAdmin = (admin.AdminEndPoint as IPEndPoint)?.Port ?? adminPort;
+        await using (var client = DiscoveryClient.Start(server, address, node, boundAdmin))
+        {
+            await cli.Error.WriteLineAsync($"meshgate proxy: {node.Name}.{node.Namespace} ({(node.Role == ProxyRole.Gateway ? "gateway" : "sidecar")}) following {address}, admin on 127.0.0.1:{boundAdmin}, readiness on {admin.StatusEndPoint}; Ctrl-C to stop");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        await server.StopAsync(CancellationToken.None);
+        await cli.Error.WriteLineAsync("meshgate proxy: stopped");
+        return 0;
     }
 
     /// <summary>--dns-server when given, otherwise MESHGATE_DNS_SERVERS, otherwise none (the system resolver).</summary>

@@ -18,7 +18,7 @@ public sealed class CliHarness : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Server = ControlPlaneServer.Create(
-            new ControlPlaneOptions { DataDirectory = _data, ApiEndpoint = new IPEndPoint(IPAddress.Loopback, 0) },
+            new ControlPlaneOptions { DataDirectory = _data, ApiEndpoint = new IPEndPoint(IPAddress.Loopback, 0), DiscoveryEndpoint = new IPEndPoint(IPAddress.Loopback, 0) },
             NullLoggerFactory.Instance);
         await Server.StartAsync();
     }

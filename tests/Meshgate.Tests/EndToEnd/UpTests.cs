@@ -12,7 +12,7 @@ public sealed class UpTests : IDisposable
 
     private string Server => $"http://127.0.0.1:{_port}";
 
-    private MeshgateProcess StartUp() => MeshgateProcess.Start("up", "--data", _data, "--listen", $"127.0.0.1:{_port}");
+    private MeshgateProcess StartUp() => MeshgateProcess.Start("up", "--data", _data, "--listen", $"127.0.0.1:{_port}", "--discovery-port", "0");
 
     private async Task<string> CliAsync(params string[] args)
     {
@@ -75,7 +75,7 @@ public sealed class UpTests : IDisposable
         using var blocker = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, _port);
         blocker.Start();
 
-        var (code, output) = await MeshgateProcess.RunAsync("", "up", "--data", _data, "--listen", $"127.0.0.1:{_port}");
+        var (code, output) = await MeshgateProcess.RunAsync("", "up", "--data", _data, "--listen", $"127.0.0.1:{_port}", "--discovery-port", "0");
 
         Assert.Equal(1, code);
         Assert.Contains($"error: cannot listen on 127.0.0.1:{_port}", output);

@@ -1,0 +1,92 @@
+using Grpc.Core;
+using Meshgate.ControlPlane.Store;
+using Meshgate.Discovery.V1;
+using Microsoft.Extensions.Logging;
+
+namespace Meshgate.ControlPlane.Push;
+
+/// <summary>
+/// The discovery stream's server side (port 15010): registers the proxy's Pod, hands it to <see cref="PushService"/>,
+/// writes what its outbox holds, and records each ACK and NACK. A bad node or a missing namespace ends the stream
+/// with a status that says what to fix.
+/// </summary>
+internal sealed partial class DiscoveryService(PushService push, ResourceStore store, ILoggerFactory loggerFactory) : Discovery.V1.Discovery.DiscoveryBase
+{
+    private readonly ILogger _logger = loggerFactory.CreateLogger("meshgate.controlplane.discovery");
+
+    public override async Task Stream(IAsyncStreamReader<DiscoveryRequest> requestStream, IServerStreamWriter<DiscoveryResponse> responseStream, ServerCallContext context)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, push.Stopping);
+        var cancellationToken = stop.Token;
+        if (!await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        var first = requestStream.Current;
+        if (NodeMessage.Parse(first.Node, out var error) is not { } node)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, error!));
+        }
+
+        try
+        {
+            store.ApplyWithStatus(PodRegistration.PodFor(node, first.Node.AdminPort));
+        }
+        catch (StoreException e)
+        {
+            Log.RegistrationFailed(_logger, node.Name, node.Namespace, e.Message);
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"cannot register pod {node.Name} in namespace {node.Namespace}: {e.Message}"));
+        }
+
+        var connection = push.Connect(node, first.Node.AdminPort, first.Node.MeshgateVersion);
+        using var sending = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var sender = SendAsync(connection, responseStream, sending.Token);
+        try
+        {
+            while (await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
+            {
+                var request = requestStream.Current;
+                var nack = request.ErrorDetail.Length > 0;
+                if (connection.Answered(request.VersionInfo, request.ResponseNonce, nack ? request.ErrorDetail : null) && nack)
+                {
+                    Log.Nacked(_logger, node.Name, node.Namespace, connection.Status.NackedVersion ?? "", request.ErrorDetail);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (push.Stopping.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "the control plane is shutting down"));
+        }
+        finally
+        {
+            await sending.CancelAsync().ConfigureAwait(false);
+            await sender.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            push.Disconnect(connection);
+        }
+    }
+
+    private static async Task SendAsync(ProxyConnection connection, IServerStreamWriter<DiscoveryResponse> responses, CancellationToken cancellationToken)
+    {
+        await foreach (var snapshot in connection.Outbox.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            // Recorded before the write, so an ACK that comes back at once is not taken for a stale one.
+            connection.Sent(snapshot);
+            await responses.WriteAsync(new DiscoveryResponse
+            {
+                VersionInfo = snapshot.Version,
+                Nonce = snapshot.Nonce,
+                Snapshot = Google.Protobuf.ByteString.CopyFrom(snapshot.Json.Span),
+            }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "proxy {Name}.{Namespace} refused snapshot {Version}: {Error}")]
+        public static partial void Nacked(ILogger logger, string name, string @namespace, string version, string error);
+
+        [LoggerMessage(2, LogLevel.Warning, "proxy {Name}.{Namespace} cannot be registered: {Reason}")]
+        public static partial void RegistrationFailed(ILogger logger, string name, string @namespace, string reason);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Threading.Channels;
+using Meshgate.Core.Translation;
+
+namespace Meshgate.ControlPlane.Push;
+
+/// <summary>
+/// One open discovery stream: the proxy's node, a one-slot outbox (latest wins: a slow proxy gets the newest snapshot,
+/// never a backlog), and what it was sent and acknowledged. Written by the stream and the push loop, read by
+/// <c>/debug/syncz</c>; the small lock guards only the bookkeeping.
+/// </summary>
+public sealed class ProxyConnection
+{
+    private readonly Channel<PushedSnapshot> _outbox = Channel.CreateBounded<PushedSnapshot>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+
+    private readonly TimeProvider _time;
+    private readonly Lock _lock = new();
+    private SyncStatus _status;
+
+    internal ProxyConnection(ProxyNode node, int adminPort, string? meshgateVersion, TimeProvider time)
+    {
+        Node = node;
+        _time = time;
+        _status = new SyncStatus
+        {
+            Name = node.Name,
+            Namespace = node.Namespace,
+            Role = node.Role == Core.ProxyConfiguration.ProxyRole.Gateway ? "gateway" : "sidecar",
+            ProxyId = node.Id,
+            NodeKey = node.Key,
+            Connected = true,
+            AdminPort = adminPort,
+            MeshgateVersion = meshgateVersion,
+            ConnectedAt = time.GetUtcNow(),
+        };
+    }
+
+    public ProxyNode Node { get; }
+
+    /// <summary>The snapshots to write to the stream; at most one waits, the newest.</summary>
+    public ChannelReader<PushedSnapshot> Outbox => _outbox.Reader;
+
+    /// <summary>The version last put in the outbox (the push loop's "does this proxy need the new one?").</summary>
+    internal string? OfferedVersion { get; private set; }
+
+    public SyncStatus Status
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _status;
+            }
+        }
+    }
+
+    /// <summary>Queues <paramref name="snapshot"/>, replacing one not yet written.</summary>
+    internal void Offer(PushedSnapshot snapshot)
+    {
+        OfferedVersion = snapshot.Version;
+        _outbox.Writer.TryWrite(snapshot);
+    }
+
+    /// <summary>The stream wrote <paramref name="snapshot"/>.</summary>
+    public void Sent(PushedSnapshot snapshot)
+    {
+        lock (_lock)
+        {
+            _status = _status with { SentVersion = snapshot.Version, SentNonce = snapshot.Nonce, SentAt = _time.GetUtcNow() };
+        }
+    }
+
+    /// <summary>
+    /// The proxy answered the response with <paramref name="nonce"/>: an ACK without <paramref name="error"/>, a NACK with.
+    /// Answers to anything but the last response sent are stale and ignored, as in xDS.
+    /// </summary>
+    /// <returns>False when the answer was stale.</returns>
+    public bool Answered(string version, string nonce, string? error)
+    {
+        lock (_lock)
+        {
+            if (nonce.Length == 0 || nonce != _status.SentNonce)
+            {
+                return false;
+            }
+
+            _status = string.IsNullOrEmpty(error)
+                ? _status with { AckedVersion = version, AckedAt = _time.GetUtcNow(), NackError = null, NackedVersion = null }
+                : _status with { NackError = error, NackedVersion = _status.SentVersion, NackedAt = _time.GetUtcNow() };
+            return true;
+        }
+    }
+
+    /// <summary>The stream closed.</summary>
+    internal void Closed()
+    {
+        _outbox.Writer.TryComplete();
+        lock (_lock)
+        {
+            _status = _status with { Connected = false, DisconnectedAt = _time.GetUtcNow() };
+        }
+    }
+}

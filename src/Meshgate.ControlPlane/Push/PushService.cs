@@ -1,0 +1,253 @@
+using System.Globalization;
+using System.Text;
+using Meshgate.ControlPlane.Store;
+using Meshgate.Core.ProxyConfiguration;
+using Meshgate.Core.Resources;
+using Meshgate.Core.Translation;
+using Microsoft.Extensions.Logging;
+
+namespace Meshgate.ControlPlane.Push;
+
+/// <summary>Builds one node key's snapshot from the stored configuration; <see cref="PushService.Translate"/> is the real one.</summary>
+public delegate ProxyConfig SnapshotTranslator(ResourceSet resources, ProxyNode node, string version);
+
+/// <summary>
+/// Keeps every connected proxy on the newest snapshot for its node key (DESIGN.md "Data flow"): store changes are
+/// debounced (<see cref="Debouncer"/>), each key is translated once per push and validated, and each proxy of the key
+/// whose last offered version differs gets the new one in its one-slot outbox (state of the world, latest wins).
+/// Versions are <c>&lt;store revision&gt;-&lt;per-key counter&gt;</c>; the counter moves only when the content changes.
+/// </summary>
+public sealed partial class PushService : IAsyncDisposable
+{
+    private readonly Func<ResourceSet> _resources;
+    private readonly ChangeFeed? _changes;
+    private readonly SnapshotTranslator _translate;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Lock _lock = new();
+    private readonly List<ProxyConnection> _connections = [];
+    private readonly Dictionary<string, ProxyConnection> _byName = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, KeyState> _keys = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly string _instance = Guid.NewGuid().ToString("N")[..8];
+    private Task _loop = Task.CompletedTask;
+    private long _nonce;
+    private int _disposed;
+
+    public PushService(ResourceStore store, SnapshotTranslator translate, TimeProvider time, ILogger logger)
+        : this(() => store.Current, store.Changes, translate, time, logger)
+    {
+    }
+
+    internal PushService(Func<ResourceSet> resources, ChangeFeed? changes, SnapshotTranslator translate, TimeProvider time, ILogger logger)
+    {
+        _resources = resources;
+        _changes = changes;
+        _translate = translate;
+        _time = time;
+        _logger = logger;
+        Debouncer = new Debouncer(time);
+    }
+
+    /// <summary>The real translation: Istio's semantics with the stored mesh config.</summary>
+    public static ProxyConfig Translate(ResourceSet resources, ProxyNode node, string version) =>
+        Translator.Translate(resources, Translator.MeshSettingsFrom(resources), node, version);
+
+    internal Debouncer Debouncer { get; }
+
+    /// <summary>Cancelled when the service stops: open streams end with it.</summary>
+    public CancellationToken Stopping => _stop.Token;
+
+    /// <summary>Starts following the store (a no-op for a service built without a change feed).</summary>
+    public void Start()
+    {
+        if (_changes is null)
+        {
+            return;
+        }
+
+        _loop = Task.WhenAll(
+            Task.Run(() => WatchAsync(_changes, _stop.Token)),
+            Task.Run(() => Debouncer.RunAsync(_ => { PushAll(); return Task.CompletedTask; }, _stop.Token)));
+    }
+
+    /// <summary>A proxy opened its stream: it is tracked and gets the current snapshot right away.</summary>
+    public ProxyConnection Connect(ProxyNode node, int adminPort, string? meshgateVersion)
+    {
+        var connection = new ProxyConnection(node, adminPort, meshgateVersion, _time);
+        lock (_lock)
+        {
+            _connections.Add(connection);
+            _byName[node.Name + "." + node.Namespace] = connection;
+            Log.Connected(_logger, node.Name, node.Namespace, node.Id, node.Key);
+            PushTo([connection], _resources());
+        }
+
+        return connection;
+    }
+
+    /// <summary>The proxy's stream closed; its status stays (disconnected) until it, or another of the same name, connects.</summary>
+    public void Disconnect(ProxyConnection connection)
+    {
+        lock (_lock)
+        {
+            _connections.Remove(connection);
+            connection.Closed();
+            Log.Disconnected(_logger, connection.Node.Name, connection.Node.Namespace);
+        }
+    }
+
+    /// <summary>Every proxy seen since this control plane started, newest connection per name, sorted by namespace then name.</summary>
+    public IReadOnlyList<SyncStatus> Statuses()
+    {
+        lock (_lock)
+        {
+            return [.. _byName.Values.Select(c => c.Status).OrderBy(s => s.Namespace, StringComparer.Ordinal).ThenBy(s => s.Name, StringComparer.Ordinal)];
+        }
+    }
+
+    /// <summary>One push: every key translated once from the newest resources, every proxy that needs it offered the result.</summary>
+    internal void PushAll()
+    {
+        lock (_lock)
+        {
+            var resources = _resources();
+            foreach (var group in _connections.GroupBy(c => c.Node.Key, StringComparer.Ordinal))
+            {
+                PushTo([.. group], resources);
+            }
+
+            // Keys nobody uses any more are forgotten, so a returning proxy is translated afresh.
+            var used = _connections.Select(c => c.Node.Key).ToHashSet(StringComparer.Ordinal);
+            foreach (var key in _keys.Keys.Where(k => !used.Contains(k)).ToList())
+            {
+                _keys.Remove(key);
+            }
+        }
+    }
+
+    /// <summary>Offers the key's snapshot to each of <paramref name="connections"/> (same key) that was not offered it yet. Under the lock.</summary>
+    private void PushTo(IReadOnlyList<ProxyConnection> connections, ResourceSet resources)
+    {
+        if (SnapshotFor(connections[0].Node, resources) is not { } state)
+        {
+            return;
+        }
+
+        foreach (var connection in connections)
+        {
+            if (connection.OfferedVersion == state.Version)
+            {
+                continue;
+            }
+
+            // The snapshot is per key; only the node id in it is the proxy's own.
+            var config = state.Config.Node is { } node ? state.Config with { Node = node with { Id = connection.Node.Id } } : state.Config;
+            var json = Encoding.UTF8.GetBytes(ProxyConfigLoader.ToJson(config));
+            var nonce = $"{_instance}-{++_nonce}";
+            connection.Offer(new PushedSnapshot(state.Version, nonce, json));
+        }
+    }
+
+    private KeyState? SnapshotFor(ProxyNode node, ResourceSet resources)
+    {
+        _keys.TryGetValue(node.Key, out var state);
+        if (state is not null && state.Revision == resources.Revision)
+        {
+            return state;
+        }
+
+        ProxyConfig translated;
+        try
+        {
+            translated = _translate(resources, node, "pending");
+        }
+        catch (Exception e)
+        {
+            Log.TranslationFailed(_logger, node.Key, resources.Revision, e);
+            return state;
+        }
+
+        if (state is not null && state.Content == Normalize(translated))
+        {
+            state = state with { Revision = resources.Revision };
+            _keys[node.Key] = state;
+            return state;
+        }
+
+        var counter = (state?.Counter ?? 0) + 1;
+        var version = string.Create(CultureInfo.InvariantCulture, $"{resources.Revision}-{counter}");
+        var config = translated with { Version = version };
+        var errors = ProxyConfigValidator.Validate(config);
+        if (errors.Count > 0)
+        {
+            // Never publish an inconsistent snapshot: proxies keep the last good one.
+            Log.Invalid(_logger, node.Key, version, errors.Count, errors[0]);
+            return state;
+        }
+
+        state = new KeyState(resources.Revision, counter, version, config, Normalize(translated));
+        _keys[node.Key] = state;
+        Log.Translated(_logger, node.Key, version, config.Listeners.Count, config.Clusters.Count);
+        return state;
+    }
+
+    private static ProxyConfig Normalize(ProxyConfig config) => config with { Version = "", Node = null };
+
+    private async Task WatchAsync(ChangeFeed changes, CancellationToken cancellationToken)
+    {
+        var after = _resources().Revision;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await foreach (var change in changes.WatchAsync(after, cancellationToken).ConfigureAwait(false))
+                {
+                    after = change.Revision;
+                    Debouncer.Signal();
+                }
+            }
+            catch (StoreException)
+            {
+                // Fell behind the feed: the push reads the whole current set anyway.
+                after = _resources().Revision;
+                Debouncer.Signal();
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private sealed record KeyState(long Revision, int Counter, string Version, ProxyConfig Config, ProxyConfig Content);
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "proxy {Name}.{Namespace} connected ({Id}, key {Key})")]
+        public static partial void Connected(ILogger logger, string name, string @namespace, string id, string key);
+
+        [LoggerMessage(2, LogLevel.Information, "proxy {Name}.{Namespace} disconnected")]
+        public static partial void Disconnected(ILogger logger, string name, string @namespace);
+
+        [LoggerMessage(3, LogLevel.Error, "translation for {Key} at revision {Revision} failed; proxies keep their snapshot")]
+        public static partial void TranslationFailed(ILogger logger, string key, long revision, Exception exception);
+
+        [LoggerMessage(4, LogLevel.Error, "snapshot {Version} for {Key} is inconsistent ({Count} errors, first: {Error}); not pushed")]
+        public static partial void Invalid(ILogger logger, string key, string version, int count, string error);
+
+        [LoggerMessage(5, LogLevel.Debug, "snapshot {Version} for {Key}: {Listeners} listeners, {Clusters} clusters")]
+        public static partial void Translated(ILogger logger, string key, string version, int listeners, int clusters);
+    }
+}

@@ -1,0 +1,158 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Meshgate.Core.ProxyConfiguration;
+using Meshgate.Writers;
+
+namespace Meshgate.Commands;
+
+/// <summary>
+/// <c>meshgate proxy-config (pc) listeners|routes|clusters|endpoints|secret|all POD[.NS]</c>: what one proxy runs
+/// (istioctl proxy-config), read from its admin <c>/config_dump</c> and <c>/clusters</c>; the proxy is found through
+/// its Pod's <c>meshgate.io/admin-port</c> annotation.
+/// </summary>
+public static class ProxyConfigCommand
+{
+    private static readonly string[] Sections = ["listeners", "routes", "clusters", "endpoints", "secret", "all"];
+
+    public static Command Create(CliContext cli)
+    {
+        var section = new Argument<string>("type") { Description = string.Join('|', Sections) };
+        section.AcceptOnlyFromAmong([.. Sections, "listener", "route", "cluster", "endpoint", "secrets"]);
+        var pod = new Argument<string>("pod") { Description = "The proxy's workload: POD or POD.NAMESPACE (meshgate proxy-status lists them)" };
+        var ns = CommonOptions.Namespace();
+        var output = new Option<string?>("--output", "-o") { Description = "json, or tables by default" };
+        output.AcceptOnlyFromAmong("json");
+        var command = new Command("proxy-config", "Show a proxy's listeners, routes, clusters, endpoints or secrets") { section, pod, ns, output };
+        command.Aliases.Add("pc");
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var (name, namespaceName) = SplitPod(parse.GetValue(pod)!, parse.GetValue(ns));
+            using var api = new ApiClient(ApiClient.ResolveServer(parse.GetValue(CommonOptions.Server)));
+            JsonNode? found;
+            try
+            {
+                found = await api.GetAsync($"/api/v1/namespaces/{Uri.EscapeDataString(namespaceName)}/pods/{Uri.EscapeDataString(name)}", cancellationToken);
+            }
+            catch (CliException e) when (e.Message.Contains("(NotFound)", StringComparison.Ordinal))
+            {
+                throw new CliException($"error: pod \"{name}\" not found in namespace \"{namespaceName}\"; 'meshgate proxy-status' lists the proxies");
+            }
+
+            var annotation = found?["metadata"]?["annotations"]?["meshgate.io/admin-port"]?.GetValue<string>();
+            if (!int.TryParse(annotation, NumberStyles.None, CultureInfo.InvariantCulture, out var adminPort) || adminPort is < 1 or > 65535)
+            {
+                throw new CliException($"error: pod {name}.{namespaceName} has no proxy admin port (annotation meshgate.io/admin-port); was it registered by a proxy?");
+            }
+
+            var admin = new Uri($"http://127.0.0.1:{adminPort}");
+            using var http = new HttpClient { BaseAddress = admin, Timeout = TimeSpan.FromSeconds(15) };
+            var dump = await FetchAsync(http, "/config_dump", name, namespaceName, cancellationToken);
+            var loaded = ProxyConfigLoader.Load(dump, $"{admin}config_dump");
+            if (loaded.Config is not { } config)
+            {
+                throw new CliException($"error: the proxy of {name}.{namespaceName} answered a configuration this CLI cannot read: {loaded.Errors[0]}");
+            }
+
+            var which = Normalize(parse.GetValue(section)!);
+            JsonNode? clusters = null;
+            if (which is "endpoints" or "all")
+            {
+                clusters = JsonNode.Parse(await FetchAsync(http, "/clusters?format=json", name, namespaceName, cancellationToken));
+            }
+
+            if (parse.GetValue(output) == "json")
+            {
+                await cli.Out.WriteLineAsync(Json(which, config, clusters));
+                return 0;
+            }
+
+            var text = which switch
+            {
+                "listeners" => ProxyConfigTables.Listeners(config),
+                "routes" => ProxyConfigTables.Routes(config),
+                "clusters" => ProxyConfigTables.Clusters(config),
+                "endpoints" => ProxyConfigTables.Endpoints(clusters),
+                "secret" => ProxyConfigTables.Secrets(config),
+                _ => string.Join('\n', ProxyConfigTables.Listeners(config), ProxyConfigTables.Routes(config), ProxyConfigTables.Clusters(config),
+                    ProxyConfigTables.Endpoints(clusters), ProxyConfigTables.Secrets(config)),
+            };
+            await cli.Out.WriteAsync(text);
+            return 0;
+        });
+        return command;
+    }
+
+    private static (string Name, string Namespace) SplitPod(string text, string? option)
+    {
+        var dot = text.IndexOf('.', StringComparison.Ordinal);
+        return dot > 0 ? (text[..dot], text[(dot + 1)..]) : (text, option ?? "default");
+    }
+
+    private static string Normalize(string section) => section switch
+    {
+        "listener" => "listeners",
+        "route" => "routes",
+        "cluster" => "clusters",
+        "endpoint" => "endpoints",
+        "secrets" => "secret",
+        _ => section,
+    };
+
+    private static async Task<string> FetchAsync(HttpClient http, string path, string name, string ns, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await http.GetAsync(path, cancellationToken);
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            return response.IsSuccessStatusCode
+                ? body
+                : throw new CliException($"error: the proxy admin of {name}.{ns} at {http.BaseAddress} answered {(int)response.StatusCode} for {path}");
+        }
+        catch (HttpRequestException e)
+        {
+            var why = e.InnerException is SocketException s ? s.SocketErrorCode == SocketError.ConnectionRefused ? "connection refused" : s.SocketErrorCode.ToString() : e.Message;
+            throw new CliException($"error: cannot reach the proxy admin of {name}.{ns} at {http.BaseAddress} ({why}); is the proxy running? ('meshgate proxy-status' shows it)");
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new CliException($"error: the proxy admin of {name}.{ns} at {http.BaseAddress} did not answer within 15s");
+        }
+    }
+
+    private static string Json(string which, ProxyConfig config, JsonNode? clusters)
+    {
+        var all = JsonNode.Parse(ProxyConfigLoader.ToJson(config))!.AsObject();
+        JsonNode? result = which switch
+        {
+            "listeners" => all["listeners"],
+            "routes" => all["routeTables"],
+            "clusters" => all["clusters"],
+            "endpoints" => clusters?["clusters"],
+            "secret" => Redacted(all["secrets"]),
+            _ => all,
+        };
+        if (which == "all")
+        {
+            all["secrets"] = Redacted(all["secrets"]?.DeepClone());
+        }
+
+        return (result ?? new JsonArray()).ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    /// <summary>Private keys never leave the proxy through the CLI.</summary>
+    private static JsonNode? Redacted(JsonNode? secrets)
+    {
+        foreach (var secret in (secrets as JsonArray ?? []).OfType<JsonObject>())
+        {
+            if (secret.ContainsKey("privateKey"))
+            {
+                secret["privateKey"] = "[redacted]";
+            }
+        }
+
+        return secrets;
+    }
+}
