@@ -102,7 +102,41 @@ public sealed partial class PushService : IAsyncDisposable
     {
         lock (_lock)
         {
-            return [.. _byName.Values.Select(c => c.Status).OrderBy(s => s.Namespace, StringComparer.Ordinal).ThenBy(s => s.Name, StringComparer.Ordinal)];
+            return [.. _byName.Values.Select(WithRevision).OrderBy(s => s.Namespace, StringComparer.Ordinal).ThenBy(s => s.Name, StringComparer.Ordinal)];
+        }
+    }
+
+    private SyncStatus WithRevision(ProxyConnection connection)
+    {
+        var status = connection.Status;
+        return connection.OfferedVersion is { } offered && status.AckedVersion == offered && _keys.TryGetValue(connection.Node.Key, out var state) && state.Version == offered
+            ? status with { SyncedRevision = state.Revision }
+            : status;
+    }
+
+    /// <summary>
+    /// True when every connected proxy runs what store revision <paramref name="revision"/> translates to: its key was
+    /// translated at that revision or later, and it acknowledged the version it was offered. A refused version
+    /// (NACK) never counts as synced.
+    /// </summary>
+    public bool IsSynced(long revision)
+    {
+        lock (_lock)
+        {
+            foreach (var connection in _connections)
+            {
+                if (!_keys.TryGetValue(connection.Node.Key, out var state) || state.Revision < revision)
+                {
+                    return false;
+                }
+
+                if (connection.OfferedVersion is null || connection.Status.AckedVersion != connection.OfferedVersion)
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
     }
 

@@ -32,6 +32,13 @@ public sealed record SyncStatus
 
     public string? NackError { get; init; }
 
+    /// <summary>
+    /// The newest store revision whose configuration this proxy runs (it acknowledged what that revision translates to);
+    /// null while it runs none. <c>meshgate apply</c> then waiting for every proxy to reach the apply's revision is how
+    /// to know a change is live.
+    /// </summary>
+    public long? SyncedRevision { get; init; }
+
     public DateTimeOffset? ConnectedAt { get; init; }
 
     public DateTimeOffset? DisconnectedAt { get; init; }

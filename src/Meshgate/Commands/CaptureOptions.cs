@@ -1,7 +1,9 @@
+using System.Collections.Immutable;
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using Meshgate.Core.ProxyConfiguration;
+using Meshgate.Core.Translation;
 using Meshgate.Proxy;
 using Meshgate.Proxy.Capture;
 using Meshgate.Proxy.Upstream;
@@ -11,11 +13,17 @@ namespace Meshgate.Commands;
 /// <summary><c>meshgate proxy</c>'s <c>--ip</c>, <c>--capture</c> and <c>--capture-exclude-ports</c>.</summary>
 internal sealed class CaptureOptions
 {
-    private readonly Option<string?> _ip = new("--ip") { Description = "The instance's IP (Istio's INSTANCE_IP): listeners on 0.0.0.0 bind it instead", HelpName = "IP" };
+    private readonly Option<string[]> _ip = new("--ip")
+    {
+        Description = "The workload's IP addresses (Istio's INSTANCE_IP; repeatable or comma-separated, the first is the pod IP): listeners on 0.0.0.0 bind the first instead",
+        HelpName = "IP",
+        Arity = ArgumentArity.OneOrMore,
+    };
+
     private readonly Option<string> _capture = new("--capture")
     {
-        Description = "transparent: redirect this network namespace's outbound TCP to the capture listener (nftables, needs root) while the proxy runs; none (default): explicit proxy only",
-        DefaultValueFactory = _ => "none",
+        Description = "How a sidecar gets its traffic: explicit (default; applications use the HTTP proxy on 15001) or transparent (this network namespace's outbound TCP is redirected to 15001 with nftables while the proxy runs; needs root)",
+        DefaultValueFactory = _ => "explicit",
     };
 
     private readonly Option<string[]> _exclude = new("--capture-exclude-ports")
@@ -25,7 +33,24 @@ internal sealed class CaptureOptions
         Arity = ArgumentArity.OneOrMore,
     };
 
-    public CaptureOptions() => _capture.AcceptOnlyFromAmong("none", "transparent");
+    public CaptureOptions() => _capture.AcceptOnlyFromAmong("explicit", "transparent");
+
+    public CaptureMode Mode(ParseResult parse) => parse.GetValue(_capture) == "transparent" ? CaptureMode.Transparent : CaptureMode.Explicit;
+
+    /// <summary>Every <c>--ip</c> address, checked; the first is the instance IP.</summary>
+    public ImmutableArray<string> Addresses(ParseResult parse)
+    {
+        var addresses = (parse.GetValue(_ip) ?? []).SelectMany(a => a.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+        foreach (var address in addresses)
+        {
+            if (!IPAddress.TryParse(address, out _))
+            {
+                throw new CliException($"error: --ip \"{address}\" is not an IP address");
+            }
+        }
+
+        return [.. addresses];
+    }
 
     public void AddTo(Command command)
     {
@@ -37,11 +62,8 @@ internal sealed class CaptureOptions
     /// <summary>The proxy's options; with transparent capture, marks its upstream sockets so the rules skip them.</summary>
     public ProxyOptions Options(ParseResult parse)
     {
-        IPAddress? ip = null;
-        if (parse.GetValue(_ip) is { } text && !IPAddress.TryParse(text, out ip))
-        {
-            throw new CliException($"error: --ip: \"{text}\" is not an IP address");
-        }
+        var addresses = Addresses(parse);
+        var ip = addresses.IsEmpty ? null : IPAddress.Parse(addresses[0]);
 
         if (parse.GetValue(_capture) == "transparent")
         {
@@ -70,6 +92,17 @@ internal sealed class CaptureOptions
             throw new CliException("error: --capture transparent needs a listener with useOriginalDestination: true (the sidecar's virtualOutbound on 15001) in the configuration");
         }
 
+        return await InstallAsync(parse, capture.Port, includeIpv6: capture.Address == "::", cancellationToken);
+    }
+
+    /// <summary>Installs the capture rules towards <paramref name="capturePort"/> when asked; disposing removes them.</summary>
+    public async Task<IAsyncDisposable?> InstallAsync(ParseResult parse, int capturePort, bool includeIpv6, CancellationToken cancellationToken)
+    {
+        if (parse.GetValue(_capture) != "transparent")
+        {
+            return null;
+        }
+
         var excluded = new List<int>();
         foreach (var value in parse.GetValue(_exclude) ?? [])
         {
@@ -86,7 +119,7 @@ internal sealed class CaptureOptions
 
         try
         {
-            await NftablesCapture.InstallAsync(new CaptureRules(capture.Port, NftablesCapture.DefaultMark, excluded, IncludeIpv6: capture.Address == "::"), cancellationToken);
+            await NftablesCapture.InstallAsync(new CaptureRules(capturePort, NftablesCapture.DefaultMark, excluded, IncludeIpv6: includeIpv6), cancellationToken);
         }
         catch (InvalidOperationException e)
         {

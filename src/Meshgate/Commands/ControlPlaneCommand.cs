@@ -4,7 +4,7 @@ using Meshgate.ControlPlane;
 
 namespace Meshgate.Commands;
 
-/// <summary><c>meshgate controlplane</c> (the control plane alone) and <c>meshgate up</c> (everything, supervised).</summary>
+/// <summary><c>meshgate controlplane</c>: the control plane alone (<c>meshgate up</c> adds the proxies).</summary>
 public static class ControlPlaneCommand
 {
     public static Command Create(CliContext cli)
@@ -13,15 +13,6 @@ public static class ControlPlaneCommand
         var discovery = DiscoveryPort();
         var command = new Command("controlplane", "Run the control plane: configuration store, resource API and discovery") { data, listen, discovery };
         command.SetAction((parse, cancellationToken) => RunAsync(cli, parse.GetValue(data)!, parse.GetValue(listen)!, parse.GetValue(discovery), "controlplane", cancellationToken));
-        return command;
-    }
-
-    public static Command CreateUp(CliContext cli)
-    {
-        var (data, listen) = Options();
-        var discovery = DiscoveryPort();
-        var command = new Command("up", "Run Meshgate on this machine in the foreground (Ctrl-C stops it)") { data, listen, discovery };
-        command.SetAction((parse, cancellationToken) => RunAsync(cli, parse.GetValue(data)!, parse.GetValue(listen)!, parse.GetValue(discovery), "up", cancellationToken));
         return command;
     }
 

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.CommandLine;
-using System.Net;
 using Meshgate.Core.ProxyConfiguration;
 using Meshgate.Core.Translation;
 using Meshgate.Core.Validation;
@@ -9,7 +8,7 @@ namespace Meshgate.Commands;
 
 /// <summary>
 /// The options of <c>meshgate proxy</c> that say who the proxy is when the control plane configures it (Istio's node
-/// metadata): <c>--discovery-address --name --namespace --labels --service-account --ip --capture</c>.
+/// metadata): <c>--discovery-address --name --namespace --labels --service-account</c>; <see cref="CaptureOptions"/> adds <c>--ip</c> and <c>--capture</c>.
 /// </summary>
 public sealed class DiscoveryOptions
 {
@@ -27,18 +26,9 @@ public sealed class DiscoveryOptions
 
     public Option<string> ServiceAccount { get; } = new("--service-account") { Description = "Workload service account (its identity)", DefaultValueFactory = _ => "default" };
 
-    public Option<string[]> Ip { get; } = new("--ip") { Description = "Workload IP address (repeatable; the first is the pod IP)", Arity = ArgumentArity.OneOrMore };
-
-    public Option<string> Capture { get; } = new("--capture") { Description = "How a sidecar gets its traffic: explicit (HTTP proxy on 15001) or transparent (nftables)", DefaultValueFactory = _ => "explicit" };
-
-    public DiscoveryOptions()
-    {
-        Capture.AcceptOnlyFromAmong("explicit", "transparent");
-    }
-
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Address, Name, Namespace, Labels, ServiceAccount, Ip, Capture })
+        foreach (var option in new Option[] { Address, Name, Namespace, Labels, ServiceAccount })
         {
             command.Options.Add(option);
         }
@@ -53,7 +43,7 @@ public sealed class DiscoveryOptions
             : throw new CliException($"error: --discovery-address \"{text}\" is not HOST:PORT, for example 127.0.0.1:15010");
     }
 
-    public ProxyNode Node(System.CommandLine.ParseResult parse, string role)
+    internal ProxyNode Node(System.CommandLine.ParseResult parse, string role, CaptureOptions capture)
     {
         var name = parse.GetValue(Name) ?? throw new CliException("error: --name is required with --discovery-address: the workload (pod) name this proxy stands for");
         Check("--name", name, Names.CheckDns1123Subdomain(name));
@@ -75,15 +65,7 @@ public sealed class DiscoveryOptions
             labels[key] = value;
         }
 
-        var addresses = (parse.GetValue(Ip) ?? []).SelectMany(a => a.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
-        foreach (var address in addresses)
-        {
-            if (!IPAddress.TryParse(address, out _))
-            {
-                throw new CliException($"error: --ip \"{address}\" is not an IP address");
-            }
-        }
-
+        var addresses = capture.Addresses(parse);
         return new ProxyNode
         {
             Role = role == "sidecar" ? ProxyRole.Sidecar : ProxyRole.Gateway,
@@ -92,7 +74,7 @@ public sealed class DiscoveryOptions
             Labels = labels.ToImmutable(),
             ServiceAccount = sa,
             Addresses = [.. addresses],
-            Capture = parse.GetValue(Capture) == "transparent" ? CaptureMode.Transparent : CaptureMode.Explicit,
+            Capture = capture.Mode(parse),
         };
     }
 

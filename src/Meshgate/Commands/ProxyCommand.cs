@@ -43,9 +43,13 @@ public static class ProxyCommand
 
             if (address is not null)
             {
-                var node = discovery.Node(parse, parse.GetValue(role)!);
+                var node = discovery.Node(parse, parse.GetValue(role)!, capture);
+                var options = capture.Options(parse);
+
+                // The sidecar's capture listener is virtualOutbound on 15001, as the control plane writes it.
+                await using var captureRules = node.Role == ProxyRole.Sidecar ? await capture.InstallAsync(parse, 15001, includeIpv6: false, cancellationToken) : null;
                 return await RunDynamicAsync(cli, DiscoveryOptions.ParseAddress(address), node, DnsServers(parse.GetValue(dnsServers)),
-                    parse.GetValue(adminPort), parse.GetValue(statusPort), cancellationToken);
+                    parse.GetValue(adminPort), parse.GetValue(statusPort), options, cancellationToken);
             }
 
             if (!File.Exists(path))
@@ -92,10 +96,10 @@ public static class ProxyCommand
     }
 
     private static async Task<int> RunDynamicAsync(CliContext cli, Uri address, Meshgate.Core.Translation.ProxyNode node, IReadOnlyList<IPEndPoint> servers,
-        int adminPort, int statusPort, CancellationToken cancellationToken)
+        int adminPort, int statusPort, ProxyOptions options, CancellationToken cancellationToken)
     {
         using var loggerFactory = Logging.CreateFactory();
-        await using var server = ProxyServer.Create(DiscoveryClient.Bootstrap, loggerFactory, servers);
+        await using var server = ProxyServer.Create(DiscoveryClient.Bootstrap, loggerFactory, servers, options: options);
         await using var admin = await AdminOptions.StartAsync(server, adminPort, statusPort, cancellationToken);
         var boundAdmin = (admin.AdminEndPoint as IPEndPoint)?.Port ?? adminPort;
         await using (var client = DiscoveryClient.Start(server, address, node, boundAdmin))

@@ -1,0 +1,285 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Net;
+using System.Reflection;
+using Meshgate.Demo;
+using Meshgate.Install;
+using Meshgate.Proxy.Upstream;
+
+namespace Meshgate.Commands;
+
+/// <summary>
+/// <c>meshgate demo</c>: the Egress Gateways task's HTTP and HTTPS sections (Istio APIs) end to end on this machine,
+/// with a local stand-in for <c>edition.cnn.com</c> and a resolver override pointing the name at it. Each step prints
+/// what it runs and what came back: the apply results, curl's response headers, the gateway's access log.
+/// </summary>
+public static class DemoCommand
+{
+    private const string Host = "edition.cnn.com";
+    private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(30);
+
+    public static Command Create(CliContext cli)
+    {
+        var address = new Option<string>("--origin-address") { Description = $"Loopback address the stand-in for {Host} listens on (ports 80 and 443)", DefaultValueFactory = _ => "127.0.0.77" };
+        var keep = new Option<bool>("--keep") { Description = "Keep the demo's data directory (store, proxy logs) instead of deleting it" };
+        var proxyAddress = UpCommand.ProxyAddressOption();
+        var command = new Command("demo", "Walk through the Egress Gateways task (HTTP and HTTPS) end to end on this machine") { address, proxyAddress, keep };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var text = parse.GetValue(address)!;
+            if (!IPAddress.TryParse(text, out var ip) || !IPAddress.IsLoopback(ip))
+            {
+                throw new CliException($"error: --origin-address \"{text}\" is not a loopback address such as 127.0.0.77");
+            }
+
+            return await RunAsync(cli, ip, UpCommand.ParseProxyAddress(parse.GetValue(proxyAddress)!), parse.GetValue(keep), cancellationToken);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(CliContext cli, IPAddress address, string proxyAddress, bool keep, CancellationToken cancellationToken)
+    {
+        var curl = FindOnPath("curl") ?? throw new CliException("error: meshgate demo sends its requests with curl, which is not installed (apt-get install curl)");
+        var directory = Directory.CreateTempSubdirectory("meshgate-demo-").FullName;
+        var output = cli.Out;
+        void Say(string line)
+        {
+            lock (output)
+            {
+                output.WriteLine(line);
+                output.Flush();
+            }
+        }
+
+        try
+        {
+            Say($"Meshgate demo: the Egress Gateways task (Istio APIs) on this machine; working directory {directory}");
+            using var certificates = DemoCertificates.Create(Host);
+            var caFile = certificates.WriteCaPem(directory);
+            var hostsFile = Path.Combine(directory, "hosts");
+            await File.WriteAllTextAsync(hostsFile, $"{address} {Host}\n", cancellationToken);
+
+            StandInOrigin origin;
+            try
+            {
+                origin = await StandInOrigin.StartAsync(address, Host, certificates, cancellationToken);
+            }
+            catch (IOException e)
+            {
+                throw new CliException($"error: the stand-in for {Host} cannot listen on {address}:80 and :443 ({e.InnerException?.Message ?? e.Message}); ports below 1024 need root or CAP_NET_BIND_SERVICE, and another program may hold them");
+            }
+
+            await using (origin)
+            {
+                Say($"- a stand-in for {Host} listens on {address}:80 (answers 301 to https) and {address}:443 (200, certificate from a throwaway CA: {caFile})");
+                Say($"- the proxies resolve {Host} to {address} ({HostsFile.OverrideVariable}={hostsFile})");
+                using var loggerFactory = Logging.CreateFactory(Microsoft.Extensions.Logging.LogLevel.Warning);
+                var options = new LocalMeshOptions
+                {
+                    DataDirectory = Path.Combine(directory, "data"),
+                    ApiEndpoint = new IPEndPoint(IPAddress.Loopback, 0),
+                    DiscoveryPort = 0,
+                    Settings = InstallSettings.ForProfile("demo"),
+                    ProxyEnvironment = new Dictionary<string, string> { [HostsFile.OverrideVariable] = hostsFile },
+                    WorkloadAddress = proxyAddress,
+                };
+                LocalMesh mesh;
+                try
+                {
+                    mesh = await LocalMesh.StartAsync(options, loggerFactory, line => Say("- " + line), cancellationToken);
+                }
+                catch (IOException e)
+                {
+                    throw new CliException($"error: cannot start the demo's control plane: {e.Message}");
+                }
+
+                await using (mesh)
+                {
+                    await mesh.WaitReadyAsync(StepTimeout, cancellationToken);
+                    var demo = new Walkthrough(mesh, curl, caFile, proxyAddress, Say);
+                    await demo.HttpAsync(cancellationToken);
+                    await demo.HttpsAsync(cancellationToken);
+                    Say("");
+                    Say("Done: both flows left through the egress gateway, as the task shows. Stopping the proxies and the control plane.");
+                }
+            }
+
+            return 0;
+        }
+        finally
+        {
+            if (keep)
+            {
+                Say($"kept {directory}");
+            }
+            else
+            {
+                TryDelete(directory);
+            }
+        }
+    }
+
+    private sealed class Walkthrough(LocalMesh mesh, string curl, string caFile, string proxyAddress, Action<string> say)
+    {
+        private readonly string _server = mesh.Server.ApiAddress.ToString();
+
+        public async Task HttpAsync(CancellationToken cancellationToken)
+        {
+            Section("Egress gateway for HTTP traffic");
+            await ApplyAsync("Define a ServiceEntry for edition.cnn.com", "http-serviceentry.yaml", cancellationToken);
+            await CurlAsync("http://edition.cnn.com/politics", cancellationToken);
+            await ApplyAsync("Create an egress Gateway for edition.cnn.com, port 80, and a destination rule for the traffic directed to it", "http-istio-gateway-destinationrule.yaml", cancellationToken);
+            await ApplyAsync("Define a VirtualService to direct traffic from the sidecars to the egress gateway and from the egress gateway to the external service", "http-istio-virtualservice.yaml", cancellationToken);
+            await CurlAsync("http://edition.cnn.com/politics", cancellationToken);
+            await GatewayLogAsync("outbound|80||edition.cnn.com", cancellationToken);
+            await CleanupAsync(cancellationToken);
+        }
+
+        public async Task HttpsAsync(CancellationToken cancellationToken)
+        {
+            Section("Egress gateway for HTTPS traffic");
+            await ApplyAsync("Define a ServiceEntry for edition.cnn.com, port 443 (TLS)", "https-serviceentry.yaml", cancellationToken);
+            await CurlAsync("https://edition.cnn.com/politics", cancellationToken);
+            await ApplyAsync("Create an egress Gateway (TLS PASSTHROUGH), a destination rule and a virtual service to route the TLS traffic through it", "https-istio-gateway-destinationrule-virtualservice.yaml", cancellationToken);
+            await CurlAsync("https://edition.cnn.com/politics", cancellationToken);
+            await GatewayLogAsync("outbound|443||edition.cnn.com", cancellationToken);
+            await CleanupAsync(cancellationToken);
+        }
+
+        private void Section(string title)
+        {
+            say("");
+            say("== " + title);
+        }
+
+        private async Task ApplyAsync(string title, string step, CancellationToken cancellationToken)
+        {
+            say("");
+            say("# " + title);
+            var yaml = ReadStep(step);
+            say("$ meshgate apply -f - <<EOF");
+            say(yaml.TrimEnd('\n'));
+            say("EOF");
+            await MeshgateAsync(["apply", "-f", "-"], cancellationToken, stdin: yaml, echo: false);
+
+            await mesh.WaitSyncedAsync(StepTimeout, cancellationToken);
+        }
+
+        private async Task CleanupAsync(CancellationToken cancellationToken)
+        {
+            say("");
+            say("# Clean up");
+            await MeshgateAsync(["delete", "serviceentry", "cnn"], cancellationToken);
+            await MeshgateAsync(["delete", "gateway", "istio-egressgateway"], cancellationToken);
+            await MeshgateAsync(["delete", "virtualservice", "direct-cnn-through-egress-gateway"], cancellationToken);
+            await MeshgateAsync(["delete", "destinationrule", "egressgateway-for-cnn"], cancellationToken);
+            await mesh.WaitSyncedAsync(StepTimeout, cancellationToken);
+        }
+
+        private async Task MeshgateAsync(string[] args, CancellationToken cancellationToken, string stdin = "", bool echo = true)
+        {
+            if (echo)
+            {
+                say("$ meshgate " + string.Join(' ', args));
+            }
+
+            using var output = new StringWriter();
+            using var error = new StringWriter();
+            var code = await Cli.RunAsync([.. args, "--server", _server], new CliContext(new StringReader(stdin), output, error), cancellationToken: cancellationToken);
+            Print(output.ToString() + error.ToString());
+            if (code != 0)
+            {
+                throw new CliException($"error: the demo step 'meshgate {string.Join(' ', args)}' failed (exit {code})");
+            }
+        }
+
+        private async Task CurlAsync(string url, CancellationToken cancellationToken)
+        {
+            say("");
+            say($"# Send a request to {url} through the sleep workload's sidecar");
+            string[] args = ["-sSL", "-o", "/dev/null", "-D", "-", "--suppress-connect-headers", "-x", $"http://{proxyAddress}:{LocalMesh.SidecarPort}", "--cacert", caFile, "--max-time", "20", url];
+            say("$ curl " + string.Join(' ', args));
+            var info = new ProcessStartInfo(curl) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var arg in args)
+            {
+                info.ArgumentList.Add(arg);
+            }
+
+            using var process = Process.Start(info)!;
+            var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+            var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken);
+            Print((await stdout).Replace("\r", "", StringComparison.Ordinal) + await stderr);
+            if (process.ExitCode != 0)
+            {
+                throw new CliException($"error: curl {url} through the sidecar failed (exit {process.ExitCode}); the proxies' logs are under the data directory (run with --keep to look)");
+            }
+        }
+
+        private async Task GatewayLogAsync(string cluster, CancellationToken cancellationToken)
+        {
+            say("");
+            say("# Check the egress gateway's log: the request went through it");
+            string[] args = ["logs", "-l", "istio=egressgateway", "-c", "istio-proxy", "-n", "istio-system", "--tail", "200"];
+            say("$ meshgate " + string.Join(' ', args) + " | tail");
+            var deadline = Stopwatch.StartNew();
+            while (true)
+            {
+                using var output = new StringWriter();
+                await Cli.RunAsync([.. args, "--server", _server], new CliContext(TextReader.Null, output, TextWriter.Null), cancellationToken: cancellationToken);
+                var lines = output.ToString().Split('\n').Where(l => l.StartsWith('[') && l.Contains(cluster, StringComparison.Ordinal)).ToList();
+                if (lines.Count > 0)
+                {
+                    Print(string.Join('\n', lines.TakeLast(10)) + "\n");
+                    return;
+                }
+
+                if (deadline.Elapsed > StepTimeout)
+                {
+                    throw new CliException($"error: the egress gateway logged no request to {cluster} within {StepTimeout.TotalSeconds:0}s");
+                }
+
+                await Task.Delay(200, cancellationToken);
+            }
+        }
+
+        private void Print(string text)
+        {
+            foreach (var line in text.TrimEnd('\n').Split('\n'))
+            {
+                say(line);
+            }
+        }
+    }
+
+    private static string ReadStep(string name)
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("demo/" + name)
+            ?? throw new InvalidOperationException($"the demo step {name} is not built into this program");
+        using var reader = new StreamReader(stream);
+        var text = reader.ReadToEnd();
+
+        // The files say where they come from in a first comment line; the walkthrough shows the YAML alone.
+        return string.Join('\n', text.Split('\n').SkipWhile(l => l.StartsWith('#')));
+    }
+
+    private static string? FindOnPath(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin")
+            .Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(d => Path.Combine(d, program))
+            .FirstOrDefault(File.Exists);
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

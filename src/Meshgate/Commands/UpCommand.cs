@@ -1,0 +1,154 @@
+using System.CommandLine;
+using System.Net;
+using Meshgate.ControlPlane;
+using Meshgate.Install;
+using Meshgate.Proxy.Upstream;
+
+namespace Meshgate.Commands;
+
+/// <summary>
+/// <c>meshgate up</c>: the control plane, the egress gateway and one local sidecar (workload <c>sleep</c>, explicit
+/// mode on 127.0.0.1:15001), supervised in the foreground until Ctrl-C or SIGTERM, as a demo cluster would run them.
+/// </summary>
+public static class UpCommand
+{
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(60);
+
+    public static Command Create(CliContext cli)
+    {
+        var data = new Option<string>("--data") { Description = "Data directory (store, keys, proxy logs)", DefaultValueFactory = _ => ".meshgate" };
+        var listen = new Option<string>("--listen") { Description = "Address of the resource API", DefaultValueFactory = _ => $"127.0.0.1:{ControlPlaneOptions.DefaultApiPort}" };
+        var discovery = new Option<int>("--discovery-port")
+        {
+            Description = "Port of the discovery stream (gRPC) for proxies, on the --listen address; 0 picks a free one",
+            DefaultValueFactory = _ => ControlPlaneOptions.DefaultDiscoveryPort,
+        };
+        var profile = new Option<string>("--profile") { Description = "demo (egress gateway, access logs; the default) or minimal (no gateway)", DefaultValueFactory = _ => "demo" };
+        var set = new Option<string[]>("--set")
+        {
+            Description = "An istioctl setting, PATH=VALUE (repeatable): " + string.Join(", ", InstallSettings.SupportedPaths),
+            HelpName = "PATH=VALUE",
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var dnsServers = new Option<string[]>("--dns-server")
+        {
+            Description = $"Make every proxy resolve with this DNS server (IP:PORT; repeatable); default ${DnsServerList.EnvironmentVariable}, else the system resolver",
+            HelpName = "IP:PORT",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var proxyAddress = ProxyAddressOption();
+        var command = new Command("up", "Run Meshgate on this machine: control plane, egress gateway and a local sidecar, in the foreground (Ctrl-C stops all)")
+        {
+            data, listen, discovery, profile, set, dnsServers, proxyAddress,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            InstallSettings settings;
+            try
+            {
+                settings = InstallSettings.Parse(parse.GetValue(profile)!, parse.GetValue(set) ?? []);
+            }
+            catch (InstallSettingsException e)
+            {
+                throw new CliException("error: " + e.Message);
+            }
+
+            var listenText = parse.GetValue(listen)!;
+            if (!IPEndPoint.TryParse(listenText, out var endpoint))
+            {
+                throw new CliException($"error: --listen \"{listenText}\" is not IP:PORT, for example 127.0.0.1:15014");
+            }
+
+            var dns = parse.GetValue(dnsServers) ?? [];
+            if (dns.Length > 0 && !DnsServerList.TryParse(dns, out _, out var dnsError))
+            {
+                throw new CliException($"error: --dns-server: {dnsError}");
+            }
+
+            var options = new LocalMeshOptions
+            {
+                DataDirectory = parse.GetValue(data)!,
+                ApiEndpoint = endpoint,
+                DiscoveryPort = parse.GetValue(discovery),
+                Settings = settings,
+                DnsServers = dns,
+                WorkloadAddress = ParseProxyAddress(parse.GetValue(proxyAddress)!),
+            };
+            return await RunAsync(cli, options, cancellationToken);
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// <c>--proxy-address</c>: the loopback address the proxies take as their pod IP and listen on (sidecar 15001,
+    /// gateway 8080 and 8443), so that two local meshes (or a test beside a running one) do not collide.
+    /// </summary>
+    internal static Option<string> ProxyAddressOption() => new("--proxy-address")
+    {
+        Description = "Address the proxies take as their pod IP and listen on (the sidecar's 15001, the gateway's 8080 and 8443)",
+        DefaultValueFactory = _ => "127.0.0.1",
+        HelpName = "IP",
+    };
+
+    internal static string ParseProxyAddress(string text) =>
+        IPAddress.TryParse(text, out var ip) && !text.Contains('/', StringComparison.Ordinal)
+            ? ip.ToString()
+            : throw new CliException($"error: --proxy-address \"{text}\" is not an IP address, for example 127.0.0.1");
+
+    private static async Task<int> RunAsync(CliContext cli, LocalMeshOptions options, CancellationToken cancellationToken)
+    {
+        void Report(string line)
+        {
+            lock (cli.Out)
+            {
+                cli.Out.WriteLine("meshgate up: " + line);
+                cli.Out.Flush();
+            }
+        }
+
+        using var loggerFactory = Logging.CreateFactory();
+        LocalMesh mesh;
+        try
+        {
+            mesh = await LocalMesh.StartAsync(options, loggerFactory, Report, cancellationToken);
+        }
+        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            throw new CliException($"error: cannot listen on {options.ApiEndpoint} or discovery port {options.DiscoveryPort}: address already in use; is another Meshgate running? (stop it, or use --listen and --discovery-port)");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            throw new CliException($"error: cannot open the store in {Path.GetFullPath(options.DataDirectory)}: {e.Message}");
+        }
+
+        await using (mesh)
+        {
+            Report($"control plane ready, resource API on {mesh.Server.ApiAddress}, discovery (gRPC) on {mesh.Server.DiscoveryEndPoint} (data in {Path.GetFullPath(options.DataDirectory)})");
+            try
+            {
+                await mesh.WaitReadyAsync(ReadyTimeout, cancellationToken);
+                Report($"ready; send traffic through the sidecar with: curl -x http://{options.WorkloadAddress}:{LocalMesh.SidecarPort} http://edition.cnn.com/politics; Ctrl-C to stop");
+            }
+            catch (TimeoutException e)
+            {
+                Report("warning: " + e.Message + "; still running, Ctrl-C to stop");
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                Report("stopping");
+            }
+        }
+
+        Report("stopped");
+        return 0;
+    }
+}

@@ -1,0 +1,246 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
+using Meshgate.ControlPlane;
+using Meshgate.ControlPlane.Api;
+using Meshgate.Core.Resources;
+using Meshgate.Supervision;
+using Microsoft.Extensions.Logging;
+
+namespace Meshgate.Install;
+
+/// <summary>Where a local mesh keeps its data and listens, and what it installs.</summary>
+public sealed record LocalMeshOptions
+{
+    public required string DataDirectory { get; init; }
+
+    public IPEndPoint ApiEndpoint { get; init; } = new(IPAddress.Loopback, ControlPlaneOptions.DefaultApiPort);
+
+    public int DiscoveryPort { get; init; } = ControlPlaneOptions.DefaultDiscoveryPort;
+
+    public required InstallSettings Settings { get; init; }
+
+    /// <summary>Passed to every proxy as <c>--dns-server</c>; empty leaves them on the system resolver.</summary>
+    public IReadOnlyList<string> DnsServers { get; init; } = [];
+
+    /// <summary>Added to every proxy's environment (the demo's <c>MESHGATE_HOSTS_FILE</c>).</summary>
+    public IReadOnlyDictionary<string, string> ProxyEnvironment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The address every proxy takes as its workload IP and binds.</summary>
+    public string WorkloadAddress { get; init; } = "127.0.0.1";
+}
+
+/// <summary>
+/// Meshgate on one machine (<c>meshgate up</c>, <c>meshgate demo</c>): the control plane in this process, the mesh's
+/// installed objects, and the proxies as supervised child processes: the egress gateway (unless the profile leaves it
+/// out) and one sidecar in explicit mode for the <c>sleep</c> workload.
+/// </summary>
+public sealed class LocalMesh : IAsyncDisposable
+{
+    public const int SidecarPort = 15001;
+
+    private readonly LocalMeshOptions _options;
+    private readonly Action<string> _report;
+    private readonly List<(Workload Workload, SupervisedProcess Process)> _proxies = [];
+
+    private LocalMesh(LocalMeshOptions options, ControlPlaneServer server, Action<string> report)
+    {
+        _options = options;
+        Server = server;
+        _report = report;
+    }
+
+    public ControlPlaneServer Server { get; }
+
+    public IReadOnlyList<Workload> Workloads => _proxies.Select(p => p.Workload).ToList();
+
+    /// <summary>A proxy <c>up</c> runs: the pod it stands for, as it registers.</summary>
+    public sealed record Workload(string Role, string Name, string Namespace, string Labels, string ServiceAccount)
+    {
+        public string Description => Role == "gateway" ? $"egress gateway {Namespace}/{Name}" : $"sidecar {Namespace}/{Name}";
+    }
+
+    /// <summary>Starts the control plane, installs the objects the settings call for, and starts the proxies.</summary>
+    /// <exception cref="IOException">A port is taken.</exception>
+    public static async Task<LocalMesh> StartAsync(LocalMeshOptions options, ILoggerFactory loggerFactory, Action<string> report, CancellationToken cancellationToken)
+    {
+        var server = ControlPlaneServer.Create(
+            new ControlPlaneOptions
+            {
+                DataDirectory = options.DataDirectory,
+                ApiEndpoint = options.ApiEndpoint,
+                DiscoveryEndpoint = new IPEndPoint(options.ApiEndpoint.Address, options.DiscoveryPort),
+            },
+            loggerFactory);
+        var mesh = new LocalMesh(options, server, report);
+        try
+        {
+            await server.StartAsync(cancellationToken).ConfigureAwait(false);
+            mesh.Install();
+            mesh.StartProxies();
+        }
+        catch
+        {
+            await mesh.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return mesh;
+    }
+
+    private void Install()
+    {
+        var settings = _options.Settings;
+        Server.Store.Apply(InstallResources.For(settings));
+
+        // Pods of proxies this mesh no longer runs (another profile, another gateway name) would linger as endpoints.
+        var keep = PlannedWorkloads().Select(w => (w.Namespace, w.Name)).ToHashSet();
+        var stale = Server.Store.Current.List(ResourceTypes.Pod)
+            .Where(p => p.Annotations.ContainsKey(ControlPlane.Push.PodRegistration.RoleAnnotation) && !keep.Contains((p.Namespace, p.Name)))
+            .Select(p => p.Key)
+            .ToList();
+        if (stale.Count > 0)
+        {
+            Server.Store.Delete(stale);
+        }
+
+        var mesh = settings.Mesh;
+        _report(string.Create(CultureInfo.InvariantCulture,
+            $"profile {settings.Profile}: egress gateway {(settings.EgressGatewayEnabled ? $"{mesh.RootNamespace}/{settings.EgressGatewayName}" : "none")}, " +
+            $"access log {(mesh.AccessLogFile.Length == 0 ? "off" : $"{mesh.AccessLogFile} ({mesh.AccessLogEncoding.ToString().ToUpperInvariant()})")}, " +
+            $"outbound traffic policy {(mesh.OutboundTrafficPolicy == Core.Translation.OutboundTrafficPolicyMode.RegistryOnly ? "REGISTRY_ONLY" : "ALLOW_ANY")}"));
+    }
+
+    private IEnumerable<Workload> PlannedWorkloads()
+    {
+        var settings = _options.Settings;
+        if (settings.EgressGatewayEnabled)
+        {
+            var name = settings.EgressGatewayName;
+            yield return new Workload("gateway", PodName(name), settings.Mesh.RootNamespace, $"app={name},istio=egressgateway", $"{name}-service-account");
+        }
+
+        yield return new Workload("sidecar", PodName(InstallResources.SleepName), "default", $"app={InstallResources.SleepName}", InstallResources.SleepName);
+    }
+
+    /// <summary>Kubernetes-style pod names (<c>sleep-5f8c7d9b6c-x2k7q</c>), the same for the same data directory, so a restart finds its pods.</summary>
+    private string PodName(string workload)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(_options.DataDirectory) + "/" + workload));
+        const string alphabet = "bcdfghjklmnpqrstvwxz2456789";
+        var template = string.Concat(hash.Take(10).Select(b => alphabet[b % alphabet.Length]));
+        var suffix = string.Concat(hash.Skip(10).Take(5).Select(b => alphabet[b % alphabet.Length]));
+        return $"{workload}-{template}-{suffix}";
+    }
+
+    private void StartProxies()
+    {
+        var (executable, prefix) = SelfCommand();
+        foreach (var workload in PlannedWorkloads())
+        {
+            var arguments = new List<string>(prefix)
+            {
+                "proxy",
+                "--discovery-address", Server.DiscoveryEndPoint.ToString(),
+                "--role", workload.Role,
+                "--name", workload.Name,
+                "--namespace", workload.Namespace,
+                "--labels", workload.Labels,
+                "--service-account", workload.ServiceAccount,
+                "--ip", _options.WorkloadAddress,
+                "--admin-port", "0",
+                "--status-port", "0",
+            };
+            if (workload.Role == "sidecar")
+            {
+                arguments.AddRange(["--capture", "explicit"]);
+            }
+
+            foreach (var dns in _options.DnsServers)
+            {
+                arguments.AddRange(["--dns-server", dns]);
+            }
+
+            var log = PodLogApi.PathFor(Path.Combine(_options.DataDirectory, "logs"), workload.Namespace, workload.Name);
+            var process = new SupervisedProcess(workload.Name, executable, arguments, log, _report, _options.ProxyEnvironment);
+            _proxies.Add((workload, process));
+            process.Start();
+        }
+    }
+
+    /// <summary>Waits until every proxy has acknowledged a snapshot, reporting each as it does.</summary>
+    /// <exception cref="TimeoutException">A proxy did not get ready in time; the message names it and its log.</exception>
+    public async Task WaitReadyAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var pending = _proxies.ToDictionary(p => p.Workload.Name + "." + p.Workload.Namespace);
+        var deadline = Stopwatch.StartNew();
+        while (pending.Count > 0)
+        {
+            foreach (var status in Server.Push.Statuses())
+            {
+                var key = status.Name + "." + status.Namespace;
+                if (status.Connected && status.AckedVersion is not null && pending.Remove(key, out var ready))
+                {
+                    _report(ready.Workload.Role == "gateway"
+                        ? $"{ready.Workload.Description} ready (config {status.AckedVersion}, admin 127.0.0.1:{status.AdminPort})"
+                        : $"{ready.Workload.Description} ready: explicit HTTP proxy on {_options.WorkloadAddress}:{SidecarPort} (config {status.AckedVersion}, admin 127.0.0.1:{status.AdminPort})");
+                }
+            }
+
+            if (pending.Count == 0)
+            {
+                return;
+            }
+
+            if (deadline.Elapsed > timeout)
+            {
+                var late = pending.Values.First();
+                throw new TimeoutException($"{late.Workload.Description} is not ready after {timeout.TotalSeconds:0}s; its log is {late.Process.LogPath}");
+            }
+
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits until every proxy runs the configuration of the store's current revision (acknowledged).</summary>
+    /// <exception cref="TimeoutException">Not within <paramref name="timeout"/>; the message says who is behind.</exception>
+    public async Task WaitSyncedAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var revision = Server.Store.Current.Revision;
+        var deadline = Stopwatch.StartNew();
+        while (!Server.Push.IsSynced(revision))
+        {
+            if (deadline.Elapsed > timeout)
+            {
+                var behind = Server.Push.Statuses().Where(s => s.Connected && s.AckedVersion != s.SentVersion).Select(s => $"{s.Name}.{s.Namespace} ({s.NackError ?? "no ACK"})");
+                throw new TimeoutException($"proxies did not apply revision {revision} within {timeout.TotalSeconds:0}s: {string.Join(", ", behind)}");
+            }
+
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>This program, to start proxies with: the apphost, or <c>dotnet meshgate.dll</c>.</summary>
+    private static (string Executable, IReadOnlyList<string> Prefix) SelfCommand()
+    {
+        var process = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which program is running");
+        return Path.GetFileNameWithoutExtension(process) == "dotnet"
+            ? (process, [Assembly.GetEntryAssembly()!.Location])
+            : (process, []);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Task.WhenAll(_proxies.Select(p => p.Process.StopAsync(TimeSpan.FromSeconds(10)))).ConfigureAwait(false);
+        foreach (var (_, process) in _proxies)
+        {
+            await process.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await Server.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await Server.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,167 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Xunit;
+
+namespace Meshgate.Tests.EndToEnd;
+
+/// <summary>
+/// The setting of the control-plane issue's acceptance tests: a real <c>meshgate up</c> (control plane, egress gateway,
+/// sidecar for <c>sleep</c> in explicit mode, all on <see cref="ProxyAddress"/>), a real nginx standing in for
+/// <c>edition.cnn.com</c> on <see cref="Origin"/> (HTTP 301 to https, HTTPS 200 with a certificate from a throwaway CA),
+/// and a real dnsmasq that the proxies resolve with.
+/// </summary>
+public sealed class SeedMesh : IAsyncLifetime
+{
+    public const string Origin = "127.0.0.78";
+    public const string ProxyAddress = "127.0.0.72";
+    public const string OtherHost = "other.example.test";
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("meshgate-seed-mesh-").FullName;
+    private readonly int _apiPort = MeshgateProcess.FreePort();
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    private ThrowawayCa? _ca;
+    private DnsmasqServer? _dns;
+    private NginxServer? _nginx;
+    private MeshgateProcess? _up;
+
+    public string Server => $"http://127.0.0.1:{_apiPort}";
+
+    public MeshgateProcess Up => _up!;
+
+    public string CaPath => _ca!.CertificatePath;
+
+    public async Task InitializeAsync()
+    {
+        try
+        {
+            ExternalTools.Require("curl");
+            _ca = new ThrowawayCa(_dir);
+            var (certificate, key) = _ca.IssueServer("edition.cnn.com", _dir);
+            _dns = await DnsmasqServer.StartAsync(new Dictionary<string, string> { ["edition.cnn.com"] = Origin, [OtherHost] = Origin });
+            _nginx = await NginxServer.StartAsync(_dir, $$"""
+                    server {
+                        listen {{Origin}}:80;
+                        server_name edition.cnn.com;
+                        location / { return 301 https://edition.cnn.com/politics; }
+                    }
+                    server {
+                        listen {{Origin}}:80;
+                        server_name {{OtherHost}};
+                        location / { return 200 'other\n'; }
+                    }
+                    server {
+                        listen {{Origin}}:443 ssl http2;
+                        server_name edition.cnn.com;
+                        ssl_certificate {{certificate}};
+                        ssl_certificate_key {{key}};
+                        location / { default_type text/html; return 200 '<html><body>politics</body></html>'; }
+                    }
+                """, new IPEndPoint(IPAddress.Parse(Origin), 80), new IPEndPoint(IPAddress.Parse(Origin), 443));
+            _up = MeshgateProcess.Start(
+                "up", "--data", Path.Combine(_dir, "data"), "--listen", $"127.0.0.1:{_apiPort}", "--discovery-port", "0",
+                "--proxy-address", ProxyAddress, "--dns-server", _dns.Endpoint.ToString());
+            await _up.WaitForOutputAsync("meshgate up: ready", TimeSpan.FromSeconds(90));
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_up is not null)
+        {
+            await _up.TerminateAsync(TimeSpan.FromSeconds(30));
+            await _up.DisposeAsync();
+            _up = null;
+        }
+
+        if (_nginx is not null)
+        {
+            await _nginx.DisposeAsync();
+            _nginx = null;
+        }
+
+        if (_dns is not null)
+        {
+            await _dns.DisposeAsync();
+            _dns = null;
+        }
+
+        _ca?.Dispose();
+        _http.Dispose();
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
+
+    /// <summary>Runs the real CLI against this mesh and asserts it succeeded.</summary>
+    public async Task<string> CliAsync(params string[] args) => await CliWithStdinAsync("", args);
+
+    public async Task<string> CliWithStdinAsync(string stdin, params string[] args)
+    {
+        var (code, output) = await MeshgateProcess.RunAsync(stdin, [.. args, "--server", Server]);
+        Assert.True(code == 0, $"meshgate {string.Join(' ', args)} exited {code}:\n{output}");
+        return output;
+    }
+
+    /// <summary><c>meshgate apply -f</c> a seed file, then waits until every proxy runs the result.</summary>
+    public async Task<string> ApplySeedAsync(string file)
+    {
+        var output = await CliAsync("apply", "-f", Path.Combine(TestPaths.TestData, "Seed", file));
+        await WaitSyncedAsync();
+        return output;
+    }
+
+    /// <summary>Polls <c>/debug/syncz</c> until every connected proxy has acknowledged the store's current revision.</summary>
+    public async Task WaitSyncedAsync()
+    {
+        var version = await _http.GetFromJsonAsync<JsonObject>(Server + "/version");
+        var revision = version!["revision"]!.GetValue<long>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var statuses = await _http.GetFromJsonAsync<JsonArray>(Server + "/debug/syncz");
+            var connected = statuses!.Where(s => s!["connected"]!.GetValue<bool>()).ToList();
+            if (connected.Count >= 2 && connected.All(s => s!["syncedRevision"]?.GetValue<long>() >= revision))
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"proxies did not sync revision {revision}: {statuses?.ToJsonString()}\n{Up.Output}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>curl from the sleep workload: through its sidecar (explicit proxy), trusting the origin's CA.</summary>
+    public async Task<(int Code, string Output)> CurlAsync(params string[] args) =>
+        await Curl.RunAsync(["--suppress-connect-headers", "-x", $"http://{ProxyAddress}:15001", "--cacert", CaPath, .. args]);
+
+    /// <summary>The access-log lines (those starting with <c>[</c>) of the pods a selector picks, via <c>meshgate logs</c>.</summary>
+    public async Task<IReadOnlyList<string>> AccessLogAsync(string selector, string ns)
+    {
+        var output = await CliAsync("logs", "-l", selector, "-n", ns, "-c", "istio-proxy", "--tail", "100000");
+        return output.Split('\n').Where(l => l.StartsWith('[')).ToList();
+    }
+
+    /// <summary>Polls the pods' log until a line containing <paramref name="text"/> appears beyond the first <paramref name="skip"/> lines.</summary>
+    public async Task<string> AccessLogLineAsync(string selector, string ns, string text, int skip = 0)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (true)
+        {
+            var lines = await AccessLogAsync(selector, ns);
+            if (lines.Skip(skip).FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal)) is { } line)
+            {
+                return line;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"no access-log line with {text} for {selector} in {ns}:\n{string.Join('\n', lines)}");
+            await Task.Delay(100);
+        }
+    }
+}
