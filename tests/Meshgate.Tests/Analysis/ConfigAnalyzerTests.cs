@@ -1,0 +1,121 @@
+using Meshgate.Core.Analysis;
+using Xunit;
+
+namespace Meshgate.Tests.Analysis;
+
+/// <summary>
+/// One table: the seed's configurations analyze clean, and each minimal broken variant (AnalyzerCases) gives exactly the
+/// findings listed, message and fix included, as `meshgate analyze` prints them.
+/// </summary>
+public sealed class ConfigAnalyzerTests
+{
+    private static readonly Dictionary<string, string[]> Expected = new()
+    {
+        ["seed http"] = [],
+        ["seed http, REGISTRY_ONLY"] = [],
+        ["seed https"] = [],
+        ["seed network policy section: sleep in test-egress with its own DestinationRule"] = [],
+        ["clean: Gateway in istio-system, referenced as istio-system/istio-egressgateway"] = [],
+        ["clean: wildcard ServiceEntry with resolution NONE used directly, not through a gateway"] = [],
+        ["MG0001 resolution NONE"] =
+        [
+            """Error [MG0001] (ServiceEntry default/cnn) Host "edition.cnn.com" has resolution: NONE (spec.resolution), but VirtualService default/direct-cnn-through-egress-gateway routes it through Gateway default/istio-egressgateway (spec.http[1].route[0].destination): the gateway would forward each request to its original destination address, which is the gateway's own, in a loop (503 UH). Fix: set spec.resolution: DNS so the gateway resolves the host itself (or STATIC with spec.endpoints)""",
+        ],
+        ["MG0001 resolution unset"] =
+        [
+            """Error [MG0001] (ServiceEntry default/cnn) Host "edition.cnn.com" has resolution unset, which means NONE (spec.resolution), but VirtualService default/direct-cnn-through-egress-gateway routes it through Gateway default/istio-egressgateway (spec.http[1].route[0].destination): the gateway would forward each request to its original destination address, which is the gateway's own, in a loop (503 UH). Fix: set spec.resolution: DNS so the gateway resolves the host itself (or STATIC with spec.endpoints)""",
+        ],
+        ["MG0002 gateway in another namespace"] =
+        [
+            """Error [MG0002] (VirtualService default/direct-cnn-through-egress-gateway) Referenced gateway not found: "istio-egressgateway" (spec.gateways[0]): no Gateway default/istio-egressgateway, so the routes bound to it are not applied anywhere. Fix: the Gateway is in another namespace: write "istio-system/istio-egressgateway" (a name without "namespace/" means the VirtualService's namespace, default)""",
+            """Error [MG0008] (VirtualService default/direct-cnn-through-egress-gateway) Host "edition.cnn.com" is sent to the egress gateway istio-egressgateway.istio-system.svc.cluster.local (spec.http[0].route[0].destination), but no VirtualService bound to Gateway istio-system/istio-egressgateway routes "edition.cnn.com" on port 80: the gateway answers 404 (NR) for HTTP and closes TLS connections, so the traffic never leaves the mesh. Fix: add a route for "edition.cnn.com" bound to the gateway (e.g. a route with match gateways: [istio-system/istio-egressgateway] and port: 80 and destination host: edition.cnn.com), in this VirtualService or another""",
+        ],
+        ["MG0002 gateway misspelled"] =
+        [
+            """Error [MG0002] (VirtualService default/direct-cnn-through-egress-gateway) Referenced gateway not found: "istio-egresgateway" (spec.gateways[0]): no Gateway default/istio-egresgateway, so the routes bound to it are not applied anywhere. Fix: create Gateway default/istio-egresgateway, or correct spec.gateways[0] (a name without "namespace/" means the VirtualService's namespace, default)""",
+        ],
+        ["MG0003 subset missing"] =
+        [
+            """Error [MG0003] (VirtualService default/direct-cnn-through-egress-gateway) Referenced subset not found: "cnn" (spec.http[0].route[0].destination.subset): DestinationRule default/egressgateway-for-cnn for host istio-egressgateway.istio-system.svc.cluster.local has subsets "edition"; requests to this route fail with 503 (NC). Fix: add a subset named "cnn" to DestinationRule default/egressgateway-for-cnn (spec.subsets), or route to one of its subsets""",
+        ],
+        ["MG0003 no destination rule"] =
+        [
+            """Error [MG0003] (VirtualService default/direct-cnn-through-egress-gateway) Referenced subset not found: "cnn" (spec.http[0].route[0].destination.subset): no DestinationRule for host istio-egressgateway.istio-system.svc.cluster.local defines it; requests to this route fail with 503 (NC). Fix: create a DestinationRule with host istio-egressgateway.istio-system.svc.cluster.local and subset "cnn" in namespace default (the client's) or istio-system (every namespace's), or remove the subset from the route""",
+        ],
+        ["MG0004 client in test-egress"] =
+        [
+            """Error [MG0004] (DestinationRule default/egressgateway-for-cnn) Not on the destination rule lookup path of clients in namespace test-egress, which is test-egress (the client's), then istio-system (the host's, the root namespace): VirtualService default/direct-cnn-through-egress-gateway routes them to subset "cnn" of istio-egressgateway.istio-system.svc.cluster.local (spec.http[0].route[0].destination.subset); their requests fail with 503 (NC). Fix: apply a copy of this DestinationRule in namespace test-egress, or move it to istio-system (the root namespace) so every namespace finds it""",
+        ],
+        ["MG0004 exportTo hides it"] =
+        [
+            """Error [MG0004] (DestinationRule istio-system/egressgateway-for-cnn) Hidden from clients in namespace default by spec.exportTo [.], though it is on their lookup path (default (the client's), then istio-system (the host's, the root namespace)): VirtualService default/direct-cnn-through-egress-gateway routes them to subset "cnn" of istio-egressgateway.istio-system.svc.cluster.local (spec.http[0].route[0].destination.subset); their requests fail with 503 (NC). Fix: add "default" (or "*") to spec.exportTo, or apply a copy of this DestinationRule in namespace default""",
+        ],
+        ["MG0005 selector matches nothing"] =
+        [
+            """Error [MG0005] (Gateway default/istio-egressgateway) Referenced selector not found: "istio=egress-gateway" (spec.selector): no gateway workload has these labels, so no proxy serves this Gateway's servers. Fix: start the gateway proxy ('meshgate up' runs istio-egressgateway in istio-system with labels istio=egressgateway,app=istio-egressgateway), or set spec.selector to the labels of a running gateway ('meshgate get pods -A --show-labels')""",
+            """Error [MG0008] (VirtualService default/direct-cnn-through-egress-gateway) Host "edition.cnn.com" is sent to the egress gateway istio-egressgateway.istio-system.svc.cluster.local (spec.http[0].route[0].destination), but no Gateway selects its workload (app=istio-egressgateway,istio=egressgateway): the gateway answers 404 (NR) for HTTP and closes TLS connections, so the traffic never leaves the mesh. Fix: create a Gateway whose spec.selector matches the labels of istio-egressgateway.istio-system.svc.cluster.local's workload, with a server for "edition.cnn.com", and a route bound to it""",
+        ],
+        ["MG0006 host not in server"] =
+        [
+            """Warning [MG0006] (VirtualService default/direct-cnn-through-egress-gateway) Host "edition.cnn.com" is routed through Gateway default/istio-egressgateway on port 80 (spec.http[1].match[0].port), but no server of that Gateway on port 80 lists it in hosts ("www.cnn.com"): the gateway has no route for it (404 NR for HTTP, a closed connection for TLS). Fix: add "edition.cnn.com" to spec.servers[].hosts of Gateway default/istio-egressgateway for port 80, or correct the VirtualService's hosts""",
+        ],
+        ["MG0006 no server on the port"] =
+        [
+            """Warning [MG0006] (VirtualService default/direct-cnn-through-egress-gateway) Host "edition.cnn.com" is routed through Gateway default/istio-egressgateway on port 80 (spec.http[1].match[0].port), but that Gateway has no server on port 80 (its ports: 8080): the gateway drops this traffic. Fix: add a server for port 80 with host "edition.cnn.com" to Gateway default/istio-egressgateway (spec.servers), or match a port the Gateway serves""",
+        ],
+        ["MG0007 host not found"] =
+        [
+            """Error [MG0007] (VirtualService default/direct-cnn-through-egress-gateway) Referenced host not found: "edition.cnn.co" (spec.http[1].route[0].destination.host): no ServiceEntry or Service declares edition.cnn.co, so the route has no cluster (503 NC). Fix: create a ServiceEntry for "edition.cnn.co" with its ports and resolution: DNS, or correct the host""",
+        ],
+        ["MG0007 port not declared"] =
+        [
+            """Error [MG0007] (VirtualService default/direct-cnn-through-egress-gateway) Referenced host:port not found: "edition.cnn.com:8080" (spec.http[1].route[0].destination.port.number): ServiceEntry default/cnn declares ports 80, 443, so the route has no cluster (503 NC). Fix: add port 8080 to ServiceEntry default/cnn (spec.ports), or route to one of its ports""",
+        ],
+        ["MG0008 no route bound to the gateway"] =
+        [
+            """Error [MG0008] (VirtualService default/direct-cnn-through-egress-gateway) Host "edition.cnn.com" is sent to the egress gateway istio-egressgateway.istio-system.svc.cluster.local (spec.http[0].route[0].destination), but no VirtualService bound to Gateway default/istio-egressgateway routes "edition.cnn.com" on port 80: the gateway answers 404 (NR) for HTTP and closes TLS connections, so the traffic never leaves the mesh. Fix: add a route for "edition.cnn.com" bound to the gateway (e.g. a route with match gateways: [istio-egressgateway] and port: 80 and destination host: edition.cnn.com), in this VirtualService or another""",
+        ],
+        ["MG0009 no service entry"] =
+        [
+            """Error [MG0007] (VirtualService default/direct-cnn-through-egress-gateway) Referenced host not found: "edition.cnn.com" (spec.http[1].route[0].destination.host): no ServiceEntry or Service declares edition.cnn.com, so the route has no cluster (503 NC). Fix: create a ServiceEntry for "edition.cnn.com" with its ports and resolution: DNS, or correct the host""",
+            """Warning [MG0009] (VirtualService default/direct-cnn-through-egress-gateway) Host "edition.cnn.com" (spec.hosts[0]) has no ServiceEntry or Service: sidecars build no route for it, so this VirtualService is ignored and the traffic leaves directly through PassthroughCluster (bypassing any egress gateway). Fix: create a ServiceEntry for "edition.cnn.com" with the ports its clients use""",
+        ],
+        ["MG0010 no service entry, REGISTRY_ONLY"] =
+        [
+            """Error [MG0007] (VirtualService default/direct-cnn-through-egress-gateway) Referenced host not found: "edition.cnn.com" (spec.http[1].route[0].destination.host): no ServiceEntry or Service declares edition.cnn.com, so the route has no cluster (503 NC). Fix: create a ServiceEntry for "edition.cnn.com" with its ports and resolution: DNS, or correct the host""",
+            """Error [MG0010] (VirtualService default/direct-cnn-through-egress-gateway) Host "edition.cnn.com" (spec.hosts[0]) has no ServiceEntry or Service, and outboundTrafficPolicy is REGISTRY_ONLY: sidecars block its traffic (502 for HTTP, a closed connection for TLS) before this VirtualService applies. Fix: create a ServiceEntry for "edition.cnn.com" with the ports its clients use""",
+        ],
+        ["MG0011 two resolutions"] =
+        [
+            """Warning [MG0011] (ServiceEntry other/cnn-static) Host "edition.cnn.com" has resolution STATIC here (spec.resolution) but DNS in ServiceEntry default/cnn: proxies pick one of them, and which one can change (intermittent 503 UH, istio/istio#38996). Fix: give both ServiceEntries the same resolution, or keep only one ServiceEntry for the host""",
+        ],
+    };
+
+    public static TheoryData<string> Cases => new(AnalyzerCases.Variants.Keys);
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Analyze_Variant_ReportsExactlyTheExpectedFindings(string name)
+    {
+        var (documents, mesh) = AnalyzerCases.Variants[name];
+
+        var findings = ConfigAnalyzer.Analyze(SeedConfiguration.Build(documents), mesh);
+
+        Assert.Equal(Expected[name], findings.Select(f => f.ToString()));
+    }
+
+    [Fact]
+    public void Cases_EveryCodeIsTriggeredByAVariant()
+    {
+        var triggered = AnalyzerCases.Variants.Values
+            .SelectMany(v => ConfigAnalyzer.Analyze(SeedConfiguration.Build(v.Documents), v.Mesh))
+            .Select(f => f.Code)
+            .ToHashSet();
+
+        Assert.Equal(Codes.All.Select(c => c.Code).Order(), triggered.Select(c => c.Code).Order());
+    }
+
+    [Fact]
+    public void Cases_EveryVariantHasAnExpectation() =>
+        Assert.Equal(AnalyzerCases.Variants.Keys.Order(), Expected.Keys.Order());
+}
