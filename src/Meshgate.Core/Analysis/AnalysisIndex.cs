@@ -106,6 +106,18 @@ internal sealed class AnalysisIndex
         return best;
     }
 
+    /// <summary>How proxies handle <paramref name="port"/> of a registry entry: the ServiceEntry's protocol, or the Service port's name.</summary>
+    public PortKind PortKindOf(HostEntry entry, long port)
+    {
+        if (entry.Service is { } service)
+        {
+            return service.Ports.FirstOrDefault(p => p.Port == port) is { } servicePort ? PortKinds.FromServicePortName(servicePort.Name) : PortKind.Unknown;
+        }
+
+        var spec = ServiceEntries.FirstOrDefault(e => e.Resource == entry.Resource)?.Spec;
+        return spec?.Ports?.FirstOrDefault(p => p.Number == port) is { } sePort ? PortKinds.FromProtocol(sePort.Protocol) : PortKind.Unknown;
+    }
+
     public IEnumerable<PodView> PodsSelectedBy(IReadOnlyDictionary<string, string> selector) =>
         Pods.Where(p => Selects(selector, p.Labels));
 

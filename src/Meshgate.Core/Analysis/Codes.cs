@@ -39,10 +39,17 @@ public static class Codes
     /// <summary>Two ServiceEntries define the same host with different resolutions (istio/istio#38996).</summary>
     public static readonly FindingCode ConflictingServiceEntryResolution = new("MG0011", Severity.Warning, "ConflictingServiceEntryResolution");
 
+    /// <summary>A route is in the list (http, tls) its port's protocol never uses, so it never applies (istio/istio#32755).</summary>
+    public static readonly FindingCode RouteProtocolMismatch = new("MG0012", Severity.Warning, "RouteProtocolMismatch");
+
+    /// <summary>A Gateway server port the Service in front of its workload does not declare (IST0162).</summary>
+    public static readonly FindingCode GatewayPortNotOnService = new("MG0013", Severity.Warning, "GatewayPortNotOnService");
+
     public static readonly IReadOnlyList<FindingCode> All =
     [
         GatewayForwardsToOriginalDestination, ReferencedGatewayNotFound, ReferencedSubsetNotFound, DestinationRuleNotOnLookupPath,
         GatewaySelectsNoWorkload, HostNotInGatewayServer, ReferencedHostNotFound, EgressGatewayRouteMissing,
-        VirtualServiceHostNotInRegistry, VirtualServiceHostBlocked, ConflictingServiceEntryResolution,
+        VirtualServiceHostNotInRegistry, VirtualServiceHostBlocked, ConflictingServiceEntryResolution, RouteProtocolMismatch,
+        GatewayPortNotOnService,
     ];
 }

@@ -18,6 +18,7 @@ public static class ConfigAnalyzer
         new DestinationRuleAnalyzer(),
         new DestinationHostAnalyzer(),
         new EgressPathAnalyzer(),
+        new ProtocolAnalyzer(),
     ];
 
     public static IReadOnlyList<Finding> Analyze(ResourceSet resources, MeshSettings mesh)

@@ -59,5 +59,10 @@ internal static class AnalyzerCases
             ["MG0009 no service entry"] = (SeedConfiguration.Http.Where(d => d != SeedConfiguration.ServiceEntry).ToList(), AllowAny),
             ["MG0010 no service entry, REGISTRY_ONLY"] = (SeedConfiguration.Http.Where(d => d != SeedConfiguration.ServiceEntry).ToList(), RegistryOnly),
             ["MG0011 two resolutions"] = (With(Replace(Replace(SeedConfiguration.ServiceEntry, "resolution: DNS", "resolution: STATIC\n  endpoints:\n  - address: 151.101.3.5"), "name: cnn", "name: cnn-static\n  namespace: other")), AllowAny),
+            ["MG0012 https routes written under http"] = (
+                [.. SeedConfiguration.Https.Where(d => d != SeedConfiguration.HttpsVirtualService),
+                    SeedConfiguration.HttpsVirtualService.Replace("  tls:\n", "  http:\n", StringComparison.Ordinal).Replace("      sniHosts:\n      - edition.cnn.com\n", "", StringComparison.Ordinal)], AllowAny),
+            ["MG0013 gateway port not on the service"] = (With(SeedConfiguration.Gateway
+                + "\n  - port:\n      number: 9000\n      name: http-9000\n      protocol: HTTP\n    hosts:\n    - edition.cnn.com"), AllowAny),
         };
 }

@@ -89,6 +89,15 @@ public sealed class ConfigAnalyzerTests
         [
             """Warning [MG0011] (ServiceEntry other/cnn-static) Host "edition.cnn.com" has resolution STATIC here (spec.resolution) but DNS in ServiceEntry default/cnn: proxies pick one of them, and which one can change (intermittent 503 UH, istio/istio#38996). Fix: give both ServiceEntries the same resolution, or keep only one ServiceEntry for the host""",
         ],
+        ["MG0012 https routes written under http"] =
+        [
+            """Warning [MG0012] (VirtualService default/direct-cnn-through-egress-gateway) An http route for "edition.cnn.com" on port 443 (spec.http[0].match[0].port), but ServiceEntry default/cnn declares port 443 as TLS/HTTPS: sidecars route that port by SNI without decrypting it (tls routes), so this route never applies. Fix: move the route under spec.tls with match sniHosts: [edition.cnn.com], or declare port 443 as HTTP in ServiceEntry default/cnn if that is what the traffic is""",
+            """Warning [MG0012] (VirtualService default/direct-cnn-through-egress-gateway) An http route for "edition.cnn.com" on port 443 (spec.http[1].match[0].port), but Gateway default/istio-egressgateway serves port 443 as TLS with tls.mode PASSTHROUGH: the gateway routes that port by SNI without decrypting it (tls routes), so this route never applies. Fix: move the route under spec.tls with match sniHosts: [edition.cnn.com], or terminate TLS on the server (tls.mode SIMPLE or ISTIO_MUTUAL)""",
+        ],
+        ["MG0013 gateway port not on the service"] =
+        [
+            """Warning [MG0013] (Gateway default/istio-egressgateway) Port 9000 (spec.servers[1].port.number) is not declared by the Service in front of this Gateway's workload (Service istio-system/istio-egressgateway has 80→8080, 443→8443): no sidecar can reach the server through the Service. Fix: add port 9000 to the Service's spec.ports, or serve one of the ports it declares""",
+        ],
     };
 
     public static TheoryData<string> Cases => new(AnalyzerCases.Variants.Keys);
