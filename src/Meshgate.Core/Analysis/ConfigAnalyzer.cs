@@ -21,6 +21,12 @@ public static class ConfigAnalyzer
         new ProtocolAnalyzer(),
     ];
 
+    /// <summary>
+    /// Istio's annotation for silencing findings on one object: a comma-separated list of codes, or <c>*</c> for all
+    /// (<c>galley.istio.io/analyze-suppress: "MG0004"</c>).
+    /// </summary>
+    public const string SuppressAnnotation = "galley.istio.io/analyze-suppress";
+
     public static IReadOnlyList<Finding> Analyze(ResourceSet resources, MeshSettings mesh)
     {
         var index = new AnalysisIndex(resources, mesh);
@@ -31,6 +37,7 @@ public static class ConfigAnalyzer
         }
 
         return findings
+            .Where(f => !SuppressedByAnnotation(resources, f))
             .Distinct()
             .OrderByDescending(f => f.Severity)
             .ThenBy(f => f.Code.Code, StringComparer.Ordinal)
@@ -38,6 +45,10 @@ public static class ConfigAnalyzer
             .ThenBy(f => f.Message, StringComparer.Ordinal)
             .ToList();
     }
+
+    private static bool SuppressedByAnnotation(ResourceSet resources, Finding finding) =>
+        resources.Get(finding.Resource)?.Annotations.GetValueOrDefault(SuppressAnnotation) is { } codes
+        && codes.Split(',', StringSplitOptions.TrimEntries).Any(c => c == "*" || c == finding.Code.Code);
 
     /// <summary>
     /// What a files-only analysis (<c>--use-kube=false</c>) assumes exists, as istioctl adds its default gateway: the egress

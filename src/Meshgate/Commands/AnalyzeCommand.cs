@@ -49,9 +49,15 @@ public static class AnalyzeCommand
             DefaultValueFactory = _ => "Info",
         };
         var listAnalyzers = new Option<bool>("--list-analyzers", "-L") { Description = "List the finding codes and exit" };
+        var suppress = new Option<string[]>("--suppress", "-S")
+        {
+            Description = "Hide a code on matching objects: CODE=RESOURCE, e.g. \"MG0004=DestinationRule default/*\" (repeatable; * is a wildcard)",
+            Arity = ArgumentArity.ZeroOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
         var command = new Command("analyze", "Analyze the mesh configuration and print coded findings with fixes, like istioctl analyze")
         {
-            files, positional, ns, all, recursive, output, useKube, failureThreshold, outputThreshold, listAnalyzers,
+            files, positional, ns, all, recursive, output, useKube, failureThreshold, outputThreshold, listAnalyzers, suppress,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -70,6 +76,22 @@ public static class AnalyzeCommand
             };
             var failAt = ParseSeverity(parse.GetValue(failureThreshold), "--failure-threshold");
             var showFrom = ParseSeverity(parse.GetValue(outputThreshold), "--output-threshold");
+            var suppressions = new List<Suppression>();
+            foreach (var text in parse.GetValue(suppress) ?? [])
+            {
+                if (!Suppression.TryParse(text, out var suppression))
+                {
+                    throw new CliException($"error: {text} is not a valid suppression value: use CODE=RESOURCE, e.g. \"MG0004=DestinationRule default/egressgateway-for-cnn\"", ExitIncorrectUsage);
+                }
+
+                if (!Codes.All.Any(c => c.Code == suppression!.Code))
+                {
+                    await cli.Error.WriteLineAsync($"Warning: Supplied message code '{suppression!.Code}' is an unknown message code and will not have any effect.");
+                }
+
+                suppressions.Add(suppression!);
+            }
+
             var paths = (parse.GetValue(files) ?? []).Concat(parse.GetValue(positional) ?? []).ToList();
             var sources = paths.Count == 0 ? [] : InputFiles.Read(paths, parse.GetValue(recursive), cli.In);
             var allNamespaces = parse.GetValue(all);
@@ -138,6 +160,7 @@ public static class AnalyzeCommand
             var set = new ResourceSet(0, objects.ToImmutable());
             var findings = ConfigAnalyzer.Analyze(set, Translator.MeshSettingsFrom(set))
                 .Where(f => allNamespaces || f.Resource.Namespace.Length == 0 || f.Resource.Namespace == namespaceName)
+                .Where(f => !suppressions.Any(s => s.Matches(f)))
                 .ToList();
             var shown = findings.Where(f => f.Severity >= showFrom).ToList();
             var target = allNamespaces ? "all namespaces" : $"namespace: {namespaceName}";

@@ -219,6 +219,48 @@ public sealed class AnalyzeCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Analyze_Suppress_HidesTheCodeOnMatchingObjectsOnly()
+    {
+        await ApplySeedAsync();
+
+        var hidden = await _cli.RunAsync("analyze", "-f", Data("cnn-resolution-none.yaml"), "-S", "MG0001=ServiceEntry default/*");
+        var otherObject = await _cli.RunAsync("analyze", "-f", Data("cnn-resolution-none.yaml"), "--suppress", "MG0001=ServiceEntry other/*");
+        var unknown = await _cli.RunAsync("analyze", "-S", "IST0101=Gateway *");
+        var invalid = await _cli.RunAsync("analyze", "-S", "MG0001");
+
+        Assert.Equal(0, hidden.ExitCode);
+        Assert.Equal("", hidden.Out);
+        Assert.Equal(79, otherObject.ExitCode);
+        Assert.Equal(LoopFinding + "\n", otherObject.Out);
+        Assert.Equal(0, unknown.ExitCode);
+        Assert.StartsWith("Warning: Supplied message code 'IST0101' is an unknown message code and will not have any effect.\n", unknown.Error);
+        Assert.Equal(64, invalid.ExitCode);
+    }
+
+    [Fact]
+    public async Task Analyze_SuppressAnnotation_HidesFindingsOnThatObject()
+    {
+        await ApplySeedAsync();
+        const string annotated = """
+            apiVersion: networking.istio.io/v1alpha3
+            kind: ServiceEntry
+            metadata:
+              name: cnn
+              annotations:
+                galley.istio.io/analyze-suppress: MG0011,MG0001
+            spec:
+              hosts: [edition.cnn.com]
+              ports: [{number: 80, name: http-port, protocol: HTTP}]
+              resolution: NONE
+            """;
+
+        var result = await _cli.RunWithStdinAsync(annotated, "analyze", "-f", "-");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("", result.Out);
+    }
+
+    [Fact]
     public async Task Analyze_ListAnalyzers_PrintsTheCatalogue()
     {
         var output = await _cli.OkAsync("analyze", "-L");
