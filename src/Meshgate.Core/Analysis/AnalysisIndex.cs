@@ -21,6 +21,7 @@ internal sealed class AnalysisIndex
 
     public AnalysisIndex(ResourceSet resources, MeshSettings mesh)
     {
+        Resources = resources;
         Mesh = mesh;
         ServiceEntries = resources.List(ResourceTypes.ServiceEntry)
             .Select(r => new ServiceEntryView(r, r.Spec<ServiceEntrySpec>() ?? new ServiceEntrySpec()))
@@ -45,6 +46,8 @@ internal sealed class AnalysisIndex
             .Order(StringComparer.Ordinal)
             .ToList();
     }
+
+    public ResourceSet Resources { get; }
 
     public MeshSettings Mesh { get; }
 

@@ -45,11 +45,14 @@ public static class Codes
     /// <summary>A Gateway server port the Service in front of its workload does not declare (IST0162).</summary>
     public static readonly FindingCode GatewayPortNotOnService = new("MG0013", Severity.Warning, "GatewayPortNotOnService");
 
+    /// <summary>A Gateway API route's parentRef names no Gateway, ServiceEntry or Service: the route is attached nowhere.</summary>
+    public static readonly FindingCode ReferencedParentNotFound = new("MG0014", Severity.Error, "ReferencedParentNotFound");
+
     public static readonly IReadOnlyList<FindingCode> All =
     [
         GatewayForwardsToOriginalDestination, ReferencedGatewayNotFound, ReferencedSubsetNotFound, DestinationRuleNotOnLookupPath,
         GatewaySelectsNoWorkload, HostNotInGatewayServer, ReferencedHostNotFound, EgressGatewayRouteMissing,
         VirtualServiceHostNotInRegistry, VirtualServiceHostBlocked, ConflictingServiceEntryResolution, RouteProtocolMismatch,
-        GatewayPortNotOnService,
+        GatewayPortNotOnService, ReferencedParentNotFound,
     ];
 }

@@ -19,6 +19,7 @@ public static class ConfigAnalyzer
         new DestinationHostAnalyzer(),
         new EgressPathAnalyzer(),
         new ProtocolAnalyzer(),
+        new GatewayApiAnalyzer(),
     ];
 
     /// <summary>

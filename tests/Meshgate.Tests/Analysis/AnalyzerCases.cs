@@ -10,6 +10,14 @@ internal static class AnalyzerCases
     private static string Replace(string document, string from, string to) =>
         document.Contains(from, StringComparison.Ordinal) ? document.Replace(from, to, StringComparison.Ordinal) : throw new ArgumentException($"'{from}' is not in the document");
 
+    private static string SeedFile(string name) => File.ReadAllText(Path.Combine(TestPaths.TestData, "Seed", name));
+
+    private static readonly IReadOnlyList<string> GatewayApiHttp =
+        [SeedConfiguration.SleepPod, SeedConfiguration.ServiceEntry, SeedFile("http-gatewayapi-gateway.yaml"), SeedFile("http-gatewayapi-httproutes.yaml")];
+
+    private static readonly IReadOnlyList<string> GatewayApiHttps =
+        [SeedConfiguration.SleepPod, SeedConfiguration.HttpsServiceEntry, SeedFile("https-gatewayapi-gateway-tlsroutes.yaml")];
+
     public static readonly MeshSettings AllowAny = new();
 
     public static readonly MeshSettings RegistryOnly = new() { OutboundTrafficPolicy = OutboundTrafficPolicyMode.RegistryOnly };
@@ -64,5 +72,10 @@ internal static class AnalyzerCases
                     SeedConfiguration.HttpsVirtualService.Replace("  tls:\n", "  http:\n", StringComparison.Ordinal).Replace("      sniHosts:\n      - edition.cnn.com\n", "", StringComparison.Ordinal)], AllowAny),
             ["MG0013 gateway port not on the service"] = (With(SeedConfiguration.Gateway
                 + "\n  - port:\n      number: 9000\n      name: http-9000\n      protocol: HTTP\n    hosts:\n    - edition.cnn.com"), AllowAny),
+            ["seed http, Gateway API"] = (GatewayApiHttp, AllowAny),
+            ["seed https, Gateway API"] = (GatewayApiHttps, AllowAny),
+            ["MG0001 Gateway API, resolution NONE"] = ([.. GatewayApiHttps, Replace(SeedConfiguration.HttpsServiceEntry, "resolution: DNS", "resolution: NONE")], AllowAny),
+            ["MG0007 Gateway API, backend Service missing"] = ([.. GatewayApiHttp, Replace(SeedFile("http-gatewayapi-httproutes.yaml"), "- name: cnn-egress-gateway-istio", "- name: cnn-egress-gateway")], AllowAny),
+            ["MG0014 Gateway API, parent misspelled"] = ([.. GatewayApiHttp, Replace(SeedFile("http-gatewayapi-httproutes.yaml"), "  - name: cnn-egress-gateway\n", "  - name: cnn-egress-gw\n")], AllowAny),
         };
 }

@@ -98,6 +98,20 @@ public sealed class ConfigAnalyzerTests
         [
             """Warning [MG0013] (Gateway default/istio-egressgateway) Port 9000 (spec.servers[1].port.number) is not declared by the Service in front of this Gateway's workload (Service istio-system/istio-egressgateway has 80→8080, 443→8443): no sidecar can reach the server through the Service. Fix: add port 9000 to the Service's spec.ports, or serve one of the ports it declares""",
         ],
+        ["seed http, Gateway API"] = [],
+        ["seed https, Gateway API"] = [],
+        ["MG0001 Gateway API, resolution NONE"] =
+        [
+            """Error [MG0001] (ServiceEntry default/cnn) Host "edition.cnn.com" has resolution: NONE (spec.resolution), but TLSRoute default/forward-cnn-from-egress-gateway routes it from Gateway default/cnn-egress-gateway (spec.rules[0].backendRefs[0]): the gateway would forward each request to its original destination address, which is the gateway's own, in a loop (503 UH). Fix: set spec.resolution: DNS so the gateway resolves the host itself (or STATIC with spec.endpoints)""",
+        ],
+        ["MG0007 Gateway API, backend Service missing"] =
+        [
+            """Error [MG0007] (HTTPRoute default/direct-cnn-to-egress-gateway) Referenced host not found: Service default/cnn-egress-gateway (spec.rules[0].backendRefs[0].name): no such Service, so the route has no cluster (503 NC). Fix: use "cnn-egress-gateway-istio": Gateway default/cnn-egress-gateway of class istio is deployed as Service cnn-egress-gateway-istio""",
+        ],
+        ["MG0014 Gateway API, parent misspelled"] =
+        [
+            """Error [MG0014] (HTTPRoute default/forward-cnn-from-egress-gateway) Referenced parent not found: Gateway default/cnn-egress-gw (spec.parentRefs[0]): the route is attached nowhere, so no proxy applies it. Fix: create Gateway default/cnn-egress-gw, or correct spec.parentRefs[0] (its namespace defaults to the route's, default)""",
+        ],
     };
 
     public static TheoryData<string> Cases => new(AnalyzerCases.Variants.Keys);
