@@ -55,38 +55,46 @@ internal sealed class DestinationHostAnalyzer : IAnalyzer
         }
     }
 
+    /// <summary>
+    /// Sidecars route a VirtualService host the registry does not know (Istio's virtual-service hosts) only on ports some
+    /// ServiceEntry or Service declares, since listeners exist only for those; a route on any other port never applies.
+    /// </summary>
     private static void CheckHosts(AnalysisIndex index, VirtualServiceView virtualService, List<Finding> findings)
     {
-        if (!virtualService.BoundToMesh)
-        {
-            return;
-        }
-
         var blocked = index.Mesh.OutboundTrafficPolicy == OutboundTrafficPolicyMode.RegistryOnly;
-        for (var i = 0; i < virtualService.Hosts.Count; i++)
+        var declared = index.ServiceEntries.SelectMany(e => e.Ports).Concat(index.Services.SelectMany(s => s.Ports.Select(p => p.Port))).ToHashSet();
+        var reported = new HashSet<(string, long)>();
+        foreach (var route in virtualService.Destinations)
         {
-            var written = virtualService.Hosts[i];
-            if (written == "*")
+            if (!route.AppliesToMesh || route.PortField is null)
             {
                 continue;
             }
 
-            var host = AnalysisIndex.Fqdn(written, virtualService.Namespace);
-            if (index.FindHost(host) is not null)
+            foreach (var port in route.Ports)
             {
-                continue;
-            }
+                if (declared.Contains(port))
+                {
+                    continue;
+                }
 
-            var field = $"spec.hosts[{i}]";
-            findings.Add(blocked
-                ? new Finding(Codes.VirtualServiceHostBlocked, virtualService.Resource.Key, field,
-                    $"Host \"{written}\" ({field}) has no ServiceEntry or Service, and outboundTrafficPolicy is REGISTRY_ONLY: sidecars block its traffic "
-                    + "(502 for HTTP, a closed connection for TLS) before this VirtualService applies",
-                    $"create a ServiceEntry for \"{host}\" with the ports its clients use")
-                : new Finding(Codes.VirtualServiceHostNotInRegistry, virtualService.Resource.Key, field,
-                    $"Host \"{written}\" ({field}) has no ServiceEntry or Service: sidecars build no route for it, so this VirtualService is ignored "
-                    + "and the traffic leaves directly through PassthroughCluster (bypassing any egress gateway)",
-                    $"create a ServiceEntry for \"{host}\" with the ports its clients use"));
+                foreach (var written in route.Hosts)
+                {
+                    var host = AnalysisIndex.Fqdn(written, virtualService.Namespace);
+                    if (written == "*" || index.FindHost(host) is not null || !reported.Add((host, port)))
+                    {
+                        continue;
+                    }
+
+                    var what = $"Host \"{written}\" has no ServiceEntry or Service, and no ServiceEntry or Service declares port {port} ({route.PortField}): sidecars have no listener for that port, so ";
+                    var fix = $"create a ServiceEntry for \"{host}\" with port {port}";
+                    findings.Add(blocked
+                        ? new Finding(Codes.VirtualServiceHostBlocked, virtualService.Resource.Key, route.PortField,
+                            what + "this route never applies and outboundTrafficPolicy REGISTRY_ONLY blocks the traffic (BlackHoleCluster: the connection is closed)", fix)
+                        : new Finding(Codes.VirtualServiceHostNotInRegistry, virtualService.Resource.Key, route.PortField,
+                            what + "this route never applies and the traffic leaves directly through PassthroughCluster (bypassing any egress gateway)", fix));
+                }
+            }
         }
     }
 }

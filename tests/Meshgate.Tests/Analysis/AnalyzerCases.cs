@@ -18,6 +18,20 @@ internal static class AnalyzerCases
     private static readonly IReadOnlyList<string> GatewayApiHttps =
         [SeedConfiguration.SleepPod, SeedConfiguration.HttpsServiceEntry, SeedFile("https-gatewayapi-gateway-tlsroutes.yaml")];
 
+    /// <summary>A mesh route for a host without ServiceEntry on a port nothing in the registry declares.</summary>
+    private const string UnlistedPortVirtualService = """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata:
+          name: api-example
+        spec:
+          hosts: [api.example.com]
+          http:
+          - match: [{port: 8080}]
+            route:
+            - destination: {host: edition.cnn.com, port: {number: 80}}
+        """;
+
     public static readonly MeshSettings AllowAny = new();
 
     public static readonly MeshSettings RegistryOnly = new() { OutboundTrafficPolicy = OutboundTrafficPolicyMode.RegistryOnly };
@@ -64,8 +78,9 @@ internal static class AnalyzerCases
             ["MG0007 host not found"] = (With(Replace(SeedConfiguration.VirtualService, "        host: edition.cnn.com", "        host: edition.cnn.co")), AllowAny),
             ["MG0007 port not declared"] = (With(Replace(SeedConfiguration.VirtualService, "        host: edition.cnn.com\n        port:\n          number: 80", "        host: edition.cnn.com\n        port:\n          number: 8080")), AllowAny),
             ["MG0008 no route bound to the gateway"] = (With(SeedConfiguration.VirtualService[..SeedConfiguration.VirtualService.IndexOf("  - match:\n    - gateways:\n      - istio-egressgateway", StringComparison.Ordinal)]), AllowAny),
-            ["MG0009 no service entry"] = (SeedConfiguration.Http.Where(d => d != SeedConfiguration.ServiceEntry).ToList(), AllowAny),
-            ["MG0010 no service entry, REGISTRY_ONLY"] = (SeedConfiguration.Http.Where(d => d != SeedConfiguration.ServiceEntry).ToList(), RegistryOnly),
+            ["MG0007 no service entry for the gateway hop"] = (SeedConfiguration.Http.Where(d => d != SeedConfiguration.ServiceEntry).ToList(), AllowAny),
+            ["MG0009 no service entry, port no listener has"] = (With(UnlistedPortVirtualService), AllowAny),
+            ["MG0010 no service entry, port no listener has, REGISTRY_ONLY"] = (With(UnlistedPortVirtualService), RegistryOnly),
             ["MG0011 two resolutions"] = (With(Replace(Replace(SeedConfiguration.ServiceEntry, "resolution: DNS", "resolution: STATIC\n  endpoints:\n  - address: 151.101.3.5"), "name: cnn", "name: cnn-static\n  namespace: other")), AllowAny),
             ["MG0012 https routes written under http"] = (
                 [.. SeedConfiguration.Https.Where(d => d != SeedConfiguration.HttpsVirtualService),

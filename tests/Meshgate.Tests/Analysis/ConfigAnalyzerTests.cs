@@ -75,16 +75,6 @@ public sealed class ConfigAnalyzerTests
         [
             """Error [MG0008] (VirtualService default/direct-cnn-through-egress-gateway) Host "edition.cnn.com" is sent to the egress gateway istio-egressgateway.istio-system.svc.cluster.local (spec.http[0].route[0].destination), but no VirtualService bound to Gateway default/istio-egressgateway routes "edition.cnn.com" on port 80: the gateway answers 404 (NR) for HTTP and closes TLS connections, so the traffic never leaves the mesh. Fix: add a route for "edition.cnn.com" bound to the gateway (e.g. a route with match gateways: [istio-egressgateway] and port: 80 and destination host: edition.cnn.com), in this VirtualService or another""",
         ],
-        ["MG0009 no service entry"] =
-        [
-            """Error [MG0007] (VirtualService default/direct-cnn-through-egress-gateway) Referenced host not found: "edition.cnn.com" (spec.http[1].route[0].destination.host): no ServiceEntry or Service declares edition.cnn.com, so the route has no cluster (503 NC). Fix: create a ServiceEntry for "edition.cnn.com" with its ports and resolution: DNS, or correct the host""",
-            """Warning [MG0009] (VirtualService default/direct-cnn-through-egress-gateway) Host "edition.cnn.com" (spec.hosts[0]) has no ServiceEntry or Service: sidecars build no route for it, so this VirtualService is ignored and the traffic leaves directly through PassthroughCluster (bypassing any egress gateway). Fix: create a ServiceEntry for "edition.cnn.com" with the ports its clients use""",
-        ],
-        ["MG0010 no service entry, REGISTRY_ONLY"] =
-        [
-            """Error [MG0007] (VirtualService default/direct-cnn-through-egress-gateway) Referenced host not found: "edition.cnn.com" (spec.http[1].route[0].destination.host): no ServiceEntry or Service declares edition.cnn.com, so the route has no cluster (503 NC). Fix: create a ServiceEntry for "edition.cnn.com" with its ports and resolution: DNS, or correct the host""",
-            """Error [MG0010] (VirtualService default/direct-cnn-through-egress-gateway) Host "edition.cnn.com" (spec.hosts[0]) has no ServiceEntry or Service, and outboundTrafficPolicy is REGISTRY_ONLY: sidecars block its traffic (502 for HTTP, a closed connection for TLS) before this VirtualService applies. Fix: create a ServiceEntry for "edition.cnn.com" with the ports its clients use""",
-        ],
         ["MG0011 two resolutions"] =
         [
             """Warning [MG0011] (ServiceEntry other/cnn-static) Host "edition.cnn.com" has resolution STATIC here (spec.resolution) but DNS in ServiceEntry default/cnn: proxies pick one of them, and which one can change (intermittent 503 UH, istio/istio#38996). Fix: give both ServiceEntries the same resolution, or keep only one ServiceEntry for the host""",
@@ -111,6 +101,18 @@ public sealed class ConfigAnalyzerTests
         ["MG0014 Gateway API, parent misspelled"] =
         [
             """Error [MG0014] (HTTPRoute default/forward-cnn-from-egress-gateway) Referenced parent not found: Gateway default/cnn-egress-gw (spec.parentRefs[0]): the route is attached nowhere, so no proxy applies it. Fix: create Gateway default/cnn-egress-gw, or correct spec.parentRefs[0] (its namespace defaults to the route's, default)""",
+        ],
+        ["MG0007 no service entry for the gateway hop"] =
+        [
+            """Error [MG0007] (VirtualService default/direct-cnn-through-egress-gateway) Referenced host not found: "edition.cnn.com" (spec.http[1].route[0].destination.host): no ServiceEntry or Service declares edition.cnn.com, so the route has no cluster (503 NC). Fix: create a ServiceEntry for "edition.cnn.com" with its ports and resolution: DNS, or correct the host""",
+        ],
+        ["MG0009 no service entry, port no listener has"] =
+        [
+            """Warning [MG0009] (VirtualService default/api-example) Host "api.example.com" has no ServiceEntry or Service, and no ServiceEntry or Service declares port 8080 (spec.http[0].match[0].port): sidecars have no listener for that port, so this route never applies and the traffic leaves directly through PassthroughCluster (bypassing any egress gateway). Fix: create a ServiceEntry for "api.example.com" with port 8080""",
+        ],
+        ["MG0010 no service entry, port no listener has, REGISTRY_ONLY"] =
+        [
+            """Error [MG0010] (VirtualService default/api-example) Host "api.example.com" has no ServiceEntry or Service, and no ServiceEntry or Service declares port 8080 (spec.http[0].match[0].port): sidecars have no listener for that port, so this route never applies and outboundTrafficPolicy REGISTRY_ONLY blocks the traffic (BlackHoleCluster: the connection is closed). Fix: create a ServiceEntry for "api.example.com" with port 8080""",
         ],
     };
 
