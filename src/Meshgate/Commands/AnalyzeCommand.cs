@@ -102,15 +102,15 @@ public static class AnalyzeCommand
             if (parse.GetValue(useKube))
             {
                 using var client = new ApiClient(ApiClient.ResolveServer(parse.GetValue(CommonOptions.Server)));
-                if (namespaceOption is not null && !allNamespaces && !await NamespaceExistsAsync(client, namespaceOption, cancellationToken))
-                {
-                    await cli.Error.WriteLineAsync($"namespace \"{namespaceOption}\" not found");
-                    return 0;
-                }
-
                 List<Resource> stored;
                 try
                 {
+                    if (namespaceOption is not null && !allNamespaces && !await NamespaceExistsAsync(client, namespaceOption, cancellationToken))
+                    {
+                        await cli.Error.WriteLineAsync($"namespace \"{namespaceOption}\" not found");
+                        return 0;
+                    }
+
                     stored = await FetchAllAsync(client, cancellationToken);
                 }
                 catch (CliException e) when (sources.Count > 0 && e.Message.StartsWith("error: cannot reach", StringComparison.Ordinal))
