@@ -12,6 +12,7 @@ public static class Cli
         {
             CommonOptions.Server,
             ApplyCommand.Create(cli),
+            AnalyzeCommand.Create(cli),
             GetCommand.Create(cli, time),
             DeleteCommand.Create(cli),
             CreateCommand.Create(cli),

@@ -1,0 +1,96 @@
+using Meshgate.Core.Translation;
+
+namespace Meshgate.Tests.Analysis;
+
+/// <summary>Minimal broken variants of the seed configuration, each meant to trigger one finding (or the ones it must imply).</summary>
+internal static class AnalyzerCases
+{
+    private static IReadOnlyList<string> With(params string[] replacements) => [.. SeedConfiguration.Http, .. replacements];
+
+    private static string Replace(string document, string from, string to) =>
+        document.Contains(from, StringComparison.Ordinal) ? document.Replace(from, to, StringComparison.Ordinal) : throw new ArgumentException($"'{from}' is not in the document");
+
+    private static string SeedFile(string name) => File.ReadAllText(Path.Combine(TestPaths.TestData, "Seed", name));
+
+    private static readonly IReadOnlyList<string> GatewayApiHttp =
+        [SeedConfiguration.SleepPod, SeedConfiguration.ServiceEntry, SeedFile("http-gatewayapi-gateway.yaml"), SeedFile("http-gatewayapi-httproutes.yaml")];
+
+    private static readonly IReadOnlyList<string> GatewayApiHttps =
+        [SeedConfiguration.SleepPod, SeedConfiguration.HttpsServiceEntry, SeedFile("https-gatewayapi-gateway-tlsroutes.yaml")];
+
+    /// <summary>A mesh route for a host without ServiceEntry on a port nothing in the registry declares.</summary>
+    private const string UnlistedPortVirtualService = """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata:
+          name: api-example
+        spec:
+          hosts: [api.example.com]
+          http:
+          - match: [{port: 8080}]
+            route:
+            - destination: {host: edition.cnn.com, port: {number: 80}}
+        """;
+
+    public static readonly MeshSettings AllowAny = new();
+
+    public static readonly MeshSettings RegistryOnly = new() { OutboundTrafficPolicy = OutboundTrafficPolicyMode.RegistryOnly };
+
+    public static readonly IReadOnlyDictionary<string, (IReadOnlyList<string> Documents, MeshSettings Mesh)> Variants =
+        new Dictionary<string, (IReadOnlyList<string>, MeshSettings)>
+        {
+            ["seed http"] = (SeedConfiguration.Http, AllowAny),
+            ["seed http, REGISTRY_ONLY"] = (SeedConfiguration.Http, RegistryOnly),
+            ["seed https"] = (SeedConfiguration.Https, AllowAny),
+            ["seed network policy section: sleep in test-egress with its own DestinationRule"] = (With(
+                Replace(Replace(SeedConfiguration.SleepPod, "namespace: default", "namespace: test-egress"), "sleep-0", "sleep-1"),
+                Replace(SeedConfiguration.DestinationRule, "name: egressgateway-for-cnn", "name: egressgateway-for-cnn\n  namespace: test-egress")), AllowAny),
+            ["clean: Gateway in istio-system, referenced as istio-system/istio-egressgateway"] = (
+                [.. SeedConfiguration.Http.Where(d => d != SeedConfiguration.Gateway && d != SeedConfiguration.VirtualService),
+                    Replace(SeedConfiguration.Gateway, "name: istio-egressgateway", "name: istio-egressgateway\n  namespace: istio-system"),
+                    SeedConfiguration.VirtualService.Replace("- istio-egressgateway", "- istio-system/istio-egressgateway", StringComparison.Ordinal)], AllowAny),
+            ["clean: wildcard ServiceEntry with resolution NONE used directly, not through a gateway"] = (With("""
+                apiVersion: networking.istio.io/v1
+                kind: ServiceEntry
+                metadata:
+                  name: wikipedia
+                spec:
+                  hosts: ["*.wikipedia.org"]
+                  ports: [{number: 443, name: tls, protocol: TLS}]
+                  resolution: NONE
+                """), AllowAny),
+            ["MG0001 resolution NONE"] = (With(Replace(SeedConfiguration.ServiceEntry, "resolution: DNS", "resolution: NONE")), AllowAny),
+            ["MG0001 resolution unset"] = (With(Replace(SeedConfiguration.ServiceEntry, "\n  resolution: DNS", "")), AllowAny),
+            ["MG0002 gateway in another namespace"] = (
+                [.. SeedConfiguration.Http.Where(d => d != SeedConfiguration.Gateway),
+                    Replace(SeedConfiguration.Gateway, "name: istio-egressgateway", "name: istio-egressgateway\n  namespace: istio-system")], AllowAny),
+            ["MG0002 gateway misspelled"] = (With(Replace(SeedConfiguration.VirtualService, "  - istio-egressgateway\n  - mesh", "  - istio-egresgateway\n  - mesh")), AllowAny),
+            ["MG0003 subset missing"] = (With(Replace(SeedConfiguration.DestinationRule, "- name: cnn", "- name: edition")), AllowAny),
+            ["MG0003 no destination rule"] = (SeedConfiguration.Http.Where(d => d != SeedConfiguration.DestinationRule).ToList(), AllowAny),
+            ["MG0004 client in test-egress"] = (With(
+                Replace(Replace(SeedConfiguration.SleepPod, "namespace: default", "namespace: test-egress"), "sleep-0", "sleep-1")), AllowAny),
+            ["MG0004 exportTo hides it"] = (
+                [.. SeedConfiguration.Http.Where(d => d != SeedConfiguration.DestinationRule),
+                    Replace(Replace(SeedConfiguration.DestinationRule, "name: egressgateway-for-cnn", "name: egressgateway-for-cnn\n  namespace: istio-system"), "spec:\n", "spec:\n  exportTo: [\".\"]\n")], AllowAny),
+            ["MG0005 selector matches nothing"] = (With(Replace(SeedConfiguration.Gateway, "istio: egressgateway", "istio: egress-gateway")), AllowAny),
+            ["MG0006 host not in server"] = (With(Replace(SeedConfiguration.Gateway, "    - edition.cnn.com", "    - www.cnn.com")), AllowAny),
+            ["MG0006 no server on the port"] = (With(Replace(SeedConfiguration.Gateway, "number: 80", "number: 8080")), AllowAny),
+            ["MG0007 host not found"] = (With(Replace(SeedConfiguration.VirtualService, "        host: edition.cnn.com", "        host: edition.cnn.co")), AllowAny),
+            ["MG0007 port not declared"] = (With(Replace(SeedConfiguration.VirtualService, "        host: edition.cnn.com\n        port:\n          number: 80", "        host: edition.cnn.com\n        port:\n          number: 8080")), AllowAny),
+            ["MG0008 no route bound to the gateway"] = (With(SeedConfiguration.VirtualService[..SeedConfiguration.VirtualService.IndexOf("  - match:\n    - gateways:\n      - istio-egressgateway", StringComparison.Ordinal)]), AllowAny),
+            ["MG0007 no service entry for the gateway hop"] = (SeedConfiguration.Http.Where(d => d != SeedConfiguration.ServiceEntry).ToList(), AllowAny),
+            ["MG0009 no service entry, port no listener has"] = (With(UnlistedPortVirtualService), AllowAny),
+            ["MG0010 no service entry, port no listener has, REGISTRY_ONLY"] = (With(UnlistedPortVirtualService), RegistryOnly),
+            ["MG0011 two resolutions"] = (With(Replace(Replace(SeedConfiguration.ServiceEntry, "resolution: DNS", "resolution: STATIC\n  endpoints:\n  - address: 151.101.3.5"), "name: cnn", "name: cnn-static\n  namespace: other")), AllowAny),
+            ["MG0012 https routes written under http"] = (
+                [.. SeedConfiguration.Https.Where(d => d != SeedConfiguration.HttpsVirtualService),
+                    SeedConfiguration.HttpsVirtualService.Replace("  tls:\n", "  http:\n", StringComparison.Ordinal).Replace("      sniHosts:\n      - edition.cnn.com\n", "", StringComparison.Ordinal)], AllowAny),
+            ["MG0013 gateway port not on the service"] = (With(SeedConfiguration.Gateway
+                + "\n  - port:\n      number: 9000\n      name: http-9000\n      protocol: HTTP\n    hosts:\n    - edition.cnn.com"), AllowAny),
+            ["seed http, Gateway API"] = (GatewayApiHttp, AllowAny),
+            ["seed https, Gateway API"] = (GatewayApiHttps, AllowAny),
+            ["MG0001 Gateway API, resolution NONE"] = ([.. GatewayApiHttps, Replace(SeedConfiguration.HttpsServiceEntry, "resolution: DNS", "resolution: NONE")], AllowAny),
+            ["MG0007 Gateway API, backend Service missing"] = ([.. GatewayApiHttp, Replace(SeedFile("http-gatewayapi-httproutes.yaml"), "- name: cnn-egress-gateway-istio", "- name: cnn-egress-gateway")], AllowAny),
+            ["MG0014 Gateway API, parent misspelled"] = ([.. GatewayApiHttp, Replace(SeedFile("http-gatewayapi-httproutes.yaml"), "  - name: cnn-egress-gateway\n", "  - name: cnn-egress-gw\n")], AllowAny),
+        };
+}
