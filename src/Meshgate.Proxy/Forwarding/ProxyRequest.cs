@@ -44,6 +44,26 @@ internal sealed class ProxyRequest
 
     public string? TransportFailure { get; set; }
 
+    /// <summary>The local address of the upstream connection the request went out on (%UPSTREAM_LOCAL_ADDRESS%).</summary>
+    public UpstreamLocalAddress UpstreamLocal { get; } = new();
+
+    /// <summary>Attempts made upstream (retries included).</summary>
+    public int Attempts { get; set; }
+
+    /// <summary>The route's whole-request timeout; reused across requests while it has not fired.</summary>
+    public CancellationTokenSource Deadline()
+    {
+        if (_deadline is null || !_deadline.TryReset())
+        {
+            _deadline?.Dispose();
+            _deadline = new CancellationTokenSource();
+        }
+
+        return _deadline;
+    }
+
+    private CancellationTokenSource? _deadline;
+
     /// <summary>Binds the pooled object to the next request on its connection or stream.</summary>
     public void Reuse(IFeatureCollection features)
     {
@@ -55,5 +75,7 @@ internal sealed class ProxyRequest
         Flags = ResponseFlags.None;
         Details = null;
         TransportFailure = null;
+        UpstreamLocal.Value = null;
+        Attempts = 0;
     }
 }
