@@ -57,6 +57,15 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
 
         try
         {
+            if (IsContentLengthAndChunked(context))
+            {
+                // Kestrel lets Transfer-Encoding win and closes the connection; Envoy refuses such a request outright
+                // (RFC 9112 §6.1: "ought to be handled as an error"), so a request smuggling attempt reaches no origin.
+                await Local(request, StatusCodes.Status400BadRequest, ResponseFlags.DownstreamProtocolError, "http1.content_length_and_chunked_not_allowed").ConfigureAwait(false);
+                context.Response.Headers.Connection = "close";
+                return;
+            }
+
             await RouteAsync(request, snapshot, listener.Name).ConfigureAwait(false);
         }
         finally
@@ -375,6 +384,16 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
 
         return clusters[^1].Name;
     }
+
+    /// <summary>
+    /// An HTTP/1.x request that had both framings: Kestrel keeps Transfer-Encoding and renames the Content-Length it
+    /// overrode to <c>X-Content-Length</c>.
+    /// </summary>
+    private static bool IsContentLengthAndChunked(HttpContext context) =>
+        context.Request.Headers.TransferEncoding.Count > 0
+        && context.Request.Headers.ContainsKey("X-Content-Length")
+        && !HttpProtocol.IsHttp2(context.Request.Protocol)
+        && !HttpProtocol.IsHttp3(context.Request.Protocol);
 
     private static string? FirstRouteTable(Listener? listener) => listener is { FilterChains.Count: > 0 } ? listener.FilterChains[0].RouteTable : null;
 

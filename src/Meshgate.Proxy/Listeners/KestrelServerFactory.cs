@@ -17,7 +17,27 @@ internal sealed class KestrelServerFactory(ILoggerFactory loggerFactory, IServic
     public KestrelServer Create(Action<KestrelServerOptions> configure)
     {
         var options = new KestrelServerOptions { AddServerHeader = false, ApplicationServices = services };
+        ApplyProxyLimits(options.Limits);
         configure(options);
         return new KestrelServer(Options.Create(options), _transport, loggerFactory);
     }
+
+    /// <summary>
+    /// Envoy's defaults instead of a web server's: request headers (request line included) up to 60 KiB
+    /// (<c>max_request_headers_kb</c>) and 100 of them (<c>max_headers_count</c>), larger ones answered with 431; bodies of
+    /// any size and pace, since a proxy streams them (Kestrel would cut at 30 MB and at a minimum data rate).
+    /// </summary>
+    internal static void ApplyProxyLimits(KestrelServerLimits limits)
+    {
+        limits.MaxRequestHeadersTotalSize = MaxRequestHeadersBytes;
+        limits.MaxRequestLineSize = MaxRequestHeadersBytes;
+        limits.MaxRequestHeaderCount = 100;
+        limits.MaxRequestBodySize = null;
+        limits.MinRequestBodyDataRate = null;
+        limits.MinResponseDataRate = null;
+        limits.Http2.MaxRequestHeaderFieldSize = MaxRequestHeadersBytes;
+    }
+
+    /// <summary>Envoy's <c>max_request_headers_kb</c> default, 60 KiB.</summary>
+    public const int MaxRequestHeadersBytes = 60 * 1024;
 }
