@@ -16,7 +16,9 @@ internal sealed class KestrelServerFactory(ILoggerFactory loggerFactory, IServic
 
     public KestrelServer Create(Action<KestrelServerOptions> configure)
     {
-        var options = new KestrelServerOptions { AddServerHeader = false, ApplicationServices = services };
+        // AllowAlternateSchemes: an HTTP/2 request's :scheme is the client's to say (h2c connections look like TLS to
+        // Kestrel, see H2cPriorKnowledge), as Envoy takes it.
+        var options = new KestrelServerOptions { AddServerHeader = false, ApplicationServices = services, AllowAlternateSchemes = true };
         ApplyProxyLimits(options.Limits);
         configure(options);
         return new KestrelServer(Options.Create(options), _transport, loggerFactory);

@@ -81,6 +81,22 @@ public sealed class MalformedRequestTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task H2cPrefaceThenGarbage_ClosedWithGoAwayAndStillServing()
+    {
+        var answer = await SendRawAsync(Encoding.Latin1.GetBytes("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff"));
+
+        Assert.DoesNotContain("HTTP/1.1", answer, StringComparison.Ordinal);
+        var types = new List<int>();
+        for (var at = 0; at + 9 <= answer.Length; at += 9 + ((answer[at] << 16) | (answer[at + 1] << 8) | answer[at + 2]))
+        {
+            types.Add(answer[at + 3]);
+        }
+
+        Assert.Contains(7, types); // RFC 9113 §6.8: GOAWAY
+        await AssertStillServingAsync();
+    }
+
+    [Fact]
     public async Task BareLf_AcceptedAsLineEndings_ForwardedReframed()
     {
         // RFC 9112 §2.2: a recipient MAY take a lone LF as a line terminator; the request is forwarded with CRLF framing.
