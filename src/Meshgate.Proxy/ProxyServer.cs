@@ -72,7 +72,8 @@ public sealed partial class ProxyServer : IAsyncDisposable
     internal ILoggerFactory LoggerFactory { get; }
 
     /// <param name="dnsServers">Resolve host names with these servers (after /etc/hosts); empty for the system resolver.</param>
-    public static ProxyServer Create(ProxyConfig config, ILoggerFactory loggerFactory, IReadOnlyList<IPEndPoint>? dnsServers = null, TimeProvider? time = null)
+    /// <param name="inlineScheduling">Run handlers on the socket I/O threads (see <see cref="InlineIo"/>).</param>
+    public static ProxyServer Create(ProxyConfig config, ILoggerFactory loggerFactory, IReadOnlyList<IPEndPoint>? dnsServers = null, TimeProvider? time = null, bool inlineScheduling = false)
     {
         time ??= TimeProvider.System;
         var resolver = EndpointResolver.Create(dnsServers ?? [], time, loggerFactory.CreateLogger("meshgate.dns"));
@@ -86,7 +87,7 @@ public sealed partial class ProxyServer : IAsyncDisposable
             .AddSingleton(time)
             .AddHttpForwarder()
             .BuildServiceProvider();
-        var kestrel = new KestrelServerFactory(loggerFactory, services);
+        var kestrel = new KestrelServerFactory(loggerFactory, services, inlineScheduling);
         var http = new HttpProxyHandler(services.GetRequiredService<IHttpForwarder>(), metrics, time);
         var tls = new TlsPassthroughHandler(metrics, time);
         var listeners = new ListenerSet(snapshots, kestrel, http, tls, loggerFactory.CreateLogger("meshgate.proxy.listeners"));

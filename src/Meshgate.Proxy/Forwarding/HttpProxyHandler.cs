@@ -172,6 +172,13 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
             try
             {
                 target = await cluster.PickTargetAsync(context.RequestAborted).ConfigureAwait(false);
+
+                // Istio configures Envoy's previous_hosts retry predicate (up to 5 reselections): a retry avoids the
+                // endpoints already tried, which a shared round robin alone would not under concurrent load.
+                for (var reselect = 0; reselect < MaxHostReselections && target is not null && attempt > 1 && request.Tried(target); reselect++)
+                {
+                    target = await cluster.PickTargetAsync(context.RequestAborted).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
             {
@@ -187,6 +194,7 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
             }
 
             request.Upstream = target.EndPoint;
+            request.Try(target);
             var last = attempt >= maxAttempts;
             transformer.Attempt = attempt;
             transformer.RetryRequested = false;
@@ -223,6 +231,9 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
             request.Flags |= ResponseFlags.UpstreamRetryLimitExceeded;
         }
     }
+
+    /// <summary>Istio's <c>host_selection_retry_max_attempts</c>.</summary>
+    private const int MaxHostReselections = 5;
 
     private const int WholeTimedOut = 1;
     private const int PerTryTimedOut = 2;

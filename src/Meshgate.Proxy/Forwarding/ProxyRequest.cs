@@ -50,6 +50,33 @@ internal sealed class ProxyRequest
     /// <summary>Attempts made upstream (retries included).</summary>
     public int Attempts { get; set; }
 
+    // The endpoints tried so far (the first few; enough for Istio's default of 2 retries and some more).
+    private readonly UpstreamTarget?[] _tried = new UpstreamTarget?[4];
+    private int _triedCount;
+
+    /// <summary>Remembers that this request tried <paramref name="target"/>.</summary>
+    public void Try(UpstreamTarget target)
+    {
+        if (_triedCount < _tried.Length)
+        {
+            _tried[_triedCount++] = target;
+        }
+    }
+
+    /// <summary>True when this request already tried <paramref name="target"/>.</summary>
+    public bool Tried(UpstreamTarget target)
+    {
+        for (var i = 0; i < _triedCount; i++)
+        {
+            if (_tried[i]!.EndPoint.Equals(target.EndPoint))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The route's whole-request timeout; reused across requests while it has not fired.</summary>
     public CancellationTokenSource Deadline()
     {
@@ -77,5 +104,7 @@ internal sealed class ProxyRequest
         TransportFailure = null;
         UpstreamLocal.Value = null;
         Attempts = 0;
+        Array.Clear(_tried);
+        _triedCount = 0;
     }
 }

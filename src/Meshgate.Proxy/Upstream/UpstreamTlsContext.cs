@@ -97,13 +97,16 @@ public sealed class UpstreamTlsContext
             ApplicationProtocols = [SslApplicationProtocol.Http11],
             RemoteCertificateValidationCallback = (_, certificate, chain, errors) => Validate(certificate as X509Certificate2, errors, failure),
         };
+        // As BoringSSL in Envoy: no revocation checks and no fetching of missing intermediates, so a handshake never
+        // waits on the network (handlers may run on the socket threads, see InlineIo).
+        options.CertificateChainPolicy = new X509ChainPolicy
+        {
+            RevocationMode = X509RevocationMode.NoCheck,
+            DisableCertificateDownloads = true,
+        };
         if (_roots is not null)
         {
-            options.CertificateChainPolicy = new X509ChainPolicy
-            {
-                TrustMode = X509ChainTrustMode.CustomRootTrust,
-                RevocationMode = X509RevocationMode.NoCheck,
-            };
+            options.CertificateChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
             options.CertificateChainPolicy.CustomTrustStore.AddRange(_roots);
         }
 

@@ -29,7 +29,8 @@ internal sealed class ProxyHarness : IAsyncDisposable
 
     public string AccessLogPath => Path.Combine(_dir, "access.log");
 
-    public static async Task<ProxyHarness> StartAsync(string yaml, int? port = null)
+    /// <param name="inlineScheduling">Kestrel runs handlers on the socket threads, as <c>meshgate proxy</c> does by default.</param>
+    public static async Task<ProxyHarness> StartAsync(string yaml, int? port = null, bool inlineScheduling = false)
     {
         var dir = Directory.CreateTempSubdirectory("meshgate-forwarding-").FullName;
         var listenPort = port ?? MeshgateProcess.FreePort();
@@ -37,7 +38,7 @@ internal sealed class ProxyHarness : IAsyncDisposable
             + $"\naccessLog: {{path: \"{Path.Combine(dir, "access.log")}\"}}\n";
         var loaded = ProxyConfigLoader.Load(text, "test.yaml");
         Assert.True(loaded.Config is not null, string.Join('\n', loaded.Errors));
-        var proxy = ProxyServer.Create(loaded.Config, NullLoggerFactory.Instance);
+        var proxy = ProxyServer.Create(loaded.Config, NullLoggerFactory.Instance, inlineScheduling: inlineScheduling);
         await proxy.StartAsync();
         return new ProxyHarness(proxy, dir, listenPort);
     }

@@ -76,7 +76,24 @@ public sealed class RetryTests
             await response.Content.ReadAsStringAsync());
         var line = Assert.Single(await proxy.LogLinesAsync(1));
         Assert.Contains("\"GET /down HTTP/1.1\" 503 UF,URX upstream_reset_before_response_started{connection_failure} - \"connection_failure\" ", line, StringComparison.Ordinal);
-        Assert.Contains($"\"127.0.0.1:{a}\" outbound|80||origin.test - ", line, StringComparison.Ordinal); // third try: a again
+        Assert.Contains("\"GET /down HTTP/1.1\" 503 ", line, StringComparison.Ordinal);
+        Assert.Contains(" outbound|80||origin.test - ", line, StringComparison.Ordinal); // no connection: no upstream local address
+    }
+
+    [Fact]
+    public async Task Retry_NextPickIsAnEndpointAlreadyTried_ReselectedAsIstiosPreviousHostsPredicate()
+    {
+        await using var origin = await HttpOrigin.StartAsync("ok");
+        var refused = MeshgateProcess.FreePort();
+
+        // Round robin alone would send the one retry to the refusing endpoint again (its second entry).
+        await using var proxy = await ProxyHarness.StartAsync(
+            Config($"{Endpoint(refused)}, {Endpoint(refused)}, {Endpoint(origin.Port)}", retries: "retries: {attempts: 1, retryOn: [connect-failure]}"));
+        using var client = new HttpClient();
+
+        var response = await client.GetAsync($"http://127.0.0.1:{proxy.Port}/");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     [Fact]
