@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Meshgate.Core.ProxyConfiguration;
 
 namespace Meshgate.Proxy.Upstream;
@@ -150,6 +151,52 @@ public sealed class ClusterState : IDisposable
         return null;
     }
 
+    /// <summary>
+    /// A connection to <paramref name="endpoint"/> for a TCP relay, with the cluster's TLS originated when it has
+    /// some, within the cluster's connect timeout. The caller owns the returned stream (it owns the socket);
+    /// <c>HalfClose</c> passes the client's FIN on. A refused handshake throws <see cref="UpstreamTlsException"/>.
+    /// </summary>
+    public async Task<RelayConnection> ConnectRelayAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Cluster.ConnectTimeout ?? Cluster.DefaultConnectTimeout);
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        var connection = new UpstreamConnection(socket);
+        if (Tls is null)
+        {
+            return new RelayConnection(connection, connection.LocalEndPoint, () => Shutdown(socket));
+        }
+
+        var ssl = await UpstreamConnector.HandshakeAsync(connection, Tls, timeout.Token).ConfigureAwait(false);
+        return new RelayConnection(ssl, connection.LocalEndPoint, () =>
+        {
+            // close_notify first (best effort), then the FIN.
+            _ = ssl.ShutdownAsync().ContinueWith(_ => Shutdown(socket), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        });
+    }
+
+    private static void Shutdown(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // already gone
+        }
+    }
+
     /// <summary>The addresses <paramref name="endpoint"/> resolves to now (for <c>/clusters</c>).</summary>
     public ValueTask<IPAddress[]> ResolveAsync(Endpoint endpoint, CancellationToken cancellationToken) =>
         _resolver.ResolveAsync(endpoint.Address, cancellationToken);
@@ -171,4 +218,10 @@ public sealed class ClusterState : IDisposable
             : cluster.Endpoints[0].Address;
 
     private sealed record Targets(IPAddress[] Addresses, UpstreamTarget[] List, bool Fixed);
+}
+
+/// <summary>An upstream connection for a TCP relay: the stream to relay over, its local address, and how to half-close it.</summary>
+public sealed record RelayConnection(Stream Stream, IPEndPoint? LocalEndPoint, Action HalfClose) : IAsyncDisposable
+{
+    public ValueTask DisposeAsync() => Stream.DisposeAsync();
 }

@@ -1,4 +1,9 @@
+using System.IO.Pipelines;
 using System.Net;
+using Meshgate.Core.ProxyConfiguration;
+using Meshgate.Proxy.Listeners;
+using Meshgate.Proxy.Observability;
+using Meshgate.Proxy.Upstream;
 using Meshgate.Tests.EndToEnd;
 using Meshgate.Tests.Forwarding;
 using Xunit;
@@ -138,6 +143,52 @@ public sealed class UpstreamTlsTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal("sni=other.test\n", await response.Content.ReadAsStringAsync());
         }
+    }
+
+    [Fact]
+    public async Task Relay_TcpBytesOverOriginatedTls_OriginAnswersAndTheClientsFinEndsIt()
+    {
+        using var state = ClusterWithTls("{mode: SIMPLE, caSecret: origin-ca}", _ca.CertificatePath);
+        var toProxy = new Pipe();
+        var fromProxy = new Pipe();
+        var downstream = new DuplexPipe(toProxy.Reader, fromProxy.Writer);
+        await using var upstream = await state.ConnectRelayAsync(new IPEndPoint(IPAddress.Loopback, _originPort), CancellationToken.None);
+        Assert.NotNull(upstream.LocalEndPoint);
+
+        var relay = TcpRelay.RunAsync(downstream, upstream.Stream, upstream.HalfClose, TcpMetrics.Discard, CancellationToken.None);
+        await toProxy.Writer.WriteAsync("GET /relay HTTP/1.1\r\nHost: origin.test\r\n\r\n"u8.ToArray());
+        await toProxy.Writer.CompleteAsync(); // the client's FIN: close_notify and FIN upstream; nginx answers, then closes
+        var answer = await new StreamReader(fromProxy.Reader.AsStream()).ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        var result = await relay.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.StartsWith("HTTP/1.1 200 OK", answer, StringComparison.Ordinal);
+        Assert.EndsWith($"sni={OriginName}\n", answer, StringComparison.Ordinal);
+        Assert.False(result.UpstreamReset);
+    }
+
+    [Fact]
+    public async Task Relay_WrongCa_HandshakeRefusedWithTheReason()
+    {
+        using var state = ClusterWithTls("{mode: SIMPLE, caSecret: origin-ca}", _otherCa.CertificatePath);
+
+        var error = await Assert.ThrowsAsync<UpstreamTlsException>(() => state.ConnectRelayAsync(new IPEndPoint(IPAddress.Loopback, _originPort), CancellationToken.None));
+
+        Assert.Equal("TLS_error:|CERTIFICATE_VERIFY_FAILED:TLS_error_end", error.Reason);
+    }
+
+    private ClusterState ClusterWithTls(string tls, string caPath)
+    {
+        var loaded = ProxyConfigLoader.Load(Config(tls, caPath, _originPort).Replace("{port}", "1", StringComparison.Ordinal), "test.yaml");
+        Assert.True(loaded.Config is not null, string.Join('\n', loaded.Errors));
+        var config = loaded.Config;
+        return new ClusterState(config.Clusters[0], new EndpointResolver(new SystemLookup(), TimeProvider.System), config.Secrets.ToDictionary(s => s.Name));
+    }
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
     }
 
     [Fact]
