@@ -242,7 +242,11 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
     private async Task<(ForwarderError Forwarder, int Failure)> SendAsync(ProxyRequest request, ClusterState cluster, UpstreamTarget target, RetryPolicy? policy, CancellationToken deadline)
     {
         var context = request.Http;
-        context.Features.Set<IForwarderErrorFeature>(null);
+        if (request.Attempts > 1)
+        {
+            context.Features.Set<IForwarderErrorFeature>(null); // the failed try's error is not this one's
+        }
+
         if (policy?.PerTryTimeout is not { } perTry || perTry <= TimeSpan.Zero)
         {
             var error = await forwarder.SendAsync(context, target.Prefix, cluster.Invoker, DefaultRequest, request.Transformer, deadline).ConfigureAwait(false);
