@@ -53,6 +53,7 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         var logger = loggerFactory.CreateLogger("meshgate.controlplane");
         ErrorHandling.Use(app, logger);
         ResourceApi.Map(app, store);
+        PodLogApi.Map(app, store, options.LogsDirectory);
         return new ControlPlaneServer(app, store, logger);
     }
 

@@ -72,9 +72,10 @@ public sealed partial class ProxyServer : IAsyncDisposable
     internal ILoggerFactory LoggerFactory { get; }
 
     /// <param name="dnsServers">Resolve host names with these servers (after /etc/hosts); empty for the system resolver.</param>
-    /// <param name="inlineScheduling">Run handlers on the socket I/O threads (see <see cref="InlineIo"/>).</param>
-    public static ProxyServer Create(ProxyConfig config, ILoggerFactory loggerFactory, IReadOnlyList<IPEndPoint>? dnsServers = null, TimeProvider? time = null, bool inlineScheduling = false)
+    /// <param name="options">How the process runs (<c>--ip</c>...); defaults when null.</param>
+    public static ProxyServer Create(ProxyConfig config, ILoggerFactory loggerFactory, IReadOnlyList<IPEndPoint>? dnsServers = null, TimeProvider? time = null, ProxyOptions? options = null)
     {
+        options ??= new ProxyOptions();
         time ??= TimeProvider.System;
         var resolver = EndpointResolver.Create(dnsServers ?? [], time, loggerFactory.CreateLogger("meshgate.dns"));
         var accessLogs = new AccessLogs(time);
@@ -87,10 +88,13 @@ public sealed partial class ProxyServer : IAsyncDisposable
             .AddSingleton(time)
             .AddHttpForwarder()
             .BuildServiceProvider();
-        var kestrel = new KestrelServerFactory(loggerFactory, services, inlineScheduling);
-        var http = new HttpProxyHandler(services.GetRequiredService<IHttpForwarder>(), metrics, time);
-        var tls = new TlsPassthroughHandler(metrics, time);
-        var listeners = new ListenerSet(snapshots, kestrel, http, tls, loggerFactory.CreateLogger("meshgate.proxy.listeners"));
+        var kestrel = new KestrelServerFactory(loggerFactory, services, options.InlineScheduling);
+        var loops = new LoopGuard();
+        var http = new HttpProxyHandler(services.GetRequiredService<IHttpForwarder>(), metrics, time, loops);
+        var tls = new TlsPassthroughHandler(metrics, time, loops);
+        var capture = new CaptureConnectionHandler(tls, time);
+        var listeners = new ListenerSet(
+            new ListenerServices(snapshots, kestrel, http, tls, capture, options.InstanceIp), loops, loggerFactory.CreateLogger("meshgate.proxy.listeners"));
         return new ProxyServer(services, snapshots, metrics, listeners, accessLogs, resolver, kestrel, time, loggerFactory);
     }
 

@@ -1,3 +1,4 @@
+using System.Net;
 using Meshgate.Core.ProxyConfiguration;
 using Meshgate.Core.Routing;
 using Meshgate.Proxy.Observability;
@@ -15,6 +16,8 @@ public sealed class ProxySnapshot
     private readonly Dictionary<string, CompiledRouteTable> _routeTables;
     private readonly Dictionary<string, ClusterState> _clusters;
     private readonly Dictionary<string, CompiledListener> _listeners;
+    private readonly Dictionary<(IPAddress, int), CompiledListener> _virtualExact = [];
+    private readonly Dictionary<int, CompiledListener> _virtualAny = [];
 
     /// <param name="previous">The snapshot this one replaces: its cluster states are kept where the cluster is equal.</param>
     /// <param name="accessLog">Where requests and connections are logged; <see cref="AccessLogSink.Off"/> when absent.</param>
@@ -44,6 +47,22 @@ public sealed class ProxySnapshot
         }
 
         _listeners = config.Listeners.ToDictionary(l => l.Name, l => new CompiledListener(l, l.Protocol == ListenerProtocol.Tls ? new SniTable(l) : null), StringComparer.Ordinal);
+        foreach (var listener in _listeners.Values)
+        {
+            if (listener.Listener.BindToPort || !IPAddress.TryParse(listener.Listener.Address, out var address))
+            {
+                continue;
+            }
+
+            if (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any))
+            {
+                _virtualAny[listener.Listener.Port] = listener;
+            }
+            else
+            {
+                _virtualExact[(address, listener.Listener.Port)] = listener;
+            }
+        }
     }
 
     public ProxyConfig Config { get; }
@@ -54,6 +73,22 @@ public sealed class ProxySnapshot
     public IEnumerable<ClusterState> Clusters => _clusters.Values;
 
     public CompiledListener? Listener(string name) => _listeners.GetValueOrDefault(name);
+
+    /// <summary>
+    /// The virtual listener (<c>bindToPort: false</c>) for captured traffic to <paramref name="address"/>:<paramref name="port"/>:
+    /// the one with exactly that address (Istio's <c>10.0.0.5_3306</c>), else the one on <c>0.0.0.0</c> (<c>0.0.0.0_80</c>);
+    /// null when neither exists (the capture listener's default chain takes it). <paramref name="address"/> is null for
+    /// a destination given as a host name.
+    /// </summary>
+    public CompiledListener? VirtualListener(IPAddress? address, int port)
+    {
+        if (address is not null && _virtualExact.Count > 0 && _virtualExact.TryGetValue((address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address, port), out var exact))
+        {
+            return exact;
+        }
+
+        return _virtualAny.GetValueOrDefault(port);
+    }
 
     public CompiledRouteTable? RouteTable(string? name) => name is null ? null : _routeTables.GetValueOrDefault(name);
 

@@ -16,6 +16,7 @@ public static class Cli
             DeleteCommand.Create(cli),
             CreateCommand.Create(cli),
             LabelCommand.Create(cli),
+            LogsCommand.Create(cli),
             ControlPlaneCommand.CreateUp(cli),
             ControlPlaneCommand.Create(cli),
             ProxyCommand.Create(cli),

@@ -52,9 +52,9 @@ internal static class ClusterRules
         {
             scope.Error(path + ".address", "must not be empty");
         }
-        else if (discovery == ClusterDiscovery.Static && !Names.IsIpAddress(endpoint.Address))
+        else if (discovery is ClusterDiscovery.Static or ClusterDiscovery.Eds && !Names.IsIpAddress(endpoint.Address))
         {
-            scope.Error(path + ".address", $"\"{endpoint.Address}\" is not an IP address; a STATIC cluster needs IP addresses (use STRICT_DNS or LOGICAL_DNS for host names)");
+            scope.Error(path + ".address", $"\"{endpoint.Address}\" is not an IP address; a {(discovery == ClusterDiscovery.Eds ? "EDS" : "STATIC")} cluster needs IP addresses (use STRICT_DNS or LOGICAL_DNS for host names)");
         }
         else if (!Names.IsIpAddress(endpoint.Address))
         {

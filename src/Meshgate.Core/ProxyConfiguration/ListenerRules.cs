@@ -11,6 +11,16 @@ internal static class ListenerRules
     public static void Check(EquatableArray<Listener> listeners, List<ConsistencyError> errors, References references)
     {
         var bound = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var virtuals = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        string? capture = null;
+        for (var i = 0; i < listeners.Count; i++)
+        {
+            if (listeners[i] is { BindToPort: true } l && IsCapture(l))
+            {
+                capture ??= l.Name;
+            }
+        }
+
         for (var i = 0; i < listeners.Count; i++)
         {
             var listener = listeners[i];
@@ -20,13 +30,18 @@ internal static class ListenerRules
                 scope.Error("address", $"\"{listener.Address}\" is not an IP address; a listener binds an address such as 127.0.0.1 or 0.0.0.0");
             }
 
+            // Virtual listeners bind nothing, so they share ports with bound ones freely; two of them on one address
+            // and port would make the capture listener's choice ambiguous.
+            var taken = listener.BindToPort ? bound : virtuals;
             if (Names.CheckPort(listener.Port) is { } portError)
             {
                 scope.Error("port", portError);
             }
-            else if (!bound.TryAdd(listener.Endpoint, listener.Name))
+            else if (!taken.TryAdd(listener.Endpoint, listener.Name))
             {
-                scope.Error("port", $"{listener.Endpoint} is already bound by listener \"{bound[listener.Endpoint]}\"");
+                scope.Error("port", listener.BindToPort
+                    ? $"{listener.Endpoint} is already bound by listener \"{bound[listener.Endpoint]}\""
+                    : $"{listener.Endpoint} is already the address of virtual listener \"{virtuals[listener.Endpoint]}\"");
             }
 
             if (listener.ExplicitHttpProxy && listener.Protocol != ListenerProtocol.Http)
@@ -34,8 +49,63 @@ internal static class ListenerRules
                 scope.Error("explicitHttpProxy", $"only an HTTP listener can be an explicit HTTP proxy (protocol is {Name(listener.Protocol)})");
             }
 
-            Chains(listener, scope, references);
+            if (listener.UseOriginalDestination && listener.Protocol != ListenerProtocol.Tcp)
+            {
+                scope.Error("useOriginalDestination", $"only a TCP listener captures connections by their original destination (protocol is {Name(listener.Protocol)})");
+            }
+
+            if (listener.ExplicitHttpProxy && listener.UseOriginalDestination)
+            {
+                scope.Error("useOriginalDestination", "a capture listener is either an explicit HTTP proxy or transparent (useOriginalDestination); set one");
+            }
+
+            if (!listener.BindToPort && IsCapture(listener))
+            {
+                scope.Error("bindToPort", $"a capture listener ({(listener.ExplicitHttpProxy ? "explicitHttpProxy" : "useOriginalDestination")}) must bind its port; set bindToPort: true");
+            }
+            else if (!listener.BindToPort && capture is null)
+            {
+                scope.Error("bindToPort", "a virtual listener (bindToPort: false) gets traffic only from a capture listener, and the snapshot has none; add a listener with explicitHttpProxy or useOriginalDestination, or set bindToPort: true");
+            }
+
+            // A flag on the wrong protocol is reported above; the chains are then checked as the protocol's own.
+            if (listener.ExplicitHttpProxy && listener.Protocol == ListenerProtocol.Http || listener.UseOriginalDestination && listener.Protocol == ListenerProtocol.Tcp)
+            {
+                CaptureChains(listener, scope, references);
+            }
+            else
+            {
+                Chains(listener, scope, references);
+            }
         }
+    }
+
+    /// <summary>True for a sidecar's port 15001: it hands what it accepts to virtual listeners.</summary>
+    public static bool IsCapture(Listener listener) => listener.ExplicitHttpProxy || listener.UseOriginalDestination;
+
+    /// <summary>
+    /// A capture listener routes by destination to virtual listeners; its only chain is the optional
+    /// <see cref="Listener.DefaultFilterChain"/>: the cluster for destinations without a virtual listener
+    /// (Istio's PassthroughCluster for ALLOW_ANY, BlackHoleCluster for REGISTRY_ONLY, or any cluster).
+    /// </summary>
+    private static void CaptureChains(Listener listener, ConsistencyScope scope, References references)
+    {
+        if (!listener.FilterChains.IsEmpty)
+        {
+            scope.Error("filterChains", "a capture listener hands connections to the virtual listener of their destination; put the cluster for other destinations in defaultFilterChain.cluster");
+        }
+
+        if (listener.DefaultFilterChain is not { } fallback)
+        {
+            return;
+        }
+
+        if (fallback.Cluster is null || fallback.RouteTable is not null || fallback.Tls is not null || !fallback.ServerNames.IsEmpty)
+        {
+            scope.Error("defaultFilterChain", "a capture listener's default chain sets only cluster (PassthroughCluster, BlackHoleCluster or another cluster) for destinations without a virtual listener");
+        }
+
+        references.Cluster(scope, "defaultFilterChain.cluster", fallback.Cluster);
     }
 
     private static void Chains(Listener listener, ConsistencyScope scope, References references)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Meshgate.Core.ProxyConfiguration;
 using Meshgate.Core.Routing;
+using Meshgate.Proxy.Capture;
 using Meshgate.Proxy.Listeners;
 using Meshgate.Proxy.Observability;
 using Meshgate.Proxy.Upstream;
@@ -18,7 +19,7 @@ namespace Meshgate.Proxy.Forwarding;
 /// access-log line. The request reads its listener's snapshot once and uses only that one, so a swap never
 /// changes a request halfway.
 /// </summary>
-internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics metrics, TimeProvider time)
+internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics metrics, TimeProvider time, LoopGuard loops)
 {
     /// <summary>Envoy's local reply body when the upstream connection fails before response headers.</summary>
     private const string UpstreamConnectFailure = "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
@@ -70,6 +71,12 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
         }
         finally
         {
+            if (request.Destination is { Address: { } original } captured && context.Features.Get<CapturedConnection>() is not null)
+            {
+                // As Envoy behind iptables: the address the application dialled, restored from SO_ORIGINAL_DST.
+                entry.DownstreamLocalAddress = new IPEndPoint(original, captured.Port);
+            }
+
             entry.RouteName = request.RouteName;
             entry.UpstreamCluster = request.ClusterName;
             entry.UpstreamHost = request.Upstream;
@@ -99,9 +106,53 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
 
     private Task RouteAsync(ProxyRequest request, ProxySnapshot snapshot, string listenerName)
     {
+        var listener = snapshot.Listener(listenerName)?.Listener;
+        if (listener is { ExplicitHttpProxy: true } or { UseOriginalDestination: true })
+        {
+            return RouteCapturedAsync(request, snapshot, listener);
+        }
+
+        return RouteByTableAsync(request, snapshot, snapshot.RouteTable(listener?.DefaultFilterChain?.RouteTable ?? FirstRouteTable(listener)));
+    }
+
+    /// <summary>
+    /// A request on the capture listener: an absolute-form request (explicit proxy), or one inside a CONNECT tunnel or a
+    /// transparently captured connection (<see cref="CapturedConnection"/>). Its destination port picks the virtual
+    /// listener whose route table routes it, exactly as a request arriving on that listener; with no HTTP listener for
+    /// the port, the capture listener's default cluster takes it (Istio's PassthroughCluster or BlackHoleCluster).
+    /// </summary>
+    private Task RouteCapturedAsync(ProxyRequest request, ProxySnapshot snapshot, Listener capture)
+    {
         var context = request.Http;
-        var listener = snapshot.Listener(listenerName);
-        var table = snapshot.RouteTable(listener?.Listener.DefaultFilterChain?.RouteTable ?? FirstRouteTable(listener?.Listener));
+        OriginalDestination destination;
+        if (context.Features.Get<CapturedConnection>() is { } captured)
+        {
+            destination = captured.Destination;
+        }
+        else if (!TryAbsoluteTarget(context, out destination))
+        {
+            // An origin-form request to the proxy itself: there is nothing to route it by.
+            return Local(request, StatusCodes.Status404NotFound, ResponseFlags.NoRouteFound, "route_not_found");
+        }
+
+        request.Destination = destination;
+        var target = snapshot.VirtualListener(destination.Address, destination.Port)?.Listener;
+        if (target is { Protocol: ListenerProtocol.Http })
+        {
+            return RouteByTableAsync(request, snapshot, snapshot.RouteTable(target.DefaultFilterChain?.RouteTable ?? FirstRouteTable(target)));
+        }
+
+        if (capture.DefaultFilterChain?.Cluster is not { } fallback)
+        {
+            return Local(request, StatusCodes.Status404NotFound, ResponseFlags.NoRouteFound, "filter_chain_not_found");
+        }
+
+        return ToClusterAsync(request, snapshot, fallback, forward: null);
+    }
+
+    private Task RouteByTableAsync(ProxyRequest request, ProxySnapshot snapshot, CompiledRouteTable? table)
+    {
+        var context = request.Http;
         var match = table?.Match(context.Request.Host.Value.AsSpan(), context.Request.Path.Value.AsSpan(), new RequestHeaders(context.Request.Headers));
         if (match is not { } matched)
         {
@@ -129,7 +180,11 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
         }
 
         var forward = route.Forward!;
-        var clusterName = PickCluster(forward);
+        return ToClusterAsync(request, snapshot, PickCluster(forward), forward);
+    }
+
+    private Task ToClusterAsync(ProxyRequest request, ProxySnapshot snapshot, string clusterName, ForwardAction? forward)
+    {
         request.ClusterName = clusterName;
         var cluster = snapshot.Cluster(clusterName);
         if (cluster is null)
@@ -140,16 +195,36 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
         request.Cluster = cluster;
         if (cluster.Name == Cluster.BlackHole)
         {
-            return Local(request, StatusCodes.Status502BadGateway, ResponseFlags.None, "route_to_blackhole");
+            // Istio's block_all virtual host: a direct response 502.
+            return Local(request, StatusCodes.Status502BadGateway, ResponseFlags.None, "direct_response");
         }
 
         return ForwardAsync(request, cluster, forward);
     }
 
-    private async Task ForwardAsync(ProxyRequest request, ClusterState cluster, ForwardAction forward)
+    /// <summary>
+    /// The destination of an absolute-form request (RFC 9112 §3.2.2, what <c>curl -x</c> sends): the authority of
+    /// <c>http://host[:port]/path</c>, port 80 when absent. Kestrel has already checked that Host agrees with it.
+    /// </summary>
+    private static bool TryAbsoluteTarget(HttpContext context, out OriginalDestination destination)
+    {
+        destination = default;
+        var raw = (context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "").AsSpan();
+        const string Scheme = "http://";
+        if (!raw.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var authority = raw[Scheme.Length..];
+        var end = authority.IndexOfAny('/', '?', '#');
+        return OriginalDestination.TryParse(end < 0 ? authority : authority[..end], 80, out destination);
+    }
+
+    private async Task ForwardAsync(ProxyRequest request, ClusterState cluster, ForwardAction? forward)
     {
         var context = request.Http;
-        var policy = forward.Retries is { Attempts: > 0 } retries ? retries : null;
+        var policy = forward?.Retries is { Attempts: > 0 } retries ? retries : null;
         var maxAttempts = 1 + (policy?.Attempts ?? 0);
 
         // A body can be sent again only while none of it has been read from the client (Envoy buffers for that;
@@ -157,7 +232,7 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
         var transformer = request.Transformer;
         UpstreamConnection.Current = request.UpstreamLocal; // flows into the upstream client's writes for this request
         CancellationTokenSource? deadline = null;
-        if (forward.Timeout is { } timeout && timeout > TimeSpan.Zero)
+        if (forward?.Timeout is { } timeout && timeout > TimeSpan.Zero)
         {
             deadline = request.Deadline();
             deadline.CancelAfter(timeout);
@@ -171,13 +246,13 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
             UpstreamTarget? target;
             try
             {
-                target = await cluster.PickTargetAsync(context.RequestAborted).ConfigureAwait(false);
+                target = await cluster.PickTargetAsync(request.Destination, context.RequestAborted).ConfigureAwait(false);
 
                 // Istio configures Envoy's previous_hosts retry predicate (up to 5 reselections): a retry avoids the
                 // endpoints already tried, which a shared round robin alone would not under concurrent load.
                 for (var reselect = 0; reselect < MaxHostReselections && target is not null && attempt > 1 && request.Tried(target); reselect++)
                 {
-                    target = await cluster.PickTargetAsync(context.RequestAborted).ConfigureAwait(false);
+                    target = await cluster.PickTargetAsync(request.Destination, context.RequestAborted).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
@@ -194,6 +269,15 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
             }
 
             request.Upstream = target.EndPoint;
+            if (loops.IsSelf(target.EndPoint))
+            {
+                // Forwarding to our own listener would come straight back here, again and again. Envoy has no flag for
+                // this; UH (no usable upstream host) is the nearest, with the details saying why.
+                SetOutcome(request, ResponseFlags.NoHealthyUpstream, TlsPassthroughHandler.LoopDetected, null);
+                await WriteLocalAsync(context, StatusCodes.Status508LoopDetected, "upstream loop detected").ConfigureAwait(false);
+                return;
+            }
+
             request.Try(target);
             var last = attempt >= maxAttempts;
             transformer.Attempt = attempt;

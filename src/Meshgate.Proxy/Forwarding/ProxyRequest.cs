@@ -1,4 +1,5 @@
 using System.Net;
+using Meshgate.Proxy.Capture;
 using Meshgate.Proxy.Observability;
 using Meshgate.Proxy.Upstream;
 using Microsoft.AspNetCore.Http;
@@ -91,6 +92,9 @@ internal sealed class ProxyRequest
 
     private CancellationTokenSource? _deadline;
 
+    /// <summary>Where a captured request was going (PassthroughCluster dials it); null on ordinary listeners.</summary>
+    public OriginalDestination? Destination { get; set; }
+
     /// <summary>Binds the pooled object to the next request on its connection or stream.</summary>
     public void Reuse(IFeatureCollection features)
     {
@@ -106,5 +110,6 @@ internal sealed class ProxyRequest
         Attempts = 0;
         Array.Clear(_tried);
         _triedCount = 0;
+        Destination = null;
     }
 }

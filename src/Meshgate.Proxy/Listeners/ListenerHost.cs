@@ -5,6 +5,11 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Meshgate.Proxy.Listeners;
 
+/// <summary>What every listener's server is built with.</summary>
+/// <param name="InstanceIp">When set, listeners on 0.0.0.0 bind it instead (<c>--ip</c>).</param>
+internal sealed record ListenerServices(
+    SnapshotHolder Snapshots, KestrelServerFactory Kestrel, HttpProxyHandler Http, TlsPassthroughHandler Tls, CaptureConnectionHandler Capture, IPAddress? InstanceIp);
+
 /// <summary>
 /// One listener's own Kestrel server: HTTP requests go to <see cref="HttpProxyHandler"/>, TLS and TCP connections to
 /// <see cref="TlsPassthroughHandler"/>. Starting or stopping it touches no other listener. Only the binding (address,
@@ -17,16 +22,31 @@ internal sealed class ListenerHost
     private readonly PooledHttpApplication _application;
     private ListenOptions? _bound;
 
-    public ListenerHost(Listener listener, SnapshotHolder snapshots, KestrelServerFactory kestrel, HttpProxyHandler http, TlsPassthroughHandler tls)
+    public ListenerHost(Listener listener, ListenerServices services)
     {
         Listener = listener;
-        var context = new ListenerContext(listener.Name, snapshots);
+        var context = new ListenerContext(listener.Name, services.Snapshots);
         Context = context;
+        var http = services.Http;
+        var tls = services.Tls;
+        var capture = services.Capture;
         _application = new PooledHttpApplication(request => http.HandleAsync(request, context));
-        _server = kestrel.Create(options => options.Listen(IPAddress.Parse(listener.Address), listener.Port, listen =>
+        var address = IPAddress.Parse(listener.Address);
+        if (services.InstanceIp is { } instance && address.Equals(IPAddress.Any))
+        {
+            address = instance; // --ip: a wildcard listener binds the instance's own address
+        }
+
+        _server = services.Kestrel.Create(options => options.Listen(address, listener.Port, listen =>
         {
             _bound = listen;
-            if (listener.Protocol == ListenerProtocol.Http)
+            if (listener.ExplicitHttpProxy || listener.UseOriginalDestination)
+            {
+                // CONNECT and transparent capture are sorted out per connection; what is HTTP goes on to Kestrel.
+                listen.Protocols = HttpProtocols.Http1;
+                listen.Use(next => connection => capture.HandleAsync(connection, context, next));
+            }
+            else if (listener.Protocol == ListenerProtocol.Http)
             {
                 // HTTP/1.1, and HTTP/2 with prior knowledge (h2c), told apart by the HTTP/2 connection preface.
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
@@ -61,5 +81,6 @@ internal sealed class ListenerHost
 
     /// <summary>True when <paramref name="next"/> can keep this server: same address, port and protocol.</summary>
     public bool CanServe(Listener next) =>
-        next.Address == Listener.Address && next.Port == Listener.Port && next.Protocol == Listener.Protocol;
+        next.Address == Listener.Address && next.Port == Listener.Port && next.Protocol == Listener.Protocol
+        && next.ExplicitHttpProxy == Listener.ExplicitHttpProxy && next.UseOriginalDestination == Listener.UseOriginalDestination;
 }

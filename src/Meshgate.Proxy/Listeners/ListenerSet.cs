@@ -1,6 +1,7 @@
+using System.Net;
 using System.Net.Sockets;
 using Meshgate.Core.ProxyConfiguration;
-using Meshgate.Proxy.Forwarding;
+using Meshgate.Proxy.Upstream;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
@@ -11,7 +12,7 @@ namespace Meshgate.Proxy.Listeners;
 /// whose address, port and protocol are unchanged keeps its server and connections; an added one gets a new server;
 /// a removed or rebound one stops accepting, drains, and closes. Used under the proxy's update lock only.
 /// </summary>
-internal sealed partial class ListenerSet(SnapshotHolder snapshots, KestrelServerFactory kestrel, HttpProxyHandler http, TlsPassthroughHandler tls, ILogger logger)
+internal sealed partial class ListenerSet(ListenerServices services, LoopGuard loops, ILogger logger)
 {
     private ListenerHost[] _hosts = [];
 
@@ -24,7 +25,12 @@ internal sealed partial class ListenerSet(SnapshotHolder snapshots, KestrelServe
         var started = new List<ListenerHost>();
         foreach (var listener in listeners)
         {
-            var host = new ListenerHost(listener, snapshots, kestrel, http, tls);
+            if (!listener.BindToPort)
+            {
+                continue; // virtual: reached through the capture listener, nothing to bind
+            }
+
+            var host = new ListenerHost(listener, services);
             try
             {
                 await host.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -39,7 +45,7 @@ internal sealed partial class ListenerSet(SnapshotHolder snapshots, KestrelServe
             Log.Listening(logger, listener.Name, listener.Protocol.ToString().ToUpperInvariant(), Describe(host));
         }
 
-        Volatile.Write(ref _hosts, [.. started]);
+        Publish([.. started]);
     }
 
     /// <summary>
@@ -56,6 +62,11 @@ internal sealed partial class ListenerSet(SnapshotHolder snapshots, KestrelServe
         var added = new List<Listener>();
         foreach (var listener in next)
         {
+            if (!listener.BindToPort)
+            {
+                continue;
+            }
+
             if (byName.Remove(listener.Name, out var host) && host.CanServe(listener))
             {
                 kept.Add(host);
@@ -77,7 +88,7 @@ internal sealed partial class ListenerSet(SnapshotHolder snapshots, KestrelServe
                 continue;
             }
 
-            var host = new ListenerHost(listener, snapshots, kestrel, http, tls);
+            var host = new ListenerHost(listener, services);
             try
             {
                 await host.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -107,7 +118,7 @@ internal sealed partial class ListenerSet(SnapshotHolder snapshots, KestrelServe
     /// <returns>Listeners that could not be opened (the rest of the change stands).</returns>
     public async Task<IReadOnlyList<string>> CompleteAsync(ListenerChange change, TimeSpan drainTime, CancellationToken cancellationToken)
     {
-        Volatile.Write(ref _hosts, [.. change.Kept, .. change.Opened]);
+        Publish([.. change.Kept, .. change.Opened]);
         foreach (var host in change.Opened)
         {
             Log.Listening(logger, host.Listener.Name, host.Listener.Protocol.ToString().ToUpperInvariant(), Describe(host));
@@ -123,7 +134,7 @@ internal sealed partial class ListenerSet(SnapshotHolder snapshots, KestrelServe
         var late = new List<ListenerHost>();
         foreach (var listener in change.Deferred)
         {
-            var host = new ListenerHost(listener, snapshots, kestrel, http, tls);
+            var host = new ListenerHost(listener, services);
             try
             {
                 await host.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -138,7 +149,7 @@ internal sealed partial class ListenerSet(SnapshotHolder snapshots, KestrelServe
 
         if (late.Count > 0)
         {
-            Volatile.Write(ref _hosts, [.. Hosts, .. late]);
+            Publish([.. Hosts, .. late]);
         }
 
         return errors;
@@ -148,7 +159,21 @@ internal sealed partial class ListenerSet(SnapshotHolder snapshots, KestrelServe
     public async Task StopAsync(TimeSpan drainTime)
     {
         var hosts = Interlocked.Exchange(ref _hosts, []);
+        loops.Update([]);
         await StopAllAsync(hosts, drainTime).ConfigureAwait(false);
+    }
+
+    /// <summary>Makes <paramref name="hosts"/> the open set, and tells the loop guard what is bound now.</summary>
+    private void Publish(ListenerHost[] hosts)
+    {
+        Volatile.Write(ref _hosts, hosts);
+        var bound = new EndPoint?[hosts.Length];
+        for (var i = 0; i < hosts.Length; i++)
+        {
+            bound[i] = hosts[i].BoundEndPoint;
+        }
+
+        loops.Update(bound);
     }
 
     private static async Task StopAllAsync(IReadOnlyCollection<ListenerHost> hosts, TimeSpan drainTime)

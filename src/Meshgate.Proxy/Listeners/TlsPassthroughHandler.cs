@@ -1,37 +1,59 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Meshgate.Core.ProxyConfiguration;
+using Meshgate.Proxy.Capture;
 using Meshgate.Proxy.Observability;
+using Meshgate.Proxy.Upstream;
 using Microsoft.AspNetCore.Connections;
 
 namespace Meshgate.Proxy.Listeners;
 
 /// <summary>
-/// A connection on a TLS listener: peek the ClientHello, choose the filter chain by SNI, connect to an
-/// endpoint of its cluster, and relay the encrypted bytes both ways. Nothing is decrypted. One access-log
+/// A connection on a TLS or TCP listener: on TLS, peek the ClientHello and choose the filter chain by SNI (a TCP
+/// listener has one chain); connect to an endpoint of its cluster, and relay the bytes both ways. Captured connections
+/// (a CONNECT tunnel, a transparently redirected connection) come here with the virtual listener of their destination,
+/// or none (then the capture listener's default chain), and the original destination for PassthroughCluster. Nothing is decrypted. One access-log
 /// line per connection, <c>"- - -" 0</c> with the SNI, as Envoy's tcp_proxy writes it, and Istio's TCP metrics
 /// (bytes counted as they are relayed). A connection is routed with its listener's snapshot of the moment it
 /// arrived; once relaying, it no longer depends on configuration, so swaps leave it alone.
 /// </summary>
-internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider time)
+internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider time, LoopGuard loops)
 {
     /// <summary>How long a client may take to send its ClientHello.</summary>
     public static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>Response code details when the upstream is the proxy itself (see <see cref="LoopGuard"/>).</summary>
+    public const string LoopDetected = "upstream_loop_detected";
+
     private static readonly TcpKey Unrouted = new(SourceLabels.Unknown, SourceLabels.Unknown);
 
-    public async Task HandleAsync(ConnectionContext connection, ListenerContext listener)
+    /// <summary>A connection on a bound TLS or TCP listener.</summary>
+    public Task HandleAsync(ConnectionContext connection, ListenerContext listener)
+    {
+        var snapshot = listener.Snapshot;
+        return HandleAsync(connection, listener, snapshot, snapshot.Listener(listener.Name), null, null);
+    }
+
+    /// <summary>
+    /// A captured connection, handled as if it arrived on <paramref name="target"/> (a TLS or TCP virtual listener), or
+    /// with <paramref name="fallback"/> (the capture listener's default chain) when there is no such listener.
+    /// </summary>
+    public Task HandleCapturedAsync(ConnectionContext connection, ListenerContext capture, ProxySnapshot snapshot, CompiledListener? target, FilterChain? fallback, OriginalDestination destination) =>
+        HandleAsync(connection, capture, snapshot, target, fallback, destination);
+
+    private async Task HandleAsync(ConnectionContext connection, ListenerContext log, ProxySnapshot snapshot, CompiledListener? listener, FilterChain? fallback, OriginalDestination? destination)
     {
         var started = Stopwatch.GetTimestamp();
         var entry = new AccessLogEntry
         {
             StartTime = time.GetUtcNow(),
-            DownstreamLocalAddress = connection.LocalEndPoint as IPEndPoint,
+            DownstreamLocalAddress = destination is { Address: { } original } ? new IPEndPoint(original, destination.Value.Port) : connection.LocalEndPoint as IPEndPoint,
             DownstreamRemoteAddress = connection.RemoteEndPoint as IPEndPoint,
         };
         try
         {
-            await RelayAsync(connection, listener, started, entry).ConfigureAwait(false);
+            await RelayAsync(connection, log, snapshot, listener, fallback, destination, started, entry).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
@@ -39,49 +61,41 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
         }
     }
 
-    private async Task RelayAsync(ConnectionContext connection, ListenerContext listenerContext, long started, AccessLogEntry entry)
+    private async Task RelayAsync(ConnectionContext connection, ListenerContext log, ProxySnapshot snapshot, CompiledListener? listener, FilterChain? fallback, OriginalDestination? destination, long started, AccessLogEntry entry)
     {
-        var snapshot = listenerContext.Snapshot;
-        var listener = snapshot.Listener(listenerContext.Name);
         var tcp = metrics.Tcp(Unrouted);
-        var input = connection.Transport.Input;
-        ClientHello hello;
-        using (var helloTimeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed))
+        FilterChain? chain;
+        if (listener?.Sni is { } sni)
         {
-            helloTimeout.CancelAfter(HelloTimeout);
-            while (true)
+            var (hello, status) = await PeekHelloAsync(connection).ConfigureAwait(false);
+            if (status != ClientHelloStatus.Complete)
             {
-                var read = await input.ReadAsync(helloTimeout.Token).ConfigureAwait(false);
-                var status = ClientHelloReader.TryRead(read.Buffer, out hello);
-                if (status == ClientHelloStatus.Complete)
-                {
-                    input.AdvanceTo(read.Buffer.Start); // peeked, not consumed: the upstream gets these bytes
-                    break;
-                }
-
-                if (status == ClientHelloStatus.Invalid || read.IsCompleted)
-                {
-                    input.AdvanceTo(read.Buffer.End);
-                    entry.ConnectionTerminationDetails = status == ClientHelloStatus.Invalid ? "not_a_tls_client_hello" : "downstream_closed_before_client_hello";
-                    tcp.ConnectionOpened();
-                    Finish(listenerContext, tcp, ref entry, started, ResponseFlags.NoRouteFound);
-                    connection.Abort();
-                    return;
-                }
-
-                input.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+                entry.ConnectionTerminationDetails = status == ClientHelloStatus.Invalid ? "not_a_tls_client_hello" : "downstream_closed_before_client_hello";
+                tcp.ConnectionOpened();
+                Finish(log, tcp, ref entry, started, ResponseFlags.NoRouteFound);
+                connection.Abort();
+                return;
             }
+
+            entry.RequestedServerName = hello.ServerName;
+            chain = sni.Match((hello.ServerName ?? "").AsSpan());
+        }
+        else if (listener is not null)
+        {
+            chain = listener.Listener.FilterChains.Count > 0 ? listener.Listener.FilterChains[0] : listener.Listener.DefaultFilterChain;
+        }
+        else
+        {
+            chain = fallback;
         }
 
-        entry.RequestedServerName = hello.ServerName;
-        var chain = listener?.Sni?.Match((hello.ServerName ?? "").AsSpan());
         var cluster = snapshot.Cluster(chain?.Cluster);
         if (cluster is null)
         {
             entry.ResponseCodeDetails = chain is null ? "filter_chain_not_found" : "cluster_not_found";
             tcp = chain?.Cluster is { } missing ? metrics.Tcp(new TcpKey(SourceLabels.Unknown, missing)) : tcp;
             tcp.ConnectionOpened();
-            Finish(listenerContext, tcp, ref entry, started, chain is null ? ResponseFlags.NoRouteFound : ResponseFlags.NoClusterFound);
+            Finish(log, tcp, ref entry, started, chain is null ? ResponseFlags.NoRouteFound : ResponseFlags.NoClusterFound);
             connection.Abort();
             return;
         }
@@ -92,24 +106,33 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
         IPEndPoint? endpoint;
         try
         {
-            endpoint = await cluster.PickAsync(connection.ConnectionClosed).ConfigureAwait(false);
+            endpoint = await cluster.PickAsync(destination, connection.ConnectionClosed).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             // The client left while the cluster's name was being resolved.
-            Finish(listenerContext, tcp, ref entry, started, ResponseFlags.DownstreamConnectionTermination);
+            Finish(log, tcp, ref entry, started, ResponseFlags.DownstreamConnectionTermination);
             return;
         }
 
+        // BlackHoleCluster has no endpoints: Envoy's tcp_proxy logs UH and closes, as here.
         if (endpoint is null)
         {
-            Finish(listenerContext, tcp, ref entry, started, ResponseFlags.NoHealthyUpstream);
+            Finish(log, tcp, ref entry, started, ResponseFlags.NoHealthyUpstream);
             connection.Abort();
             return;
         }
 
         entry.UpstreamHost = endpoint;
-        using var upstream = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (loops.IsSelf(endpoint))
+        {
+            entry.ResponseCodeDetails = LoopDetected;
+            Finish(log, tcp, ref entry, started, ResponseFlags.NoHealthyUpstream);
+            connection.Abort();
+            return;
+        }
+
+        using var upstream = UpstreamSocket.Create(endpoint.AddressFamily);
         try
         {
             using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
@@ -119,7 +142,7 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
             entry.UpstreamTransportFailureReason = e is SocketException s ? s.SocketErrorCode.ToString() : "connect_timeout";
-            Finish(listenerContext, tcp, ref entry, started, ResponseFlags.UpstreamConnectionFailure);
+            Finish(log, tcp, ref entry, started, ResponseFlags.UpstreamConnectionFailure);
             connection.Abort();
             return;
         }
@@ -139,10 +162,36 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
             flags |= ResponseFlags.DownstreamConnectionTermination;
         }
 
-        Finish(listenerContext, tcp, ref entry, started, flags);
+        Finish(log, tcp, ref entry, started, flags);
         if (result.DownstreamReset || result.UpstreamReset)
         {
             connection.Abort();
+        }
+    }
+
+    /// <summary>Reads until the ClientHello is complete, then rewinds: peeked, not consumed, so the upstream gets these bytes.</summary>
+    private static async Task<(ClientHello Hello, ClientHelloStatus Status)> PeekHelloAsync(ConnectionContext connection)
+    {
+        var input = connection.Transport.Input;
+        using var helloTimeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+        helloTimeout.CancelAfter(HelloTimeout);
+        while (true)
+        {
+            var read = await input.ReadAsync(helloTimeout.Token).ConfigureAwait(false);
+            var status = ClientHelloReader.TryRead(read.Buffer, out var hello);
+            if (status == ClientHelloStatus.Complete)
+            {
+                input.AdvanceTo(read.Buffer.Start);
+                return (hello, status);
+            }
+
+            if (status == ClientHelloStatus.Invalid || read.IsCompleted)
+            {
+                input.AdvanceTo(read.Buffer.End);
+                return (hello, status == ClientHelloStatus.Invalid ? status : ClientHelloStatus.Incomplete);
+            }
+
+            input.AdvanceTo(read.Buffer.Start, read.Buffer.End);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Meshgate.Core.ProxyConfiguration;
+using Meshgate.Proxy.Capture;
 
 namespace Meshgate.Proxy.Upstream;
 
@@ -86,11 +87,24 @@ public sealed class ClusterState : IDisposable
     /// the first (LOGICAL_DNS: "the first address of the latest answer").
     /// </summary>
     public async ValueTask<IPEndPoint?> PickAsync(CancellationToken cancellationToken) =>
-        (await PickTargetAsync(cancellationToken).ConfigureAwait(false))?.EndPoint;
+        (await PickTargetAsync(null, cancellationToken).ConfigureAwait(false))?.EndPoint;
 
-    /// <summary>As <see cref="PickAsync"/>, with the destination prefix for HTTP forwarding.</summary>
-    public ValueTask<UpstreamTarget?> PickTargetAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// As <see cref="PickAsync(CancellationToken)"/>; an ORIGINAL_DST cluster (PassthroughCluster) goes to
+    /// <paramref name="destination"/> instead, its host resolved like an endpoint's (null without one: Envoy's
+    /// ORIGINAL_DST has no host to pick then). EDS endpoints are IP addresses, used as STATIC ones.
+    /// </summary>
+    public async ValueTask<IPEndPoint?> PickAsync(OriginalDestination? destination, CancellationToken cancellationToken) =>
+        (await PickTargetAsync(destination, cancellationToken).ConfigureAwait(false))?.EndPoint;
+
+    /// <summary>As <see cref="PickAsync(OriginalDestination?, CancellationToken)"/>, with the destination prefix for HTTP forwarding.</summary>
+    public ValueTask<UpstreamTarget?> PickTargetAsync(OriginalDestination? destination, CancellationToken cancellationToken)
     {
+        if (Cluster.Discovery == ClusterDiscovery.OriginalDestination)
+        {
+            return OriginalAsync(destination, cancellationToken);
+        }
+
         var endpoints = Cluster.Endpoints;
         if (endpoints.Count == 0)
         {
@@ -106,6 +120,23 @@ public sealed class ClusterState : IDisposable
         }
 
         return PickSlowAsync(turn, cancellationToken);
+    }
+
+    // Every destination differs: a target per request.
+    private async ValueTask<UpstreamTarget?> OriginalAsync(OriginalDestination? destination, CancellationToken cancellationToken)
+    {
+        if (destination is not { } target)
+        {
+            return null;
+        }
+
+        if (target.Address is { } ip)
+        {
+            return new UpstreamTarget(new IPEndPoint(ip, target.Port));
+        }
+
+        var resolved = await _resolver.ResolveAsync(target.Host, cancellationToken).ConfigureAwait(false);
+        return resolved.Length > 0 ? new UpstreamTarget(new IPEndPoint(resolved[0], target.Port)) : null;
     }
 
     private async ValueTask<UpstreamTarget?> PickSlowAsync(uint turn, CancellationToken cancellationToken)
@@ -160,7 +191,7 @@ public sealed class ClusterState : IDisposable
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Cluster.ConnectTimeout ?? Cluster.DefaultConnectTimeout);
-        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var socket = UpstreamSocket.Create(endpoint.AddressFamily);
         try
         {
             await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);

@@ -29,7 +29,7 @@ public sealed class DnsServerLookup : INameLookup
         }
 
         Servers = servers;
-        _hosts = hosts ?? new HostsFile(HostsFile.DefaultPath);
+        _hosts = hosts ?? HostsFile.FromEnvironment() ?? new HostsFile(HostsFile.DefaultPath);
         _client = new LookupClient(new LookupClientOptions([.. servers])
         {
             UseCache = false,

@@ -10,6 +10,16 @@ public sealed class HostsFile(string path)
 {
     public const string DefaultPath = "/etc/hosts";
 
+    /// <summary>
+    /// A hosts file consulted before anything else (<c>meshgate demo</c> points the external host at its local
+    /// stand-in this way); unset means none.
+    /// </summary>
+    public const string OverrideVariable = "MESHGATE_HOSTS_FILE";
+
+    /// <summary>The override from <see cref="OverrideVariable"/>, or null.</summary>
+    public static HostsFile? FromEnvironment() =>
+        Environment.GetEnvironmentVariable(OverrideVariable) is { Length: > 0 } path ? new HostsFile(path) : null;
+
     /// <summary>How long an answer from the file is reused before the file is checked again.</summary>
     public static readonly TimeSpan Ttl = TimeSpan.FromSeconds(5);
 

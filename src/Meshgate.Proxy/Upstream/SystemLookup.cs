@@ -12,10 +12,27 @@ public sealed class SystemLookup : INameLookup
     /// <summary>How long an answer is reused; the system resolver does not tell us the record's TTL.</summary>
     public static readonly TimeSpan Ttl = TimeSpan.FromSeconds(5);
 
-    public string Description => "the system resolver (/etc/hosts, /etc/resolv.conf)";
+    private readonly HostsFile? _override;
+
+    /// <summary>The system resolver, after the hosts file named by <see cref="HostsFile.OverrideVariable"/> if set.</summary>
+    public SystemLookup()
+        : this(HostsFile.FromEnvironment())
+    {
+    }
+
+    public SystemLookup(HostsFile? hostsOverride) => _override = hostsOverride;
+
+    public string Description => _override is null
+        ? "the system resolver (/etc/hosts, /etc/resolv.conf)"
+        : $"{_override.Path}, then the system resolver (/etc/hosts, /etc/resolv.conf)";
 
     public async Task<LookupResult> LookupAsync(string name, CancellationToken cancellationToken)
     {
+        if (_override is not null && _override.TryGet(name, out var fromFile))
+        {
+            return LookupResult.Answer(LookupResult.PreferIPv4(fromFile), HostsFile.Ttl);
+        }
+
         try
         {
             var addresses = await Dns.GetHostAddressesAsync(name, cancellationToken).ConfigureAwait(false);

@@ -1,13 +1,12 @@
 using System.Net;
 using System.Net.Security;
-using System.Net.Sockets;
 using System.Security.Authentication;
 
 namespace Meshgate.Proxy.Upstream;
 
 /// <summary>
 /// Opens a cluster's upstream connections for its HTTP client (<see cref="SocketsHttpHandler.ConnectCallback"/>): a
-/// TCP connection with Nagle off, wrapped in <see cref="UpstreamConnection"/> so requests learn their local address,
+/// TCP connection with Nagle off (and the capture mark, <see cref="UpstreamSocket"/>), wrapped in <see cref="UpstreamConnection"/> so requests learn their local address,
 /// and, when the cluster originates TLS, the handshake with the cluster's <see cref="UpstreamTlsContext"/>. A refused
 /// handshake throws <see cref="UpstreamTlsException"/> with Envoy's transport failure reason.
 /// </summary>
@@ -17,7 +16,7 @@ internal sealed class UpstreamConnector(UpstreamTlsContext? tls)
     {
         var endpoint = context.DnsEndPoint;
         var address = IPAddress.Parse(endpoint.Host); // the destination prefix always carries an IP (UpstreamTarget)
-        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var socket = UpstreamSocket.Create(address.AddressFamily); // SO_MARK under transparent capture
         try
         {
             await socket.ConnectAsync(new IPEndPoint(address, endpoint.Port), cancellationToken).ConfigureAwait(false);

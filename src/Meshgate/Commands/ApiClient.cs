@@ -17,7 +17,7 @@ public sealed class ApiClient : IDisposable
     public ApiClient(Uri server)
     {
         Server = server;
-        _http = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromSeconds(60) };
+        _http = new HttpClient { BaseAddress = server, Timeout = Timeout.InfiniteTimeSpan };
     }
 
     public Uri Server { get; }
@@ -48,13 +48,73 @@ public sealed class ApiClient : IDisposable
         return node.Deserialize<T>(ApiJson.Options) ?? throw new CliException("error: the control plane sent an empty answer");
     }
 
-    private async Task<JsonNode?> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
+    /// <summary>A plain-text answer, such as a pod's log (<c>/api/v1/namespaces/NS/pods/NAME/log</c>).</summary>
+    public Task<string> GetTextAsync(string path, CancellationToken cancellationToken) =>
+        SendForTextAsync(HttpMethod.Get, path, null, cancellationToken);
+
+    /// <summary>Copies a plain-text answer to <paramref name="output"/> as it arrives (<c>logs -f</c>), until the server ends it or cancellation.</summary>
+    public async Task StreamTextAsync(string path, TextWriter output, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, path) { Content = content };
         HttpResponseMessage response;
         try
         {
-            response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            response = await _http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e) when (e.InnerException is SocketException or null)
+        {
+            throw Unreachable(e.InnerException is SocketException s ? Describe(s.SocketErrorCode) : e.Message);
+        }
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                JsonNode? body = null;
+                try
+                {
+                    body = text.Length == 0 ? null : JsonNode.Parse(text);
+                }
+                catch (JsonException)
+                {
+                }
+
+                throw FromStatus(response.StatusCode, body, text);
+            }
+
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false));
+            var buffer = new char[4096];
+            int read;
+            while ((read = await reader.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<JsonNode?> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
+    {
+        var text = await SendForTextAsync(method, path, content, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return text.Length == 0 ? null : JsonNode.Parse(text);
+        }
+        catch (JsonException)
+        {
+            throw new CliException($"error: the control plane at {Server} sent something that is not JSON; is --server pointing at Meshgate?");
+        }
+    }
+
+    private async Task<string> SendForTextAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = content };
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(60));
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, deadline.Token).ConfigureAwait(false);
         }
         catch (HttpRequestException e) when (e.InnerException is SocketException or null)
         {
@@ -68,6 +128,11 @@ public sealed class ApiClient : IDisposable
         using (response)
         {
             var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            if (response.IsSuccessStatusCode)
+            {
+                return text;
+            }
+
             JsonNode? body = null;
             try
             {
@@ -75,15 +140,6 @@ public sealed class ApiClient : IDisposable
             }
             catch (JsonException)
             {
-                if (response.IsSuccessStatusCode)
-                {
-                    throw new CliException($"error: the control plane at {Server} sent something that is not JSON; is --server pointing at Meshgate?");
-                }
-            }
-
-            if (response.IsSuccessStatusCode)
-            {
-                return body;
             }
 
             throw FromStatus(response.StatusCode, body, text);

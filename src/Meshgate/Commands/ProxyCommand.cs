@@ -29,6 +29,8 @@ public static class ProxyCommand
         var (adminPort, statusPort) = AdminOptions.Create();
         command.Options.Add(adminPort);
         command.Options.Add(statusPort);
+        var capture = new CaptureOptions();
+        capture.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             // First, before any socket exists: the runtime reads its switch once.
@@ -47,7 +49,7 @@ public static class ProxyCommand
             }
 
             using var loggerFactory = Logging.CreateFactory();
-            await using var server = ProxyServer.Create(loaded.Config, loggerFactory, servers, inlineScheduling: inline);
+            await using var server = ProxyServer.Create(loaded.Config, loggerFactory, servers, options: capture.Options(parse) with { InlineScheduling = inline });
             await using var admin = await AdminOptions.StartAsync(server, parse.GetValue(adminPort), parse.GetValue(statusPort), cancellationToken);
             try
             {
@@ -59,6 +61,7 @@ public static class ProxyCommand
                 throw new CliException($"error: cannot open the listeners of {path}: {why}");
             }
 
+            await using var rules = await capture.InstallAsync(parse, loaded.Config, cancellationToken);
             await using var watcher = Meshgate.Proxy.Sync.ConfigFileWatcher.Start(path, server);
             await cli.Error.WriteLineAsync($"meshgate proxy: ready ({parse.GetValue(role)}, configuration {loaded.Config.Version}, {loaded.Config.Listeners.Count} listeners{(inline ? ", inline I/O" : "")}); Ctrl-C to stop");
             try

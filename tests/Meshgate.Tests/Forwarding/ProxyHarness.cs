@@ -38,7 +38,7 @@ internal sealed class ProxyHarness : IAsyncDisposable
             + $"\naccessLog: {{path: \"{Path.Combine(dir, "access.log")}\"}}\n";
         var loaded = ProxyConfigLoader.Load(text, "test.yaml");
         Assert.True(loaded.Config is not null, string.Join('\n', loaded.Errors));
-        var proxy = ProxyServer.Create(loaded.Config, NullLoggerFactory.Instance, inlineScheduling: inlineScheduling);
+        var proxy = ProxyServer.Create(loaded.Config, NullLoggerFactory.Instance, options: new ProxyOptions { InlineScheduling = inlineScheduling });
         await proxy.StartAsync();
         return new ProxyHarness(proxy, dir, listenPort);
     }

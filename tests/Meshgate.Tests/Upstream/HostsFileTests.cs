@@ -52,3 +52,24 @@ public sealed class HostsFileTests : IDisposable
         Assert.False(new HostsFile(_path).TryGet("localhost", out _));
     }
 }
+
+public sealed class SystemLookupOverrideTests : IDisposable
+{
+    private readonly string _file = Path.GetTempFileName();
+
+    public void Dispose() => File.Delete(_file);
+
+    [Fact]
+    public async Task TheOverrideFileAnswersBeforeTheSystemResolver()
+    {
+        await File.WriteAllTextAsync(_file, "127.0.0.77 edition.cnn.com\n");
+        var lookup = new SystemLookup(new HostsFile(_file));
+        var answer = await lookup.LookupAsync("edition.cnn.com", CancellationToken.None);
+        Assert.Equal("127.0.0.77", Assert.Single(answer.Addresses).ToString());
+        Assert.StartsWith(_file + ", then the system resolver", lookup.Description, StringComparison.Ordinal);
+
+        // Names the file does not list still go to the system resolver.
+        var localhost = await lookup.LookupAsync("localhost", CancellationToken.None);
+        Assert.NotEmpty(localhost.Addresses);
+    }
+}

@@ -1,0 +1,92 @@
+using System.Net;
+
+namespace Meshgate.Proxy.Capture;
+
+/// <summary>
+/// Where captured traffic was going: the CONNECT target or absolute-form authority (explicit mode; <see cref="Host"/>
+/// may be a name, resolved only when PassthroughCluster dials it) or the <c>SO_ORIGINAL_DST</c> address (transparent).
+/// </summary>
+/// <param name="Host">A host name or IP literal (without brackets).</param>
+/// <param name="Address">Set when <paramref name="Host"/> is an IP literal.</param>
+public readonly record struct OriginalDestination(string Host, IPAddress? Address, int Port)
+{
+    public static OriginalDestination From(IPEndPoint endpoint) => new(endpoint.Address.ToString(), endpoint.Address, endpoint.Port);
+
+    /// <summary>
+    /// Reads <c>host:port</c>, <c>[v6]:port</c> or, with <paramref name="defaultPort"/> above 0, a bare host (RFC 9112
+    /// §3.2.3: a CONNECT target always has a port). False for anything else: empty or invalid host, bad port.
+    /// </summary>
+    public static bool TryParse(ReadOnlySpan<char> authority, int defaultPort, out OriginalDestination destination)
+    {
+        destination = default;
+        ReadOnlySpan<char> host;
+        ReadOnlySpan<char> port;
+        if (authority.StartsWith("["))
+        {
+            var close = authority.IndexOf(']');
+            if (close < 0)
+            {
+                return false;
+            }
+
+            host = authority[1..close];
+            var rest = authority[(close + 1)..];
+            if (rest.IsEmpty)
+            {
+                port = default;
+            }
+            else if (rest[0] == ':')
+            {
+                port = rest[1..];
+            }
+            else
+            {
+                return false;
+            }
+
+            if (!IPAddress.TryParse(host, out var v6) || v6.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+            {
+                return false;
+            }
+        }
+        else
+        {
+            var colon = authority.LastIndexOf(':');
+            host = colon < 0 ? authority : authority[..colon];
+            port = colon < 0 ? default : authority[(colon + 1)..];
+            if (host.IsEmpty || host.Length > 253 || host.Contains(':'))
+            {
+                return false;
+            }
+
+            foreach (var c in host)
+            {
+                if (!char.IsAsciiLetterOrDigit(c) && c is not '.' and not '-' and not '_')
+                {
+                    return false;
+                }
+            }
+        }
+
+        int number;
+        if (port.IsEmpty)
+        {
+            if (defaultPort <= 0 || authority.EndsWith(":"))
+            {
+                return false;
+            }
+
+            number = defaultPort;
+        }
+        else if (port.Length > 5 || port.ContainsAnyExceptInRange('0', '9') || !int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out number) || number is < 1 or > 65535)
+        {
+            return false;
+        }
+
+        var text = host.ToString();
+        destination = new OriginalDestination(text, IPAddress.TryParse(text, out var ip) ? ip : null, number);
+        return true;
+    }
+
+    public override string ToString() => Address is { AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 } ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
+}

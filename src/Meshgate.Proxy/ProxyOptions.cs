@@ -1,0 +1,16 @@
+using System.Net;
+
+namespace Meshgate.Proxy;
+
+/// <summary>How a proxy process runs, beside its configuration: what <c>meshgate proxy</c>'s options set.</summary>
+public sealed record ProxyOptions
+{
+    /// <summary>
+    /// The instance's own IP (<c>--ip</c>, Istio's INSTANCE_IP): listeners whose address is <c>0.0.0.0</c> bind it
+    /// instead, so several proxies on one machine can each own port 8080 on their own address. Null binds 0.0.0.0.
+    /// </summary>
+    public IPAddress? InstanceIp { get; init; }
+
+    /// <summary>Run handlers on the socket I/O threads (<see cref="InlineIo"/>; <c>meshgate proxy</c> turns it on).</summary>
+    public bool InlineScheduling { get; init; }
+}

@@ -1,0 +1,107 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Meshgate.ControlPlane.Api;
+using Meshgate.Core.Resources;
+
+namespace Meshgate.Commands;
+
+/// <summary>
+/// <c>meshgate logs POD | -l SELECTOR [-n NS] [-c istio-proxy] [--tail N] [-f]</c>, as <c>kubectl logs</c>: a proxy's
+/// log (its access log and its own messages). With a selector the default is the last 10 lines of each pod, as kubectl.
+/// </summary>
+public static class LogsCommand
+{
+    private const int SelectorDefaultTail = 10;
+
+    public static Command Create(CliContext cli)
+    {
+        var pod = new Argument<string?>("pod") { Arity = ArgumentArity.ZeroOrOne, Description = "Pod name (or pod/NAME); or use -l" };
+        var ns = CommonOptions.Namespace();
+        var selector = new Option<string?>("--selector", "-l") { Description = "Label selector, e.g. istio=egressgateway" };
+        var container = new Option<string?>("--container", "-c") { Description = $"Container; Meshgate keeps the {PodLogApi.ProxyContainer} log" };
+        var tail = new Option<int?>("--tail") { Description = "Lines of recent log to show (default: all, or 10 with -l)" };
+        var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new lines (one pod only)" };
+        var prefix = new Option<bool>("--prefix") { Description = "Start each line with [pod/NAME/CONTAINER]" };
+        var command = new Command("logs", "Print a proxy's log (access log included), as kubectl logs -c istio-proxy") { pod, ns, selector, container, tail, follow, prefix };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var podName = parse.GetValue(pod);
+            var labelSelector = parse.GetValue(selector);
+            if (podName is null == labelSelector is null)
+            {
+                throw new CliException("error: give a pod name or -l SELECTOR (one of them), e.g. 'meshgate logs -l istio=egressgateway -n istio-system'");
+            }
+
+            var namespaceName = parse.GetValue(ns) ?? "default";
+            using var client = new ApiClient(ApiClient.ResolveServer(parse.GetValue(CommonOptions.Server)));
+            IReadOnlyList<string> pods;
+            if (podName is not null)
+            {
+                pods = [podName.StartsWith("pod/", StringComparison.Ordinal) ? podName[4..] : podName];
+            }
+            else
+            {
+                var list = await client.GetAsync(ResourcePaths.For(ResourceTypes.Pod, namespaceName) + "?labelSelector=" + Uri.EscapeDataString(labelSelector!), cancellationToken);
+                pods = (list?["items"] as JsonArray ?? []).Select(i => i?["metadata"]?["name"]?.ToString()).OfType<string>().ToList();
+                if (pods.Count == 0)
+                {
+                    await cli.Error.WriteLineAsync($"No resources found in {namespaceName} namespace.");
+                    return 0;
+                }
+            }
+
+            var lines = parse.GetValue(tail) ?? (labelSelector is null ? -1 : SelectorDefaultTail);
+            var followLog = parse.GetValue(follow);
+            if (followLog && pods.Count > 1)
+            {
+                throw new CliException($"error: -f follows one pod; the selector matches {pods.Count} ({string.Join(", ", pods)})");
+            }
+
+            foreach (var name in pods)
+            {
+                var query = new List<string>();
+                if (parse.GetValue(container) is { } c)
+                {
+                    query.Add("container=" + Uri.EscapeDataString(c));
+                }
+
+                if (lines >= 0)
+                {
+                    query.Add("tailLines=" + lines.ToString(CultureInfo.InvariantCulture));
+                }
+
+                if (followLog)
+                {
+                    query.Add("follow=true");
+                }
+
+                var path = ResourcePaths.For(ResourceTypes.Pod, namespaceName, name) + "/log" + (query.Count > 0 ? "?" + string.Join('&', query) : "");
+                if (followLog)
+                {
+                    try
+                    {
+                        await client.StreamTextAsync(path, cli.Out, cancellationToken);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+
+                    return 0;
+                }
+
+                var text = await client.GetTextAsync(path, cancellationToken);
+                if (parse.GetValue(prefix))
+                {
+                    var tag = $"[pod/{name}/{parse.GetValue(container) ?? PodLogApi.ProxyContainer}] ";
+                    text = string.Concat(text.Split('\n').Where(l => l.Length > 0).Select(l => tag + l + "\n"));
+                }
+
+                await cli.Out.WriteAsync(text);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,86 @@
+using Meshgate.Core.ProxyConfiguration;
+using Meshgate.Core.Resources;
+using Meshgate.Core.Translation;
+using Meshgate.Install;
+using Xunit;
+
+namespace Meshgate.Tests.Install;
+
+public sealed class InstallSettingsTests
+{
+    [Fact]
+    public void DemoProfileRunsTheGatewayAndLogsToStdout()
+    {
+        var settings = InstallSettings.Parse("demo", []);
+        Assert.True(settings.EgressGatewayEnabled);
+        Assert.Equal("istio-egressgateway", settings.EgressGatewayName);
+        Assert.Equal("/dev/stdout", settings.Mesh.AccessLogFile);
+        Assert.Equal(OutboundTrafficPolicyMode.AllowAny, settings.Mesh.OutboundTrafficPolicy);
+    }
+
+    [Fact]
+    public void MinimalProfileRunsNoGatewayAndLogsNothing()
+    {
+        var settings = InstallSettings.Parse("minimal", []);
+        Assert.False(settings.EgressGatewayEnabled);
+        Assert.Equal("", settings.Mesh.AccessLogFile);
+    }
+
+    [Fact]
+    public void SetPathsApplyInOrderAndTheLastWins()
+    {
+        var settings = InstallSettings.Parse("minimal",
+        [
+            "meshConfig.accessLogFile=/dev/stdout",
+            "meshConfig.accessLogEncoding=json",
+            "meshConfig.outboundTrafficPolicy.mode=REGISTRY_ONLY",
+            "components.egressGateways[0].enabled=true",
+            "components.egressGateways[0].name=egress-a",
+            "components.egressGateways[0].name=egress-b",
+        ]);
+        Assert.Equal(AccessLogEncoding.Json, settings.Mesh.AccessLogEncoding);
+        Assert.Equal(OutboundTrafficPolicyMode.RegistryOnly, settings.Mesh.OutboundTrafficPolicy);
+        Assert.True(settings.EgressGatewayEnabled);
+        Assert.Equal("egress-b", settings.EgressGatewayName);
+        Assert.Equal("/dev/stdout", settings.Mesh.AccessLogFile);
+    }
+
+    [Theory]
+    [InlineData("default", "--set x", "--profile \"default\" is not a profile; use demo (egress gateway, access logs) or minimal (no gateway)")]
+    [InlineData("demo", "meshConfig.accessLogFile", "--set \"meshConfig.accessLogFile\" is not PATH=VALUE, for example --set meshConfig.accessLogFile=/dev/stdout")]
+    [InlineData("demo", "meshConfig.accessLogEncoding=XML", "--set meshConfig.accessLogEncoding=\"XML\": expected TEXT or JSON")]
+    [InlineData("demo", "meshConfig.outboundTrafficPolicy.mode=DENY", "--set meshConfig.outboundTrafficPolicy.mode=\"DENY\": expected ALLOW_ANY or REGISTRY_ONLY")]
+    [InlineData("demo", "components.egressGateways[0].enabled=yes", "--set components.egressGateways[0].enabled=\"yes\": expected true or false")]
+    [InlineData("demo", "values.global.proxy.privileged=true", "--set \"values.global.proxy.privileged\" is not a setting Meshgate knows; supported: meshConfig.accessLogFile, meshConfig.accessLogEncoding, meshConfig.outboundTrafficPolicy.mode, components.egressGateways[0].enabled, components.egressGateways[0].name")]
+    public void BadSettingsSayWhatIsWrongAndWhatFits(string profile, string set, string message)
+    {
+        var e = Assert.Throws<InstallSettingsException>(() => InstallSettings.Parse(profile, [set]));
+        Assert.Equal(message, e.Message);
+    }
+
+    [Fact]
+    public void BadGatewayNameIsRefused()
+    {
+        var e = Assert.Throws<InstallSettingsException>(() => InstallSettings.Parse("demo", ["components.egressGateways[0].name=Egress_GW"]));
+        Assert.StartsWith("--set components.egressGateways[0].name=\"Egress_GW\": expected a DNS-1123 label", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void InstalledObjectsAreTheMeshConfigTheGatewayServiceAndTheSleepSample()
+    {
+        var objects = InstallResources.For(InstallSettings.Parse("demo", ["meshConfig.outboundTrafficPolicy.mode=REGISTRY_ONLY"]));
+        Assert.Equal(
+            ["ConfigMap istio-system/istio", "ServiceAccount istio-system/istio-egressgateway-service-account", "Service istio-system/istio-egressgateway",
+             "ServiceAccount default/sleep", "Service default/sleep", "Deployment default/sleep"],
+            objects.Select(o => $"{o.Type.Kind} {o.Namespace}/{o.Name}"));
+        var mesh = objects[0].Json["data"]!["mesh"]!.ToString();
+        Assert.Contains("accessLogFile: \"/dev/stdout\"", mesh, StringComparison.Ordinal);
+        Assert.Contains("mode: REGISTRY_ONLY", mesh, StringComparison.Ordinal);
+
+        var service = objects[2].As<k8s.Models.V1Service>();
+        Assert.Equal(["80->8080", "443->8443"], service.Spec.Ports.Select(p => $"{p.Port}->{p.TargetPort}"));
+        Assert.Equal("egressgateway", service.Spec.Selector["istio"]);
+
+        Assert.DoesNotContain(InstallResources.For(InstallSettings.Parse("minimal", [])), o => o.Type == ResourceTypes.Service && o.Namespace == "istio-system");
+    }
+}
