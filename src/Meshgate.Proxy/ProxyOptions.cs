@@ -10,4 +10,7 @@ public sealed record ProxyOptions
     /// instead, so several proxies on one machine can each own port 8080 on their own address. Null binds 0.0.0.0.
     /// </summary>
     public IPAddress? InstanceIp { get; init; }
+
+    /// <summary>Run handlers on the socket I/O threads (<see cref="InlineIo"/>; <c>meshgate proxy</c> turns it on).</summary>
+    public bool InlineScheduling { get; init; }
 }

@@ -88,7 +88,7 @@ public sealed partial class ProxyServer : IAsyncDisposable
             .AddSingleton(time)
             .AddHttpForwarder()
             .BuildServiceProvider();
-        var kestrel = new KestrelServerFactory(loggerFactory, services);
+        var kestrel = new KestrelServerFactory(loggerFactory, services, options.InlineScheduling);
         var loops = new LoopGuard();
         var http = new HttpProxyHandler(services.GetRequiredService<IHttpForwarder>(), metrics, time, loops);
         var tls = new TlsPassthroughHandler(metrics, time, loops);

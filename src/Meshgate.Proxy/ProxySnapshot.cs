@@ -27,16 +27,22 @@ public sealed class ProxySnapshot
         AccessLog = accessLog ?? AccessLogSink.Off;
         _routeTables = config.RouteTables.ToDictionary(t => t.Name, t => new CompiledRouteTable(t), StringComparer.Ordinal);
         _clusters = new Dictionary<string, ClusterState>(StringComparer.Ordinal);
+        var secrets = new Dictionary<string, Secret>(StringComparer.Ordinal);
+        foreach (var secret in config.Secrets)
+        {
+            secrets[secret.Name] = secret;
+        }
+
         foreach (var cluster in config.Clusters)
         {
-            _clusters[cluster.Name] = Reuse(previous, cluster) ?? new ClusterState(cluster, resolver);
+            _clusters[cluster.Name] = Reuse(previous, cluster, secrets) ?? new ClusterState(cluster, resolver, secrets);
         }
 
         foreach (var special in new[] { Core.ProxyConfiguration.Cluster.BlackHoleCluster, Core.ProxyConfiguration.Cluster.PassthroughCluster })
         {
             if (!_clusters.ContainsKey(special.Name))
             {
-                _clusters[special.Name] = Reuse(previous, special) ?? new ClusterState(special, resolver);
+                _clusters[special.Name] = Reuse(previous, special, secrets) ?? new ClusterState(special, resolver);
             }
         }
 
@@ -88,9 +94,9 @@ public sealed class ProxySnapshot
 
     public ClusterState? Cluster(string? name) => name is null ? null : _clusters.GetValueOrDefault(name);
 
-    // Keep the old state (connections, round robin) when the cluster did not change.
-    private static ClusterState? Reuse(ProxySnapshot? previous, Core.ProxyConfiguration.Cluster cluster) =>
-        previous?._clusters.GetValueOrDefault(cluster.Name) is { } old && old.Cluster == cluster ? old : null;
+    // Keep the old state (connections, round robin) when the cluster and the secrets its TLS uses did not change.
+    private static ClusterState? Reuse(ProxySnapshot? previous, Core.ProxyConfiguration.Cluster cluster, Dictionary<string, Secret> secrets) =>
+        previous?._clusters.GetValueOrDefault(cluster.Name) is { } old && old.Cluster == cluster && old.SameSecrets(secrets) ? old : null;
 
     /// <summary>Cluster states the next snapshot no longer uses, to dispose once it is in place.</summary>
     public IEnumerable<ClusterState> Retired(ProxySnapshot next) =>

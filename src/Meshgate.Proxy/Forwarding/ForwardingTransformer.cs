@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Meshgate.Core.ProxyConfiguration;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -9,11 +10,27 @@ namespace Meshgate.Proxy.Forwarding;
 /// The header handling of an Envoy-style proxy: the Host stays what the client asked for,
 /// <c>x-forwarded-for</c> gets the client's address appended, <c>x-request-id</c> is generated when
 /// absent, and responses carry <c>x-envoy-upstream-service-time</c> (milliseconds to response headers).
+/// Each attempt carries <c>x-envoy-attempt-count</c>; a response whose status the retry policy retries is held back
+/// (not sent downstream) while attempts remain, so the handler can try again.
 /// One per pooled <see cref="ProxyRequest"/>, used by one request at a time, so it can time the upstream in a field.
 /// </summary>
 internal sealed class ForwardingTransformer : HttpTransformer
 {
+    private static readonly string[] AttemptCounts = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"];
+
     private long _upstreamStarted;
+
+    /// <summary>The attempt about to be sent, from 1 (<c>x-envoy-attempt-count</c>).</summary>
+    public int Attempt { get; set; }
+
+    /// <summary>The policy whose retriable statuses are held back; null on the last attempt (and without retries).</summary>
+    public RetryPolicy? HoldRetriable { get; set; }
+
+    /// <summary>True when this attempt's response was held back for a retry.</summary>
+    public bool RetryRequested { get; set; }
+
+    /// <summary>The upstream status of the held-back response.</summary>
+    public int HeldStatus { get; private set; }
 
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
@@ -35,11 +52,24 @@ internal sealed class ForwardingTransformer : HttpTransformer
             httpContext.Request.Headers["x-request-id"] = id; // for the access log
         }
 
+        // Envoy sets this header on each try (1 for the first); a client's own value is not passed on.
+        proxyRequest.Headers.Remove("x-envoy-attempt-count");
+        proxyRequest.Headers.TryAddWithoutValidation(
+            "x-envoy-attempt-count",
+            Attempt < AttemptCounts.Length ? AttemptCounts[Attempt] : Attempt.ToString(CultureInfo.InvariantCulture));
         _upstreamStarted = Stopwatch.GetTimestamp();
     }
 
     public override ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
+        if (HoldRetriable is { } policy && proxyResponse is not null && UpstreamFailure.Retriable(policy, (int)proxyResponse.StatusCode))
+        {
+            // Nothing was sent downstream yet: YARP only set the status, which the handler resets before the next try.
+            RetryRequested = true;
+            HeldStatus = (int)proxyResponse.StatusCode;
+            return ValueTask.FromResult(false);
+        }
+
         var result = base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
         if (proxyResponse is not null)
         {

@@ -58,6 +58,15 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
 
         try
         {
+            if (IsContentLengthAndChunked(context))
+            {
+                // Kestrel lets Transfer-Encoding win and closes the connection; Envoy refuses such a request outright
+                // (RFC 9112 §6.1: "ought to be handled as an error"), so a request smuggling attempt reaches no origin.
+                await Local(request, StatusCodes.Status400BadRequest, ResponseFlags.DownstreamProtocolError, "http1.content_length_and_chunked_not_allowed").ConfigureAwait(false);
+                context.Response.Headers.Connection = "close";
+                return;
+            }
+
             await RouteAsync(request, snapshot, listener.Name).ConfigureAwait(false);
         }
         finally
@@ -78,6 +87,7 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
             entry.ResponseCode = context.Response.StatusCode;
             entry.BytesReceived = request.Bodies.Received;
             entry.BytesSent = request.Bodies.Sent;
+            entry.UpstreamLocalAddress = request.UpstreamLocal.Value;
             entry.Duration = Stopwatch.GetElapsedTime(started);
             if (context.Response.Headers.TryGetValue("x-envoy-upstream-service-time", out var serviceTime)
                 && long.TryParse(serviceTime, out var ms))
@@ -137,7 +147,7 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
             return Local(request, StatusCodes.Status404NotFound, ResponseFlags.NoRouteFound, "filter_chain_not_found");
         }
 
-        return ToClusterAsync(request, snapshot, fallback, timeout: null);
+        return ToClusterAsync(request, snapshot, fallback, forward: null);
     }
 
     private Task RouteByTableAsync(ProxyRequest request, ProxySnapshot snapshot, CompiledRouteTable? table)
@@ -170,10 +180,10 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
         }
 
         var forward = route.Forward!;
-        return ToClusterAsync(request, snapshot, PickCluster(forward), forward.Timeout);
+        return ToClusterAsync(request, snapshot, PickCluster(forward), forward);
     }
 
-    private Task ToClusterAsync(ProxyRequest request, ProxySnapshot snapshot, string clusterName, TimeSpan? timeout)
+    private Task ToClusterAsync(ProxyRequest request, ProxySnapshot snapshot, string clusterName, ForwardAction? forward)
     {
         request.ClusterName = clusterName;
         var cluster = snapshot.Cluster(clusterName);
@@ -189,7 +199,7 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
             return Local(request, StatusCodes.Status502BadGateway, ResponseFlags.None, "direct_response");
         }
 
-        return ForwardAsync(request, cluster, timeout);
+        return ForwardAsync(request, cluster, forward);
     }
 
     /// <summary>
@@ -211,44 +221,208 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
         return OriginalDestination.TryParse(end < 0 ? authority : authority[..end], 80, out destination);
     }
 
-    private async Task ForwardAsync(ProxyRequest request, ClusterState cluster, TimeSpan? routeTimeout)
+    private async Task ForwardAsync(ProxyRequest request, ClusterState cluster, ForwardAction? forward)
     {
         var context = request.Http;
-        var endpoint = await cluster.PickAsync(request.Destination, context.RequestAborted).ConfigureAwait(false);
-        if (endpoint is null)
+        var policy = forward?.Retries is { Attempts: > 0 } retries ? retries : null;
+        var maxAttempts = 1 + (policy?.Attempts ?? 0);
+
+        // A body can be sent again only while none of it has been read from the client (Envoy buffers for that;
+        // we stream, so only requests whose body was never touched are replayed).
+        var transformer = request.Transformer;
+        UpstreamConnection.Current = request.UpstreamLocal; // flows into the upstream client's writes for this request
+        CancellationTokenSource? deadline = null;
+        if (forward?.Timeout is { } timeout && timeout > TimeSpan.Zero)
         {
-            SetOutcome(request, ResponseFlags.NoHealthyUpstream, "no_healthy_upstream", null);
-            await WriteLocalAsync(context, StatusCodes.Status503ServiceUnavailable, "no healthy upstream").ConfigureAwait(false);
+            deadline = request.Deadline();
+            deadline.CancelAfter(timeout);
+        }
+
+        var token = deadline?.Token ?? CancellationToken.None;
+        var retryExhausted = false;
+        for (var attempt = 1; ; attempt++)
+        {
+            request.Attempts = attempt;
+            UpstreamTarget? target;
+            try
+            {
+                target = await cluster.PickTargetAsync(request.Destination, context.RequestAborted).ConfigureAwait(false);
+
+                // Istio configures Envoy's previous_hosts retry predicate (up to 5 reselections): a retry avoids the
+                // endpoints already tried, which a shared round robin alone would not under concurrent load.
+                for (var reselect = 0; reselect < MaxHostReselections && target is not null && attempt > 1 && request.Tried(target); reselect++)
+                {
+                    target = await cluster.PickTargetAsync(request.Destination, context.RequestAborted).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                SetOutcome(request, ResponseFlags.DownstreamConnectionTermination, "downstream_remote_disconnect", null);
+                return;
+            }
+
+            if (target is null)
+            {
+                SetOutcome(request, ResponseFlags.NoHealthyUpstream, "no_healthy_upstream", null);
+                await WriteLocalAsync(context, StatusCodes.Status503ServiceUnavailable, "no healthy upstream").ConfigureAwait(false);
+                return;
+            }
+
+            request.Upstream = target.EndPoint;
+            if (loops.IsSelf(target.EndPoint))
+            {
+                // Forwarding to our own listener would come straight back here, again and again. Envoy has no flag for
+                // this; UH (no usable upstream host) is the nearest, with the details saying why.
+                SetOutcome(request, ResponseFlags.NoHealthyUpstream, TlsPassthroughHandler.LoopDetected, null);
+                await WriteLocalAsync(context, StatusCodes.Status508LoopDetected, "upstream loop detected").ConfigureAwait(false);
+                return;
+            }
+
+            request.Try(target);
+            var last = attempt >= maxAttempts;
+            transformer.Attempt = attempt;
+            transformer.RetryRequested = false;
+            transformer.HoldRetriable = last ? null : policy;
+            var error = await SendAsync(request, cluster, target, policy, token).ConfigureAwait(false);
+            if (transformer.RetryRequested)
+            {
+                ResetResponse(context); // a retriable status (503 by Istio's default) held back; try the next endpoint
+                continue;
+            }
+
+            if (error.Failure == PerTryTimedOut && !last && policy is not null && UpstreamFailure.RetriableTimeout(policy) && CanReplay(request))
+            {
+                ResetResponse(context);
+                continue;
+            }
+
+            var kind = UpstreamFailure.Classify(error.Forwarder, context, out var transportFailure);
+            var retriable = policy is not null && UpstreamFailure.Retriable(policy, kind);
+            if (retriable && !last && error.Failure == 0 && CanReplay(request))
+            {
+                ResetResponse(context);
+                continue;
+            }
+
+            retryExhausted = policy is not null && attempt > 1 && (retriable
+                || (error.Forwarder == ForwarderError.None && UpstreamFailure.Retriable(policy, context.Response.StatusCode)));
+            await FinishAsync(request, error, kind, transportFailure, attempt > 1).ConfigureAwait(false);
+            break;
+        }
+
+        if (retryExhausted)
+        {
+            request.Flags |= ResponseFlags.UpstreamRetryLimitExceeded;
+        }
+    }
+
+    /// <summary>Istio's <c>host_selection_retry_max_attempts</c>.</summary>
+    private const int MaxHostReselections = 5;
+
+    private const int WholeTimedOut = 1;
+    private const int PerTryTimedOut = 2;
+
+    /// <summary>One attempt; <c>Failure</c> says which of our own timeouts, if any, ended it.</summary>
+    private async Task<(ForwarderError Forwarder, int Failure)> SendAsync(ProxyRequest request, ClusterState cluster, UpstreamTarget target, RetryPolicy? policy, CancellationToken deadline)
+    {
+        var context = request.Http;
+        if (request.Attempts > 1)
+        {
+            context.Features.Set<IForwarderErrorFeature>(null); // the failed try's error is not this one's
+        }
+
+        if (policy?.PerTryTimeout is not { } perTry || perTry <= TimeSpan.Zero)
+        {
+            var error = await forwarder.SendAsync(context, target.Prefix, cluster.Invoker, DefaultRequest, request.Transformer, deadline).ConfigureAwait(false);
+            return (error, deadline.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested ? WholeTimedOut : 0);
+        }
+
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(deadline);
+        attempt.CancelAfter(perTry);
+        var result = await forwarder.SendAsync(context, target.Prefix, cluster.Invoker, DefaultRequest, request.Transformer, attempt.Token).ConfigureAwait(false);
+        var failure = context.RequestAborted.IsCancellationRequested ? 0
+            : deadline.IsCancellationRequested ? WholeTimedOut
+            : attempt.IsCancellationRequested ? PerTryTimedOut
+            : 0;
+        return (result, failure);
+    }
+
+    private static async Task FinishAsync(ProxyRequest request, (ForwarderError Forwarder, int Failure) error, UpstreamFailureKind kind, string? transportFailure, bool retried)
+    {
+        var context = request.Http;
+        if (error.Failure != 0)
+        {
+            // Envoy: 504 "upstream request timeout" with UT, whether the route's timeout or the last try's fired.
+            SetOutcome(request, ResponseFlags.UpstreamRequestTimeout, error.Failure == WholeTimedOut ? "response_timeout" : "upstream_per_try_timeout", null);
+            if (!context.Response.HasStarted)
+            {
+                ResetResponse(context);
+                await WriteLocalAsync(context, StatusCodes.Status504GatewayTimeout, "upstream request timeout").ConfigureAwait(false);
+            }
+            else
+            {
+                context.Abort();
+            }
+
             return;
         }
 
-        request.Upstream = endpoint;
-        if (loops.IsSelf(endpoint))
+        switch (kind)
         {
-            // Forwarding to our own listener would come straight back here, again and again. Envoy has no flag for
-            // this; UH (no usable upstream host) is the nearest, with the details saying why.
-            SetOutcome(request, ResponseFlags.NoHealthyUpstream, TlsPassthroughHandler.LoopDetected, null);
-            await WriteLocalAsync(context, StatusCodes.Status508LoopDetected, "upstream loop detected").ConfigureAwait(false);
-            return;
+            case UpstreamFailureKind.None:
+                SetOutcome(request, ResponseFlags.None, "via_upstream", null);
+                return;
+            case UpstreamFailureKind.ConnectFailure or UpstreamFailureKind.Reset:
+                var connect = kind == UpstreamFailureKind.ConnectFailure;
+                SetOutcome(
+                    request,
+                    connect ? ResponseFlags.UpstreamConnectionFailure : ResponseFlags.UpstreamConnectionTermination,
+                    connect ? "upstream_reset_before_response_started{connection_failure}" : "upstream_reset_before_response_started{connection_termination}",
+                    transportFailure);
+                if (!context.Response.HasStarted)
+                {
+                    // YARP answers 502; Envoy answers a failure before response headers with 503 and this local reply.
+                    ResetResponse(context);
+                    await WriteLocalAsync(context, StatusCodes.Status503ServiceUnavailable, ConnectFailureBody(connect, transportFailure, retried)).ConfigureAwait(false);
+                }
+
+                return;
         }
 
-        var config = routeTimeout is { } timeout && timeout > TimeSpan.Zero ? DefaultRequest with { ActivityTimeout = timeout } : DefaultRequest;
-        var error = await forwarder.SendAsync(context, $"http://{endpoint}", cluster.Invoker, config, request.Transformer).ConfigureAwait(false);
-        var (flags, details) = error switch
+        var (flags, details) = error.Forwarder switch
         {
-            ForwarderError.None => (ResponseFlags.None, "via_upstream"),
-            ForwarderError.Request => (ResponseFlags.UpstreamConnectionFailure, "upstream_reset_before_response_started{connection_failure}"),
             ForwarderError.RequestTimedOut => (ResponseFlags.UpstreamRequestTimeout, "upstream_response_timeout"),
-            ForwarderError.RequestCanceled or ForwarderError.RequestBodyClient or ForwarderError.ResponseBodyClient => (ResponseFlags.DownstreamConnectionTermination, "downstream_remote_disconnect"),
+            ForwarderError.RequestCanceled or ForwarderError.RequestBodyClient or ForwarderError.ResponseBodyClient or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled
+                => (ResponseFlags.DownstreamConnectionTermination, "downstream_remote_disconnect"),
             ForwarderError.ResponseHeaders or ForwarderError.ResponseBodyDestination or ForwarderError.RequestBodyDestination => (ResponseFlags.UpstreamConnectionTermination, "upstream_reset_after_response_started"),
             _ => (ResponseFlags.UpstreamRemoteReset, "upstream_reset"),
         };
-        SetOutcome(request, flags, details, error == ForwarderError.Request ? "connection_failure" : null);
-        if (error == ForwarderError.Request && !context.Response.HasStarted)
+        SetOutcome(request, flags, details, null);
+    }
+
+    private static string ConnectFailureBody(bool connect, string? transportFailure, bool retried)
+    {
+        if (!retried && connect && transportFailure is null or "connection_failure")
         {
-            // YARP answers 502; Envoy answers a failed upstream connection with 503 and this local reply.
-            await WriteLocalAsync(context, StatusCodes.Status503ServiceUnavailable, UpstreamConnectFailure).ConfigureAwait(false);
+            return UpstreamConnectFailure;
         }
+
+        var reason = connect ? "connection failure" : "connection termination";
+        var body = retried
+            ? "upstream connect error or disconnect/reset before headers. retried and the latest reset reason: " + reason
+            : "upstream connect error or disconnect/reset before headers. reset reason: " + reason;
+        return transportFailure is null or "connection_failure" ? body : body + ", transport failure reason: " + transportFailure;
+    }
+
+    /// <summary>True while the request can be sent again: nothing of its body read, nothing of the response sent.</summary>
+    private static bool CanReplay(ProxyRequest request) => request.Bodies.Received == 0 && !request.Http.Response.HasStarted;
+
+    /// <summary>Forgets what an attempt put on the (unstarted) response: status, reason phrase, headers.</summary>
+    private static void ResetResponse(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Features.GetRequiredFeature<IHttpResponseFeature>().ReasonPhrase = null;
+        context.Response.Headers.Clear();
     }
 
     private static void SetOutcome(ProxyRequest request, ResponseFlags flags, string details, string? transportFailure)
@@ -309,6 +483,16 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
 
         return clusters[^1].Name;
     }
+
+    /// <summary>
+    /// An HTTP/1.x request that had both framings: Kestrel keeps Transfer-Encoding and renames the Content-Length it
+    /// overrode to <c>X-Content-Length</c>.
+    /// </summary>
+    private static bool IsContentLengthAndChunked(HttpContext context) =>
+        context.Request.Headers.TransferEncoding.Count > 0
+        && context.Request.Headers.ContainsKey("X-Content-Length")
+        && !HttpProtocol.IsHttp2(context.Request.Protocol)
+        && !HttpProtocol.IsHttp3(context.Request.Protocol);
 
     private static string? FirstRouteTable(Listener? listener) => listener is { FilterChains.Count: > 0 } ? listener.FilterChains[0].RouteTable : null;
 

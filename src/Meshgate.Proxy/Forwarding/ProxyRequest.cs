@@ -45,6 +45,53 @@ internal sealed class ProxyRequest
 
     public string? TransportFailure { get; set; }
 
+    /// <summary>The local address of the upstream connection the request went out on (%UPSTREAM_LOCAL_ADDRESS%).</summary>
+    public UpstreamLocalAddress UpstreamLocal { get; } = new();
+
+    /// <summary>Attempts made upstream (retries included).</summary>
+    public int Attempts { get; set; }
+
+    // The endpoints tried so far (the first few; enough for Istio's default of 2 retries and some more).
+    private readonly UpstreamTarget?[] _tried = new UpstreamTarget?[4];
+    private int _triedCount;
+
+    /// <summary>Remembers that this request tried <paramref name="target"/>.</summary>
+    public void Try(UpstreamTarget target)
+    {
+        if (_triedCount < _tried.Length)
+        {
+            _tried[_triedCount++] = target;
+        }
+    }
+
+    /// <summary>True when this request already tried <paramref name="target"/>.</summary>
+    public bool Tried(UpstreamTarget target)
+    {
+        for (var i = 0; i < _triedCount; i++)
+        {
+            if (_tried[i]!.EndPoint.Equals(target.EndPoint))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The route's whole-request timeout; reused across requests while it has not fired.</summary>
+    public CancellationTokenSource Deadline()
+    {
+        if (_deadline is null || !_deadline.TryReset())
+        {
+            _deadline?.Dispose();
+            _deadline = new CancellationTokenSource();
+        }
+
+        return _deadline;
+    }
+
+    private CancellationTokenSource? _deadline;
+
     /// <summary>Where a captured request was going (PassthroughCluster dials it); null on ordinary listeners.</summary>
     public OriginalDestination? Destination { get; set; }
 
@@ -59,6 +106,10 @@ internal sealed class ProxyRequest
         Flags = ResponseFlags.None;
         Details = null;
         TransportFailure = null;
+        UpstreamLocal.Value = null;
+        Attempts = 0;
+        Array.Clear(_tried);
+        _triedCount = 0;
         Destination = null;
     }
 }

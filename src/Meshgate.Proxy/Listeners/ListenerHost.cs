@@ -48,7 +48,9 @@ internal sealed class ListenerHost
             }
             else if (listener.Protocol == ListenerProtocol.Http)
             {
-                listen.Protocols = HttpProtocols.Http1;
+                // HTTP/1.1, and HTTP/2 with prior knowledge (h2c), told apart by the HTTP/2 connection preface.
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.Use(H2cPriorKnowledge.Middleware);
             }
             else
             {

@@ -21,13 +21,22 @@ public static class TcpRelay
     /// <param name="metrics">Where the bytes each way are added as they are relayed.</param>
     public static async Task<RelayResult> RunAsync(IDuplexPipe downstream, Socket upstream, TcpMetrics metrics, CancellationToken cancellationToken)
     {
-        using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         await using var upstreamStream = new NetworkStream(upstream, ownsSocket: false);
+        return await RunAsync(downstream, upstreamStream, () => Shutdown(upstream), metrics, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The relay over any upstream stream, e.g. TLS the proxy originates (<see cref="Upstream.ClusterState.ConnectRelayAsync"/>).
+    /// </summary>
+    /// <param name="halfClose">Passes the client's FIN on (for TLS: close_notify, then the socket's FIN).</param>
+    public static async Task<RelayResult> RunAsync(IDuplexPipe downstream, Stream upstreamStream, Action halfClose, TcpMetrics metrics, CancellationToken cancellationToken)
+    {
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var upstreamReader = PipeReader.Create(upstreamStream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
 
         var upstreamWriter = PipeWriter.Create(upstreamStream, new StreamPipeWriterOptions(leaveOpen: true));
 
-        var toUpstream = PumpAsync(downstream.Input, upstreamWriter, towardUpstream: true, () => Shutdown(upstream), metrics, abort);
+        var toUpstream = PumpAsync(downstream.Input, upstreamWriter, towardUpstream: true, halfClose, metrics, abort);
         var toDownstream = PumpAsync(upstreamReader, downstream.Output, towardUpstream: false, null, metrics, abort);
 
         var (sent, downstreamFailed) = await toUpstream.ConfigureAwait(false);

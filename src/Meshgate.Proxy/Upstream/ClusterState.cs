@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Meshgate.Core.ProxyConfiguration;
 using Meshgate.Proxy.Capture;
 
@@ -6,19 +7,49 @@ namespace Meshgate.Proxy.Upstream;
 
 /// <summary>
 /// The long-lived state of one cluster: its HTTP client (one reused invoker, as YARP direct forwarding
-/// wants) and its round-robin position. Survives a snapshot swap when the cluster's config is equal.
+/// wants), its upstream TLS, and its round-robin position. Survives a snapshot swap when the cluster's config (and
+/// the secrets its TLS uses) are equal.
 /// </summary>
 public sealed class ClusterState : IDisposable
 {
+    private static readonly IReadOnlyDictionary<string, Secret> NoSecrets = new Dictionary<string, Secret>();
+
     private readonly EndpointResolver _resolver;
+
+    // Per endpoint: the targets of its latest answer, rebuilt only when the resolver hands out a new answer, so a
+    // request allocates neither an IPEndPoint nor a destination string.
+    private readonly Targets?[] _targets;
     private int _next = -1;
 
     public ClusterState(Cluster cluster, EndpointResolver resolver)
+        : this(cluster, resolver, NoSecrets)
+    {
+    }
+
+    /// <param name="secrets">The snapshot's secrets by name, for the cluster's upstream TLS.</param>
+    public ClusterState(Cluster cluster, EndpointResolver resolver, IReadOnlyDictionary<string, Secret> secrets)
     {
         Cluster = cluster;
         ServiceHost = ClusterName.TryParse(cluster.Name, out var name) && name.Host.Length > 0 ? name.Host : cluster.Name;
         _resolver = resolver;
-        var handler = new SocketsHttpHandler
+        _targets = new Targets?[cluster.Endpoints.Count];
+        for (var i = 0; i < _targets.Length; i++)
+        {
+            var endpoint = cluster.Endpoints[i];
+            if (IPAddress.TryParse(endpoint.Address, out var ip))
+            {
+                _targets[i] = new Targets([], [new UpstreamTarget(new IPEndPoint(ip, endpoint.Port))], Fixed: true);
+            }
+        }
+
+        if (cluster.Tls is { } tls)
+        {
+            Tls = UpstreamTlsContext.Create(tls, TlsHost(cluster, ServiceHost), secrets);
+            TlsSecrets = [Lookup(secrets, tls.EffectiveCaSecret), Lookup(secrets, tls.EffectiveCertificateSecret)];
+        }
+
+        var connector = new UpstreamConnector(Tls);
+        Invoker = new HttpMessageInvoker(new SocketsHttpHandler
         {
             UseProxy = false,
             AllowAutoRedirect = false,
@@ -28,13 +59,8 @@ public sealed class ClusterState : IDisposable
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
             EnableMultipleHttp2Connections = true,
             ActivityHeadersPropagator = null,
-        };
-        if (UpstreamSocket.Mark != 0)
-        {
-            handler.ConnectCallback = UpstreamSocket.ConnectAsync;
-        }
-
-        Invoker = new HttpMessageInvoker(handler);
+            ConnectCallback = connector.ConnectAsync,
+        });
     }
 
     public Cluster Cluster { get; }
@@ -47,6 +73,12 @@ public sealed class ClusterState : IDisposable
 
     public HttpMessageInvoker Invoker { get; }
 
+    /// <summary>TLS originated towards the endpoints; null sends plaintext.</summary>
+    public UpstreamTlsContext? Tls { get; }
+
+    /// <summary>The secrets <see cref="Tls"/> was built from, to tell whether a new snapshot changed them.</summary>
+    public IReadOnlyList<Secret?> TlsSecrets { get; } = [];
+
     public string Name => Cluster.Name;
 
     /// <summary>
@@ -54,55 +86,173 @@ public sealed class ClusterState : IDisposable
     /// STRICT_DNS takes every address a name resolves to as an endpoint of its own; the other kinds use
     /// the first (LOGICAL_DNS: "the first address of the latest answer").
     /// </summary>
-    public ValueTask<IPEndPoint?> PickAsync(CancellationToken cancellationToken) => PickAsync(null, cancellationToken);
+    public async ValueTask<IPEndPoint?> PickAsync(CancellationToken cancellationToken) =>
+        (await PickTargetAsync(null, cancellationToken).ConfigureAwait(false))?.EndPoint;
 
     /// <summary>
     /// As <see cref="PickAsync(CancellationToken)"/>; an ORIGINAL_DST cluster (PassthroughCluster) goes to
     /// <paramref name="destination"/> instead, its host resolved like an endpoint's (null without one: Envoy's
     /// ORIGINAL_DST has no host to pick then). EDS endpoints are IP addresses, used as STATIC ones.
     /// </summary>
-    public async ValueTask<IPEndPoint?> PickAsync(OriginalDestination? destination, CancellationToken cancellationToken)
+    public async ValueTask<IPEndPoint?> PickAsync(OriginalDestination? destination, CancellationToken cancellationToken) =>
+        (await PickTargetAsync(destination, cancellationToken).ConfigureAwait(false))?.EndPoint;
+
+    /// <summary>As <see cref="PickAsync(OriginalDestination?, CancellationToken)"/>, with the destination prefix for HTTP forwarding.</summary>
+    public ValueTask<UpstreamTarget?> PickTargetAsync(OriginalDestination? destination, CancellationToken cancellationToken)
     {
         if (Cluster.Discovery == ClusterDiscovery.OriginalDestination)
         {
-            if (destination is not { } target)
-            {
-                return null;
-            }
-
-            if (target.Address is { } ip)
-            {
-                return new IPEndPoint(ip, target.Port);
-            }
-
-            var resolved = await _resolver.ResolveAsync(target.Host, cancellationToken).ConfigureAwait(false);
-            return resolved.Length > 0 ? new IPEndPoint(resolved[0], target.Port) : null;
+            return OriginalAsync(destination, cancellationToken);
         }
 
         var endpoints = Cluster.Endpoints;
         if (endpoints.Count == 0)
         {
+            return ValueTask.FromResult<UpstreamTarget?>(null);
+        }
+
+        // The common case: an IP endpoint, or a name whose answer is fresh, completes without awaiting.
+        var turn = (uint)Interlocked.Increment(ref _next);
+        var index = (int)(turn % (uint)endpoints.Count);
+        if (_targets[index] is { Fixed: true } fixedTargets)
+        {
+            return ValueTask.FromResult<UpstreamTarget?>(fixedTargets.List[0]);
+        }
+
+        return PickSlowAsync(turn, cancellationToken);
+    }
+
+    // Every destination differs: a target per request.
+    private async ValueTask<UpstreamTarget?> OriginalAsync(OriginalDestination? destination, CancellationToken cancellationToken)
+    {
+        if (destination is not { } target)
+        {
             return null;
         }
 
+        if (target.Address is { } ip)
+        {
+            return new UpstreamTarget(new IPEndPoint(ip, target.Port));
+        }
+
+        var resolved = await _resolver.ResolveAsync(target.Host, cancellationToken).ConfigureAwait(false);
+        return resolved.Length > 0 ? new UpstreamTarget(new IPEndPoint(resolved[0], target.Port)) : null;
+    }
+
+    private async ValueTask<UpstreamTarget?> PickSlowAsync(uint turn, CancellationToken cancellationToken)
+    {
+        var endpoints = Cluster.Endpoints;
         for (var attempt = 0; attempt < endpoints.Count; attempt++)
         {
-            var turn = (uint)Interlocked.Increment(ref _next);
-            var endpoint = endpoints[(int)(turn % (uint)endpoints.Count)];
-            var addresses = await _resolver.ResolveAsync(endpoint.Address, cancellationToken).ConfigureAwait(false);
-            if (addresses.Length > 0)
+            if (attempt > 0)
             {
-                var index = Cluster.Discovery == ClusterDiscovery.StrictDns ? (int)(turn / (uint)endpoints.Count % (uint)addresses.Length) : 0;
-                return new IPEndPoint(addresses[index], endpoint.Port);
+                turn = (uint)Interlocked.Increment(ref _next);
             }
+
+            var index = (int)(turn % (uint)endpoints.Count);
+            var targets = _targets[index];
+            if (targets is { Fixed: true })
+            {
+                return targets.List[0];
+            }
+
+            var endpoint = endpoints[index];
+            var addresses = await _resolver.ResolveAsync(endpoint.Address, cancellationToken).ConfigureAwait(false);
+            if (addresses.Length == 0)
+            {
+                continue;
+            }
+
+            if (targets is null || !ReferenceEquals(targets.Addresses, addresses))
+            {
+                var list = new UpstreamTarget[addresses.Length];
+                for (var i = 0; i < list.Length; i++)
+                {
+                    list[i] = new UpstreamTarget(new IPEndPoint(addresses[i], endpoint.Port));
+                }
+
+                targets = new Targets(addresses, list, Fixed: false);
+                Volatile.Write(ref _targets[index], targets); // a racing request may build the same; either is right
+            }
+
+            var pick = Cluster.Discovery == ClusterDiscovery.StrictDns ? (int)(turn / (uint)endpoints.Count % (uint)addresses.Length) : 0;
+            return targets.List[pick];
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// A connection to <paramref name="endpoint"/> for a TCP relay, with the cluster's TLS originated when it has
+    /// some, within the cluster's connect timeout. The caller owns the returned stream (it owns the socket);
+    /// <c>HalfClose</c> passes the client's FIN on. A refused handshake throws <see cref="UpstreamTlsException"/>.
+    /// </summary>
+    public async Task<RelayConnection> ConnectRelayAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Cluster.ConnectTimeout ?? Cluster.DefaultConnectTimeout);
+        var socket = UpstreamSocket.Create(endpoint.AddressFamily);
+        try
+        {
+            await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        var connection = new UpstreamConnection(socket);
+        if (Tls is null)
+        {
+            return new RelayConnection(connection, connection.LocalEndPoint, () => Shutdown(socket));
+        }
+
+        var ssl = await UpstreamConnector.HandshakeAsync(connection, Tls, timeout.Token).ConfigureAwait(false);
+        return new RelayConnection(ssl, connection.LocalEndPoint, () =>
+        {
+            // close_notify first (best effort), then the FIN.
+            _ = ssl.ShutdownAsync().ContinueWith(_ => Shutdown(socket), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        });
+    }
+
+    private static void Shutdown(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // already gone
+        }
     }
 
     /// <summary>The addresses <paramref name="endpoint"/> resolves to now (for <c>/clusters</c>).</summary>
     public ValueTask<IPAddress[]> ResolveAsync(Endpoint endpoint, CancellationToken cancellationToken) =>
         _resolver.ResolveAsync(endpoint.Address, cancellationToken);
 
+    /// <summary>True when <paramref name="secrets"/> still hold what this state's TLS was built from.</summary>
+    public bool SameSecrets(IReadOnlyDictionary<string, Secret> secrets) =>
+        Cluster.Tls is not { } tls
+        || (Equals(Lookup(secrets, tls.EffectiveCaSecret), TlsSecrets[0]) && Equals(Lookup(secrets, tls.EffectiveCertificateSecret), TlsSecrets[1]));
+
     public void Dispose() => Invoker.Dispose();
+
+    private static Secret? Lookup(IReadOnlyDictionary<string, Secret> secrets, string? name) =>
+        name is not null && secrets.TryGetValue(name, out var secret) ? secret : null;
+
+    // SNI default when tls.sni is absent: the service host, or the (single) endpoint's host name.
+    private static string TlsHost(Cluster cluster, string serviceHost) =>
+        ClusterName.TryParse(cluster.Name, out _) || cluster.Endpoints.Count == 0 || IPAddress.TryParse(cluster.Endpoints[0].Address, out _)
+            ? serviceHost
+            : cluster.Endpoints[0].Address;
+
+    private sealed record Targets(IPAddress[] Addresses, UpstreamTarget[] List, bool Fixed);
+}
+
+/// <summary>An upstream connection for a TCP relay: the stream to relay over, its local address, and how to half-close it.</summary>
+public sealed record RelayConnection(Stream Stream, IPEndPoint? LocalEndPoint, Action HalfClose) : IAsyncDisposable
+{
+    public ValueTask DisposeAsync() => Stream.DisposeAsync();
 }

@@ -25,7 +25,12 @@ public static class ProxyCommand
             HelpName = "IP:PORT",
             Arity = ArgumentArity.OneOrMore,
         };
-        var command = new Command("proxy", "Run a proxy (sidecar or egress gateway), configured by the control plane (--discovery-address) or a file (--config)") { config, role, dnsServers };
+        var inlineIo = new Option<bool>("--inline-io")
+        {
+            Description = $"Run handlers on the socket I/O threads (fewer thread switches; default on, or ${InlineIo.EnvironmentVariable}=0 to turn off)",
+            DefaultValueFactory = _ => InlineIo.EnabledByEnvironment(),
+        };
+        var command = new Command("proxy", "Run a proxy (sidecar or egress gateway), configured by the control plane (--discovery-address) or a file (--config)") { config, role, dnsServers, inlineIo };
         discovery.AddTo(command);
         var (adminPort, statusPort) = AdminOptions.Create();
         command.Options.Add(adminPort);
@@ -34,6 +39,8 @@ public static class ProxyCommand
         capture.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
+            // First, before any socket exists: the runtime reads its switch once.
+            var inline = parse.GetValue(inlineIo) && InlineIo.EnableForProcess();
             var path = parse.GetValue(config);
             var address = parse.GetValue(discovery.Address);
             if ((path is null) == (address is null))
@@ -44,7 +51,7 @@ public static class ProxyCommand
             if (address is not null)
             {
                 var node = discovery.Node(parse, parse.GetValue(role)!, capture);
-                var options = capture.Options(parse);
+                var options = capture.Options(parse) with { InlineScheduling = inline };
 
                 // The sidecar's capture listener is virtualOutbound on 15001, as the control plane writes it.
                 await using var captureRules = node.Role == ProxyRole.Sidecar ? await capture.InstallAsync(parse, 15001, includeIpv6: false, cancellationToken) : null;
@@ -65,7 +72,7 @@ public static class ProxyCommand
             }
 
             using var loggerFactory = Logging.CreateFactory();
-            await using var server = ProxyServer.Create(loaded.Config, loggerFactory, servers, options: capture.Options(parse));
+            await using var server = ProxyServer.Create(loaded.Config, loggerFactory, servers, options: capture.Options(parse) with { InlineScheduling = inline });
             await using var admin = await AdminOptions.StartAsync(server, parse.GetValue(adminPort), parse.GetValue(statusPort), cancellationToken);
             try
             {
@@ -79,7 +86,7 @@ public static class ProxyCommand
 
             await using var rules = await capture.InstallAsync(parse, loaded.Config, cancellationToken);
             await using var watcher = Meshgate.Proxy.Sync.ConfigFileWatcher.Start(path, server);
-            await cli.Error.WriteLineAsync($"meshgate proxy: ready ({parse.GetValue(role)}, configuration {loaded.Config.Version}, {loaded.Config.Listeners.Count} listeners); Ctrl-C to stop");
+            await cli.Error.WriteLineAsync($"meshgate proxy: ready ({parse.GetValue(role)}, configuration {loaded.Config.Version}, {loaded.Config.Listeners.Count} listeners{(inline ? ", inline I/O" : "")}); Ctrl-C to stop");
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken);

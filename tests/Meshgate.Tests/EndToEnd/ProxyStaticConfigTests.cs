@@ -90,7 +90,7 @@ public sealed class ProxyStaticConfigTests : IAsyncLifetime
         Assert.Contains("x-envoy-upstream-service-time:", output);
         var line = await _proxy.AccessLogLineAsync("\"GET /politics HTTP/1.1\"");
         Assert.Matches(
-            $"""^\[\d{"{4}"}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{"{3}"}Z\] "GET /politics HTTP/1\.1" 301 - via_upstream - "-" 0 \d+ \d+ \d+ "-" "curl/[^"]+" "[0-9a-f-]{"{36}"}" "edition\.cnn\.com" "127\.0\.0\.1:\d+" outbound\|80\|\|edition\.cnn\.com - 127\.0\.0\.1:{_httpPort} 127\.0\.0\.1:\d+ - -$""",
+            $"""^\[\d{"{4}"}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{"{3}"}Z\] "GET /politics HTTP/1\.1" 301 - via_upstream - "-" 0 \d+ \d+ \d+ "-" "curl/[^"]+" "[0-9a-f-]{"{36}"}" "edition\.cnn\.com" "127\.0\.0\.1:\d+" outbound\|80\|\|edition\.cnn\.com 127\.0\.0\.1:\d+ 127\.0\.0\.1:{_httpPort} 127\.0\.0\.1:\d+ - -$""",
             line);
     }
 

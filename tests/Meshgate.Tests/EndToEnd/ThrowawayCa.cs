@@ -27,7 +27,14 @@ internal sealed class ThrowawayCa : IDisposable
     public string CertificatePath { get; }
 
     /// <summary>Issues a server certificate for <paramref name="dnsName"/>; returns the PEM paths of it and its key.</summary>
-    public (string Certificate, string Key) IssueServer(string dnsName, string directory)
+    public (string Certificate, string Key) IssueServer(string dnsName, string directory) =>
+        Issue(dnsName, "1.3.6.1.5.5.7.3.1", directory); // serverAuth
+
+    /// <summary>Issues a client certificate (clientAuth) for <paramref name="name"/>; returns the PEM paths of it and its key.</summary>
+    public (string Certificate, string Key) IssueClient(string name, string directory) =>
+        Issue(name, "1.3.6.1.5.5.7.3.2", directory);
+
+    private (string Certificate, string Key) Issue(string dnsName, string extendedKeyUsage, string directory)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={dnsName}", key, HashAlgorithmName.SHA256);
@@ -36,7 +43,7 @@ internal sealed class ThrowawayCa : IDisposable
         request.CertificateExtensions.Add(san.Build());
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false)); // serverAuth
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(extendedKeyUsage)], false));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_certificate, true, false));
         using var certificate = request.Create(_certificate, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1), RandomNumberGenerator.GetBytes(16));

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -15,11 +16,16 @@ public sealed class HttpOrigin(WebApplication app, int port) : IAsyncDisposable
 {
     public int Port { get; } = port;
 
-    public static async Task<HttpOrigin> StartAsync(RequestDelegate handler)
+    /// <param name="configure">Changes to Kestrel's options (limits, protocols) before it listens.</param>
+    public static async Task<HttpOrigin> StartAsync(RequestDelegate handler, Action<KestrelServerOptions>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            configure?.Invoke(k);
+            k.Listen(IPAddress.Loopback, 0);
+        });
         var app = builder.Build();
         app.Run(handler);
         await app.StartAsync();

@@ -1,0 +1,76 @@
+using Meshgate.Core.ProxyConfiguration;
+using Meshgate.Proxy;
+using Meshgate.Tests.EndToEnd;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xunit;
+
+namespace Meshgate.Tests.Forwarding;
+
+/// <summary>
+/// An in-process <see cref="ProxyServer"/> on loopback from a YAML snapshot, writing its access log to a file of its
+/// own, for tests that drive it with real sockets. <c>{port}</c> in the YAML is the HTTP listener's port; the
+/// harness adds the <c>accessLog</c> section.
+/// </summary>
+internal sealed class ProxyHarness : IAsyncDisposable
+{
+    private readonly string _dir;
+
+    private ProxyHarness(ProxyServer proxy, string dir, int port)
+    {
+        Proxy = proxy;
+        _dir = dir;
+        Port = port;
+    }
+
+    public ProxyServer Proxy { get; }
+
+    /// <summary>The first listener's port.</summary>
+    public int Port { get; }
+
+    public string AccessLogPath => Path.Combine(_dir, "access.log");
+
+    /// <param name="inlineScheduling">Kestrel runs handlers on the socket threads, as <c>meshgate proxy</c> does by default.</param>
+    public static async Task<ProxyHarness> StartAsync(string yaml, int? port = null, bool inlineScheduling = false)
+    {
+        var dir = Directory.CreateTempSubdirectory("meshgate-forwarding-").FullName;
+        var listenPort = port ?? MeshgateProcess.FreePort();
+        var text = yaml.Replace("{port}", listenPort.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            + $"\naccessLog: {{path: \"{Path.Combine(dir, "access.log")}\"}}\n";
+        var loaded = ProxyConfigLoader.Load(text, "test.yaml");
+        Assert.True(loaded.Config is not null, string.Join('\n', loaded.Errors));
+        var proxy = ProxyServer.Create(loaded.Config, NullLoggerFactory.Instance, options: new ProxyOptions { InlineScheduling = inlineScheduling });
+        await proxy.StartAsync();
+        return new ProxyHarness(proxy, dir, listenPort);
+    }
+
+    /// <summary>The access log once it has at least <paramref name="count"/> lines (10 s deadline).</summary>
+    public async Task<string[]> LogLinesAsync(int count)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var lines = File.Exists(AccessLogPath) ? await ReadSharedAsync() : [];
+            if (lines.Length >= count)
+            {
+                return lines;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"expected {count} access-log lines, got {lines.Length}:\n{string.Join('\n', lines)}");
+            await Task.Delay(10);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Proxy.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private async Task<string[]> ReadSharedAsync()
+    {
+        await using var stream = new FileStream(AccessLogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream);
+        var text = await reader.ReadToEndAsync();
+        return text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+}
