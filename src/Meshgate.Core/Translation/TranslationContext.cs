@@ -1,0 +1,37 @@
+using Meshgate.Core.Resources;
+
+namespace Meshgate.Core.Translation;
+
+/// <summary>Everything one translation reads: the indexes, built once per call, and who the snapshot is for.</summary>
+internal sealed class TranslationContext
+{
+    public TranslationContext(ResourceSet resources, MeshSettings mesh, ProxyNode node)
+    {
+        Resources = resources;
+        Mesh = mesh;
+        Node = node;
+        Services = ServiceIndex.Build(resources);
+        VirtualServices = VirtualServiceIndex.Build(resources);
+        DestinationRules = DestinationRuleLookup.Build(resources, node, mesh.RootNamespace);
+        Secrets = new SecretSource(resources, node.Namespace);
+    }
+
+    public ResourceSet Resources { get; }
+
+    public MeshSettings Mesh { get; }
+
+    public ProxyNode Node { get; }
+
+    public ServiceIndex Services { get; }
+
+    public VirtualServiceIndex VirtualServices { get; }
+
+    public DestinationRuleLookup DestinationRules { get; }
+
+    public SecretSource Secrets { get; }
+
+    public bool IsGateway => Node.Role == ProxyConfiguration.ProxyRole.Gateway;
+
+    /// <summary>Istio's SPIFFE identity of a service account.</summary>
+    public string Identity(string ns, string serviceAccount) => $"spiffe://{Mesh.TrustDomain}/ns/{ns}/sa/{serviceAccount}";
+}
