@@ -24,11 +24,11 @@ internal sealed class DestinationRuleLookup
     }
 
     /// <summary>Indexes the rules <paramref name="node"/> could see (by namespace and host).</summary>
-    public static DestinationRuleLookup Build(ResourceSet resources, ProxyNode node, string rootNamespace)
+    public static DestinationRuleLookup Build(Registry resources, ProxyNode node, string rootNamespace)
     {
         var lookup = new DestinationRuleLookup(node.Namespace, rootNamespace);
         var rules = new List<(Resource Resource, DestinationRuleSpec Spec)>();
-        foreach (var resource in resources.List(ResourceTypes.DestinationRule))
+        foreach (var resource in resources.Of(ResourceTypes.DestinationRule))
         {
             if (ParsedSpecs.Spec<DestinationRuleSpec>(resource) is { Host: not null } spec)
             {
@@ -36,11 +36,8 @@ internal sealed class DestinationRuleLookup
             }
         }
 
-        // Istio merges in creation order; the store's timestamps give it, names break ties.
-        rules.Sort((a, b) => Nullable.Compare(a.Resource.CreationTimestamp, b.Resource.CreationTimestamp) is var c && c != 0
-            ? c : string.CompareOrdinal(a.Resource.Namespace + "/" + a.Resource.Name, b.Resource.Namespace + "/" + b.Resource.Name));
-
-        foreach (var (resource, spec) in rules)
+        // Istio merges in creation order.
+        foreach (var (resource, spec) in Registry.InCreationOrder(rules))
         {
             var ns = resource.Namespace;
             var exported = ns == node.Namespace || ExportTo.From(spec.ExportTo, ns).VisibleTo(node.Namespace);

@@ -105,10 +105,10 @@ internal sealed class GatewayTranslator(TranslationContext context)
     private IEnumerable<GatewayServer> Servers()
     {
         var node = context.Node;
-        foreach (var resource in context.Resources.List(ResourceTypes.Gateway))
+        foreach (var resource in context.Registry.Of(ResourceTypes.Gateway))
         {
             if (ParsedSpecs.Spec<GatewaySpec>(resource) is not { } spec
-                || !new Workload("", node.Namespace, node.Labels, "", "").Matches(spec.Selector))
+                || !context.NodeWorkload.Matches(spec.Selector))
             {
                 continue;
             }

@@ -133,7 +133,7 @@ internal sealed class RouteTranslator(TranslationContext context, IReadOnlyDicti
 
         return gateways.Contains(gateway)
             && (matchPort is null or 0 || matchPort == port)
-            && new Workload("", context.Node.Namespace, context.Node.Labels, "", "").Matches(sourceLabels)
+            && context.NodeWorkload.Matches(sourceLabels)
             && (string.IsNullOrEmpty(sourceNamespace) || sourceNamespace == context.Node.Namespace);
     }
 

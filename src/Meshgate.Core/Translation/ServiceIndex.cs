@@ -23,10 +23,10 @@ internal sealed class ServiceIndex
     /// <summary>Every service, in a stable order: namespace, object name, host.</summary>
     public List<MeshService> All { get; } = [];
 
-    public static ServiceIndex Build(ResourceSet resources)
+    public static ServiceIndex Build(Registry resources)
     {
         var index = new ServiceIndex();
-        foreach (var resource in resources.List(ResourceTypes.Pod))
+        foreach (var resource in resources.Of(ResourceTypes.Pod))
         {
             if (Pod(resource) is { } pod)
             {
@@ -34,7 +34,7 @@ internal sealed class ServiceIndex
             }
         }
 
-        foreach (var resource in resources.List(ResourceTypes.Service))
+        foreach (var resource in resources.Of(ResourceTypes.Service))
         {
             if (KubernetesService(resource) is { } service)
             {
@@ -42,7 +42,7 @@ internal sealed class ServiceIndex
             }
         }
 
-        foreach (var resource in resources.List(ResourceTypes.ServiceEntry))
+        foreach (var resource in resources.Of(ResourceTypes.ServiceEntry))
         {
             if (ParsedSpecs.Spec<ServiceEntrySpec>(resource) is { } spec)
             {

@@ -10,10 +10,12 @@ internal sealed class TranslationContext
         Resources = resources;
         Mesh = mesh;
         Node = node;
-        Services = ServiceIndex.Build(resources);
-        VirtualServices = VirtualServiceIndex.Build(resources);
-        DestinationRules = DestinationRuleLookup.Build(resources, node, mesh.RootNamespace);
+        Registry = Registry.For(resources);
+        Services = Registry.Services;
+        VirtualServices = Registry.VirtualServices;
+        DestinationRules = DestinationRuleLookup.Build(Registry, node, mesh.RootNamespace);
         Secrets = new SecretSource(resources, node.Namespace);
+        NodeWorkload = new Workload(node.Name, node.Namespace, node.Labels, "", node.ServiceAccount);
     }
 
     public ResourceSet Resources { get; }
@@ -22,6 +24,8 @@ internal sealed class TranslationContext
 
     public ProxyNode Node { get; }
 
+    public Registry Registry { get; }
+
     public ServiceIndex Services { get; }
 
     public VirtualServiceIndex VirtualServices { get; }
@@ -29,6 +33,9 @@ internal sealed class TranslationContext
     public DestinationRuleLookup DestinationRules { get; }
 
     public SecretSource Secrets { get; }
+
+    /// <summary>The proxy as a workload, for selectors (sourceLabels, workloadSelector, Gateway selector).</summary>
+    public Workload NodeWorkload { get; }
 
     public bool IsGateway => Node.Role == ProxyConfiguration.ProxyRole.Gateway;
 

@@ -36,11 +36,11 @@ internal sealed class VirtualServiceIndex
     {
     }
 
-    public static VirtualServiceIndex Build(ResourceSet resources)
+    public static VirtualServiceIndex Build(Registry resources)
     {
         var index = new VirtualServiceIndex();
         var all = new List<(Resource Resource, VirtualServiceSpec Spec)>();
-        foreach (var resource in resources.List(ResourceTypes.VirtualService))
+        foreach (var resource in resources.Of(ResourceTypes.VirtualService))
         {
             if (ParsedSpecs.Spec<VirtualServiceSpec>(resource) is { } spec)
             {
@@ -48,11 +48,8 @@ internal sealed class VirtualServiceIndex
             }
         }
 
-        // Istio orders VirtualServices by creation time (oldest wins a conflict); names break ties.
-        all.Sort((a, b) => Nullable.Compare(a.Resource.CreationTimestamp, b.Resource.CreationTimestamp) is var c && c != 0
-            ? c : string.CompareOrdinal(a.Resource.Namespace + "/" + a.Resource.Name, b.Resource.Namespace + "/" + b.Resource.Name));
-
-        foreach (var (resource, spec) in all)
+        // Istio orders VirtualServices by creation time (oldest wins a conflict).
+        foreach (var (resource, spec) in Registry.InCreationOrder(all))
         {
             var hosts = new List<string>();
             foreach (var host in spec.Hosts ?? [])
