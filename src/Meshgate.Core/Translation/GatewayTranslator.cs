@@ -120,17 +120,28 @@ internal sealed class GatewayTranslator(TranslationContext context)
                     continue;
                 }
 
-                var hosts = new List<(string, string)>();
-                foreach (var host in server.Hosts ?? [])
-                {
-                    var slash = host.IndexOf('/');
-                    var ns = slash < 0 ? "*" : host[..slash];
-                    hosts.Add((ns == "." ? resource.Namespace : ns, (slash < 0 ? host : host[(slash + 1)..]).ToLowerInvariant()));
-                }
-
-                yield return new GatewayServer($"{resource.Namespace}/{resource.Name}", resource.Name, resource.Namespace, server, (int)number, hosts);
+                yield return new GatewayServer($"{resource.Namespace}/{resource.Name}", resource.Name, resource.Namespace, server, (int)number, Hosts(server, resource.Namespace));
             }
         }
+
+        foreach (var (key, name, ns, server) in GatewayApiLowering.Servers(context.Registry, node))
+        {
+            yield return new GatewayServer(key, name, ns, server, (int)server.Port!.Number!.Value, Hosts(server, ns));
+        }
+    }
+
+    /// <summary>Server hosts as <c>(namespace, host)</c>: <c>ns/host</c>, <c>./host</c> (the Gateway's namespace), or <c>host</c> (any).</summary>
+    private static List<(string, string)> Hosts(Server server, string gatewayNamespace)
+    {
+        var hosts = new List<(string, string)>();
+        foreach (var host in server.Hosts ?? [])
+        {
+            var slash = host.IndexOf('/');
+            var ns = slash < 0 ? "*" : host[..slash];
+            hosts.Add((ns == "." ? gatewayNamespace : ns, (slash < 0 ? host : host[(slash + 1)..]).ToLowerInvariant()));
+        }
+
+        return hosts;
     }
 
     /// <summary>

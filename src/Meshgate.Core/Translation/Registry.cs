@@ -15,8 +15,11 @@ internal sealed class Registry
 
     private readonly Dictionary<ResourceType, List<Resource>> _byType = new(ReferenceEqualityComparer.Instance);
 
+    private readonly ResourceSet _resources;
+
     private Registry(ResourceSet resources)
     {
+        _resources = resources;
         foreach (var resource in resources.Objects.Values)
         {
             if (!_byType.TryGetValue(resource.Type, out var list))
@@ -42,6 +45,8 @@ internal sealed class Registry
     public VirtualServiceIndex VirtualServices { get; }
 
     public static Registry For(ResourceSet resources) => Cache.GetValue(resources, static r => new Registry(r));
+
+    public Resource? Get(ObjectKey key) => _resources.Get(key);
 
     /// <summary>The objects of one kind, ordered by namespace then name.</summary>
     public IReadOnlyList<Resource> Of(ResourceType type) => _byType.TryGetValue(type, out var list) ? list : [];

@@ -39,51 +39,29 @@ internal sealed class VirtualServiceIndex
     public static VirtualServiceIndex Build(Registry resources)
     {
         var index = new VirtualServiceIndex();
-        var all = new List<(Resource Resource, VirtualServiceSpec Spec)>();
+        var all = new List<(Resource Resource, BoundVirtualService Vs)>();
         foreach (var resource in resources.Of(ResourceTypes.VirtualService))
         {
             if (ParsedSpecs.Spec<VirtualServiceSpec>(resource) is { } spec)
             {
-                all.Add((resource, spec));
+                all.Add((resource, Bind(resource, spec)));
             }
         }
 
+        // Gateway API routes, lowered to the same shape (Istio's conversion.go).
+        all.AddRange(GatewayApiLowering.VirtualServices(resources));
+
         // Istio orders VirtualServices by creation time (oldest wins a conflict).
-        foreach (var (resource, spec) in Registry.InCreationOrder(all))
+        foreach (var (_, bound) in Registry.InCreationOrder(all))
         {
-            var hosts = new List<string>();
-            foreach (var host in spec.Hosts ?? [])
-            {
-                hosts.Add(HostNames.Qualify(host, resource.Namespace));
-            }
-
-            var gateways = new List<string>();
-            foreach (var gateway in spec.Gateways is { Count: > 0 } named ? named : [Mesh])
-            {
-                var key = GatewayKey(gateway, resource.Namespace);
-                if (!gateways.Contains(key))
-                {
-                    gateways.Add(key);
-                }
-            }
-
-            var bound = new BoundVirtualService
-            {
-                Name = resource.Name,
-                Namespace = resource.Namespace,
-                Spec = spec,
-                Hosts = hosts,
-                Gateways = gateways,
-                ExportTo = ExportTo.From(spec.ExportTo, resource.Namespace),
-            };
-            foreach (var gateway in gateways)
+            foreach (var gateway in bound.Gateways)
             {
                 Add(index._byGateway, gateway, bound);
             }
 
-            if (gateways.Contains(Mesh))
+            if (bound.Gateways.Contains(Mesh))
             {
-                foreach (var host in hosts)
+                foreach (var host in bound.Hosts)
                 {
                     Add(index._meshByHost, host, bound);
                 }
@@ -91,6 +69,35 @@ internal sealed class VirtualServiceIndex
         }
 
         return index;
+    }
+
+    private static BoundVirtualService Bind(Resource resource, VirtualServiceSpec spec)
+    {
+        var hosts = new List<string>();
+        foreach (var host in spec.Hosts ?? [])
+        {
+            hosts.Add(HostNames.Qualify(host, resource.Namespace));
+        }
+
+        var gateways = new List<string>();
+        foreach (var gateway in spec.Gateways is { Count: > 0 } named ? named : [Mesh])
+        {
+            var key = GatewayKey(gateway, resource.Namespace);
+            if (!gateways.Contains(key))
+            {
+                gateways.Add(key);
+            }
+        }
+
+        return new BoundVirtualService
+        {
+            Name = resource.Name,
+            Namespace = resource.Namespace,
+            Spec = spec,
+            Hosts = hosts,
+            Gateways = gateways,
+            ExportTo = ExportTo.From(spec.ExportTo, resource.Namespace),
+        };
     }
 
     /// <summary>

@@ -40,6 +40,18 @@ internal static class TranslationFixtures
     /// Objects as <c>apply</c> validates them. The parser drops <c>status</c> (the control plane's to write); a Pod's
     /// status is put back, as the control plane writes it for a connected proxy.
     /// </summary>
+    /// <summary>The workload the control plane deploys for Gateway API Gateway <c>cnn-egress-gateway</c> (class istio).</summary>
+    public static ProxyNode CnnEgressGateway() => new()
+    {
+        Role = ProxyRole.Gateway,
+        Name = "cnn-egress-gateway-istio-5b6f7d9c8-q4w2e",
+        Namespace = "default",
+        Labels = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal,
+            [KeyValuePair.Create("gateway.networking.k8s.io/gateway-name", "cnn-egress-gateway")]),
+        ServiceAccount = "cnn-egress-gateway-istio",
+        Addresses = ["127.0.0.1"],
+    };
+
     public static ResourceSet Parse(string yaml, string source = "input.yaml")
     {
         var result = ResourceParser.ParseText(yaml, source);
