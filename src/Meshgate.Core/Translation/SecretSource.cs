@@ -48,9 +48,16 @@ internal sealed class SecretSource(ResourceSet resources, string ns)
     private ProxyConfiguration.Secret? Read(string name)
     {
         if (resources.Get(new ObjectKey(ResourceTypes.Secret, ns, name)) is not { } resource
-            || ParsedSpecs.Model<V1Secret>(resource)?.Data is not { } data)
+            || ParsedSpecs.Model<V1Secret>(resource) is not { } secret)
         {
             return null;
+        }
+
+        // The API server folds stringData into data on write; a store that keeps it as given is read the same way.
+        var data = new Dictionary<string, byte[]>(secret.Data ?? new Dictionary<string, byte[]>(), StringComparer.Ordinal);
+        foreach (var (key, value) in secret.StringData ?? new Dictionary<string, string>())
+        {
+            data[key] = Encoding.UTF8.GetBytes(value);
         }
 
         return new ProxyConfiguration.Secret
