@@ -205,7 +205,7 @@ internal sealed class ClusterBuilder(TranslationContext context)
                 return new UpstreamTls
                 {
                     Mode = TlsMode.IstioMutual,
-                    Sni = settings.Sni,
+                    Sni = UsableSni(settings.Sni),
                     SubjectAltNames = [.. sans ?? Identities(service, workloads)],
                 };
             case ClientTlsMode.Simple:
@@ -215,7 +215,7 @@ internal sealed class ClusterBuilder(TranslationContext context)
                     {
                         Mode = TlsMode.Simple,
                         // Istio's auto SNI sends the request's host; the service host is what routes to this cluster.
-                        Sni = settings.Sni ?? (service.IsWildcard ? null : service.Hostname),
+                        Sni = UsableSni(settings.Sni) ?? (service.IsWildcard ? null : service.Hostname),
                         SubjectAltNames = [.. sans ?? []],
                         CaSecret = ca,
                     };
@@ -233,7 +233,7 @@ internal sealed class ClusterBuilder(TranslationContext context)
                     return new UpstreamTls
                     {
                         Mode = TlsMode.Mutual,
-                        Sni = settings.Sni ?? (service.IsWildcard ? null : service.Hostname),
+                        Sni = UsableSni(settings.Sni) ?? (service.IsWildcard ? null : service.Hostname),
                         SubjectAltNames = [.. sans ?? []],
                         CertificateSecret = certificate,
                         CaSecret = ca,
@@ -241,6 +241,9 @@ internal sealed class ClusterBuilder(TranslationContext context)
                 }
         }
     }
+
+    /// <summary>An SNI the proxy can send (a DNS name); anything else is not sent.</summary>
+    private static string? UsableSni(string? sni) => sni is not null && Names.CheckFqdn(sni) is null ? sni : null;
 
     /// <summary>The SPIFFE identities the service's workloads run as (its ServiceEntry's subjectAltNames when it lists them).</summary>
     private List<string> Identities(MeshService service, List<Workload>? workloads)

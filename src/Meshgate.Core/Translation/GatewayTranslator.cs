@@ -56,7 +56,9 @@ internal sealed class GatewayTranslator(TranslationContext context)
             switch (kind)
             {
                 case PortKind.Http:
-                    var table = new RouteTable { Name = $"http.{port.ToString(CultureInfo.InvariantCulture)}", VirtualHosts = [.. VirtualHosts(same, routes)] };
+                    // Istio's name, http.<port>; a second bind address on the port needs its own table.
+                    var tableName = address == "0.0.0.0" ? $"http.{port.ToString(CultureInfo.InvariantCulture)}" : $"http.{address}_{port.ToString(CultureInfo.InvariantCulture)}";
+                    var table = new RouteTable { Name = tableName, VirtualHosts = [.. VirtualHosts(same, routes)] };
                     routeTables.Add(table);
                     listeners.Add(listener with { FilterChains = [new FilterChain { RouteTable = table.Name }] });
                     break;

@@ -1,5 +1,6 @@
 using Meshgate.Core.ProxyConfiguration;
 using Meshgate.Core.Resources.Istio;
+using Meshgate.Core.Routing;
 using Meshgate.Core.Validation;
 
 using IstioHttpRoute = Meshgate.Core.Resources.Istio.HttpRoute;
@@ -45,6 +46,9 @@ internal sealed class RouteTranslator(TranslationContext context, IReadOnlyDicti
                 }
             }
         }
+
+        // A rule the proxy cannot carry out (a status or redirect it would refuse) is left out rather than NACKed.
+        routes.RemoveAll(r => r.Forward is null && r.DirectResponse is null && r.Redirect is null);
 
         return routes;
     }
@@ -145,23 +149,14 @@ internal sealed class RouteTranslator(TranslationContext context, IReadOnlyDicti
             : null;
         if (rule.DirectResponse is { } direct)
         {
-            return new Route { Name = name, DirectResponse = new DirectResponseAction { Status = (int)(direct.Status ?? 200), Body = direct.Body?.String } };
+            return direct.Status is >= 200 and <= 599
+                ? new Route { Name = name, DirectResponse = new DirectResponseAction { Status = (int)direct.Status.Value, Body = direct.Body?.String } }
+                : new Route { Name = name };
         }
 
         if (rule.Redirect is { } redirect)
         {
-            return new Route
-            {
-                Name = name,
-                Redirect = new RedirectAction
-                {
-                    Scheme = redirect.Scheme,
-                    Host = redirect.Authority,
-                    Port = redirect.Port is { } p ? (int)p : null,
-                    Path = redirect.Uri,
-                    Status = (int)(redirect.RedirectCode ?? 301),
-                },
-            };
+            return Redirect(name, redirect);
         }
 
         var weighted = new List<WeightedCluster>();
@@ -174,7 +169,7 @@ internal sealed class RouteTranslator(TranslationContext context, IReadOnlyDicti
             }
 
             // A lone destination takes all the traffic whatever its weight (VirtualService reference: weight).
-            var weight = destinations.Count == 1 ? 100 : (int)(destination.Weight ?? 0);
+            var weight = destinations.Count == 1 ? 100 : (int)Math.Clamp(destination.Weight ?? 0, 0, 1_000_000);
             var cluster = ClusterFor(destination.Destination, vs.Namespace, port);
             var existing = weighted.FindIndex(w => w.Name == cluster);
             if (existing >= 0)
@@ -200,7 +195,44 @@ internal sealed class RouteTranslator(TranslationContext context, IReadOnlyDicti
                 Clusters = [.. weighted],
                 Timeout = rule.Timeout is { } timeout && Durations.TryParse(timeout, out var t) && t > TimeSpan.Zero ? t : null,
                 Retries = Retries(rule.Retries),
-                HostRewrite = rule.Rewrite?.Authority,
+                HostRewrite = rule.Rewrite?.Authority is { } authority && Names.CheckFqdn(HostTable.SplitPort(authority, out _).ToString()) is null ? authority : null,
+            },
+        };
+    }
+
+    /// <summary>
+    /// <c>redirect</c>: <c>authority</c> may carry a port (<c>host:8080</c>); a code outside 301/302/303/307/308 or an
+    /// unusable host or port leaves the rule out.
+    /// </summary>
+    private static Route Redirect(string? name, HttpRedirect redirect)
+    {
+        string? host = null;
+        int? port = redirect.Port is { } p ? (int)Math.Clamp(p, 0, 65536) : null;
+        if (redirect.Authority is { Length: > 0 } authority)
+        {
+            host = HostTable.SplitPort(authority, out var authorityPort).ToString();
+            if (authorityPort.Length > 0 && int.TryParse(authorityPort, out var n))
+            {
+                port ??= n;
+            }
+        }
+
+        var status = (int)Math.Clamp(redirect.RedirectCode ?? 301, 0, 1000);
+        if ((host is not null && Names.CheckFqdn(host) is not null) || port is < 1 or > 65535 || status is not (301 or 302 or 303 or 307 or 308))
+        {
+            return new Route { Name = name };
+        }
+
+        return new Route
+        {
+            Name = name,
+            Redirect = new RedirectAction
+            {
+                Scheme = redirect.Scheme?.ToLowerInvariant() is "http" or "https" ? redirect.Scheme.ToLowerInvariant() : null,
+                Host = host,
+                Port = port,
+                Path = redirect.Uri is { Length: > 0 } uri ? (uri.StartsWith('/') ? uri : "/" + uri) : null,
+                Status = status,
             },
         };
     }
@@ -245,7 +277,7 @@ internal sealed class RouteTranslator(TranslationContext context, IReadOnlyDicti
 
         return new RetryPolicy
         {
-            Attempts = (int)retries.Attempts.Value,
+            Attempts = (int)Math.Min(retries.Attempts.Value, 100),
             RetryOn = [.. conditions],
             RetriableStatusCodes = [.. codes],
             PerTryTimeout = retries.PerTryTimeout is { } perTry && Durations.TryParse(perTry, out var p) && p > TimeSpan.Zero ? p : null,
@@ -273,7 +305,9 @@ internal sealed class RouteTranslator(TranslationContext context, IReadOnlyDicti
     /// </summary>
     private static (RouteMatch? Match, bool Supported) RouteMatch(HttpMatchRequest match)
     {
-        if (match.QueryParams is { Count: > 0 })
+        if (match.QueryParams is { Count: > 0 } || !UsableRegex(match.Uri) || !AllUsable(match.Headers) || !AllUsable(match.WithoutHeaders)
+            || !UsableRegex(match.Method) || !UsableRegex(match.Authority) || !UsableRegex(match.Scheme)
+            || (match.Uri?.Exact is { } exact && !exact.StartsWith('/')) || (match.Uri?.Prefix is { Length: > 0 } p && !p.StartsWith('/')))
         {
             return (null, false);
         }
@@ -307,6 +341,22 @@ internal sealed class RouteTranslator(TranslationContext context, IReadOnlyDicti
             IgnoreCase = ignoreCase,
             Headers = [.. headers],
         }, true);
+    }
+
+    /// <summary>A regex the proxy's engine (linear-time, RE2-like) takes; Istio's RE2 may take more.</summary>
+    private static bool UsableRegex(StringMatch? match) => match?.Regex is not { } regex || RouteRegex.Check(regex) is null;
+
+    private static bool AllUsable(Dictionary<string, StringMatch>? map)
+    {
+        foreach (var (name, value) in map ?? [])
+        {
+            if (name.Length == 0 || !UsableRegex(value))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static IEnumerable<KeyValuePair<string, StringMatch>> Sorted(Dictionary<string, StringMatch>? map) =>

@@ -384,6 +384,34 @@ public class TranslatorRulesTests
     }
 
     [Fact]
+    public void VirtualService_RedirectAuthorityWithPortAndRetryOnCodes_NormalizedForTheProxy()
+    {
+        var config = Sidecar(Cnn + """
+
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: cnn}
+            spec:
+              hosts: [edition.cnn.com]
+              http:
+              - name: moved
+                match: [{uri: {prefix: /old}}]
+                redirect: {authority: "new.cnn.com:8080", uri: /new, redirectCode: 308}
+              - name: rest
+                route: [{destination: {host: edition.cnn.com, port: {number: 80}}}]
+                retries: {attempts: 5, retryOn: "gateway-error,retriable-status-codes,429"}
+            """);
+
+        var routes = Host(config, "80", "edition.cnn.com:80").Routes.AsSpan().ToArray();
+        Assert.Equal(["moved", "rest"], routes.Select(r => r.Name));
+        Assert.Equal(new RedirectAction { Host = "new.cnn.com", Port = 8080, Path = "/new", Status = 308 }, routes[0].Redirect);
+        Assert.Equal(
+            new RetryPolicy { Attempts = 5, RetryOn = [RetryCondition.GatewayError], RetriableStatusCodes = [429] },
+            routes[1].Forward!.Retries);
+    }
+
+    [Fact]
     public void Translate_SameInput_EqualSnapshots()
     {
         var resources = TranslationFixtures.Parse(Cnn);
