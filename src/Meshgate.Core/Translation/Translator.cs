@@ -5,18 +5,30 @@ namespace Meshgate.Core.Translation;
 
 /// <summary>
 /// Turns the stored configuration into one proxy's snapshot, with Istio's semantics for both roles. Pure: the same
-/// resources, settings and node give an equal <see cref="ProxyConfig"/>; the result passes <see cref="ProxyConfigValidator"/>.
+/// resources, settings and node give an equal <see cref="ProxyConfig"/>; the result passes <see cref="ProxyConfigValidator"/>
+/// once the control plane has added the workload's secrets (<c>default</c>, <c>ROOTCA</c>) that ISTIO_MUTUAL names.
+/// Built in one direction (index → clusters → routes → listeners); see docs/translation.md for the rules.
 /// </summary>
 public static class Translator
 {
-    public static ProxyConfig Translate(ResourceSet resources, MeshSettings mesh, ProxyNode node, string version) =>
-        new()
+    public static ProxyConfig Translate(ResourceSet resources, MeshSettings mesh, ProxyNode node, string version)
+    {
+        var shell = new ProxyConfig
         {
             Version = version,
             Node = new Node { Id = node.Id, Role = node.Role, Namespace = node.Namespace, ServiceAccount = node.ServiceAccount },
             AccessLog = mesh.AccessLogFile.Length == 0 ? null : new AccessLogSettings { Path = mesh.AccessLogFile, Encoding = mesh.AccessLogEncoding },
         };
 
-    /// <summary>The mesh config from ConfigMap <c>istio</c> (key <c>mesh</c>) in the root namespace; defaults when absent.</summary>
-    public static MeshSettings MeshSettingsFrom(ResourceSet resources) => new();
+        var context = new TranslationContext(resources, mesh, node);
+        return node.Role == ProxyRole.Gateway
+            ? new GatewayTranslator(context).Translate(shell)
+            : new SidecarTranslator(context).Translate(shell);
+    }
+
+    /// <summary>
+    /// The mesh config from ConfigMap <c>istio</c> (key <c>mesh</c>) in the root namespace; defaults when absent, and
+    /// for whatever cannot be read (<see cref="MeshConfigReader.Read"/> also says what).
+    /// </summary>
+    public static MeshSettings MeshSettingsFrom(ResourceSet resources) => MeshConfigReader.Read(resources).Settings;
 }
