@@ -132,23 +132,55 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
             return;
         }
 
-        using var upstream = UpstreamSocket.Create(endpoint.AddressFamily);
-        try
+        RelayResult result;
+        if (cluster.Tls is not null)
         {
-            using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
-            connectTimeout.CancelAfter(cluster.Cluster.ConnectTimeout ?? Core.ProxyConfiguration.Cluster.DefaultConnectTimeout);
-            await upstream.ConnectAsync(endpoint, connectTimeout.Token).ConfigureAwait(false);
+            // TLS originated towards the cluster (DestinationRule tls SIMPLE/MUTUAL): relay over the TLS stream.
+            RelayConnection relay;
+            try
+            {
+                relay = await cluster.ConnectRelayAsync(endpoint, connection.ConnectionClosed).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException or UpstreamTlsException)
+            {
+                entry.UpstreamTransportFailureReason = e switch
+                {
+                    UpstreamTlsException tls => tls.Reason,
+                    SocketException s => s.SocketErrorCode.ToString(),
+                    _ => "connect_timeout",
+                };
+                Finish(log, tcp, ref entry, started, ResponseFlags.UpstreamConnectionFailure);
+                connection.Abort();
+                return;
+            }
+
+            await using (relay.ConfigureAwait(false))
+            {
+                entry.UpstreamLocalAddress = relay.LocalEndPoint;
+                result = await TcpRelay.RunAsync(connection.Transport, relay.Stream, relay.HalfClose, tcp, connection.ConnectionClosed).ConfigureAwait(false);
+            }
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        else
         {
-            entry.UpstreamTransportFailureReason = e is SocketException s ? s.SocketErrorCode.ToString() : "connect_timeout";
-            Finish(log, tcp, ref entry, started, ResponseFlags.UpstreamConnectionFailure);
-            connection.Abort();
-            return;
+            using var upstream = UpstreamSocket.CreateFor(endpoint);
+            try
+            {
+                using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+                connectTimeout.CancelAfter(cluster.Cluster.ConnectTimeout ?? Core.ProxyConfiguration.Cluster.DefaultConnectTimeout);
+                await upstream.ConnectAsync(endpoint, connectTimeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException)
+            {
+                entry.UpstreamTransportFailureReason = e is SocketException s ? s.SocketErrorCode.ToString() : "connect_timeout";
+                Finish(log, tcp, ref entry, started, ResponseFlags.UpstreamConnectionFailure);
+                connection.Abort();
+                return;
+            }
+
+            entry.UpstreamLocalAddress = upstream.LocalEndPoint as IPEndPoint;
+            result = await TcpRelay.RunAsync(connection.Transport, upstream, tcp, connection.ConnectionClosed).ConfigureAwait(false);
         }
 
-        entry.UpstreamLocalAddress = upstream.LocalEndPoint as IPEndPoint;
-        var result = await TcpRelay.RunAsync(connection.Transport, upstream, tcp, connection.ConnectionClosed).ConfigureAwait(false);
         entry.BytesReceived = result.BytesFromDownstream;
         entry.BytesSent = result.BytesFromUpstream;
         var flags = ResponseFlags.None;

@@ -191,7 +191,7 @@ public sealed class ClusterState : IDisposable
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Cluster.ConnectTimeout ?? Cluster.DefaultConnectTimeout);
-        var socket = UpstreamSocket.Create(endpoint.AddressFamily);
+        var socket = UpstreamSocket.CreateFor(endpoint);
         try
         {
             await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);

@@ -16,10 +16,11 @@ internal sealed class UpstreamConnector(UpstreamTlsContext? tls)
     {
         var endpoint = context.DnsEndPoint;
         var address = IPAddress.Parse(endpoint.Host); // the destination prefix always carries an IP (UpstreamTarget)
-        var socket = UpstreamSocket.Create(address.AddressFamily); // SO_MARK under transparent capture
+        var destination = new IPEndPoint(address, endpoint.Port);
+        var socket = UpstreamSocket.CreateFor(destination); // SO_MARK under transparent capture, bound to the workload's IP
         try
         {
-            await socket.ConnectAsync(new IPEndPoint(address, endpoint.Port), cancellationToken).ConfigureAwait(false);
+            await socket.ConnectAsync(destination, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

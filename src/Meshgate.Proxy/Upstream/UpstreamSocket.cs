@@ -23,6 +23,41 @@ public static class UpstreamSocket
         set => Volatile.Write(ref s_mark, value);
     }
 
+    private static IPAddress? s_source;
+
+    /// <summary>
+    /// The workload's own address (<c>--ip</c>), which upstream connections leave from, as a pod's connections leave
+    /// from its IP: the next hop sees (and logs) the workload, not 127.0.0.1. Used only where the route allows it: a
+    /// loopback source only towards loopback destinations. Null (the default) lets the kernel choose.
+    /// </summary>
+    public static IPAddress? SourceAddress
+    {
+        get => Volatile.Read(ref s_source);
+        set => Volatile.Write(ref s_source, value);
+    }
+
+    /// <summary>A socket for connecting to <paramref name="destination"/>: marked, and bound to <see cref="SourceAddress"/> where it applies.</summary>
+    public static Socket CreateFor(IPEndPoint destination)
+    {
+        var socket = Create(destination.AddressFamily);
+        if (SourceAddress is { } source
+            && source.AddressFamily == destination.AddressFamily
+            && IPAddress.IsLoopback(source) == IPAddress.IsLoopback(destination.Address))
+        {
+            try
+            {
+                socket.Bind(new IPEndPoint(source, 0));
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+
+        return socket;
+    }
+
     public static Socket Create(AddressFamily family)
     {
         var socket = new Socket(family, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -41,31 +76,5 @@ public static class UpstreamSocket
         }
 
         return socket;
-    }
-
-    /// <summary>For <see cref="SocketsHttpHandler.ConnectCallback"/>: the endpoints proxies dial are IP addresses.</summary>
-    public static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
-    {
-        var target = context.DnsEndPoint;
-        var socket = IPAddress.TryParse(target.Host, out var ip) ? Create(ip.AddressFamily) : Create(AddressFamily.InterNetworkV6);
-        try
-        {
-            if (ip is null)
-            {
-                socket.DualMode = true;
-                await socket.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await socket.ConnectAsync(new IPEndPoint(ip, target.Port), cancellationToken).ConfigureAwait(false);
-            }
-
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
     }
 }

@@ -65,6 +65,9 @@ internal sealed class CaptureOptions
         var addresses = Addresses(parse);
         var ip = addresses.IsEmpty ? null : IPAddress.Parse(addresses[0]);
 
+        // Upstream connections leave from the workload's address, as a pod's do.
+        UpstreamSocket.SourceAddress = ip;
+
         if (parse.GetValue(_capture) == "transparent")
         {
             UpstreamSocket.Mark = NftablesCapture.DefaultMark;

@@ -112,11 +112,21 @@ public static class InstallResources
                   labels:
                     app: {SleepName}
                 spec:
+                  terminationGracePeriodSeconds: 0
                   serviceAccountName: {SleepName}
                   containers:
                   - name: {SleepName}
-                    image: curlimages/curl
+                    image: curlimages/curl:8.16.0
                     command: ["/bin/sleep", "infinity"]
+                    imagePullPolicy: IfNotPresent
+                    volumeMounts:
+                    - mountPath: /etc/sleep/tls
+                      name: secret-volume
+                  volumes:
+                  - name: secret-volume
+                    secret:
+                      secretName: sleep-secret
+                      optional: true
 
             """);
         var parsed = ResourceParser.ParseText(yaml.ToString(), "meshgate up");

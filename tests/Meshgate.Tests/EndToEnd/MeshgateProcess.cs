@@ -33,11 +33,30 @@ public sealed class MeshgateProcess : IAsyncDisposable
 
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
+    /// <summary>
+    /// A port free right now, for a process the test starts next. Chosen below the kernel's ephemeral range
+    /// (32768 and up), where port-0 listeners and every outgoing connection take theirs, so another test cannot
+    /// grab it in between, and checked by binding it.
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var port = Random.Shared.Next(20000, 32000);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+            }
+        }
+
+        using var any = new TcpListener(IPAddress.Loopback, 0);
+        any.Start();
+        return ((IPEndPoint)any.LocalEndpoint).Port;
     }
 
     public static MeshgateProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);

@@ -12,7 +12,7 @@ public sealed class UpTests : IDisposable
 
     private string Server => $"http://127.0.0.1:{_port}";
 
-    private MeshgateProcess StartUp() => MeshgateProcess.Start("up", "--data", _data, "--listen", $"127.0.0.1:{_port}", "--discovery-port", "0");
+    private MeshgateProcess StartUp() => MeshgateProcess.Start("up", "--data", _data, "--listen", $"127.0.0.1:{_port}", "--discovery-port", "0", "--proxy-address", "127.0.0.73");
 
     private async Task<string> CliAsync(params string[] args)
     {
