@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Control-plane scale benchmark (issue 4, item 9): 10,000 ServiceEntries and 10,000 VirtualServices, 20 connected
+# proxies. Measures the apply, the time from the apply to every proxy's ACK, the translation time per node key (from
+# the control plane's log) and the control plane's peak memory. Loopback only; bounded (one apply, one change).
+#
+#   bench/scale.sh [--services N] [--proxies N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+services=10000
+proxies=20
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --services) services="$2"; shift 2 ;;
+    --proxies) proxies="$2"; shift 2 ;;
+    *) echo "usage: bench/scale.sh [--services N] [--proxies N]" >&2; exit 2 ;;
+  esac
+done
+
+./meshgate --help >/dev/null   # builds when needed
+bin=artifacts/meshgate/meshgate
+work=$(mktemp -d /tmp/meshgate-scale-XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+api_port=$(free_port)
+disc_port=$(free_port)
+server="http://127.0.0.1:$api_port"
+
+"$bin" controlplane --data "$work/data" --listen "127.0.0.1:$api_port" --discovery-port "$disc_port" >"$work/cp.log" 2>&1 &
+cp_pid=$!
+pids+=("$cp_pid")
+for _ in $(seq 1 200); do curl -sf "$server/readyz" >/dev/null && break; sleep 0.1; done
+
+# Half the proxies share one node key (app=sleep), the other half have a key each.
+for i in $(seq 1 "$proxies"); do
+  if (( i <= proxies / 2 )); then labels="app=sleep"; else labels="app=sleep-$i"; fi
+  "$bin" proxy --discovery-address "127.0.0.1:$disc_port" --role sidecar --name "sleep-$i" --namespace default \
+    --labels "$labels" --service-account sleep --ip "127.0.1.$i" --admin-port 0 --status-port 0 >"$work/proxy-$i.log" 2>&1 &
+  pids+=("$!")
+done
+
+synced() { # every connected proxy acknowledged revision $1
+  curl -sf "$server/debug/syncz" | python3 -c '
+import json,sys
+want=int(sys.argv[1]); n=int(sys.argv[2]); s=[p for p in json.load(sys.stdin) if p["connected"]]
+sys.exit(0 if len(s)>=n and all((p.get("syncedRevision") or 0)>=want for p in s) else 1)' "$1" "$proxies"
+}
+revision() { curl -sf "$server/version" | python3 -c 'import json,sys; print(json.load(sys.stdin)["revision"])'; }
+wait_synced() {
+  local want=$1 start=$2
+  while ! synced "$want"; do
+    sleep 0.02
+    if (( $(date +%s%N) - start > 120000000000 )); then echo "proxies did not sync revision $want in 120 s" >&2; exit 1; fi
+  done
+}
+
+start=$(date +%s%N)
+wait_synced "$(revision)" "$start"
+echo "proxies: $proxies connected and synced in $(( ($(date +%s%N) - start) / 1000000 )) ms"
+
+python3 - "$services" >"$work/config.yaml" <<'PY'
+import sys
+n = int(sys.argv[1])
+for i in range(n):
+    print(f"""apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: svc-{i}
+spec:
+  hosts: [svc-{i}.example.com]
+  ports: [{{number: 80, name: http, protocol: HTTP}}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: svc-{i}
+spec:
+  hosts: [svc-{i}.example.com]
+  http:
+  - name: svc-{i}
+    timeout: 5s
+    route:
+    - destination: {{host: svc-{i}.example.com, port: {{number: 80}}}}
+---""")
+PY
+echo "config: $services ServiceEntries + $services VirtualServices, $(du -h "$work/config.yaml" | cut -f1)"
+
+start=$(date +%s%N)
+"$bin" apply -f "$work/config.yaml" --server "$server" >/dev/null
+applied=$(date +%s%N)
+wait_synced "$(revision)" "$start"
+acked=$(date +%s%N)
+echo "apply (CLI parse + validate + store): $(( (applied - start) / 1000000 )) ms"
+echo "apply to every proxy's ACK: $(( (acked - start) / 1000000 )) ms (after the apply returned: $(( (acked - applied) / 1000000 )) ms)"
+
+# One small change on top of the large configuration.
+start=$(date +%s%N)
+"$bin" apply -f - --server "$server" >/dev/null <<'YAML'
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: one-more
+spec:
+  hosts: [one-more.example.com]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: DNS
+YAML
+wait_synced "$(revision)" "$start"
+echo "one more ServiceEntry to every proxy's ACK: $(( ($(date +%s%N) - start) / 1000000 )) ms"
+
+echo "translation per node key (control plane log):"
+grep -o 'translated .* in [0-9.]* ms' "$work/cp.log" | tail -n 12 | sed 's/^/  /' || echo "  (not logged)"
+rss=$(grep VmHWM "/proc/$cp_pid/status" | awk '{print $2}')
+echo "control plane peak RSS: $(( rss / 1024 )) MiB"
