@@ -230,6 +230,14 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
         // A body can be sent again only while none of it has been read from the client (Envoy buffers for that;
         // we stream, so only requests whose body was never touched are replayed).
         var transformer = request.Transformer;
+
+        // Envoy's ORIGINAL_DST on a connection nobody redirected (a gateway's listener): the original destination is
+        // the address the request arrived at, the proxy itself; the loop check below answers it instead of looping.
+        if (request.Destination is null && cluster.Cluster.Discovery == ClusterDiscovery.OriginalDestination && context.Connection.LocalIpAddress is { } local)
+        {
+            request.Destination = OriginalDestination.From(new IPEndPoint(local, context.Connection.LocalPort));
+        }
+
         UpstreamConnection.Current = request.UpstreamLocal; // flows into the upstream client's writes for this request
         CancellationTokenSource? deadline = null;
         if (forward?.Timeout is { } timeout && timeout > TimeSpan.Zero)

@@ -103,6 +103,13 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
         entry.UpstreamCluster = cluster.Name;
         tcp = metrics.Tcp(new TcpKey(cluster.ServiceHost, cluster.Name));
         tcp.ConnectionOpened();
+        // Envoy's ORIGINAL_DST on a connection nobody redirected: the original destination is the address it arrived
+        // at, the proxy itself (the forwarding loop of resolution NONE behind a gateway, caught below).
+        if (destination is null && cluster.Cluster.Discovery == Core.ProxyConfiguration.ClusterDiscovery.OriginalDestination && connection.LocalEndPoint is IPEndPoint local)
+        {
+            destination = OriginalDestination.From(local);
+        }
+
         IPEndPoint? endpoint;
         try
         {

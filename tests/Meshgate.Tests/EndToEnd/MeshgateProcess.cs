@@ -146,6 +146,18 @@ public sealed class MeshgateProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGKILL: the process gets no chance to clean up, as when a machine or container dies.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+        }
+
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(cancel.Token);
+    }
+
     /// <summary>Sends SIGTERM, as a supervisor or Ctrl-C would, and waits for the exit.</summary>
     public async Task<int> TerminateAsync(TimeSpan timeout)
     {

@@ -125,6 +125,72 @@ public sealed class SeedFlowTests(SeedMesh mesh) : IClassFixture<SeedMesh>
         Assert.Contains(" PassthroughCluster ", passed, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ResolutionNoneThroughTheGateway_TheSeedsWarning_FailsFastAndAnalyzeSaysWhy()
+    {
+        try
+        {
+            // The seed's warning: with resolution NONE the gateway has no address to go to. Istio today builds an
+            // endpoint-less cluster for it on gateways (503 UH); Meshgate does the same, and analyze names the cause.
+            var serviceEntry = (await File.ReadAllTextAsync(Path.Combine(TestPaths.TestData, "Seed", "http-serviceentry.yaml")))
+                .Replace("resolution: DNS", "resolution: NONE", StringComparison.Ordinal);
+            await mesh.CliWithStdinAsync(serviceEntry, "apply", "-f", "-");
+            await mesh.ApplySeedAsync("http-istio-gateway-destinationrule.yaml");
+            await mesh.ApplySeedAsync("http-istio-virtualservice.yaml");
+            var before = (await mesh.AccessLogAsync(Gateway, "istio-system")).Count;
+
+            var (_, status) = await mesh.CurlAsync("-s", "-o", "/dev/null", "-w", "%{http_code}", "http://edition.cnn.com/politics");
+
+            Assert.Equal("503", status);
+            var line = await mesh.AccessLogLineAsync(Gateway, "istio-system", "\"GET /politics HTTP/1.1\" 503", before);
+            Assert.Contains(" UH no_healthy_upstream ", line, StringComparison.Ordinal);
+            var (code, analysis) = await MeshgateProcess.RunAsync("", "analyze", "-A", "--server", mesh.Server);
+            Assert.Equal(79, code);
+            Assert.Contains("MG0001", analysis, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await CleanupAsync();
+        }
+    }
+
+    [Fact]
+    public async Task GatewayAskedToForwardToItself_AnswersLoopDetectedInsteadOfLooping()
+    {
+        try
+        {
+            // The loop itself: the external host's only endpoint is the gateway's own listener.
+            await mesh.CliWithStdinAsync($$$"""
+                apiVersion: networking.istio.io/v1
+                kind: ServiceEntry
+                metadata:
+                  name: cnn
+                spec:
+                  hosts: [edition.cnn.com]
+                  ports: [{number: 80, name: http-port, protocol: HTTP}]
+                  resolution: STATIC
+                  endpoints: [{address: {{{SeedMesh.ProxyAddress}}}, ports: {http-port: 8080}}]
+                """, "apply", "-f", "-");
+            await mesh.ApplySeedAsync("http-istio-gateway-destinationrule.yaml");
+            await mesh.ApplySeedAsync("http-istio-virtualservice.yaml");
+            var before = (await mesh.AccessLogAsync(Gateway, "istio-system")).Count;
+
+            var (_, status) = await mesh.CurlAsync("-s", "-o", "/dev/null", "-w", "%{http_code}", "http://edition.cnn.com/politics");
+
+            Assert.Equal("508", status);
+            var line = await mesh.AccessLogLineAsync(Gateway, "istio-system", "\"GET /politics HTTP/1.1\" 508", before);
+            Assert.Contains(" UH upstream_loop_detected ", line, StringComparison.Ordinal);
+            Assert.Contains($"\"{SeedMesh.ProxyAddress}:8080\" outbound|80||edition.cnn.com ", line, StringComparison.Ordinal);
+
+            // One request in, one line out: nothing went round.
+            Assert.Single((await mesh.AccessLogAsync(Gateway, "istio-system")).Skip(before), l => l.Contains("/politics", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await CleanupAsync();
+        }
+    }
+
     /// <summary>The mesh config lives where Istio keeps it: ConfigMap istio in istio-system, key mesh.</summary>
     private async Task SetOutboundPolicyAsync(string mode)
     {
