@@ -86,8 +86,7 @@ public sealed class ExplicitProxyTests : IAsyncLifetime
     {
         var (code, output) = await Curl.RunAsync("-sS", "-p", "-x", $"http://127.0.0.1:{_allowProxy}", "http://edition.cnn.com/tunnelled");
 
-        Assert.True(code == 0, output);
-        Assert.Equal("nginx http edition.cnn.com /tunnelled\n", output);
+        Assert.True(code == 0 && output == "nginx http edition.cnn.com /tunnelled\n", $"curl exited {code}: {output}\nproxy:\n{_allow.Output}");
         var line = await _allow.AccessLogLineAsync("\"GET /tunnelled HTTP/1.1\"");
         Assert.Contains($"\"edition.cnn.com\" \"127.0.0.1:{_nginxHttp}\" outbound|80||edition.cnn.com ", line, StringComparison.Ordinal);
         Assert.EndsWith(" - default", line, StringComparison.Ordinal);
