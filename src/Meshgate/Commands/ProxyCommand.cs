@@ -4,6 +4,7 @@ using Meshgate.Core.ProxyConfiguration;
 using Meshgate.Proxy;
 using Meshgate.Proxy.Sync;
 using Meshgate.Proxy.Upstream;
+using Meshgate.Supervision;
 
 namespace Meshgate.Commands;
 
@@ -39,6 +40,9 @@ public static class ProxyCommand
         capture.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
+            // Under 'meshgate up', stop when the supervisor is gone, even if it was killed without stopping us.
+            cancellationToken = ParentWatch.Start(cancellationToken);
+
             // First, before any socket exists: the runtime reads its switch once.
             var inline = parse.GetValue(inlineIo) && InlineIo.EnableForProcess();
             var path = parse.GetValue(config);

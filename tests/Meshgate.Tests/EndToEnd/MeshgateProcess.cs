@@ -31,6 +31,8 @@ public sealed class MeshgateProcess : IAsyncDisposable
         }
     }
 
+    public int ProcessId => _process.Id;
+
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
     /// <summary>

@@ -70,6 +70,56 @@ public sealed class UpTests : IDisposable
     }
 
     [Fact]
+    public async Task Up_KilledWithoutWarning_ItsProxiesStopOnTheirOwn()
+    {
+        var up = MeshgateProcess.Start("up", "--data", _data, "--listen", $"127.0.0.1:{_port}", "--discovery-port", "0", "--proxy-address", "127.0.0.76");
+        await using (up)
+        {
+            await up.WaitForOutputAsync("meshgate up: ready", TimeSpan.FromSeconds(90));
+            var children = ChildrenOf(up.ProcessId);
+            Assert.Equal(2, children.Count); // the egress gateway and the sidecar
+
+            await up.KillAsync();
+
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+            while (children.Any(pid => Directory.Exists($"/proc/{pid}")))
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"proxies {string.Join(", ", children.Where(pid => Directory.Exists($"/proc/{pid}")))} outlived their supervisor");
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    /// <summary>Processes whose parent is <paramref name="parent"/> (field 4 of /proc/PID/stat).</summary>
+    private static List<int> ChildrenOf(int parent)
+    {
+        var children = new List<int>();
+        foreach (var dir in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) == parent)
+                {
+                    children.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+                // gone meanwhile
+            }
+        }
+
+        return children;
+    }
+
+    [Fact]
     public async Task Up_PortAlreadyTaken_ExitsNonZeroWithReason()
     {
         using var blocker = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, _port);
