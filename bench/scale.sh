@@ -3,7 +3,7 @@
 # proxies. Measures the apply, the time from the apply to every proxy's ACK, the translation time per node key (from
 # the control plane's log) and the control plane's peak memory. Loopback only; bounded (one apply, one change).
 #
-#   bench/scale.sh [--services N] [--proxies N]
+#   bench/scale.sh [--services N] [--proxies N]      (KEEP=1 keeps the logs and data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +24,7 @@ pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$work"
+  if [[ -n "${KEEP:-}" ]]; then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
