@@ -120,3 +120,6 @@ echo "translation per node key (control plane log):"
 grep -o 'translated .* in [0-9.]* ms' "$work/cp.log" | tail -n 12 | sed 's/^/  /' || echo "  (not logged)"
 rss=$(grep VmHWM "/proc/$cp_pid/status" | awk '{print $2}')
 echo "control plane peak RSS: $(( rss / 1024 )) MiB"
+proxy_rss=$(grep VmHWM "/proc/${pids[1]}/status" | awk '{print $2}')
+echo "one proxy (sleep-1) peak RSS: $(( proxy_rss / 1024 )) MiB"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
