@@ -3,7 +3,7 @@
 # proxies. Measures the apply, the time from the apply to every proxy's ACK, the translation time per node key (from
 # the control plane's log) and the control plane's peak memory. Loopback only; bounded (one apply, one change).
 #
-#   bench/scale.sh [--services N] [--proxies N]
+#   bench/scale.sh [--services N] [--proxies N]      (KEEP=1 keeps the logs and data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +24,7 @@ pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$work"
+  if [[ -n "${KEEP:-}" ]]; then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
@@ -120,3 +120,6 @@ echo "translation per node key (control plane log):"
 grep -o 'translated .* in [0-9.]* ms' "$work/cp.log" | tail -n 12 | sed 's/^/  /' || echo "  (not logged)"
 rss=$(grep VmHWM "/proc/$cp_pid/status" | awk '{print $2}')
 echo "control plane peak RSS: $(( rss / 1024 )) MiB"
+proxy_rss=$(grep VmHWM "/proc/${pids[1]}/status" | awk '{print $2}')
+echo "one proxy (sleep-1) peak RSS: $(( proxy_rss / 1024 )) MiB"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"

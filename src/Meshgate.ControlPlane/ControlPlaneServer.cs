@@ -29,6 +29,9 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         _logger = logger;
     }
 
+    /// <summary>The largest snapshot sent to a proxy: the proxy's discovery client accepts as much (64 MiB).</summary>
+    public const int MaxSnapshotBytes = 64 * 1024 * 1024;
+
     public ResourceStore Store { get; }
 
     /// <summary>The connected proxies and what they were sent.</summary>
@@ -51,7 +54,12 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(push);
-        builder.Services.AddGrpc();
+        builder.Services.AddGrpc(grpc =>
+        {
+            // Snapshots of 10,000 services are megabytes (the proxy accepts up to 64 MiB); requests are small ACKs.
+            grpc.MaxSendMessageSize = MaxSnapshotBytes;
+            grpc.MaxReceiveMessageSize = 4 * 1024 * 1024;
+        });
         ListenOptions? api = null;
         ListenOptions? discovery = null;
         builder.WebHost.ConfigureKestrel(kestrel =>

@@ -76,7 +76,7 @@ internal sealed partial class DiscoveryService(PushService push, ResourceStore s
             {
                 VersionInfo = snapshot.Version,
                 Nonce = snapshot.Nonce,
-                Snapshot = Google.Protobuf.ByteString.CopyFrom(snapshot.Json.Span),
+                Snapshot = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(snapshot.Json), // never written after it is offered
             }, cancellationToken).ConfigureAwait(false);
         }
     }

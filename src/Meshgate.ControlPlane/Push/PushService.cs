@@ -1,5 +1,5 @@
+using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Meshgate.ControlPlane.Store;
 using Meshgate.Core.ProxyConfiguration;
 using Meshgate.Core.Resources;
@@ -175,9 +175,8 @@ public sealed partial class PushService : IAsyncDisposable
                 continue;
             }
 
-            // The snapshot is per key; only the node id in it is the proxy's own.
-            var config = state.Config.Node is { } node ? state.Config with { Node = node with { Id = connection.Node.Id } } : state.Config;
-            var json = Encoding.UTF8.GetBytes(ProxyConfigLoader.ToJson(config));
+            // The snapshot is per key, serialized once; only the node id in it is the proxy's own.
+            var json = state.Json.For(connection.Node.Id);
             var nonce = $"{_instance}-{++_nonce}";
             connection.Offer(new PushedSnapshot(state.Version, nonce, json));
         }
@@ -191,6 +190,7 @@ public sealed partial class PushService : IAsyncDisposable
             return state;
         }
 
+        var started = Stopwatch.GetTimestamp();
         ProxyConfig translated;
         try
         {
@@ -202,10 +202,12 @@ public sealed partial class PushService : IAsyncDisposable
             return state;
         }
 
+        var translatedAt = Stopwatch.GetTimestamp();
         if (state is not null && state.Content == Normalize(translated))
         {
             state = state with { Revision = resources.Revision };
             _keys[node.Key] = state;
+            Log.Unchanged(_logger, node.Key, state.Version, Milliseconds(started, translatedAt));
             return state;
         }
 
@@ -220,11 +222,18 @@ public sealed partial class PushService : IAsyncDisposable
             return state;
         }
 
-        state = new KeyState(resources.Revision, counter, version, config, Normalize(translated));
+        var validatedAt = Stopwatch.GetTimestamp();
+        var json = SnapshotJson.Create(config);
+        state = new KeyState(resources.Revision, counter, version, config, Normalize(translated), json);
         _keys[node.Key] = state;
-        Log.Translated(_logger, node.Key, version, config.Listeners.Count, config.Clusters.Count);
+        var done = Stopwatch.GetTimestamp();
+        Log.Translated(
+            _logger, node.Key, version, config.Listeners.Count, config.Clusters.Count, Milliseconds(started, translatedAt),
+            Milliseconds(translatedAt, validatedAt), Milliseconds(validatedAt, done), json.Length / 1024);
         return state;
     }
+
+    private static long Milliseconds(long from, long to) => (long)Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
 
     private static ProxyConfig Normalize(ProxyConfig config) => config with { Version = "", Node = null };
 
@@ -265,7 +274,7 @@ public sealed partial class PushService : IAsyncDisposable
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    private sealed record KeyState(long Revision, int Counter, string Version, ProxyConfig Config, ProxyConfig Content);
+    private sealed record KeyState(long Revision, int Counter, string Version, ProxyConfig Config, ProxyConfig Content, SnapshotJson Json);
 
     private static partial class Log
     {
@@ -281,7 +290,10 @@ public sealed partial class PushService : IAsyncDisposable
         [LoggerMessage(4, LogLevel.Error, "snapshot {Version} for {Key} is inconsistent ({Count} errors, first: {Error}); not pushed")]
         public static partial void Invalid(ILogger logger, string key, string version, int count, string error);
 
-        [LoggerMessage(5, LogLevel.Debug, "snapshot {Version} for {Key}: {Listeners} listeners, {Clusters} clusters")]
-        public static partial void Translated(ILogger logger, string key, string version, int listeners, int clusters);
+        [LoggerMessage(5, LogLevel.Information, "translated {Key} → {Version} ({Listeners} listeners, {Clusters} clusters) in {Milliseconds} ms (validated in {ValidateMilliseconds} ms, serialized in {SerializeMilliseconds} ms, {Kilobytes} KiB)")]
+        public static partial void Translated(ILogger logger, string key, string version, int listeners, int clusters, long milliseconds, long validateMilliseconds, long serializeMilliseconds, int kilobytes);
+
+        [LoggerMessage(6, LogLevel.Debug, "translated {Key} again: unchanged, still {Version} in {Milliseconds} ms")]
+        public static partial void Unchanged(ILogger logger, string key, string version, long milliseconds);
     }
 }

@@ -80,6 +80,56 @@ public static class ProxyConfigLoader
         return errors.Count > 0 ? new ProxyConfigLoadResult(null, errors) : new ProxyConfigLoadResult(config, []);
     }
 
+    /// <summary>
+    /// Reads a snapshot the control plane sent: the same checks as <see cref="Load"/> (strict schema, then consistency),
+    /// but parsed as JSON, which is what <see cref="ToJson"/> writes. Megabytes of single-line JSON (10,000 clusters) go
+    /// through the JSON parser in a fraction of the YAML reader's time, and without the YAML reader's limits on
+    /// document size; errors name the field path (a single line has no useful line numbers).
+    /// </summary>
+    public static ProxyConfigLoadResult LoadJson(ReadOnlyMemory<byte> utf8, string source)
+    {
+        JsonNode? parsed;
+        try
+        {
+            parsed = JsonNode.Parse(utf8.Span, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
+        {
+            return Failed($"{source}: not valid JSON: {e.Message}");
+        }
+
+        if (parsed is not JsonObject root)
+        {
+            return Failed($"{source}: expected {Expected}, got {SchemaValidator.Describe(parsed)}");
+        }
+
+        var errors = new List<string>();
+        SchemaValidator.Validate(root, typeof(ProxyConfig), "", (path, message, _) => errors.Add($"{source}: {path}: {message}"));
+        if (errors.Count > 0)
+        {
+            return new ProxyConfigLoadResult(null, errors);
+        }
+
+        ProxyConfig config;
+        try
+        {
+            // From the bytes: faster than from the tree, and the tree passed the schema check.
+            config = JsonSerializer.Deserialize<ProxyConfig>(utf8.Span, ResourceJson.Options)
+                ?? throw new JsonException("the document is null");
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or NotSupportedException)
+        {
+            return Failed($"{source}: cannot be read as a proxy configuration: {e.Message}");
+        }
+
+        foreach (var error in ProxyConfigValidator.Check(config))
+        {
+            errors.Add($"{source}: {error}");
+        }
+
+        return errors.Count > 0 ? new ProxyConfigLoadResult(null, errors) : new ProxyConfigLoadResult(config, []);
+    }
+
     /// <summary>The canonical JSON of a snapshot (what <c>/config_dump</c> shows); <see cref="Load"/> reads it back equal.</summary>
     public static string ToJson(ProxyConfig config, bool indented = false) =>
         JsonSerializer.Serialize(config, indented ? ResourceJson.Indented : ResourceJson.Options);

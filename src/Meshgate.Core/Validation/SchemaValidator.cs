@@ -16,6 +16,12 @@ internal static class SchemaValidator
 {
     private static readonly ConcurrentDictionary<Type, ObjectSchema> Schemas = new();
 
+    // Reflection answers per type, asked once per value otherwise (a 10,000-cluster snapshot has a million values).
+    private static readonly ConcurrentDictionary<Type, bool> HasConverter = new();
+    private static readonly ConcurrentDictionary<Type, Type?> DictionaryValueTypes = new();
+    private static readonly ConcurrentDictionary<Type, Type?> ListItemTypes = new();
+    private static readonly ConcurrentDictionary<Type, IReadOnlyList<string>> EnumNameLists = new();
+
     public delegate void Report(string path, string message, JsonNode? node);
 
     public static void Validate(JsonNode? node, Type type, string path, Report report)
@@ -99,7 +105,7 @@ internal static class SchemaValidator
                 report(path, $"{Describe(node)} is not a duration; write a number with a unit (h, m, s, ms, us, ns), such as 10s, 250ms or 1m30s", node);
             }
         }
-        else if (type.GetCustomAttribute<JsonConverterAttribute>() is not null && ListItemType(type) is null)
+        else if (HasConverter.GetOrAdd(type, static t => t.GetCustomAttribute<JsonConverterAttribute>() is not null) && ListItemType(type) is null)
         {
             // Other types with their own converter are scalars.
             if (node is not JsonValue)
@@ -307,9 +313,9 @@ internal static class SchemaValidator
 
     /// <summary>The API names of an enum's members (their <see cref="JsonStringEnumMemberNameAttribute"/>).</summary>
     internal static IReadOnlyList<string> EnumNames(Type type) =>
-        type.GetFields(BindingFlags.Public | BindingFlags.Static)
+        EnumNameLists.GetOrAdd(type, static t => t.GetFields(BindingFlags.Public | BindingFlags.Static)
             .Select(f => f.GetCustomAttribute<JsonStringEnumMemberNameAttribute>()?.Name ?? f.Name)
-            .ToArray();
+            .ToArray());
 
     private static bool Expect(JsonNode node, JsonValueKind kind, string noun, string path, Report report)
     {
@@ -355,7 +361,9 @@ internal static class SchemaValidator
     private static bool IsInteger(Type type) =>
         type == typeof(int) || type == typeof(long) || type == typeof(uint) || type == typeof(short) || type == typeof(byte) || type == typeof(ulong);
 
-    private static Type? DictionaryValueType(Type type)
+    private static Type? DictionaryValueType(Type type) => DictionaryValueTypes.GetOrAdd(type, FindDictionaryValueType);
+
+    private static Type? FindDictionaryValueType(Type type)
     {
         foreach (var candidate in type.GetInterfaces().Prepend(type))
         {
@@ -369,7 +377,9 @@ internal static class SchemaValidator
         return null;
     }
 
-    private static Type? ListItemType(Type type)
+    private static Type? ListItemType(Type type) => ListItemTypes.GetOrAdd(type, FindListItemType);
+
+    private static Type? FindListItemType(Type type)
     {
         if (type.IsArray)
         {

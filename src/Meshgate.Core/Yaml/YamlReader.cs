@@ -35,7 +35,10 @@ public static class YamlReader
         var stream = new YamlStream();
         try
         {
-            stream.Load(new MergingParser(new Parser(new StringReader(text))));
+            // YamlDotNet's merging parser buffers every event and caps their number (its guard against merge bombs),
+            // which also refuses large files that merge nothing: use it only when a merge key can be present.
+            IParser parser = new Parser(new StringReader(text));
+            stream.Load(text.Contains("<<", StringComparison.Ordinal) ? new MergingParser(parser) : parser);
         }
         catch (YamlException e)
         {

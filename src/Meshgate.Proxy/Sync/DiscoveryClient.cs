@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Reflection;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -169,8 +170,9 @@ public sealed partial class DiscoveryClient : IAsyncDisposable
     /// <summary>Applies one snapshot and says what to answer: an ACK, or a NACK with the reason and the version that stays.</summary>
     private async Task<DiscoveryRequest> ApplyAsync(DiscoveryResponse response, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         var source = $"snapshot {response.VersionInfo}";
-        var loaded = ProxyConfigLoader.Load(response.Snapshot.ToStringUtf8(), source);
+        var loaded = ProxyConfigLoader.LoadJson(response.Snapshot.Memory, source);
         if (loaded.Config is not { } config)
         {
             _proxy.Metrics.UpdateRejected();
@@ -208,7 +210,7 @@ public sealed partial class DiscoveryClient : IAsyncDisposable
         }
 
         Volatile.Write(ref _applied, config.Version);
-        Log.Applied(_logger, config.Version, config.Listeners.Count, config.Clusters.Count);
+        Log.Applied(_logger, config.Version, config.Listeners.Count, config.Clusters.Count, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         foreach (var error in result.Errors)
         {
             Log.AppliedWithErrors(_logger, config.Version, error);
@@ -256,8 +258,8 @@ public sealed partial class DiscoveryClient : IAsyncDisposable
         [LoggerMessage(2, LogLevel.Warning, "discovery: disconnected from {Address}: {Reason}; serving version {Version} meanwhile, reconnecting")]
         public static partial void Disconnected(ILogger logger, Uri address, string reason, string version);
 
-        [LoggerMessage(3, LogLevel.Information, "discovery: applied version {Version} ({Listeners} listeners, {Clusters} clusters)")]
-        public static partial void Applied(ILogger logger, string version, int listeners, int clusters);
+        [LoggerMessage(3, LogLevel.Information, "discovery: applied version {Version} ({Listeners} listeners, {Clusters} clusters) in {Milliseconds} ms")]
+        public static partial void Applied(ILogger logger, string version, int listeners, int clusters, long milliseconds);
 
         [LoggerMessage(4, LogLevel.Warning, "discovery: NACK version {Version}, keeping {Current}: {Error}")]
         public static partial void Refused(ILogger logger, string version, string current, string error);

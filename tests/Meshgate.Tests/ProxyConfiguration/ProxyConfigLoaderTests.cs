@@ -178,6 +178,36 @@ public class ProxyConfigLoaderTests
     }
 
     [Fact]
+    public void LoadJson_WhatToJsonWrote_SameSnapshotAsLoad()
+    {
+        var config = ProxyConfigLoader.Load(Valid, Source).Config!;
+        var json = System.Text.Encoding.UTF8.GetBytes(ProxyConfigLoader.ToJson(config));
+
+        var result = ProxyConfigLoader.LoadJson(json, "snapshot 1");
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(config, result.Config);
+    }
+
+    [Theory]
+    [InlineData("""{"version":"1","listeners":[{"name":"http","address":"127.0.0.1","port":"18080","protocol":"HTTP","defaultFilterChain":{"cluster":"BlackHoleCluster"}}]}""",
+        "snapshot 1: listeners[0].port: expected an integer, got string \"18080\"; remove the quotes")]
+    [InlineData("""{"version":"1","clusterz":[]}""",
+        "snapshot 1: clusterz: unknown field \"clusterz\"; did you mean \"clusters\"? (known fields: version, node, listeners, routeTables, clusters, secrets, accessLog)")]
+    [InlineData("""{"version":"1","version":"2"}""", "snapshot 1: not valid JSON: ")]
+    [InlineData("""{"version":"1",""", "snapshot 1: not valid JSON: ")]
+    [InlineData("[]", "snapshot 1: expected a proxy configuration (an object with version, listeners, routeTables, clusters and secrets), got a list")]
+    [InlineData("""{"version":"1","listeners":[{"name":"tls","address":"127.0.0.1","port":18443,"protocol":"TLS","filterChains":[{"serverNames":["a.example.com"],"cluster":"outbound|443||a.example.com"}]}]}""",
+        "snapshot 1: listener \"tls\": filterChains[0].cluster: cluster \"outbound|443||a.example.com\" is not defined")]
+    public void LoadJson_BadSnapshot_NoConfigAndTheFieldNamed(string json, string expected)
+    {
+        var result = ProxyConfigLoader.LoadJson(System.Text.Encoding.UTF8.GetBytes(json), "snapshot 1");
+
+        Assert.Null(result.Config);
+        Assert.StartsWith(expected, Assert.Single(result.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Load_SameTextTwice_EqualSnapshots()
     {
         var first = ProxyConfigLoader.Load(Valid, Source).Config;

@@ -1,0 +1,69 @@
+using System.Text.Json;
+using Meshgate.Core.ProxyConfiguration;
+using Meshgate.Core.Resources;
+
+namespace Meshgate.ControlPlane.Push;
+
+/// <summary>
+/// One node key's snapshot serialized once: every proxy of the key gets the same bytes but for its own node id, which
+/// is spliced into the <c>"node"</c> object instead of serializing the whole snapshot (megabytes at scale) per proxy.
+/// The result is byte for byte what <see cref="ProxyConfigLoader.ToJson"/> writes for the proxy's own config.
+/// </summary>
+internal sealed class SnapshotJson
+{
+    private readonly ProxyConfig _config;
+    private readonly byte[] _json;
+    private readonly int _nodeStart; // where the serialized node object starts in _json; -1 when it cannot be spliced
+    private readonly int _nodeLength;
+
+    private SnapshotJson(ProxyConfig config, byte[] json, int nodeStart, int nodeLength)
+    {
+        _config = config;
+        _json = json;
+        _nodeStart = nodeStart;
+        _nodeLength = nodeLength;
+    }
+
+    /// <summary>The serialized size, in bytes.</summary>
+    public int Length => _json.Length;
+
+    public static SnapshotJson Create(ProxyConfig config)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(config, ResourceJson.Options);
+        if (config.Node is not { } node)
+        {
+            return new SnapshotJson(config, json, -1, 0);
+        }
+
+        // The node object follows its property name; the version before it is a plain string, so the first match is it.
+        byte[] marker = [.. "\"node\":"u8, .. NodeBytes(node)];
+        var at = json.AsSpan().IndexOf(marker);
+        return at < 0
+            ? new SnapshotJson(config, json, -1, 0)
+            : new SnapshotJson(config, json, at + "\"node\":"u8.Length, marker.Length - "\"node\":"u8.Length);
+    }
+
+    /// <summary>The snapshot as the proxy with <paramref name="nodeId"/> gets it.</summary>
+    public ReadOnlyMemory<byte> For(string nodeId)
+    {
+        if (_config.Node is not { } node || node.Id == nodeId)
+        {
+            return _json;
+        }
+
+        var own = node with { Id = nodeId };
+        if (_nodeStart < 0)
+        {
+            return JsonSerializer.SerializeToUtf8Bytes(_config with { Node = own }, ResourceJson.Options);
+        }
+
+        var replacement = NodeBytes(own);
+        var result = new byte[_json.Length - _nodeLength + replacement.Length];
+        _json.AsSpan(0, _nodeStart).CopyTo(result);
+        replacement.CopyTo(result.AsSpan(_nodeStart));
+        _json.AsSpan(_nodeStart + _nodeLength).CopyTo(result.AsSpan(_nodeStart + replacement.Length));
+        return result;
+    }
+
+    private static byte[] NodeBytes(Node node) => JsonSerializer.SerializeToUtf8Bytes(node, ResourceJson.Options);
+}
