@@ -73,7 +73,7 @@ public sealed class DiscoveryStreamTests : IAsyncLifetime
         var syncA = await WaitForSyncAsync(_server.ApiAddress, "gw-a", Synced, () => a.Output);
         var syncB = await WaitForSyncAsync(_server.ApiAddress, "gw-b", Synced, () => b.Output);
         Assert.Equal(200, await ReadyStatusAsync(await StatusPortAsync(a)));
-        Assert.True(await AcceptsAsync(a1));
+        Assert.True(await AcceptsAsync(a1), a.Output);
         Assert.True(await AcceptsAsync(b1));
         Assert.Equal("gateway", syncA["role"]!.GetValue<string>());
         Assert.Equal("router~127.0.0.1~gw-a.istio-system~istio-system.svc.cluster.local", syncA["proxyId"]!.GetValue<string>());
@@ -146,7 +146,7 @@ public sealed class DiscoveryStreamTests : IAsyncLifetime
         _ports = _ports.SetItem("gw-n", next);
         await ApplyAsync("push-3");
         var recovered = await WaitForSyncAsync(_server.ApiAddress, "gw-n", p => Synced(p) && p["nackError"] is null && p["ackedVersion"]!.GetValue<string>() != goodVersion);
-        Assert.True(await AcceptsAsync(next));
+        Assert.True(await AcceptsAsync(next), $"nothing on {next}:\n{proxy.Output}");
         Assert.Contains("SYNCED", (await CliAsync(_server.ApiAddress, "proxy-status")).Out, StringComparison.Ordinal);
         Assert.NotEqual(goodVersion, recovered["ackedVersion"]!.GetValue<string>());
     }
