@@ -52,6 +52,13 @@ internal sealed class ListenerHost
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.Use(H2cPriorKnowledge.Middleware);
             }
+            else if (listener.Protocol == ListenerProtocol.Tls)
+            {
+                // Chains that terminate TLS hand the decrypted connection on to Kestrel's HTTP/1.1 or HTTP/2 (by ALPN);
+                // passthrough chains never do.
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.Use(next => connection => tls.HandleAsync(connection, context, next));
+            }
             else
             {
                 listen.Use(_ => connection => tls.HandleAsync(connection, context));
