@@ -14,8 +14,11 @@ namespace Meshgate.Proxy.Listeners;
 /// </summary>
 internal sealed class DownstreamTlsContext
 {
-    private static readonly List<SslApplicationProtocol> Http2AndHttp11 = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11];
-    private static readonly List<SslApplicationProtocol> Http11Only = [SslApplicationProtocol.Http11];
+    /// <summary>ALPN of an HTTPS chain on a bound listener: HTTP/2 preferred, HTTP/1.1.</summary>
+    public static readonly List<SslApplicationProtocol> Http2AndHttp11 = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11];
+
+    /// <summary>ALPN of an HTTPS chain reached through the capture listener, whose Kestrel speaks HTTP/1.1 only.</summary>
+    public static readonly List<SslApplicationProtocol> Http11Only = [SslApplicationProtocol.Http11];
 
     private readonly SslStreamCertificateContext? _certificate;
     private readonly X509ChainPolicy? _clientPolicy;
@@ -110,15 +113,15 @@ internal sealed class DownstreamTlsContext
     }
 
     /// <summary>
-    /// Options for one handshake: ALPN <c>h2</c> and <c>http/1.1</c> (only <c>http/1.1</c> when
-    /// <paramref name="http2"/> is false); <paramref name="failure"/> receives why a client certificate was refused.
+    /// Options for one handshake offering <paramref name="alpn"/> (none for a chain that relays TCP);
+    /// <paramref name="failure"/> receives why a client certificate was refused.
     /// </summary>
-    public SslServerAuthenticationOptions Options(bool http2, TlsFailure failure)
+    public SslServerAuthenticationOptions Options(List<SslApplicationProtocol>? alpn, TlsFailure failure)
     {
         var options = new SslServerAuthenticationOptions
         {
             ServerCertificateContext = _certificate,
-            ApplicationProtocols = http2 ? Http2AndHttp11 : Http11Only,
+            ApplicationProtocols = alpn,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
         };
         if (_clientPolicy is not null)

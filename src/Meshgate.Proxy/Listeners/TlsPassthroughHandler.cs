@@ -100,12 +100,19 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
             chain = fallback;
         }
 
-        if (chain is { Tls: not null, RouteTable: not null } && http is not null && snapshot.DownstreamTls(chain) is { } termination)
+        if (chain is { Tls: not null } && (chain.RouteTable is null || http is not null) && snapshot.DownstreamTls(chain) is { } termination)
         {
-            await TerminateAsync(connection, log, chain, termination, http, http2, started, entry).ConfigureAwait(false);
+            await TerminateAsync(connection, log, snapshot, chain, termination, destination, http, http2, started, entry).ConfigureAwait(false);
             return;
         }
 
+        await RelayToClusterAsync(connection, log, snapshot, chain, destination, started, entry).ConfigureAwait(false);
+    }
+
+    /// <summary>Relays the connection's bytes (as they come, or decrypted when the chain terminated TLS) to the chain's cluster.</summary>
+    private async Task RelayToClusterAsync(ConnectionContext connection, ListenerContext log, ProxySnapshot snapshot, FilterChain? chain, OriginalDestination? destination, long started, AccessLogEntry entry)
+    {
+        var tcp = metrics.Tcp(Unrouted);
         var cluster = snapshot.Cluster(chain?.Cluster);
         if (cluster is null)
         {
@@ -227,12 +234,14 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
 
     /// <summary>
     /// TLS termination (an Istio Gateway server with <c>tls.mode</c> SIMPLE, MUTUAL or ISTIO_MUTUAL): the handshake with
-    /// the chain's certificate over the connection's bytes (the ClientHello was only peeked), then the decrypted
-    /// connection goes to Kestrel's HTTP handling, marked with <see cref="TerminatedTls"/>: its requests are routed by
-    /// the chain's route table and logged as on an HTTP listener. A failed handshake is logged as Envoy's listener logs a
-    /// connection that never became a stream: <c>"- - -" 0 DPE</c>, the TLS error in %CONNECTION_TERMINATION_DETAILS%.
+    /// the chain's certificate over the connection's bytes (the ClientHello was only peeked). A chain with a route table
+    /// (an HTTPS server) hands the decrypted connection to Kestrel's HTTP handling, marked with <see cref="TerminatedTls"/>:
+    /// its requests are routed by the chain's route table and logged as on an HTTP listener (ALPN <c>h2</c>,
+    /// <c>http/1.1</c>). A chain with a cluster (a TLS server with a <c>tcp</c> route) relays the decrypted bytes to it,
+    /// logged as a TCP connection. A failed handshake is logged as Envoy's listener logs a connection that never became a
+    /// stream: <c>"- - -" 0 DPE</c>, the TLS error in %CONNECTION_TERMINATION_DETAILS%.
     /// </summary>
-    private async Task TerminateAsync(ConnectionContext connection, ListenerContext log, FilterChain chain, DownstreamTlsContext termination, ConnectionDelegate http, bool http2, long started, AccessLogEntry entry)
+    private async Task TerminateAsync(ConnectionContext connection, ListenerContext log, ProxySnapshot snapshot, FilterChain chain, DownstreamTlsContext termination, OriginalDestination? destination, ConnectionDelegate? http, bool http2, long started, AccessLogEntry entry)
     {
         if (termination.Unusable is { } why)
         {
@@ -243,6 +252,7 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
 
         var failure = new TlsFailure();
         var original = connection.Transport;
+        var alpn = chain.RouteTable is null ? null : http2 ? DownstreamTlsContext.Http2AndHttp11 : DownstreamTlsContext.Http11Only;
         var ssl = new SslStream(new PipeStream(original), leaveInnerStreamOpen: false);
         await using (ssl.ConfigureAwait(false))
         {
@@ -250,7 +260,7 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
                 timeout.CancelAfter(HandshakeTimeout);
-                await ssl.AuthenticateAsServerAsync(termination.Options(http2, failure), timeout.Token).ConfigureAwait(false);
+                await ssl.AuthenticateAsServerAsync(termination.Options(alpn, failure), timeout.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException or Win32Exception or ObjectDisposedException)
             {
@@ -259,11 +269,18 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
             }
 
             var decrypted = new StreamDuplexPipe(ssl);
-            new TerminatedTls(chain, entry.RequestedServerName, ssl).Install(connection);
             connection.Transport = decrypted;
             try
             {
-                await http(connection).ConfigureAwait(false);
+                if (http is not null && chain.RouteTable is not null)
+                {
+                    new TerminatedTls(chain, entry.RequestedServerName, ssl).Install(connection);
+                    await http(connection).ConfigureAwait(false);
+                }
+                else
+                {
+                    await RelayToClusterAsync(connection, log, snapshot, chain, destination, started, entry).ConfigureAwait(false);
+                }
             }
             finally
             {
@@ -276,7 +293,7 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
             {
                 await ssl.ShutdownAsync().ConfigureAwait(false); // close_notify before the FIN
             }
-            catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
+            catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException or NotSupportedException)
             {
                 // The client is gone already.
             }

@@ -33,6 +33,7 @@ public sealed class TlsTerminationTests : IAsyncLifetime
         var mutual = _ca.IssueServer("mtls.test", _dir);
         var passthrough = _ca.IssueServer("pass.test", _dir);
         var mesh = _ca.IssueServer("mesh.test", _dir);
+        var tcp = _ca.IssueServer("tcp.test", _dir);
         _client = _ca.IssueClient("client.test", _dir);
         _intruder = _ca.IssueClient("intruder.test", _dir);
         _origin = await HttpOrigin.StartAsync(context =>
@@ -69,6 +70,10 @@ public sealed class TlsTerminationTests : IAsyncLifetime
                 serverNames: [mesh.test]
                 tls: {mode: ISTIO_MUTUAL}
                 routeTable: https.gw
+              - name: tls-tcp
+                serverNames: [tcp.test]
+                tls: {mode: SIMPLE, certificateSecret: tcp-cert}
+                cluster: "outbound|80||origin.test"
               - name: passthrough
                 serverNames: [pass.test]
                 cluster: "outbound|443||pass.test"
@@ -94,6 +99,11 @@ public sealed class TlsTerminationTests : IAsyncLifetime
             {{Indent(File.ReadAllText(mutual.Certificate))}}
               privateKey: |
             {{Indent(File.ReadAllText(mutual.Key))}}
+            - name: tcp-cert
+              certificateChain: |
+            {{Indent(File.ReadAllText(tcp.Certificate))}}
+              privateKey: |
+            {{Indent(File.ReadAllText(tcp.Key))}}
             - name: client-ca
               trustedCa: |
             {{Indent(File.ReadAllText(_ca.CertificatePath))}}
@@ -228,6 +238,19 @@ public sealed class TlsTerminationTests : IAsyncLifetime
         var context = DownstreamTlsContext.Create(new DownstreamTls { Mode = TlsMode.IstioMutual }, new Dictionary<string, Secret>());
 
         Assert.Equal("filter chain tls.certificateSecret: no secret named \"default\" in the snapshot's secrets; add it (ISTIO_MUTUAL needs \"default\" and \"ROOTCA\")", context.Unusable);
+    }
+
+    [Fact]
+    public async Task SimpleWithACluster_DecryptedBytesRelayedAsTcp()
+    {
+        var (code, output) = await CurlAsync("tcp.test");
+
+        Assert.True(code == 0, output);
+        Assert.Equal($"origin tcp.test:{_proxy.Port} /path\n200 1.1\n", output);
+        var line = Assert.Single(await _proxy.LogLinesAsync(1));
+        Has(line, "\"- - -\" 0 - - - ");
+        Has(line, " outbound|80||origin.test ");
+        Has(line, " tcp.test -");
     }
 
     [Fact]
