@@ -127,7 +127,7 @@ internal sealed class DownstreamTlsContext
         if (_clientPolicy is not null)
         {
             options.ClientCertificateRequired = true;
-            options.CertificateChainPolicy = _clientPolicy; // cloned by SslStream per handshake
+            options.CertificateChainPolicy = _clientPolicy.Clone(); // SslStream adds the client's intermediates to it: one each
             options.RemoteCertificateValidationCallback = (_, certificate, _, errors) => Validate(certificate as X509Certificate2, errors, failure);
         }
 

@@ -12,7 +12,7 @@ internal sealed record ListenerServices(
 
 /// <summary>
 /// One listener's own Kestrel server: HTTP requests go to <see cref="HttpProxyHandler"/>, TLS and TCP connections to
-/// <see cref="TlsPassthroughHandler"/>. Starting or stopping it touches no other listener. Only the binding (address,
+/// <see cref="TlsPassthroughHandler"/>, which hands TLS connections it terminated back to Kestrel's HTTP handling. Starting or stopping it touches no other listener. Only the binding (address,
 /// port, protocol) is fixed here; everything else is read from the snapshot per request or connection, so a
 /// changed route or filter chain needs no restart.
 /// </summary>

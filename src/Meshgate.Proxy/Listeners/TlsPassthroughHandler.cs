@@ -16,7 +16,9 @@ namespace Meshgate.Proxy.Listeners;
 /// A connection on a TLS or TCP listener: on TLS, peek the ClientHello and choose the filter chain by SNI (a TCP
 /// listener has one chain); connect to an endpoint of its cluster, and relay the bytes both ways. Captured connections
 /// (a CONNECT tunnel, a transparently redirected connection) come here with the virtual listener of their destination,
-/// or none (then the capture listener's default chain), and the original destination for PassthroughCluster. Nothing is decrypted. One access-log
+/// or none (then the capture listener's default chain), and the original destination for PassthroughCluster. Nothing is
+/// decrypted, except on chains with <c>Tls</c> (see <see cref="TerminateAsync"/>): those terminate TLS and hand the
+/// connection to Kestrel's HTTP handling (a route table) or relay the decrypted bytes (a cluster). One access-log
 /// line per connection, <c>"- - -" 0</c> with the SNI, as Envoy's tcp_proxy writes it, and Istio's TCP metrics
 /// (bytes counted as they are relayed). A connection is routed with its listener's snapshot of the moment it
 /// arrived; once relaying, it no longer depends on configuration, so swaps leave it alone.
