@@ -1,6 +1,7 @@
 using System.Net;
 using Meshgate.Core.ProxyConfiguration;
 using Meshgate.Core.Routing;
+using Meshgate.Proxy.Listeners;
 using Meshgate.Proxy.Observability;
 using Meshgate.Proxy.Upstream;
 
@@ -18,6 +19,7 @@ public sealed class ProxySnapshot
     private readonly Dictionary<string, CompiledListener> _listeners;
     private readonly Dictionary<(IPAddress, int), CompiledListener> _virtualExact = [];
     private readonly Dictionary<int, CompiledListener> _virtualAny = [];
+    private readonly Dictionary<FilterChain, DownstreamTlsContext> _downstreamTls = new(ReferenceEqualityComparer.Instance);
 
     /// <param name="previous">The snapshot this one replaces: its cluster states are kept where the cluster is equal.</param>
     /// <param name="accessLog">Where requests and connections are logged; <see cref="AccessLogSink.Off"/> when absent.</param>
@@ -47,6 +49,22 @@ public sealed class ProxySnapshot
         }
 
         _listeners = config.Listeners.ToDictionary(l => l.Name, l => new CompiledListener(l, l.Protocol == ListenerProtocol.Tls ? new SniTable(l) : null), StringComparer.Ordinal);
+        foreach (var listener in config.Listeners)
+        {
+            // TLS termination contexts, built once here: a connection only looks its chain up (by reference).
+            if (listener.Protocol != ListenerProtocol.Tls)
+            {
+                continue;
+            }
+
+            foreach (var chain in listener.FilterChains)
+            {
+                AddDownstreamTls(chain, secrets);
+            }
+
+            AddDownstreamTls(listener.DefaultFilterChain, secrets);
+        }
+
         foreach (var listener in _listeners.Values)
         {
             if (listener.Listener.BindToPort || !IPAddress.TryParse(listener.Listener.Address, out var address))
@@ -90,9 +108,20 @@ public sealed class ProxySnapshot
         return _virtualAny.GetValueOrDefault(port);
     }
 
+    /// <summary>The TLS termination of <paramref name="chain"/> (a chain of this snapshot with <c>Tls</c>), else null.</summary>
+    internal DownstreamTlsContext? DownstreamTls(FilterChain chain) => _downstreamTls.GetValueOrDefault(chain);
+
     public CompiledRouteTable? RouteTable(string? name) => name is null ? null : _routeTables.GetValueOrDefault(name);
 
     public ClusterState? Cluster(string? name) => name is null ? null : _clusters.GetValueOrDefault(name);
+
+    private void AddDownstreamTls(FilterChain? chain, Dictionary<string, Secret> secrets)
+    {
+        if (chain?.Tls is { } tls && !_downstreamTls.ContainsKey(chain))
+        {
+            _downstreamTls[chain] = DownstreamTlsContext.Create(tls, secrets);
+        }
+    }
 
     // Keep the old state (connections, round robin) when the cluster and the secrets its TLS uses did not change.
     private static ClusterState? Reuse(ProxySnapshot? previous, Core.ProxyConfiguration.Cluster cluster, Dictionary<string, Secret> secrets) =>

@@ -67,7 +67,9 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
                 return;
             }
 
-            await RouteAsync(request, snapshot, listener.Name).ConfigureAwait(false);
+            var terminated = context.Features.Get<TerminatedTls>();
+            entry.RequestedServerName = terminated?.ServerName;
+            await RouteAsync(request, snapshot, listener.Name, terminated).ConfigureAwait(false);
         }
         finally
         {
@@ -104,8 +106,14 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
         }
     }
 
-    private Task RouteAsync(ProxyRequest request, ProxySnapshot snapshot, string listenerName)
+    private Task RouteAsync(ProxyRequest request, ProxySnapshot snapshot, string listenerName, TerminatedTls? terminated)
     {
+        if (terminated is not null)
+        {
+            // A TLS connection the proxy terminated: the chain its SNI selected routes it.
+            return RouteByTableAsync(request, snapshot, snapshot.RouteTable(terminated.Chain.RouteTable));
+        }
+
         var listener = snapshot.Listener(listenerName)?.Listener;
         if (listener is { ExplicitHttpProxy: true } or { UseOriginalDestination: true })
         {

@@ -86,7 +86,7 @@ internal sealed class CaptureConnectionHandler(TlsPassthroughHandler relay, Time
         }
 
         var fallback = snapshot.Listener(capture.Name)?.Listener.DefaultFilterChain;
-        await relay.HandleCapturedAsync(connection, capture, snapshot, target, fallback, destination).ConfigureAwait(false);
+        await relay.HandleCapturedAsync(connection, capture, snapshot, target, fallback, destination, next).ConfigureAwait(false);
     }
 
     /// <summary>A CONNECT that cannot be served, logged as Envoy's HTTP/1 codec reports an invalid URL.</summary>

@@ -12,7 +12,7 @@ internal sealed record ListenerServices(
 
 /// <summary>
 /// One listener's own Kestrel server: HTTP requests go to <see cref="HttpProxyHandler"/>, TLS and TCP connections to
-/// <see cref="TlsPassthroughHandler"/>. Starting or stopping it touches no other listener. Only the binding (address,
+/// <see cref="TlsPassthroughHandler"/>, which hands TLS connections it terminated back to Kestrel's HTTP handling. Starting or stopping it touches no other listener. Only the binding (address,
 /// port, protocol) is fixed here; everything else is read from the snapshot per request or connection, so a
 /// changed route or filter chain needs no restart.
 /// </summary>
@@ -51,6 +51,13 @@ internal sealed class ListenerHost
                 // HTTP/1.1, and HTTP/2 with prior knowledge (h2c), told apart by the HTTP/2 connection preface.
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.Use(H2cPriorKnowledge.Middleware);
+            }
+            else if (listener.Protocol == ListenerProtocol.Tls)
+            {
+                // Chains that terminate TLS hand the decrypted connection on to Kestrel's HTTP/1.1 or HTTP/2 (by ALPN);
+                // passthrough chains never do.
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.Use(next => connection => tls.HandleAsync(connection, context, next));
             }
             else
             {

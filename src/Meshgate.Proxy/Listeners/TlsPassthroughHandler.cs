@@ -1,6 +1,9 @@
+using System.ComponentModel;
 using System.Diagnostics;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using Meshgate.Core.ProxyConfiguration;
 using Meshgate.Proxy.Capture;
 using Meshgate.Proxy.Observability;
@@ -13,7 +16,9 @@ namespace Meshgate.Proxy.Listeners;
 /// A connection on a TLS or TCP listener: on TLS, peek the ClientHello and choose the filter chain by SNI (a TCP
 /// listener has one chain); connect to an endpoint of its cluster, and relay the bytes both ways. Captured connections
 /// (a CONNECT tunnel, a transparently redirected connection) come here with the virtual listener of their destination,
-/// or none (then the capture listener's default chain), and the original destination for PassthroughCluster. Nothing is decrypted. One access-log
+/// or none (then the capture listener's default chain), and the original destination for PassthroughCluster. Nothing is
+/// decrypted, except on chains with <c>Tls</c> (see <see cref="TerminateAsync"/>): those terminate TLS and hand the
+/// connection to Kestrel's HTTP handling (a route table) or relay the decrypted bytes (a cluster). One access-log
 /// line per connection, <c>"- - -" 0</c> with the SNI, as Envoy's tcp_proxy writes it, and Istio's TCP metrics
 /// (bytes counted as they are relayed). A connection is routed with its listener's snapshot of the moment it
 /// arrived; once relaying, it no longer depends on configuration, so swaps leave it alone.
@@ -28,21 +33,29 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
 
     private static readonly TcpKey Unrouted = new(SourceLabels.Unknown, SourceLabels.Unknown);
 
-    /// <summary>A connection on a bound TLS or TCP listener.</summary>
-    public Task HandleAsync(ConnectionContext connection, ListenerContext listener)
+    /// <summary>How long a client may take to complete a TLS handshake the proxy terminates (Kestrel's default).</summary>
+    public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// A connection on a bound TLS or TCP listener; <paramref name="http"/> is Kestrel's HTTP/1.1 and HTTP/2 handling,
+    /// for chains that terminate TLS.
+    /// </summary>
+    public Task HandleAsync(ConnectionContext connection, ListenerContext listener, ConnectionDelegate? http = null)
     {
         var snapshot = listener.Snapshot;
-        return HandleAsync(connection, listener, snapshot, snapshot.Listener(listener.Name), null, null);
+        return HandleAsync(connection, listener, snapshot, snapshot.Listener(listener.Name), null, null, http, http2: true);
     }
 
     /// <summary>
     /// A captured connection, handled as if it arrived on <paramref name="target"/> (a TLS or TCP virtual listener), or
     /// with <paramref name="fallback"/> (the capture listener's default chain) when there is no such listener.
     /// </summary>
-    public Task HandleCapturedAsync(ConnectionContext connection, ListenerContext capture, ProxySnapshot snapshot, CompiledListener? target, FilterChain? fallback, OriginalDestination destination) =>
-        HandleAsync(connection, capture, snapshot, target, fallback, destination);
+    /// A chain that terminates TLS hands the decrypted connection to <paramref name="http"/> (the capture listener's
+    /// Kestrel pipeline, HTTP/1.1 only, so only <c>http/1.1</c> is offered in ALPN).
+    public Task HandleCapturedAsync(ConnectionContext connection, ListenerContext capture, ProxySnapshot snapshot, CompiledListener? target, FilterChain? fallback, OriginalDestination destination, ConnectionDelegate? http = null) =>
+        HandleAsync(connection, capture, snapshot, target, fallback, destination, http, http2: false);
 
-    private async Task HandleAsync(ConnectionContext connection, ListenerContext log, ProxySnapshot snapshot, CompiledListener? listener, FilterChain? fallback, OriginalDestination? destination)
+    private async Task HandleAsync(ConnectionContext connection, ListenerContext log, ProxySnapshot snapshot, CompiledListener? listener, FilterChain? fallback, OriginalDestination? destination, ConnectionDelegate? http, bool http2)
     {
         var started = Stopwatch.GetTimestamp();
         var entry = new AccessLogEntry
@@ -53,7 +66,7 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
         };
         try
         {
-            await RelayAsync(connection, log, snapshot, listener, fallback, destination, started, entry).ConfigureAwait(false);
+            await RelayAsync(connection, log, snapshot, listener, fallback, destination, started, entry, http, http2).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
@@ -61,7 +74,7 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
         }
     }
 
-    private async Task RelayAsync(ConnectionContext connection, ListenerContext log, ProxySnapshot snapshot, CompiledListener? listener, FilterChain? fallback, OriginalDestination? destination, long started, AccessLogEntry entry)
+    private async Task RelayAsync(ConnectionContext connection, ListenerContext log, ProxySnapshot snapshot, CompiledListener? listener, FilterChain? fallback, OriginalDestination? destination, long started, AccessLogEntry entry, ConnectionDelegate? http, bool http2)
     {
         var tcp = metrics.Tcp(Unrouted);
         FilterChain? chain;
@@ -89,6 +102,19 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
             chain = fallback;
         }
 
+        if (chain is { Tls: not null } && (chain.RouteTable is null || http is not null) && snapshot.DownstreamTls(chain) is { } termination)
+        {
+            await TerminateAsync(connection, log, snapshot, chain, termination, destination, http, http2, started, entry).ConfigureAwait(false);
+            return;
+        }
+
+        await RelayToClusterAsync(connection, log, snapshot, chain, destination, started, entry).ConfigureAwait(false);
+    }
+
+    /// <summary>Relays the connection's bytes (as they come, or decrypted when the chain terminated TLS) to the chain's cluster.</summary>
+    private async Task RelayToClusterAsync(ConnectionContext connection, ListenerContext log, ProxySnapshot snapshot, FilterChain? chain, OriginalDestination? destination, long started, AccessLogEntry entry)
+    {
+        var tcp = metrics.Tcp(Unrouted);
         var cluster = snapshot.Cluster(chain?.Cluster);
         if (cluster is null)
         {
@@ -207,6 +233,91 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
             connection.Abort();
         }
     }
+
+    /// <summary>
+    /// TLS termination (an Istio Gateway server with <c>tls.mode</c> SIMPLE, MUTUAL or ISTIO_MUTUAL): the handshake with
+    /// the chain's certificate over the connection's bytes (the ClientHello was only peeked). A chain with a route table
+    /// (an HTTPS server) hands the decrypted connection to Kestrel's HTTP handling, marked with <see cref="TerminatedTls"/>:
+    /// its requests are routed by the chain's route table and logged as on an HTTP listener (ALPN <c>h2</c>,
+    /// <c>http/1.1</c>). A chain with a cluster (a TLS server with a <c>tcp</c> route) relays the decrypted bytes to it,
+    /// logged as a TCP connection. A failed handshake is logged as Envoy's listener logs a connection that never became a
+    /// stream: <c>"- - -" 0 DPE</c>, the TLS error in %CONNECTION_TERMINATION_DETAILS%.
+    /// </summary>
+    private async Task TerminateAsync(ConnectionContext connection, ListenerContext log, ProxySnapshot snapshot, FilterChain chain, DownstreamTlsContext termination, OriginalDestination? destination, ConnectionDelegate? http, bool http2, long started, AccessLogEntry entry)
+    {
+        if (termination.Unusable is { } why)
+        {
+            // A missing or unreadable secret (ISTIO_MUTUAL before the mesh CA exists): no certificate to present.
+            RefuseHandshake(connection, log, started, ref entry, why);
+            return;
+        }
+
+        var failure = new TlsFailure();
+        var original = connection.Transport;
+        var alpn = chain.RouteTable is null ? null : http2 ? DownstreamTlsContext.Http2AndHttp11 : DownstreamTlsContext.Http11Only;
+        var ssl = new SslStream(new PipeStream(original), leaveInnerStreamOpen: false);
+        await using (ssl.ConfigureAwait(false))
+        {
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+                timeout.CancelAfter(HandshakeTimeout);
+                await ssl.AuthenticateAsServerAsync(termination.Options(alpn, failure), timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException or Win32Exception or ObjectDisposedException)
+            {
+                RefuseHandshake(connection, log, started, ref entry, failure.Reason ?? HandshakeError(e));
+                return;
+            }
+
+            var decrypted = new StreamDuplexPipe(ssl);
+            connection.Transport = decrypted;
+            try
+            {
+                if (http is not null && chain.RouteTable is not null)
+                {
+                    new TerminatedTls(chain, entry.RequestedServerName, ssl).Install(connection);
+                    await http(connection).ConfigureAwait(false);
+                }
+                else
+                {
+                    await RelayToClusterAsync(connection, log, snapshot, chain, destination, started, entry).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                connection.Transport = original;
+                await decrypted.Input.CompleteAsync().ConfigureAwait(false);
+                await decrypted.Output.CompleteAsync().ConfigureAwait(false);
+            }
+
+            try
+            {
+                await ssl.ShutdownAsync().ConfigureAwait(false); // close_notify before the FIN
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException or NotSupportedException)
+            {
+                // The client is gone already.
+            }
+        }
+    }
+
+    private void RefuseHandshake(ConnectionContext connection, ListenerContext log, long started, ref AccessLogEntry entry, string reason)
+    {
+        entry.ConnectionTerminationDetails = reason;
+        var tcp = metrics.Tcp(Unrouted);
+        tcp.ConnectionOpened();
+        Finish(log, tcp, ref entry, started, ResponseFlags.DownstreamProtocolError);
+        connection.Abort();
+    }
+
+    /// <summary>A failed handshake as BoringSSL words it in Envoy's logs, as far as .NET tells why.</summary>
+    private static string HandshakeError(Exception e) => e switch
+    {
+        OperationCanceledException => "TLS_error:|handshake_timeout:TLS_error_end",
+        AuthenticationException { InnerException: Win32Exception or IOException } or AuthenticationException => "TLS_error:|HANDSHAKE_FAILURE:TLS_error_end",
+        _ => "TLS_error:|downstream_closed_during_handshake:TLS_error_end",
+    };
 
     /// <summary>Reads until the ClientHello is complete, then rewinds: peeked, not consumed, so the upstream gets these bytes.</summary>
     private static async Task<(ClientHello Hello, ClientHelloStatus Status)> PeekHelloAsync(ConnectionContext connection)

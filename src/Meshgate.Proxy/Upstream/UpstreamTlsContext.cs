@@ -156,7 +156,7 @@ public sealed class UpstreamTlsContext
         return false;
     }
 
-    private static bool HasSubjectAltName(X509Certificate2 certificate, string name)
+    internal static bool HasSubjectAltName(X509Certificate2 certificate, string name)
     {
         foreach (var extension in certificate.Extensions)
         {

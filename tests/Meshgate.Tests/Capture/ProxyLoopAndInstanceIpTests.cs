@@ -51,9 +51,10 @@ public class ProxyLoopAndInstanceIpTests
             await proxy.StartAsync();
             using var client = new TcpClient();
             await client.ConnectAsync(IPAddress.Loopback, port);
+            var stream = client.GetStream(); // taken before a reset: TcpClient refuses GetStream once a write has failed
             try
             {
-                await client.GetStream().WriteAsync("hello"u8.ToArray());
+                await stream.WriteAsync("hello"u8.ToArray());
             }
             catch (IOException)
             {
@@ -62,7 +63,7 @@ public class ProxyLoopAndInstanceIpTests
 
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
 
-            var read = await ReadOrResetAsync(client.GetStream(), timeout.Token);
+            var read = await ReadOrResetAsync(stream, timeout.Token);
 
             Assert.Equal(0, read);
             Assert.Contains("\"- - -\" 0 UH upstream_loop_detected", await AccessLogLineAsync(log, "upstream_loop_detected"), StringComparison.Ordinal);
