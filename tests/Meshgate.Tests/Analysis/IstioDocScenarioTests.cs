@@ -52,7 +52,10 @@ public sealed class IstioDocScenarioTests
             }
         }
 
-        var findings = ConfigAnalyzer.Analyze(new ResourceSet(1, objects.ToImmutable()), new MeshSettings());
+        // MG0015 is true of the ISTIO_MUTUAL pages today: Meshgate has no CA issuing workload certificates yet.
+        var findings = ConfigAnalyzer.Analyze(new ResourceSet(1, objects.ToImmutable()), new MeshSettings())
+            .Where(f => f.Code != Codes.IstioMutualWithoutCa)
+            .ToList();
 
         Assert.True(findings.Count == 0, $"{scenario}:\n{string.Join("\n", findings)}");
     }

@@ -43,7 +43,7 @@ public sealed class SeedFlowTests(SeedMesh mesh) : IClassFixture<SeedMesh>
             var line = await mesh.AccessLogLineAsync(Gateway, "istio-system", "outbound|80||edition.cnn.com", gatewayBefore);
             AssertLine(
                 StartTime + $$"""
-                    "GET /politics HTTP/1\.1" 301 - via_upstream - "-" 0 \d+ \d+ \d+ "[0-9.]+" "curl/[^"]+" "{{Uuid}}" "edition\.cnn\.com" "127\.0\.0\.78:80" outbound\|80\|\|edition\.cnn\.com 127\.0\.0\.\d+:\d+ 127\.0\.0\.72:8080 127\.0\.0\.72:\d+ - -$
+                    "GET /politics HTTP/1\.1" 301 - via_upstream - "-" 0 \d+ \d+ \d+ "[0-9.]+" "curl/[^"]+" "{{Uuid}}" "edition\.cnn\.com" "127\.0\.0\.81:80" outbound\|80\|\|edition\.cnn\.com 127\.0\.0\.\d+:\d+ 127\.0\.0\.72:8080 127\.0\.0\.72:\d+ - -$
                     """,
                 line);
 
@@ -88,7 +88,7 @@ public sealed class SeedFlowTests(SeedMesh mesh) : IClassFixture<SeedMesh>
             var line = await mesh.AccessLogLineAsync(Gateway, "istio-system", "outbound|443||edition.cnn.com", gatewayBefore);
             AssertLine(
                 StartTime + """
-                    "- - -" 0 - - - "-" [1-9]\d* [1-9]\d* \d+ - "-" "-" "-" "-" "127\.0\.0\.78:443" outbound\|443\|\|edition\.cnn\.com 127\.0\.0\.\d+:\d+ 127\.0\.0\.72:8443 127\.0\.0\.72:\d+ edition\.cnn\.com -$
+                    "- - -" 0 - - - "-" [1-9]\d* [1-9]\d* \d+ - "-" "-" "-" "-" "127\.0\.0\.81:443" outbound\|443\|\|edition\.cnn\.com 127\.0\.0\.\d+:\d+ 127\.0\.0\.72:8443 127\.0\.0\.72:\d+ edition\.cnn\.com -$
                     """,
                 line);
         }

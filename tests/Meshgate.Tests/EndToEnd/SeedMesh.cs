@@ -13,7 +13,7 @@ namespace Meshgate.Tests.EndToEnd;
 /// </summary>
 public sealed class SeedMesh : IAsyncLifetime
 {
-    public const string Origin = "127.0.0.78";
+    public const string Origin = "127.0.0.81";
     public const string ProxyAddress = "127.0.0.72";
     public const string OtherHost = "other.example.test";
 
