@@ -72,7 +72,7 @@ public sealed class ExplicitProxyTests : IAsyncLifetime
     {
         var (code, output) = await Curl.RunAsync("-sS", "--cacert", _ca.CertificatePath, "-x", $"http://127.0.0.1:{_allowProxy}", "https://edition.cnn.com/");
 
-        Assert.True(code == 0, output);
+        Assert.True(code == 0, $"curl exited {code}: {output}\nproxy:\n{_allow.Output}");
         Assert.Equal("nginx tls edition.cnn.com\n", output);
         var line = await _allow.AccessLogLineAsync("outbound|443||edition.cnn.com");
         Assert.StartsWith("[", line, StringComparison.Ordinal);

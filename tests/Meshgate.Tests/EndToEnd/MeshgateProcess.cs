@@ -35,16 +35,18 @@ public sealed class MeshgateProcess : IAsyncDisposable
 
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
+    private static int s_nextPort = Random.Shared.Next(20000, 31000);
+
     /// <summary>
-    /// A port free right now, for a process the test starts next. Chosen below the kernel's ephemeral range
-    /// (32768 and up), where port-0 listeners and every outgoing connection take theirs, so another test cannot
-    /// grab it in between, and checked by binding it.
+    /// A port free right now, for a process the test starts next. Taken below the kernel's ephemeral range (32768 and
+    /// up, where port-0 listeners and every outgoing connection take theirs), handed out once per test run (so two
+    /// tests never get the same one), and checked by binding it.
     /// </summary>
     public static int FreePort()
     {
-        for (var attempt = 0; attempt < 200; attempt++)
+        for (var attempt = 0; attempt < 12000; attempt++)
         {
-            var port = Random.Shared.Next(20000, 32000);
+            var port = 20000 + (Interlocked.Increment(ref s_nextPort) % 12000);
             try
             {
                 using var listener = new TcpListener(IPAddress.Loopback, port);
@@ -56,9 +58,7 @@ public sealed class MeshgateProcess : IAsyncDisposable
             }
         }
 
-        using var any = new TcpListener(IPAddress.Loopback, 0);
-        any.Start();
-        return ((IPEndPoint)any.LocalEndpoint).Port;
+        throw new InvalidOperationException("no free port between 20000 and 32000");
     }
 
     public static MeshgateProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
