@@ -27,7 +27,21 @@ public sealed class ExplicitProxyTests : IAsyncLifetime
     private MeshgateProcess _allow = null!;
     private MeshgateProcess _block = null!;
 
+    // xunit does not call DisposeAsync when InitializeAsync throws: clean up here then, or nginx outlives the run.
     public async Task InitializeAsync()
+    {
+        try
+        {
+            await StartAsync();
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartAsync()
     {
         _ca = new ThrowawayCa(_dir);
         var (certificate, key) = _ca.IssueServer("edition.cnn.com", _dir);
@@ -47,11 +61,26 @@ public sealed class ExplicitProxyTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _allow.DisposeAsync();
-        await _block.DisposeAsync();
-        await _nginx.DisposeAsync();
-        _ca.Dispose();
-        Directory.Delete(_dir, recursive: true);
+        if (_allow is not null)
+        {
+            await _allow.DisposeAsync();
+        }
+
+        if (_block is not null)
+        {
+            await _block.DisposeAsync();
+        }
+
+        if (_nginx is not null)
+        {
+            await _nginx.DisposeAsync();
+        }
+
+        _ca?.Dispose();
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
     }
 
     [Fact]
