@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Xunit;
 
@@ -185,29 +184,13 @@ public sealed class ControlPlaneRestartUnderTrafficTests : IAsyncLifetime
         Assert.True(code == 0, output);
     }
 
-    private async Task<JsonArray> SynczAsync() => (await _http.GetFromJsonAsync<JsonArray>(Server + "/debug/syncz"))!;
+    private Task<JsonArray> SynczAsync() => Syncz.ReadAsync(_http, Server);
 
     private static string Version(JsonArray statuses, string name) =>
         statuses.Single(s => s!["name"]!.GetValue<string>() == name)!["ackedVersion"]!.GetValue<string>();
 
     /// <summary>Both proxies connected and running the store's current revision.</summary>
-    private async Task WaitSyncedAsync(Func<string> context)
-    {
-        var revision = (await _http.GetFromJsonAsync<JsonObject>(Server + "/version"))!["revision"]!.GetValue<long>();
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            var statuses = await SynczAsync();
-            var connected = statuses.Where(s => s!["connected"]!.GetValue<bool>()).ToList();
-            if (connected.Count == 2 && connected.All(s => s!["syncedRevision"]?.GetValue<long>() >= revision))
-            {
-                return;
-            }
-
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"proxies did not sync revision {revision}: {statuses.ToJsonString()}\n{context()}");
-            await Task.Delay(50);
-        }
-    }
+    private Task WaitSyncedAsync(Func<string> context) => Syncz.WaitAsync(_http, Server, proxies: 2, context);
 
     private static async Task WaitUntilAsync(Func<bool> condition, string what)
     {

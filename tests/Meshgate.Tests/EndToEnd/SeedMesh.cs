@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using Xunit;
 
 namespace Meshgate.Tests.EndToEnd;
@@ -117,25 +115,8 @@ public sealed class SeedMesh : IAsyncLifetime
         return output;
     }
 
-    /// <summary>Polls <c>/debug/syncz</c> until every connected proxy has acknowledged the store's current revision.</summary>
-    public async Task WaitSyncedAsync()
-    {
-        var version = await _http.GetFromJsonAsync<JsonObject>(Server + "/version");
-        var revision = version!["revision"]!.GetValue<long>();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            var statuses = await _http.GetFromJsonAsync<JsonArray>(Server + "/debug/syncz");
-            var connected = statuses!.Where(s => s!["connected"]!.GetValue<bool>()).ToList();
-            if (connected.Count >= 2 && connected.All(s => s!["syncedRevision"]?.GetValue<long>() >= revision))
-            {
-                return;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"proxies did not sync revision {revision}: {statuses?.ToJsonString()}\n{Up.Output}");
-            await Task.Delay(50);
-        }
-    }
+    /// <summary>Waits until both proxies run the store's current revision.</summary>
+    public Task WaitSyncedAsync() => Syncz.WaitAsync(_http, Server, proxies: 2, () => Up.Output);
 
     /// <summary>curl from the sleep workload: through its sidecar (explicit proxy), trusting the origin's CA.</summary>
     public async Task<(int Code, string Output)> CurlAsync(params string[] args) =>
