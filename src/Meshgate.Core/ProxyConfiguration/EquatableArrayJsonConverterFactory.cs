@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Meshgate.Core.ProxyConfiguration;
 
@@ -23,16 +24,30 @@ internal sealed class EquatableArrayJsonConverterFactory : JsonConverterFactory
                 return default;
             }
 
-            var items = JsonSerializer.Deserialize<T[]>(ref reader, options) ?? [];
-            return new EquatableArray<T>(items);
+            if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                throw new JsonException($"expected a list, got {reader.TokenType}");
+            }
+
+            // Element by element with the element's own metadata (source-generated when the options have it): no
+            // intermediate array type to describe, and one exact-size copy at the end.
+            var info = (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
+            var items = new List<T>();
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                items.Add(JsonSerializer.Deserialize(ref reader, info) ?? throw new JsonException("a list item is null; remove it"));
+            }
+
+            return items.Count == 0 ? default : new EquatableArray<T>([.. items]);
         }
 
         public override void Write(Utf8JsonWriter writer, EquatableArray<T> value, JsonSerializerOptions options)
         {
+            var info = (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
             writer.WriteStartArray();
             foreach (var item in value)
             {
-                JsonSerializer.Serialize(writer, item, options);
+                JsonSerializer.Serialize(writer, item, info);
             }
 
             writer.WriteEndArray();

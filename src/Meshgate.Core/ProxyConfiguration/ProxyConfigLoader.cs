@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 
 using Meshgate.Core.Resources;
 using Meshgate.Core.Validation;
@@ -88,6 +89,33 @@ public static class ProxyConfigLoader
     /// </summary>
     public static ProxyConfigLoadResult LoadJson(ReadOnlyMemory<byte> utf8, string source)
     {
+        // Fast path: a snapshot the control plane wrote reads strictly (ProxyConfigJson.Strict refuses whatever the
+        // schema check would), so it needs no tree and no schema walk: only the consistency check.
+        ProxyConfig? strict = null;
+        try
+        {
+            strict = JsonSerializer.Deserialize(utf8.Span, StrictInfo);
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or NotSupportedException)
+        {
+            // Read again below to say exactly what is wrong, with the field path.
+        }
+
+        return strict is not null ? Checked(strict, source) : LoadJsonSlowly(utf8, source);
+    }
+
+    private static JsonTypeInfo<ProxyConfig> StrictInfo => field ??= (JsonTypeInfo<ProxyConfig>)ProxyConfigJson.Strict.GetTypeInfo(typeof(ProxyConfig));
+
+    private static ProxyConfigLoadResult Checked(ProxyConfig config, string source)
+    {
+        var errors = ProxyConfigValidator.Check(config);
+        return errors.Count == 0
+            ? new ProxyConfigLoadResult(config, [])
+            : new ProxyConfigLoadResult(null, [.. errors.Select(e => $"{source}: {e}")]);
+    }
+
+    private static ProxyConfigLoadResult LoadJsonSlowly(ReadOnlyMemory<byte> utf8, string source)
+    {
         JsonNode? parsed;
         try
         {
@@ -113,7 +141,6 @@ public static class ProxyConfigLoader
         ProxyConfig config;
         try
         {
-            // From the bytes: faster than from the tree, and the tree passed the schema check.
             config = JsonSerializer.Deserialize<ProxyConfig>(utf8.Span, ResourceJson.Options)
                 ?? throw new JsonException("the document is null");
         }
@@ -122,17 +149,15 @@ public static class ProxyConfigLoader
             return Failed($"{source}: cannot be read as a proxy configuration: {e.Message}");
         }
 
-        foreach (var error in ProxyConfigValidator.Check(config))
-        {
-            errors.Add($"{source}: {error}");
-        }
-
-        return errors.Count > 0 ? new ProxyConfigLoadResult(null, errors) : new ProxyConfigLoadResult(config, []);
+        return Checked(config, source);
     }
 
     /// <summary>The canonical JSON of a snapshot (what <c>/config_dump</c> shows); <see cref="Load"/> reads it back equal.</summary>
     public static string ToJson(ProxyConfig config, bool indented = false) =>
-        JsonSerializer.Serialize(config, indented ? ResourceJson.Indented : ResourceJson.Options);
+        JsonSerializer.Serialize(config, indented ? ProxyConfigJson.Indented : ProxyConfigJson.Options);
+
+    /// <summary>The same as <see cref="ToJson"/>, as UTF-8 bytes (what the control plane sends).</summary>
+    public static byte[] ToJsonUtf8(ProxyConfig config) => JsonSerializer.SerializeToUtf8Bytes(config, ProxyConfigJson.Options);
 
     private static string At(string source, int? line) => line is { } n ? $"{source}, line {n}" : source;
 

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Meshgate.Core.ProxyConfiguration;
 
 /// <summary>
@@ -8,12 +10,23 @@ namespace Meshgate.Core.ProxyConfiguration;
 /// </summary>
 public static class ProxyConfigValidator
 {
+    // Snapshots already found consistent. A ProxyConfig cannot change once built (records with init-only members over
+    // immutable arrays), so a snapshot checked by the loader is not checked again when the proxy swaps it in.
+    private static readonly ConditionalWeakTable<ProxyConfig, object> Consistent = [];
+    private static readonly object Marker = new();
+
     /// <summary>
     /// Every inconsistency, each naming the object and field:
     /// <c>listener "http": filterChains[0].routeTable: route table "x" is not defined</c>. Empty when consistent.
     /// </summary>
     public static IReadOnlyList<string> Validate(ProxyConfig config)
     {
+        ArgumentNullException.ThrowIfNull(config);
+        if (Consistent.TryGetValue(config, out _))
+        {
+            return [];
+        }
+
         var errors = Check(config);
         var messages = new string[errors.Count];
         for (var i = 0; i < errors.Count; i++)
@@ -28,6 +41,11 @@ public static class ProxyConfigValidator
     internal static IReadOnlyList<ConsistencyError> Check(ProxyConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
+        if (Consistent.TryGetValue(config, out _))
+        {
+            return [];
+        }
+
         var errors = new List<ConsistencyError>();
         var top = new ConsistencyScope(errors, "proxy config", "");
         if (string.IsNullOrWhiteSpace(config.Version))
@@ -62,6 +80,11 @@ public static class ProxyConfigValidator
         }
 
         ListenerRules.Check(config.Listeners, errors, references);
+        if (errors.Count == 0)
+        {
+            Consistent.AddOrUpdate(config, Marker);
+        }
+
         return errors;
     }
 

@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
 using Meshgate.Core.ProxyConfiguration;
 
 using Xunit;
@@ -187,6 +190,61 @@ public class ProxyConfigLoaderTests
 
         Assert.Empty(result.Errors);
         Assert.Equal(config, result.Config);
+    }
+
+    [Fact]
+    public void LoadJson_EveryGoldenTranslation_StrictReadEqualsTheSchemaCheckedRead()
+    {
+        // The fast path (strict, generated metadata, no schema walk) must read every snapshot the control plane
+        // writes exactly as the checked path does.
+        var files = Directory.GetFiles(Path.Combine(TestPaths.RepositoryRoot, "tests", "Meshgate.Tests", "TestData", "Translation"), "*.yaml", SearchOption.AllDirectories)
+            .Where(f => Path.GetFileName(f) != "input.yaml").ToList();
+        Assert.NotEmpty(files);
+        foreach (var file in files)
+        {
+            var checkedRead = ProxyConfigLoader.Load(File.ReadAllText(file), file);
+            if (checkedRead.Errors.Count > 0)
+            {
+                continue; // ISTIO_MUTUAL without the CA's secrets: not a snapshot the control plane sends
+            }
+
+            var bytes = System.Text.Encoding.UTF8.GetBytes(ProxyConfigLoader.ToJson(checkedRead.Config!));
+
+            var strict = JsonSerializer.Deserialize(bytes, (JsonTypeInfo<ProxyConfig>)ProxyConfigJson.Strict.GetTypeInfo(typeof(ProxyConfig)));
+            var loaded = ProxyConfigLoader.LoadJson(bytes, file);
+
+            Assert.Equal(checkedRead.Config, strict);
+            Assert.Equal(checkedRead.Config, loaded.Config);
+        }
+    }
+
+    [Theory]
+    // Left out: a field with a default of its own (an endpoint's weight 1, bindToPort true) takes the default, as in a file.
+    [InlineData("""{"version":"1","listeners":[{"name":"tcp","address":"127.0.0.1","port":18080,"protocol":"TCP","defaultFilterChain":{"cluster":"c"}}],"clusters":[{"name":"c","discovery":"STATIC","endpoints":[{"address":"127.0.0.1","port":80}]}]}""")]
+    // Spelled in another case, or numbers as strings: the schema check refuses what a lenient reader would guess.
+    [InlineData("""{"Version":"1"}""", "snapshot 1: Version: unknown field \"Version\"")]
+    [InlineData("""{"version":"1","clusters":[{"name":"c","discovery":"STATIC","endpoints":[{"address":"127.0.0.1","port":"80","weight":1}]}]}""", "snapshot 1: clusters[0].endpoints[0].port: expected an integer, got string \"80\"")]
+    [InlineData("""{"version":"1","clusters":[{"name":"c","discovery":0}]}""", "snapshot 1: clusters[0].discovery: expected one of")]
+    [InlineData("""{"version":"1","clusters":[null]}""", "snapshot 1: cannot be read as a proxy configuration: a list item is null")]
+    [InlineData("""{"version":"1","clusters":[{"name":null,"discovery":"STATIC"}]}""", "snapshot 1: clusters[0].name: required field is null")]
+    public void LoadJson_WhatTheStrictReadRefuses_IsReadTheCheckedWay(string json, string? expected = null)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(json);
+        Assert.ThrowsAny<JsonException>(() => JsonSerializer.Deserialize(bytes, (JsonTypeInfo<ProxyConfig>)ProxyConfigJson.Strict.GetTypeInfo(typeof(ProxyConfig))));
+
+        var result = ProxyConfigLoader.LoadJson(bytes, "snapshot 1");
+
+        if (expected is null)
+        {
+            Assert.Empty(result.Errors);
+            Assert.Equal(1, result.Config!.Clusters[0].Endpoints[0].Weight);
+            Assert.True(result.Config.Listeners[0].BindToPort);
+        }
+        else
+        {
+            Assert.Null(result.Config);
+            Assert.StartsWith(expected, result.Errors[0], StringComparison.Ordinal);
+        }
     }
 
     [Theory]
