@@ -173,6 +173,7 @@ public sealed partial class DiscoveryClient : IAsyncDisposable
         var started = Stopwatch.GetTimestamp();
         var source = $"snapshot {response.VersionInfo}";
         var loaded = ProxyConfigLoader.LoadJson(response.Snapshot.Memory, source);
+        var read = Stopwatch.GetElapsedTime(started);
         if (loaded.Config is not { } config)
         {
             _proxy.Metrics.UpdateRejected();
@@ -210,7 +211,7 @@ public sealed partial class DiscoveryClient : IAsyncDisposable
         }
 
         Volatile.Write(ref _applied, config.Version);
-        Log.Applied(_logger, config.Version, config.Listeners.Count, config.Clusters.Count, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        Log.Applied(_logger, config.Version, config.Listeners.Count, config.Clusters.Count, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, (long)read.TotalMilliseconds, response.Snapshot.Length / 1024);
         foreach (var error in result.Errors)
         {
             Log.AppliedWithErrors(_logger, config.Version, error);
@@ -258,8 +259,8 @@ public sealed partial class DiscoveryClient : IAsyncDisposable
         [LoggerMessage(2, LogLevel.Warning, "discovery: disconnected from {Address}: {Reason}; serving version {Version} meanwhile, reconnecting")]
         public static partial void Disconnected(ILogger logger, Uri address, string reason, string version);
 
-        [LoggerMessage(3, LogLevel.Information, "discovery: applied version {Version} ({Listeners} listeners, {Clusters} clusters) in {Milliseconds} ms")]
-        public static partial void Applied(ILogger logger, string version, int listeners, int clusters, long milliseconds);
+        [LoggerMessage(3, LogLevel.Information, "discovery: applied version {Version} ({Listeners} listeners, {Clusters} clusters) in {Milliseconds} ms (read {Kilobytes} KiB in {ReadMilliseconds} ms)")]
+        public static partial void Applied(ILogger logger, string version, int listeners, int clusters, long milliseconds, long readMilliseconds, int kilobytes);
 
         [LoggerMessage(4, LogLevel.Warning, "discovery: NACK version {Version}, keeping {Current}: {Error}")]
         public static partial void Refused(ILogger logger, string version, string current, string error);

@@ -20,6 +20,7 @@ public sealed class ClusterState : IDisposable
     // request allocates neither an IPEndPoint nor a destination string.
     private readonly Targets?[] _targets;
     private int _next = -1;
+    private HttpMessageInvoker? _invoker;
 
     public ClusterState(Cluster cluster, EndpointResolver resolver)
         : this(cluster, resolver, NoSecrets)
@@ -47,20 +48,6 @@ public sealed class ClusterState : IDisposable
             Tls = UpstreamTlsContext.Create(tls, TlsHost(cluster, ServiceHost), secrets);
             TlsSecrets = [Lookup(secrets, tls.EffectiveCaSecret), Lookup(secrets, tls.EffectiveCertificateSecret)];
         }
-
-        var connector = new UpstreamConnector(Tls);
-        Invoker = new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            ConnectTimeout = cluster.ConnectTimeout ?? Cluster.DefaultConnectTimeout,
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
-            EnableMultipleHttp2Connections = true,
-            ActivityHeadersPropagator = null,
-            ConnectCallback = connector.ConnectAsync,
-        });
     }
 
     public Cluster Cluster { get; }
@@ -71,7 +58,11 @@ public sealed class ClusterState : IDisposable
     /// </summary>
     public string ServiceHost { get; }
 
-    public HttpMessageInvoker Invoker { get; }
+    /// <summary>
+    /// The cluster's HTTP client, made on first use: a proxy holding 10,000 clusters builds handlers only for those
+    /// that carry traffic. Racing first uses may each build one; one wins and the others are disposed.
+    /// </summary>
+    public HttpMessageInvoker Invoker => Volatile.Read(ref _invoker) ?? CreateInvoker();
 
     /// <summary>TLS originated towards the endpoints; null sends plaintext.</summary>
     public UpstreamTlsContext? Tls { get; }
@@ -237,7 +228,31 @@ public sealed class ClusterState : IDisposable
         Cluster.Tls is not { } tls
         || (Equals(Lookup(secrets, tls.EffectiveCaSecret), TlsSecrets[0]) && Equals(Lookup(secrets, tls.EffectiveCertificateSecret), TlsSecrets[1]));
 
-    public void Dispose() => Invoker.Dispose();
+    public void Dispose() => Volatile.Read(ref _invoker)?.Dispose();
+
+    private HttpMessageInvoker CreateInvoker()
+    {
+        var created = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            ConnectTimeout = Cluster.ConnectTimeout ?? Cluster.DefaultConnectTimeout,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
+            EnableMultipleHttp2Connections = true,
+            ActivityHeadersPropagator = null,
+            ConnectCallback = new UpstreamConnector(Tls).ConnectAsync,
+        });
+        var winner = Interlocked.CompareExchange(ref _invoker, created, null);
+        if (winner is null)
+        {
+            return created;
+        }
+
+        created.Dispose();
+        return winner;
+    }
 
     private static Secret? Lookup(IReadOnlyDictionary<string, Secret> secrets, string? name) =>
         name is not null && secrets.TryGetValue(name, out var secret) ? secret : null;
