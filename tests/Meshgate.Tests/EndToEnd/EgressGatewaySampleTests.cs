@@ -22,9 +22,7 @@ public sealed class EgressGatewaySampleTests : IAsyncLifetime
     private const string StartTime = """^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\] """;
 
     private readonly string _dir = Directory.CreateTempSubdirectory("meshgate-egress-sample-").FullName;
-    private ThrowawayCa? _ca;
-    private DnsmasqServer? _dns;
-    private NginxServer? _nginx;
+    private CnnOrigin? _origin;
     private MeshgateProcess? _proxy;
 
     private MeshgateProcess Proxy => _proxy!;
@@ -35,25 +33,9 @@ public sealed class EgressGatewaySampleTests : IAsyncLifetime
         {
             ExternalTools.Require("curl");
             AssertSamplePortsFree();
-            _ca = new ThrowawayCa(_dir);
-            var (certificate, key) = _ca.IssueServer("edition.cnn.com", _dir);
-            _dns = await DnsmasqServer.StartAsync(new Dictionary<string, string> { ["edition.cnn.com"] = Origin });
-            _nginx = await NginxServer.StartAsync(_dir, $$"""
-                    server {
-                        listen {{Origin}}:80;
-                        server_name edition.cnn.com;
-                        location / { return 301 https://edition.cnn.com/politics; }
-                    }
-                    server {
-                        listen {{Origin}}:443 ssl;
-                        server_name edition.cnn.com;
-                        ssl_certificate {{certificate}};
-                        ssl_certificate_key {{key}};
-                        location / { default_type text/html; return 200 '{{Body}}'; }
-                    }
-                """, new IPEndPoint(IPAddress.Parse(Origin), 80), new IPEndPoint(IPAddress.Parse(Origin), 443));
+            _origin = await CnnOrigin.StartAsync(_dir, Origin, Body);
             var sample = Path.Combine(TestPaths.RepositoryRoot, "samples", "proxy", "egress-gateway.yaml");
-            _proxy = MeshgateProcess.Start("proxy", "--config", sample, "--dns-server", _dns.Endpoint.ToString(), "--admin-port", "0", "--status-port", "0");
+            _proxy = MeshgateProcess.Start("proxy", "--config", sample, "--dns-server", _origin.Dns.Endpoint.ToString(), "--admin-port", "0", "--status-port", "0");
             await _proxy.WaitForOutputAsync("meshgate proxy: ready", TimeSpan.FromSeconds(60));
         }
         catch
@@ -71,20 +53,12 @@ public sealed class EgressGatewaySampleTests : IAsyncLifetime
             _proxy = null;
         }
 
-        if (_nginx is not null)
+        if (_origin is not null)
         {
-            await _nginx.DisposeAsync();
-            _nginx = null;
+            await _origin.DisposeAsync();
+            _origin = null;
         }
 
-        if (_dns is not null)
-        {
-            await _dns.DisposeAsync();
-            _dns = null;
-        }
-
-        _ca?.Dispose();
-        _ca = null;
         if (Directory.Exists(_dir))
         {
             Directory.Delete(_dir, recursive: true);
@@ -94,7 +68,7 @@ public sealed class EgressGatewaySampleTests : IAsyncLifetime
     [Fact]
     public void Startup_DnsServerGiven_LoggedAsTheResolver()
     {
-        Assert.Contains($"resolving with {_dns!.Endpoint} (after /etc/hosts)", Proxy.Output);
+        Assert.Contains($"resolving with {_origin!.Dns.Endpoint} (after /etc/hosts)", Proxy.Output);
     }
 
     [Fact]
@@ -121,7 +95,7 @@ public sealed class EgressGatewaySampleTests : IAsyncLifetime
     [Fact]
     public async Task Tls_CurlThroughPort18443_CertificateVerifiedEndToEndAndTheSeedsLogLine()
     {
-        var (code, body) = await Curl.RunAsync("-sS", "--resolve", $"edition.cnn.com:{TlsPort}:127.0.0.1", "--cacert", _ca!.CertificatePath, $"https://edition.cnn.com:{TlsPort}/politics");
+        var (code, body) = await Curl.RunAsync("-sS", "--resolve", $"edition.cnn.com:{TlsPort}:127.0.0.1", "--cacert", _origin!.CaPath, $"https://edition.cnn.com:{TlsPort}/politics");
         var (untrusted, _) = await Curl.RunAsync("-sS", "--resolve", $"edition.cnn.com:{TlsPort}:127.0.0.1", $"https://edition.cnn.com:{TlsPort}/politics");
 
         Assert.True(code == 0, $"curl exited {code}:\n{body}\n{Proxy.Output}");
@@ -147,9 +121,9 @@ public sealed class EgressGatewaySampleTests : IAsyncLifetime
 
         // Nothing listens on 127.0.0.78: once the proxy follows the new answer (TTL 1 s), it fails to connect there,
         // and says so as Envoy does (503, UF, and URX: the sample spells out Istio's default retries).
-        await _dns!.SetAsync("edition.cnn.com", "127.0.0.78");
+        await _origin!.Dns.SetAsync("edition.cnn.com", "127.0.0.78");
         var moved = await PollUntilLoggedAsync("\"127.0.0.78:80\" outbound|80||edition.cnn.com");
-        await _dns.SetAsync("edition.cnn.com", Origin);
+        await _origin.Dns.SetAsync("edition.cnn.com", Origin);
         var back = await PollUntilLoggedAsync("\"127.0.0.77:80\" outbound|80||edition.cnn.com", after: "\"127.0.0.78:80\"");
 
         Assert.Contains("\"GET /politics HTTP/1.1\" 503 UF,URX upstream_reset_before_response_started{connection_failure} ", moved);

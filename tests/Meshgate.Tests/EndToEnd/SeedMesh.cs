@@ -1,4 +1,3 @@
-using System.Net;
 using Xunit;
 
 namespace Meshgate.Tests.EndToEnd;
@@ -18,47 +17,25 @@ public sealed class SeedMesh : IAsyncLifetime
     private readonly string _dir = Directory.CreateTempSubdirectory("meshgate-seed-mesh-").FullName;
     private readonly int _apiPort = MeshgateProcess.FreePort();
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
-    private ThrowawayCa? _ca;
-    private DnsmasqServer? _dns;
-    private NginxServer? _nginx;
+    private CnnOrigin? _origin;
     private MeshgateProcess? _up;
 
     public string Server => $"http://127.0.0.1:{_apiPort}";
 
     public MeshgateProcess Up => _up!;
 
-    public string CaPath => _ca!.CertificatePath;
+    public string CaPath => _origin!.CaPath;
 
     public async Task InitializeAsync()
     {
         try
         {
             ExternalTools.Require("curl");
-            _ca = new ThrowawayCa(_dir);
-            var (certificate, key) = _ca.IssueServer("edition.cnn.com", _dir);
-            _dns = await DnsmasqServer.StartAsync(new Dictionary<string, string> { ["edition.cnn.com"] = Origin, [OtherHost] = Origin });
-            _nginx = await NginxServer.StartAsync(_dir, $$"""
-                    server {
-                        listen {{Origin}}:80;
-                        server_name edition.cnn.com;
-                        location / { return 301 https://edition.cnn.com/politics; }
-                    }
-                    server {
-                        listen {{Origin}}:80;
-                        server_name {{OtherHost}};
-                        location / { return 200 'other\n'; }
-                    }
-                    server {
-                        listen {{Origin}}:443 ssl http2;
-                        server_name edition.cnn.com;
-                        ssl_certificate {{certificate}};
-                        ssl_certificate_key {{key}};
-                        location / { default_type text/html; return 200 '<html><body>politics</body></html>'; }
-                    }
-                """, new IPEndPoint(IPAddress.Parse(Origin), 80), new IPEndPoint(IPAddress.Parse(Origin), 443));
+            _origin = await CnnOrigin.StartAsync(_dir, Origin, "<html><body>politics</body></html>", http2: true,
+                otherHosts: new Dictionary<string, string> { [OtherHost] = "other\\n" });
             _up = MeshgateProcess.Start(
                 "up", "--data", Path.Combine(_dir, "data"), "--listen", $"127.0.0.1:{_apiPort}", "--discovery-port", "0",
-                "--proxy-address", ProxyAddress, "--dns-server", _dns.Endpoint.ToString());
+                "--proxy-address", ProxyAddress, "--dns-server", _origin.Dns.Endpoint.ToString());
             await _up.WaitForOutputAsync("meshgate up: ready", TimeSpan.FromSeconds(90));
         }
         catch
@@ -77,19 +54,12 @@ public sealed class SeedMesh : IAsyncLifetime
             _up = null;
         }
 
-        if (_nginx is not null)
+        if (_origin is not null)
         {
-            await _nginx.DisposeAsync();
-            _nginx = null;
+            await _origin.DisposeAsync();
+            _origin = null;
         }
 
-        if (_dns is not null)
-        {
-            await _dns.DisposeAsync();
-            _dns = null;
-        }
-
-        _ca?.Dispose();
         _http.Dispose();
         if (Directory.Exists(_dir))
         {
