@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 
@@ -348,7 +347,7 @@ internal static partial class ProxyConfigReader
         return true;
     }
 
-    /// <summary>A list of numbers in a stack buffer (a pooled one past 32), then one exact-size array.</summary>
+    /// <summary>A list of numbers: counted on a copy of the reader, then read again into one exact-size array.</summary>
     private static bool ReadInt32List(ref Utf8JsonReader r, out EquatableArray<int> value)
     {
         value = default;
@@ -362,51 +361,39 @@ internal static partial class ProxyConfigReader
             return false;
         }
 
-        Span<int> buffer = stackalloc int[32];
-        int[]? rented = null;
+        var start = r;
         var count = 0;
-        try
+        while (r.Read() && r.TokenType != JsonTokenType.EndArray)
         {
-            while (r.Read() && r.TokenType != JsonTokenType.EndArray)
-            {
-                if (!Int32(ref r, out var number))
-                {
-                    return false;
-                }
-
-                if (count == buffer.Length)
-                {
-                    var larger = ArrayPool<int>.Shared.Rent(buffer.Length * 2);
-                    buffer.CopyTo(larger);
-                    if (rented is not null)
-                    {
-                        ArrayPool<int>.Shared.Return(rented);
-                    }
-
-                    rented = larger;
-                    buffer = larger;
-                }
-
-                buffer[count++] = number;
-            }
-
-            if (r.TokenType != JsonTokenType.EndArray)
+            if (!Int32(ref r, out _))
             {
                 return false;
             }
 
-            value = count == 0 ? default : new EquatableArray<int>(buffer[..count].ToArray());
+            count++;
+        }
+
+        if (r.TokenType != JsonTokenType.EndArray)
+        {
+            return false;
+        }
+
+        if (count == 0)
+        {
             return true;
         }
-        finally
+
+        var result = new int[count];
+        for (var i = 0; i < count && start.Read(); i++)
         {
-            if (rented is not null)
-            {
-                ArrayPool<int>.Shared.Return(rented);
-            }
+            Int32(ref start, out result[i]);
         }
+
+        value = new EquatableArray<int>(result);
+        return true;
     }
 
+    /// <summary>As <see cref="ReadInt32List"/>: counted, then read again into one exact-size array.</summary>
     private static bool ReadRetryConditions(ref Utf8JsonReader r, out EquatableArray<RetryCondition> value)
     {
         value = default;
@@ -420,20 +407,13 @@ internal static partial class ProxyConfigReader
             return false;
         }
 
-        // Ten conditions exist; a list longer than that repeats some, rare enough to read twice.
-        Span<RetryCondition> buffer = stackalloc RetryCondition[16];
-        var count = 0;
         var start = r;
+        var count = 0;
         while (r.Read() && r.TokenType != JsonTokenType.EndArray)
         {
-            if (!ReadRetryCondition(ref r, out var condition))
+            if (!ReadRetryCondition(ref r, out _))
             {
                 return false;
-            }
-
-            if (count < buffer.Length)
-            {
-                buffer[count] = condition;
             }
 
             count++;
@@ -450,16 +430,9 @@ internal static partial class ProxyConfigReader
         }
 
         var result = new RetryCondition[count];
-        if (count <= buffer.Length)
+        for (var i = 0; i < count && start.Read(); i++)
         {
-            buffer[..count].CopyTo(result);
-        }
-        else
-        {
-            for (var i = 0; start.Read() && start.TokenType != JsonTokenType.EndArray; i++)
-            {
-                ReadRetryCondition(ref start, out result[i]);
-            }
+            ReadRetryCondition(ref start, out result[i]);
         }
 
         value = new EquatableArray<RetryCondition>(result);

@@ -220,18 +220,20 @@ public class ProxyConfigReaderTests
     // System.Text.Json's enum converter also takes comma-separated names (read as their bitwise OR) and names padded
     // with spaces, and skips fields named like [JsonIgnore]d properties; the schema check refuses all three, and so
     // does the reader: it is what the loader falls back to that says what is wrong.
-    [InlineData("""{"version":"1","clusters":[{"name":"c","discovery":"STATIC, EDS"}]}""")]
-    [InlineData("""{"version":"1","clusters":[{"name":"c","discovery":"ORIGINAL_DST,EDS"}]}""")]
-    [InlineData("""{"version":"1","clusters":[{"name":"c","discovery":" STATIC"}]}""")]
-    [InlineData("""{"version":"1","accessLog":{"path":"x","encoding":"TEXT "}}""")]
-    [InlineData("""{"version":"1","listeners":[{"name":"l","address":"127.0.0.1","port":1,"protocol":"TCP","bindToPort":true,"endpoint":"x"}]}""")]
-    public void TryRead_WhatOnlyTheSerializerTakes_IsRefusedAsTheSchemaCheckRefusesIt(string json)
+    [InlineData("""{"version":"1","clusters":[{"name":"c","discovery":"STATIC, EDS"}]}""", "clusters[0].discovery: \"STATIC, EDS\" is not one of")]
+    [InlineData("""{"version":"1","clusters":[{"name":"c","discovery":"ORIGINAL_DST,EDS"}]}""", "clusters[0].discovery: \"ORIGINAL_DST,EDS\" is not one of")]
+    [InlineData("""{"version":"1","clusters":[{"name":"c","discovery":" STATIC"}]}""", "clusters[0].discovery: \" STATIC\" is not one of")]
+    [InlineData("""{"version":"1","accessLog":{"path":"x","encoding":"TEXT "}}""", "accessLog.encoding: \"TEXT \" is not one of")]
+    [InlineData("""{"version":"1","listeners":[{"name":"l","address":"127.0.0.1","port":1,"protocol":"TCP","bindToPort":true,"endpoint":"x"}]}""", "listeners[0].endpoint: unknown field \"endpoint\"")]
+    public void TryRead_WhatOnlyTheSerializerTakes_IsRefusedAsTheSchemaCheckRefusesIt(string json, string error)
     {
         var bytes = Encoding.UTF8.GetBytes(json);
         Assert.NotNull(JsonSerializer.Deserialize(bytes, StrictInfo));
 
         Assert.False(ProxyConfigReader.TryRead(bytes, out _));
-        Assert.NotEmpty(ProxyConfigLoader.LoadJson(bytes, "snapshot 1").Errors);
+        var result = ProxyConfigLoader.LoadJson(bytes, "snapshot 1");
+        Assert.Null(result.Config);
+        Assert.StartsWith("snapshot 1: " + error, Assert.Single(result.Errors), StringComparison.Ordinal);
     }
 
     /// <summary>Every object type reachable from <see cref="ProxyConfig"/> through the strict metadata.</summary>
