@@ -166,6 +166,8 @@ public class ProxyConfigReaderDifferentialTests(ITestOutputHelper output)
                     yield return ($"{at}: rename {key} to lower case", Edit(root, path, o => Rename(o, key, key.ToLowerInvariant())));
                     yield return ($"{at}: rename {key} to a prefix", Edit(root, path, o => Rename(o, key, key[..^1])));
                     yield return ($"{at}: repeat {key}", Edit(root, path, o => Set(o, Marker, 0)).Replace($"\"{Marker}\":0", $"\"{key}\":{obj[key]?.ToJsonString() ?? "null"}", StringComparison.Ordinal));
+                    yield return ($"{at}: repeat {key} escaped", Edit(root, path, o => Set(o, Marker, 0)).Replace($"\"{Marker}\":0", $"\"{Escaped(key)}\":{obj[key]?.ToJsonString() ?? "null"}", StringComparison.Ordinal));
+                    yield return ($"{at}: rename {key} escaped", Edit(root, path, o => Rename(o, key, Marker)).Replace($"\"{Marker}\"", $"\"{Escaped(key)}\"", StringComparison.Ordinal));
                     yield return ($"{at}: repeat {key} as null", Edit(root, path, o => Set(o, Marker, 0)).Replace($"\"{Marker}\":0", $"\"{key}\":null", StringComparison.Ordinal));
                     foreach (var (what, value) in Replacements(obj[key]))
                     {
@@ -249,6 +251,9 @@ public class ProxyConfigReaderDifferentialTests(ITestOutputHelper output)
                 break;
         }
     }
+
+    /// <summary>The name with its first letter written as a <c>\u</c> escape: the same name to a JSON reader.</summary>
+    private static string Escaped(string name) => $"\\u{(int)name[0]:x4}{name[1..]}";
 
     private static bool IsEnumName(string text) => EnumMembers().Contains(text);
 
