@@ -28,9 +28,10 @@ public static class ProxyConfigJson
     /// <summary>
     /// Reading with nothing guessed: exact field names, no unknown or repeated fields, numbers as numbers, enums by
     /// name, required fields present and not null, and every field with a default of its own (an endpoint's weight,
-    /// a listener's bindToPort) written out, as <see cref="Options"/> writes them. What this accepts the schema check
-    /// accepts too and reads to the same snapshot, so it needs no schema walk; what it refuses is read again the slow
-    /// way, to apply the defaults or to say exactly what is wrong.
+    /// a listener's bindToPort) written out, as <see cref="Options"/> writes them. The specification (and test oracle)
+    /// of <see cref="ProxyConfigReader"/>, which reads snapshots this way without the serializer's cost; it is laxer
+    /// than the schema check in two ways the reader is not: enum names in a comma-separated list or padded with
+    /// spaces, and fields named like <c>[JsonIgnore]</c>d properties.
     /// </summary>
     public static readonly JsonSerializerOptions Strict = CreateStrict();
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.Json.Serialization.Metadata;
 
 using Meshgate.Core.Resources;
 using Meshgate.Core.Validation;
@@ -89,22 +88,11 @@ public static class ProxyConfigLoader
     /// </summary>
     public static ProxyConfigLoadResult LoadJson(ReadOnlyMemory<byte> utf8, string source)
     {
-        // Fast path: a snapshot the control plane wrote reads strictly (ProxyConfigJson.Strict refuses whatever the
-        // schema check would), so it needs no tree and no schema walk: only the consistency check.
-        ProxyConfig? strict = null;
-        try
-        {
-            strict = JsonSerializer.Deserialize(utf8.Span, StrictInfo);
-        }
-        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or NotSupportedException)
-        {
-            // Read again below to say exactly what is wrong, with the field path.
-        }
-
-        return strict is not null ? Checked(strict, source) : LoadJsonSlowly(utf8, source);
+        // Fast path: a snapshot the control plane wrote reads strictly (ProxyConfigReader refuses whatever the schema
+        // check would), so it needs no tree and no schema walk: only the consistency check. What it refuses is read
+        // again below to say exactly what is wrong, with the field path.
+        return ProxyConfigReader.TryRead(utf8.Span, out var strict) ? Checked(strict, source) : LoadJsonSlowly(utf8, source);
     }
-
-    private static JsonTypeInfo<ProxyConfig> StrictInfo => field ??= (JsonTypeInfo<ProxyConfig>)ProxyConfigJson.Strict.GetTypeInfo(typeof(ProxyConfig));
 
     private static ProxyConfigLoadResult Checked(ProxyConfig config, string source)
     {
