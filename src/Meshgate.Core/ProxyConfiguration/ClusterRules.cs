@@ -23,7 +23,7 @@ internal static class ClusterRules
 
         for (var i = 0; i < cluster.Endpoints.Count; i++)
         {
-            Endpoint(cluster.Endpoints[i], cluster.Discovery, scope, $"endpoints[{i}]");
+            Endpoint(cluster.Endpoints[i], cluster.Discovery, scope, i);
         }
 
         if (cluster.ConnectTimeout is { } timeout && timeout <= TimeSpan.Zero)
@@ -46,25 +46,31 @@ internal static class ClusterRules
         }
     }
 
-    private static void Endpoint(Endpoint endpoint, ClusterDiscovery discovery, ConsistencyScope scope, string path)
+    private static void Endpoint(Endpoint endpoint, ClusterDiscovery discovery, ConsistencyScope scope, int index)
     {
+        string At(string field) => $"endpoints[{index}].{field}"; // formatted only for an error
+
         if (string.IsNullOrEmpty(endpoint.Address))
         {
-            scope.Error(path + ".address", "must not be empty");
+            scope.Error(At("address"), "must not be empty");
         }
         else if (discovery is ClusterDiscovery.Static or ClusterDiscovery.Eds && !Names.IsIpAddress(endpoint.Address))
         {
-            scope.Error(path + ".address", $"\"{endpoint.Address}\" is not an IP address; a {(discovery == ClusterDiscovery.Eds ? "EDS" : "STATIC")} cluster needs IP addresses (use STRICT_DNS or LOGICAL_DNS for host names)");
+            scope.Error(At("address"), $"\"{endpoint.Address}\" is not an IP address; a {(discovery == ClusterDiscovery.Eds ? "EDS" : "STATIC")} cluster needs IP addresses (use STRICT_DNS or LOGICAL_DNS for host names)");
         }
-        else if (!Names.IsIpAddress(endpoint.Address))
+        else if (!Names.IsIpAddress(endpoint.Address) && Names.CheckFqdn(endpoint.Address) is { } fqdnError)
         {
-            scope.Check(path + ".address", Names.CheckFqdn(endpoint.Address));
+            scope.Error(At("address"), fqdnError);
         }
 
-        scope.Check(path + ".port", Names.CheckPort(endpoint.Port));
+        if (Names.CheckPort(endpoint.Port) is { } portError)
+        {
+            scope.Error(At("port"), portError);
+        }
+
         if (endpoint.Weight < 1)
         {
-            scope.Error(path + ".weight", $"{endpoint.Weight} is not a weight; use 1 or more");
+            scope.Error(At("weight"), $"{endpoint.Weight} is not a weight; use 1 or more");
         }
     }
 

@@ -12,14 +12,52 @@ internal sealed record ConsistencyError(string Subject, string ObjectPath, strin
     public override string ToString() => FieldPath.Length == 0 ? $"{Subject}: {Message}" : $"{Subject}: {FieldPath}: {Message}";
 }
 
-/// <summary>Collects the errors about one object of a snapshot, naming it once for all of them.</summary>
-internal sealed class ConsistencyScope(List<ConsistencyError> errors, string subject, string objectPath)
+/// <summary>
+/// Collects the errors about one object of a snapshot, naming it once for all of them. The names are formatted only
+/// when there is an error to report: a consistent 10,000-cluster snapshot is checked without building a string for
+/// each object.
+/// </summary>
+internal sealed class ConsistencyScope
 {
-    /// <summary>Names an object by its kind and name, or by its place when the name is missing.</summary>
-    public static ConsistencyScope For(List<ConsistencyError> errors, string kind, string? name, string objectPath) =>
-        new(errors, string.IsNullOrEmpty(name) ? objectPath : $"{kind} \"{name}\"", objectPath);
+    private readonly List<ConsistencyError> _errors;
+    private readonly string _kind;
+    private readonly string? _name;
+    private readonly string _field;
+    private readonly int _index;
 
-    public void Error(string fieldPath, string message) => errors.Add(new ConsistencyError(subject, objectPath, fieldPath, message));
+    public ConsistencyScope(List<ConsistencyError> errors, string subject, string objectPath)
+        : this(errors, subject, null, objectPath, -1)
+    {
+    }
+
+    private ConsistencyScope(List<ConsistencyError> errors, string kind, string? name, string field, int index)
+    {
+        _errors = errors;
+        _kind = kind;
+        _name = name;
+        _field = field;
+        _index = index;
+    }
+
+    /// <summary>Names the object at <paramref name="field"/>[<paramref name="index"/>] by its kind and name, or by its place when the name is missing.</summary>
+    public static ConsistencyScope For(List<ConsistencyError> errors, string kind, string? name, string field, int index) =>
+        new(errors, kind, name, field, index);
+
+    public void Error(string fieldPath, string message)
+    {
+        var objectPath = _index < 0 ? _field : $"{_field}[{_index}]";
+        var subject = _index < 0 ? _kind : string.IsNullOrEmpty(_name) ? objectPath : $"{_kind} \"{_name}\"";
+        _errors.Add(new ConsistencyError(subject, objectPath, fieldPath, message));
+    }
+
+    /// <summary>Reports <paramref name="message"/> at <paramref name="path"/><paramref name="suffix"/> when there is one (the path is joined only then).</summary>
+    public void Check(string path, string suffix, string? message)
+    {
+        if (message is not null)
+        {
+            Error(path + suffix, message);
+        }
+    }
 
     public void Check(string fieldPath, string? message)
     {

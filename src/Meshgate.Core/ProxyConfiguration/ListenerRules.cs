@@ -24,7 +24,7 @@ internal static class ListenerRules
         for (var i = 0; i < listeners.Count; i++)
         {
             var listener = listeners[i];
-            var scope = ConsistencyScope.For(errors, "listener", listener.Name, $"listeners[{i}]");
+            var scope = ConsistencyScope.For(errors, "listener", listener.Name, "listeners", i);
             if (!Names.IsIpAddress(listener.Address))
             {
                 scope.Error("address", $"\"{listener.Address}\" is not an IP address; a listener binds an address such as 127.0.0.1 or 0.0.0.0");

@@ -66,17 +66,17 @@ public static class ProxyConfigValidator
 
         for (var i = 0; i < config.Secrets.Count; i++)
         {
-            SecretRules.Check(config.Secrets[i], ConsistencyScope.For(errors, "secret", config.Secrets[i].Name, $"secrets[{i}]"));
+            SecretRules.Check(config.Secrets[i], ConsistencyScope.For(errors, "secret", config.Secrets[i].Name, "secrets", i));
         }
 
         for (var i = 0; i < config.Clusters.Count; i++)
         {
-            ClusterRules.Check(config.Clusters[i], ConsistencyScope.For(errors, "cluster", config.Clusters[i].Name, $"clusters[{i}]"), references);
+            ClusterRules.Check(config.Clusters[i], ConsistencyScope.For(errors, "cluster", config.Clusters[i].Name, "clusters", i), references);
         }
 
         for (var i = 0; i < config.RouteTables.Count; i++)
         {
-            RouteTableRules.Check(config.RouteTables[i], ConsistencyScope.For(errors, "route table", config.RouteTables[i].Name, $"routeTables[{i}]"), references);
+            RouteTableRules.Check(config.RouteTables[i], ConsistencyScope.For(errors, "route table", config.RouteTables[i].Name, "routeTables", i), references);
         }
 
         ListenerRules.Check(config.Listeners, errors, references);
@@ -91,25 +91,34 @@ public static class ProxyConfigValidator
     /// <summary>Objects by name (the first of each); reports empty and repeated names.</summary>
     private static Dictionary<string, T> Index<T>(EquatableArray<T> items, Func<T, string?> name, string kind, string field, List<ConsistencyError> errors)
     {
-        var byName = new Dictionary<string, (T Item, int Index)>(StringComparer.Ordinal);
+        var byName = new Dictionary<string, T>(items.Count, StringComparer.Ordinal);
         for (var i = 0; i < items.Count; i++)
         {
             var n = name(items[i]);
-            var scope = ConsistencyScope.For(errors, kind, n, $"{field}[{i}]");
             if (string.IsNullOrEmpty(n))
             {
-                scope.Error("name", "must not be empty");
+                ConsistencyScope.For(errors, kind, n, field, i).Error("name", "must not be empty");
             }
-            else if (byName.TryGetValue(n, out var first))
+            else if (!byName.TryAdd(n, items[i]))
             {
-                scope.Error("name", $"duplicate name: {field}[{first.Index}] has it too; names must be unique");
-            }
-            else
-            {
-                byName[n] = (items[i], i);
+                var first = IndexOf(items, name, n);
+                ConsistencyScope.For(errors, kind, n, field, i).Error("name", $"duplicate name: {field}[{first}] has it too; names must be unique");
             }
         }
 
-        return byName.ToDictionary(e => e.Key, e => e.Value.Item, StringComparer.Ordinal);
+        return byName;
+    }
+
+    private static int IndexOf<T>(EquatableArray<T> items, Func<T, string?> name, string wanted)
+    {
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (name(items[i]) == wanted)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 }

@@ -5,13 +5,11 @@ namespace Meshgate.Core.ProxyConfiguration;
 /// <summary>The named objects a snapshot's references resolve to, with the messages for references that do not.</summary>
 internal sealed class References(Dictionary<string, Secret> secrets, Dictionary<string, Cluster> clusters, Dictionary<string, RouteTable> routeTables)
 {
-    public void Cluster(ConsistencyScope scope, string path, string? name)
-    {
-        if (name is not null && !clusters.ContainsKey(name))
-        {
-            scope.Error(path, $"cluster \"{name}\" is not defined{Suggestion(name, clusters.Keys)}");
-        }
-    }
+    public void Cluster(ConsistencyScope scope, string path, string? name) => scope.Check(path, MissingCluster(name));
+
+    /// <summary>Why <paramref name="name"/> does not resolve to a cluster, or null when it does (or is absent).</summary>
+    public string? MissingCluster(string? name) =>
+        name is not null && !clusters.ContainsKey(name) ? $"cluster \"{name}\" is not defined{Suggestion(name, clusters.Keys)}" : null;
 
     public void RouteTable(ConsistencyScope scope, string path, string? name)
     {

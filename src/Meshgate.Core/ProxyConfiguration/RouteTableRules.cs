@@ -20,19 +20,19 @@ internal static class RouteTableRules
         for (var i = 0; i < table.VirtualHosts.Count; i++)
         {
             var host = table.VirtualHosts[i];
-            var path = $"virtualHosts[{i}]";
+            var path = new Path(i);
             if (string.IsNullOrEmpty(host.Name))
             {
-                scope.Error(path + ".name", "must not be empty");
+                scope.Error(path.At(".name"), "must not be empty");
             }
             else if (!hostNames.TryAdd(host.Name, i))
             {
-                scope.Error(path + ".name", $"duplicate name: virtualHosts[{hostNames[host.Name]}] has it too; names must be unique in a route table");
+                scope.Error(path.At(".name"), $"duplicate name: virtualHosts[{hostNames[host.Name]}] has it too; names must be unique in a route table");
             }
 
             if (host.Domains.IsEmpty)
             {
-                scope.Error(path + ".domains", "at least one domain is required (\"*\" takes every host)");
+                scope.Error(path.At(".domains"), "at least one domain is required (\"*\" takes every host)");
             }
 
             for (var j = 0; j < host.Domains.Count; j++)
@@ -40,17 +40,17 @@ internal static class RouteTableRules
                 var domain = host.Domains[j];
                 if (Domain(domain) is { } error)
                 {
-                    scope.Error($"{path}.domains[{j}]", error);
+                    scope.Error(path.At($".domains[{j}]"), error);
                 }
                 else if (!domains.TryAdd(domain, host.Name))
                 {
-                    scope.Error($"{path}.domains[{j}]", $"\"{domain}\" is already a domain of virtual host \"{domains[domain]}\"; a domain may appear once in a route table");
+                    scope.Error(path.At($".domains[{j}]"), $"\"{domain}\" is already a domain of virtual host \"{domains[domain]}\"; a domain may appear once in a route table");
                 }
             }
 
             for (var j = 0; j < host.Routes.Count; j++)
             {
-                Route(host.Routes[j], scope, $"{path}.routes[{j}]", references);
+                Route(host.Routes[j], scope, new Path(i, j), references);
             }
         }
     }
@@ -68,53 +68,53 @@ internal static class RouteTableRules
         return name.StartsWith('[') && name.EndsWith(']') && Names.IsIpAddress(name[1..^1]) ? null : Names.CheckWildcardHost(name);
     }
 
-    private static void Route(Route route, ConsistencyScope scope, string path, References references)
+    private static void Route(Route route, ConsistencyScope scope, Path path, References references)
     {
         if (route.Match is { } match)
         {
-            Match(match, scope, path + ".match");
+            Match(match, scope, path[".match"]);
         }
 
         var actions = (route.Forward is null ? 0 : 1) + (route.DirectResponse is null ? 0 : 1) + (route.Redirect is null ? 0 : 1);
         if (actions != 1)
         {
-            scope.Error(path, $"sets {(actions == 0 ? "none" : "more than one")} of forward, directResponse and redirect; set one");
+            scope.Error(path.At(""), $"sets {(actions == 0 ? "none" : "more than one")} of forward, directResponse and redirect; set one");
         }
 
         if (route.Forward is { } forward)
         {
-            Forward(forward, scope, path + ".forward", references);
+            Forward(forward, scope, path[".forward"], references);
         }
 
         if (route.DirectResponse is { Status: < 200 or > 599 } direct)
         {
-            scope.Error(path + ".directResponse.status", $"{direct.Status} is not a status for a direct response (200-599)");
+            scope.Error(path.At(".directResponse.status"), $"{direct.Status} is not a status for a direct response (200-599)");
         }
 
         if (route.Redirect is { } redirect)
         {
-            Redirect(redirect, scope, path + ".redirect");
+            Redirect(redirect, scope, path[".redirect"]);
         }
     }
 
-    private static void Match(RouteMatch match, ConsistencyScope scope, string path)
+    private static void Match(RouteMatch match, ConsistencyScope scope, Path path)
     {
         if ((match.Exact is null ? 0 : 1) + (match.Prefix is null ? 0 : 1) + (match.Regex is null ? 0 : 1) > 1)
         {
-            scope.Error(path, "sets more than one of exact, prefix and regex; set one");
+            scope.Error(path.At(""), "sets more than one of exact, prefix and regex; set one");
         }
 
-        StartsWithSlash(scope, path + ".exact", match.Exact);
-        StartsWithSlash(scope, path + ".prefix", match.Prefix);
-        if (match.Regex is not null)
+        StartsWithSlash(scope, path, ".exact", match.Exact);
+        StartsWithSlash(scope, path, ".prefix", match.Prefix);
+        if (match.Regex is not null && RouteRegex.Check(match.Regex) is { } regexError)
         {
-            scope.Check(path + ".regex", RouteRegex.Check(match.Regex));
+            scope.Error(path.At(".regex"), regexError);
         }
 
         for (var i = 0; i < match.Headers.Count; i++)
         {
             var header = match.Headers[i];
-            var at = $"{path}.headers[{i}]";
+            var at = path.At($".headers[{i}]");
             if (string.IsNullOrEmpty(header.Name))
             {
                 scope.Error(at + ".name", "must not be empty");
@@ -133,21 +133,25 @@ internal static class RouteTableRules
         }
     }
 
-    private static void Forward(ForwardAction forward, ConsistencyScope scope, string path, References references)
+    private static void Forward(ForwardAction forward, ConsistencyScope scope, Path path, References references)
     {
         if (forward.Clusters.IsEmpty)
         {
-            scope.Error(path + ".clusters", "at least one cluster is required");
+            scope.Error(path.At(".clusters"), "at least one cluster is required");
         }
 
         var total = 0L;
         for (var i = 0; i < forward.Clusters.Count; i++)
         {
             var target = forward.Clusters[i];
-            references.Cluster(scope, $"{path}.clusters[{i}].name", target.Name);
+            if (references.MissingCluster(target.Name) is { } missing)
+            {
+                scope.Error(path.At($".clusters[{i}].name"), missing);
+            }
+
             if (target.Weight < 0)
             {
-                scope.Error($"{path}.clusters[{i}].weight", $"{target.Weight} is not a weight; use 0 or more");
+                scope.Error(path.At($".clusters[{i}].weight"), $"{target.Weight} is not a weight; use 0 or more");
             }
 
             total += Math.Max(0, target.Weight);
@@ -155,80 +159,94 @@ internal static class RouteTableRules
 
         if (!forward.Clusters.IsEmpty && total == 0)
         {
-            scope.Error(path + ".clusters", "every weight is 0, so no cluster would get a request; give at least one a weight above 0");
+            scope.Error(path.At(".clusters"), "every weight is 0, so no cluster would get a request; give at least one a weight above 0");
         }
 
         if (forward.Timeout is { } timeout && timeout < TimeSpan.Zero)
         {
-            scope.Error(path + ".timeout", "must not be negative");
+            scope.Error(path.At(".timeout"), "must not be negative");
         }
 
         if (forward.HostRewrite is { } rewrite)
         {
-            scope.Check(path + ".hostRewrite", Names.CheckFqdn(HostTable.SplitPort(rewrite, out _).ToString()));
+            scope.Check(path.At(".hostRewrite"), Names.CheckFqdn(HostTable.SplitPort(rewrite, out _).ToString()));
         }
 
         if (forward.Retries is { } retries)
         {
-            Retries(retries, scope, path + ".retries");
+            Retries(retries, scope, path[".retries"]);
         }
     }
 
-    private static void Retries(RetryPolicy retries, ConsistencyScope scope, string path)
+    private static void Retries(RetryPolicy retries, ConsistencyScope scope, Path path)
     {
         if (retries.Attempts < 0)
         {
-            scope.Error(path + ".attempts", "must not be negative");
+            scope.Error(path.At(".attempts"), "must not be negative");
         }
         else if (retries.Attempts > 0 && retries.RetryOn.IsEmpty && retries.RetriableStatusCodes.IsEmpty)
         {
-            scope.Error(path, "attempts are set but nothing to retry on; add retryOn or retriableStatusCodes");
+            scope.Error(path.At(""), "attempts are set but nothing to retry on; add retryOn or retriableStatusCodes");
         }
 
         for (var i = 0; i < retries.RetriableStatusCodes.Count; i++)
         {
             if (retries.RetriableStatusCodes[i] is < 100 or > 599)
             {
-                scope.Error($"{path}.retriableStatusCodes[{i}]", $"{retries.RetriableStatusCodes[i]} is not an HTTP status code (100-599)");
+                scope.Error(path.At($".retriableStatusCodes[{i}]"), $"{retries.RetriableStatusCodes[i]} is not an HTTP status code (100-599)");
             }
         }
 
         if (retries.PerTryTimeout is { } perTry && perTry < TimeSpan.Zero)
         {
-            scope.Error(path + ".perTryTimeout", "must not be negative");
+            scope.Error(path.At(".perTryTimeout"), "must not be negative");
         }
     }
 
-    private static void Redirect(RedirectAction redirect, ConsistencyScope scope, string path)
+    private static void Redirect(RedirectAction redirect, ConsistencyScope scope, Path path)
     {
         if (Array.IndexOf(RedirectStatuses, redirect.Status) < 0)
         {
-            scope.Error(path + ".status", $"{redirect.Status} is not a redirect status; use 301, 302, 303, 307 or 308");
+            scope.Error(path.At(".status"), $"{redirect.Status} is not a redirect status; use 301, 302, 303, 307 or 308");
         }
 
         if (redirect.Scheme is not (null or "http" or "https"))
         {
-            scope.Error(path + ".scheme", $"\"{redirect.Scheme}\" is not http or https");
+            scope.Error(path.At(".scheme"), $"\"{redirect.Scheme}\" is not http or https");
         }
 
         if (redirect.Host is not null)
         {
-            scope.Check(path + ".host", Names.CheckFqdn(redirect.Host));
+            scope.Check(path.At(".host"), Names.CheckFqdn(redirect.Host));
         }
 
         if (redirect.Port is { } port)
         {
-            scope.Check(path + ".port", Names.CheckPort(port));
+            scope.Check(path.At(".port"), Names.CheckPort(port));
         }
 
-        StartsWithSlash(scope, path + ".path", redirect.Path);
+        StartsWithSlash(scope, path, ".path", redirect.Path);
     }
 
-    private static void StartsWithSlash(ConsistencyScope scope, string path, string? value)
+    private static void StartsWithSlash(ConsistencyScope scope, Path path, string suffix, string? value)
     {
         if (value is not null && !value.StartsWith('/'))
         {
-            scope.Error(path, $"\"{value}\" must start with /");
+            scope.Error(path.At(suffix), $"\"{value}\" must start with /");
         }
+    }
+
+    /// <summary>
+    /// Where in a route table: <c>virtualHosts[i]</c>, or <c>virtualHosts[i].routes[j]</c> followed by a nested
+    /// field. Formatted only for an error, so a consistent table is checked without a string per route.
+    /// </summary>
+    private readonly struct Path(int host, int route = -1, string outer = "", string inner = "")
+    {
+        public Path this[string field] => outer.Length == 0 ? new(host, route, field) : new(host, route, outer, field);
+
+        public string At(string suffix) =>
+            route < 0 ? $"virtualHosts[{host}]{outer}{inner}{suffix}" : $"virtualHosts[{host}].routes[{route}]{outer}{inner}{suffix}";
+
+        public override string ToString() => At("");
     }
 }
