@@ -334,7 +334,8 @@ public sealed class ResourceStore : IDisposable
         }
 
         // Re-read so every value is JSON-backed (numbers readable as any numeric type), as after a restart.
-        var resource = new Resource(incoming.Type, (JsonObject)JsonNode.Parse(json.ToJsonString())!);
+        // The spec is the incoming one: its typed view, when validation read it, is kept.
+        var resource = incoming.WithSameSpec((JsonObject)JsonNode.Parse(json.ToJsonString())!);
         set[resource.Key] = resource;
         return new Pending(action == ApplyAction.Created ? ChangeType.Added : ChangeType.Modified, resource);
     }

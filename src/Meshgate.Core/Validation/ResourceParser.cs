@@ -163,9 +163,10 @@ public static class ResourceParser
         var context = new RuleContext(type.Namespaced ? metadata!["namespace"]!.GetValue<string>() : "",
             (path, message, warning) => Report(path, message, NodeAtOrAbove(original, path), warning));
         MetadataRules.Check(type, metadata!, context);
+        Func<Resource, Resource>? keepSpec = null;
         try
         {
-            KindRules.Check(type, root, name, context);
+            keepSpec = KindRules.Check(type, root, name, context);
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or OverflowException or ArgumentException)
         {
@@ -181,7 +182,8 @@ public static class ResourceParser
         root.Remove("status"); // status is the control plane's to write
         StripServerFields(metadata!);
         // Re-read so every value is JSON-backed: numbers then read as int or long alike.
-        return new ParseResult([new Resource(type, (JsonObject)JsonNode.Parse(root.ToJsonString())!)], errors);
+        var resource = new Resource(type, (JsonObject)JsonNode.Parse(root.ToJsonString())!);
+        return new ParseResult([keepSpec is null ? resource : keepSpec(resource)], errors);
     }
 
     /// <summary>Fields users may copy from <c>get -o yaml</c> that belong to the server; kubectl apply ignores them too.</summary>
