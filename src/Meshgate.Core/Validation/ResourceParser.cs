@@ -23,23 +23,22 @@ public static class ResourceParser
     /// <param name="enforceNamespace">When set (kubectl's <c>-n</c>), an object naming another namespace is an error.</param>
     public static ParseResult ParseText(string text, string source, string defaultNamespace = "default", bool enforceNamespace = false)
     {
-        IReadOnlyList<SourceDocument> documents;
+        // Each document is validated as soon as it is read, so only one document's YAML and positions are held at a
+        // time; a YAML error anywhere still refuses the whole text, with that error alone.
+        var resources = new List<Resource>();
+        var errors = new List<ValidationError>();
         try
         {
-            documents = YamlReader.Read(text, source);
+            foreach (var document in YamlReader.ReadEach(text, source))
+            {
+                var result = Parse(document, defaultNamespace, enforceNamespace);
+                resources.AddRange(result.Resources);
+                errors.AddRange(result.Errors);
+            }
         }
         catch (YamlFormatException e)
         {
             return new ParseResult([], [new ValidationError("error parsing input", "", "", e.Message)]);
-        }
-
-        var resources = new List<Resource>();
-        var errors = new List<ValidationError>();
-        foreach (var document in documents)
-        {
-            var result = Parse(document, defaultNamespace, enforceNamespace);
-            resources.AddRange(result.Resources);
-            errors.AddRange(result.Errors);
         }
 
         return new ParseResult(resources, errors);
