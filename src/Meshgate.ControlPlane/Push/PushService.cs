@@ -56,6 +56,18 @@ public sealed partial class PushService : IAsyncDisposable
 
     internal Debouncer Debouncer { get; }
 
+    /// <summary>
+    /// How many snapshots are written to proxies at once. Each write holds the proxy's copy of the snapshot and its
+    /// serialized message in the transport's buffers (megabytes each at scale); proxies are slower to read a snapshot
+    /// than the control plane is to write it, so writing a few at a time costs no time and bounds that memory.
+    /// A write that takes longer than <see cref="SendSlotHold"/> (a proxy not reading) gives its slot up.
+    /// </summary>
+    internal SemaphoreSlim SendSlots { get; } = new(MaxConcurrentSends, MaxConcurrentSends);
+
+    internal const int MaxConcurrentSends = 4;
+
+    internal static readonly TimeSpan SendSlotHold = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Cancelled when the service stops: open streams end with it.</summary>
     public CancellationToken Stopping => _stop.Token;
 
@@ -181,10 +193,9 @@ public sealed partial class PushService : IAsyncDisposable
                 continue;
             }
 
-            // The snapshot is per key, serialized once; only the node id in it is the proxy's own.
-            var json = state.Json.For(connection.Node.Id);
+            // The snapshot is per key, serialized once; only the node id in it is the proxy's own, spliced in when sent.
             var nonce = $"{_instance}-{++_nonce}";
-            connection.Offer(key, new PushedSnapshot(state.Version, nonce, json));
+            connection.Offer(key, new PushedSnapshot(state.Version, nonce, state.Json, connection.Node.Id));
         }
     }
 
