@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
 using Meshgate.ControlPlane.Store;
 using Meshgate.Core.ProxyConfiguration;
 using Meshgate.Core.Resources;
@@ -221,7 +223,8 @@ public sealed partial class PushService : IAsyncDisposable
         }
 
         var translatedAt = Stopwatch.GetTimestamp();
-        if (state is not null && state.Content == Normalize(translated))
+        var content = ContentHash(translated);
+        if (state is not null && state.Content.AsSpan().SequenceEqual(content))
         {
             state = state with { Revision = resources.Revision };
             _keys[key] = state;
@@ -242,7 +245,7 @@ public sealed partial class PushService : IAsyncDisposable
 
         var validatedAt = Stopwatch.GetTimestamp();
         var json = SnapshotJson.Create(config);
-        state = new KeyState(resources.Revision, counter, version, config, Normalize(translated), json);
+        state = new KeyState(resources.Revision, counter, version, content, json);
         _keys[key] = state;
         var done = Stopwatch.GetTimestamp();
         Log.Translated(
@@ -253,7 +256,16 @@ public sealed partial class PushService : IAsyncDisposable
 
     private static long Milliseconds(long from, long to) => (long)Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
 
-    private static ProxyConfig Normalize(ProxyConfig config) => config with { Version = "", Node = null };
+    /// <summary>
+    /// A digest of the snapshot less its version and node: what "unchanged" compares. The snapshot is serialized into
+    /// the hash as it is written, so no copy of the content is kept (or made) to compare the next translation with.
+    /// </summary>
+    private static byte[] ContentHash(ProxyConfig config)
+    {
+        using var hash = new HashingStream();
+        JsonSerializer.Serialize(hash, config with { Version = "", Node = null }, ResourceJson.Options);
+        return hash.Digest();
+    }
 
     private async Task WatchAsync(ChangeFeed changes, CancellationToken cancellationToken)
     {
@@ -292,7 +304,50 @@ public sealed partial class PushService : IAsyncDisposable
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    private sealed record KeyState(long Revision, int Counter, string Version, ProxyConfig Config, ProxyConfig Content, SnapshotJson Json);
+    /// <summary>One key's newest snapshot: its serialized bytes, and the digest of its content (<see cref="ContentHash"/>).</summary>
+    private sealed record KeyState(long Revision, int Counter, string Version, byte[] Content, SnapshotJson Json);
+
+    /// <summary>A write-only stream that SHA-256 hashes what is written to it.</summary>
+    private sealed class HashingStream : Stream
+    {
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public byte[] Digest() => _hash.GetHashAndReset();
+
+        public override void Write(byte[] buffer, int offset, int count) => _hash.AppendData(buffer, offset, count);
+
+        public override void Write(ReadOnlySpan<byte> buffer) => _hash.AppendData(buffer);
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _hash.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
 
     private static partial class Log
     {
