@@ -41,7 +41,7 @@ internal sealed partial class DiscoveryService(PushService push, ResourceStore s
 
         var connection = push.Connect(node, first.Node.AdminPort, first.Node.MeshgateVersion);
         using var sending = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var sender = SendAsync(connection, responseStream, sending.Token);
+        var sender = SendAsync(push, connection, responseStream, sending.Token);
         try
         {
             while (await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
@@ -66,18 +66,36 @@ internal sealed partial class DiscoveryService(PushService push, ResourceStore s
         }
     }
 
-    private static async Task SendAsync(ProxyConnection connection, IServerStreamWriter<DiscoveryResponse> responses, CancellationToken cancellationToken)
+    private static async Task SendAsync(PushService push, ProxyConnection connection, IServerStreamWriter<DiscoveryResponse> responses, CancellationToken cancellationToken)
     {
         await foreach (var snapshot in connection.Outbox.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            // Recorded before the write, so an ACK that comes back at once is not taken for a stale one.
-            connection.Sent(snapshot);
-            await responses.WriteAsync(new DiscoveryResponse
+            // A few writes at a time (PushService.SendSlots); the newest snapshot is taken once a slot is free.
+            await push.SendSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var latest = connection.Outbox.TryRead(out var newer) ? newer : snapshot;
+            var write = Task.CompletedTask;
+            try
             {
-                VersionInfo = snapshot.Version,
-                Nonce = snapshot.Nonce,
-                Snapshot = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(snapshot.Json), // never written after it is offered
-            }, cancellationToken).ConfigureAwait(false);
+                // Recorded before the write, so an ACK that comes back at once is not taken for a stale one.
+                connection.Sent(latest);
+                write = responses.WriteAsync(new DiscoveryResponse
+                {
+                    VersionInfo = latest.Version,
+                    Nonce = latest.Nonce,
+                    Snapshot = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(latest.Json), // made for this write, never changed
+                }, cancellationToken);
+                await write.WaitAsync(PushService.SendSlotHold, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // The proxy is slow to read: let others have the slot; the write goes on below.
+            }
+            finally
+            {
+                push.SendSlots.Release();
+            }
+
+            await write.ConfigureAwait(false);
         }
     }
 

@@ -54,9 +54,16 @@ public sealed class ProxyConnection
         }
     }
 
-    /// <summary>Queues <paramref name="snapshot"/>, replacing one not yet written.</summary>
-    internal void Offer(PushedSnapshot snapshot)
+    /// <summary>
+    /// The node key (<see cref="Translator.KeyFor"/>) whose snapshot was last put in the outbox: a proxy's key can
+    /// change between revisions (a VirtualService with <c>sourceLabels</c> appears), its <see cref="Node"/> never does.
+    /// </summary>
+    internal string? OfferedKey { get; private set; }
+
+    /// <summary>Queues <paramref name="snapshot"/> of node key <paramref name="key"/>, replacing one not yet written.</summary>
+    internal void Offer(string key, PushedSnapshot snapshot)
     {
+        OfferedKey = key;
         OfferedVersion = snapshot.Version;
         _outbox.Writer.TryWrite(snapshot);
     }

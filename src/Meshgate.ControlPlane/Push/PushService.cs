@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
 using Meshgate.ControlPlane.Store;
 using Meshgate.Core.ProxyConfiguration;
 using Meshgate.Core.Resources;
@@ -15,7 +17,8 @@ public delegate ProxyConfig SnapshotTranslator(ResourceSet resources, ProxyNode 
 /// Keeps every connected proxy on the newest snapshot for its node key (DESIGN.md "Data flow"): store changes are
 /// debounced (<see cref="Debouncer"/>), each key is translated once per push and validated, and each proxy of the key
 /// whose last offered version differs gets the new one in its one-slot outbox (state of the world, latest wins).
-/// Versions are <c>&lt;store revision&gt;-&lt;per-key counter&gt;</c>; the counter moves only when the content changes.
+/// The key is the effective one (<see cref="Translator.KeyFor"/>): sidecars whose labels no configuration reads share
+/// one. Versions are <c>&lt;store revision&gt;-&lt;per-key counter&gt;</c>; the counter moves only when the content changes.
 /// </summary>
 public sealed partial class PushService : IAsyncDisposable
 {
@@ -55,6 +58,18 @@ public sealed partial class PushService : IAsyncDisposable
 
     internal Debouncer Debouncer { get; }
 
+    /// <summary>
+    /// How many snapshots are written to proxies at once. Each write holds the proxy's copy of the snapshot and its
+    /// serialized message in the transport's buffers (megabytes each at scale); proxies are slower to read a snapshot
+    /// than the control plane is to write it, so writing a few at a time costs no time and bounds that memory.
+    /// A write that takes longer than <see cref="SendSlotHold"/> (a proxy not reading) gives its slot up.
+    /// </summary>
+    internal SemaphoreSlim SendSlots { get; } = new(MaxConcurrentSends, MaxConcurrentSends);
+
+    internal const int MaxConcurrentSends = 4;
+
+    internal static readonly TimeSpan SendSlotHold = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Cancelled when the service stops: open streams end with it.</summary>
     public CancellationToken Stopping => _stop.Token;
 
@@ -80,7 +95,8 @@ public sealed partial class PushService : IAsyncDisposable
             _connections.Add(connection);
             _byName[node.Name + "." + node.Namespace] = connection;
             Log.Connected(_logger, node.Name, node.Namespace, node.Id, node.Key);
-            PushTo([connection], _resources());
+            var resources = _resources();
+            PushTo(Translator.KeyFor(resources, node), [connection], resources);
         }
 
         return connection;
@@ -109,7 +125,8 @@ public sealed partial class PushService : IAsyncDisposable
     private SyncStatus WithRevision(ProxyConnection connection)
     {
         var status = connection.Status;
-        return connection.OfferedVersion is { } offered && status.AckedVersion == offered && _keys.TryGetValue(connection.Node.Key, out var state) && state.Version == offered
+        return connection.OfferedVersion is { } offered && status.AckedVersion == offered
+            && connection.OfferedKey is { } key && _keys.TryGetValue(key, out var state) && state.Version == offered
             ? status with { SyncedRevision = state.Revision }
             : status;
     }
@@ -117,7 +134,8 @@ public sealed partial class PushService : IAsyncDisposable
     /// <summary>
     /// True when every connected proxy runs what store revision <paramref name="revision"/> translates to: its key was
     /// translated at that revision or later, and it acknowledged the version it was offered. A refused version
-    /// (NACK) never counts as synced.
+    /// (NACK) never counts as synced. The key is the one the proxy was last served under: when a change moves a proxy
+    /// to another key, it is not synced until the push after that change has offered it the new key's snapshot.
     /// </summary>
     public bool IsSynced(long revision)
     {
@@ -125,7 +143,7 @@ public sealed partial class PushService : IAsyncDisposable
         {
             foreach (var connection in _connections)
             {
-                if (!_keys.TryGetValue(connection.Node.Key, out var state) || state.Revision < revision)
+                if (connection.OfferedKey is not { } key || !_keys.TryGetValue(key, out var state) || state.Revision < revision)
                 {
                     return false;
                 }
@@ -146,13 +164,14 @@ public sealed partial class PushService : IAsyncDisposable
         lock (_lock)
         {
             var resources = _resources();
-            foreach (var group in _connections.GroupBy(c => c.Node.Key, StringComparer.Ordinal))
+            var used = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var group in _connections.GroupBy(c => Translator.KeyFor(resources, c.Node), StringComparer.Ordinal))
             {
-                PushTo([.. group], resources);
+                used.Add(group.Key);
+                PushTo(group.Key, [.. group], resources);
             }
 
             // Keys nobody uses any more are forgotten, so a returning proxy is translated afresh.
-            var used = _connections.Select(c => c.Node.Key).ToHashSet(StringComparer.Ordinal);
             foreach (var key in _keys.Keys.Where(k => !used.Contains(k)).ToList())
             {
                 _keys.Remove(key);
@@ -160,31 +179,32 @@ public sealed partial class PushService : IAsyncDisposable
         }
     }
 
-    /// <summary>Offers the key's snapshot to each of <paramref name="connections"/> (same key) that was not offered it yet. Under the lock.</summary>
-    private void PushTo(IReadOnlyList<ProxyConnection> connections, ResourceSet resources)
+    /// <summary>Offers <paramref name="key"/>'s snapshot to each of <paramref name="connections"/> (all of that key) that was not offered it yet. Under the lock.</summary>
+    private void PushTo(string key, IReadOnlyList<ProxyConnection> connections, ResourceSet resources)
     {
-        if (SnapshotFor(connections[0].Node, resources) is not { } state)
+        if (SnapshotFor(key, connections[0].Node, resources) is not { } state)
         {
             return;
         }
 
         foreach (var connection in connections)
         {
-            if (connection.OfferedVersion == state.Version)
+            // Versions are per key: one offered under another key says nothing about this one.
+            if (connection.OfferedKey == key && connection.OfferedVersion == state.Version)
             {
                 continue;
             }
 
-            // The snapshot is per key, serialized once; only the node id in it is the proxy's own.
-            var json = state.Json.For(connection.Node.Id);
+            // The snapshot is per key, serialized once; only the node id in it is the proxy's own, spliced in when sent.
             var nonce = $"{_instance}-{++_nonce}";
-            connection.Offer(new PushedSnapshot(state.Version, nonce, json));
+            connection.Offer(key, new PushedSnapshot(state.Version, nonce, state.Json, connection.Node.Id));
         }
     }
 
-    private KeyState? SnapshotFor(ProxyNode node, ResourceSet resources)
+    /// <summary>The snapshot of <paramref name="key"/> at this revision, translated for <paramref name="node"/> (any node of the key).</summary>
+    private KeyState? SnapshotFor(string key, ProxyNode node, ResourceSet resources)
     {
-        _keys.TryGetValue(node.Key, out var state);
+        _keys.TryGetValue(key, out var state);
         if (state is not null && state.Revision == resources.Revision)
         {
             return state;
@@ -198,16 +218,17 @@ public sealed partial class PushService : IAsyncDisposable
         }
         catch (Exception e)
         {
-            Log.TranslationFailed(_logger, node.Key, resources.Revision, e);
+            Log.TranslationFailed(_logger, key, resources.Revision, e);
             return state;
         }
 
         var translatedAt = Stopwatch.GetTimestamp();
-        if (state is not null && state.Content == Normalize(translated))
+        var content = ContentHash(translated);
+        if (state is not null && state.Content.AsSpan().SequenceEqual(content))
         {
             state = state with { Revision = resources.Revision };
-            _keys[node.Key] = state;
-            Log.Unchanged(_logger, node.Key, state.Version, Milliseconds(started, translatedAt));
+            _keys[key] = state;
+            Log.Unchanged(_logger, key, state.Version, Milliseconds(started, translatedAt));
             return state;
         }
 
@@ -218,24 +239,33 @@ public sealed partial class PushService : IAsyncDisposable
         if (errors.Count > 0)
         {
             // Never publish an inconsistent snapshot: proxies keep the last good one.
-            Log.Invalid(_logger, node.Key, version, errors.Count, errors[0]);
+            Log.Invalid(_logger, key, version, errors.Count, errors[0]);
             return state;
         }
 
         var validatedAt = Stopwatch.GetTimestamp();
         var json = SnapshotJson.Create(config);
-        state = new KeyState(resources.Revision, counter, version, config, Normalize(translated), json);
-        _keys[node.Key] = state;
+        state = new KeyState(resources.Revision, counter, version, content, json);
+        _keys[key] = state;
         var done = Stopwatch.GetTimestamp();
         Log.Translated(
-            _logger, node.Key, version, config.Listeners.Count, config.Clusters.Count, Milliseconds(started, translatedAt),
+            _logger, key, version, config.Listeners.Count, config.Clusters.Count, Milliseconds(started, translatedAt),
             Milliseconds(translatedAt, validatedAt), Milliseconds(validatedAt, done), json.Length / 1024);
         return state;
     }
 
     private static long Milliseconds(long from, long to) => (long)Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
 
-    private static ProxyConfig Normalize(ProxyConfig config) => config with { Version = "", Node = null };
+    /// <summary>
+    /// A digest of the snapshot less its version and node: what "unchanged" compares. The snapshot is serialized into
+    /// the hash as it is written, so no copy of the content is kept (or made) to compare the next translation with.
+    /// </summary>
+    private static byte[] ContentHash(ProxyConfig config)
+    {
+        using var hash = new HashingStream();
+        JsonSerializer.Serialize(hash, config with { Version = "", Node = null }, ResourceJson.Options);
+        return hash.Digest();
+    }
 
     private async Task WatchAsync(ChangeFeed changes, CancellationToken cancellationToken)
     {
@@ -274,7 +304,50 @@ public sealed partial class PushService : IAsyncDisposable
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    private sealed record KeyState(long Revision, int Counter, string Version, ProxyConfig Config, ProxyConfig Content, SnapshotJson Json);
+    /// <summary>One key's newest snapshot: its serialized bytes, and the digest of its content (<see cref="ContentHash"/>).</summary>
+    private sealed record KeyState(long Revision, int Counter, string Version, byte[] Content, SnapshotJson Json);
+
+    /// <summary>A write-only stream that SHA-256 hashes what is written to it.</summary>
+    private sealed class HashingStream : Stream
+    {
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public byte[] Digest() => _hash.GetHashAndReset();
+
+        public override void Write(byte[] buffer, int offset, int count) => _hash.AppendData(buffer, offset, count);
+
+        public override void Write(ReadOnlySpan<byte> buffer) => _hash.AppendData(buffer);
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _hash.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
 
     private static partial class Log
     {

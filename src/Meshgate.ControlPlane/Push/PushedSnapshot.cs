@@ -1,4 +1,35 @@
 namespace Meshgate.ControlPlane.Push;
 
-/// <summary>One snapshot on its way to one proxy: the version it carries, a nonce unique to this send, the JSON.</summary>
-public sealed record PushedSnapshot(string Version, string Nonce, ReadOnlyMemory<byte> Json);
+/// <summary>
+/// One snapshot on its way to one proxy: the version it carries, a nonce unique to this send, the JSON. The JSON is
+/// the node key's shared bytes with the proxy's node id spliced in, made when it is read (<see cref="Json"/>) and not
+/// kept: twenty proxies waiting for a 5 MB snapshot hold one copy, not twenty.
+/// </summary>
+public sealed class PushedSnapshot
+{
+    private readonly ReadOnlyMemory<byte> _json;
+    private readonly SnapshotJson? _shared;
+    private readonly string? _nodeId;
+
+    public PushedSnapshot(string version, string nonce, ReadOnlyMemory<byte> json)
+    {
+        Version = version;
+        Nonce = nonce;
+        _json = json;
+    }
+
+    internal PushedSnapshot(string version, string nonce, SnapshotJson shared, string nodeId)
+    {
+        Version = version;
+        Nonce = nonce;
+        _shared = shared;
+        _nodeId = nodeId;
+    }
+
+    public string Version { get; }
+
+    public string Nonce { get; }
+
+    /// <summary>The snapshot as this proxy gets it; each read of a spliced snapshot makes its bytes afresh.</summary>
+    public ReadOnlyMemory<byte> Json => _shared is null ? _json : _shared.For(_nodeId!);
+}

@@ -11,14 +11,17 @@ namespace Meshgate.ControlPlane.Push;
 /// </summary>
 internal sealed class SnapshotJson
 {
-    private readonly ProxyConfig _config;
+    private readonly Node? _node;
+    private readonly ProxyConfig? _fallback; // kept only when the node cannot be spliced (never in practice)
     private readonly byte[] _json;
     private readonly int _nodeStart; // where the serialized node object starts in _json; -1 when it cannot be spliced
     private readonly int _nodeLength;
 
     private SnapshotJson(ProxyConfig config, byte[] json, int nodeStart, int nodeLength)
     {
-        _config = config;
+        // Only the bytes and the node are kept, not the object graph (tens of megabytes at scale).
+        _node = config.Node;
+        _fallback = nodeStart < 0 && config.Node is not null ? config : null;
         _json = json;
         _nodeStart = nodeStart;
         _nodeLength = nodeLength;
@@ -46,15 +49,15 @@ internal sealed class SnapshotJson
     /// <summary>The snapshot as the proxy with <paramref name="nodeId"/> gets it.</summary>
     public ReadOnlyMemory<byte> For(string nodeId)
     {
-        if (_config.Node is not { } node || node.Id == nodeId)
+        if (_node is not { } node || node.Id == nodeId)
         {
             return _json;
         }
 
         var own = node with { Id = nodeId };
-        if (_nodeStart < 0)
+        if (_fallback is not null)
         {
-            return JsonSerializer.SerializeToUtf8Bytes(_config with { Node = own }, ResourceJson.Options);
+            return JsonSerializer.SerializeToUtf8Bytes(_fallback with { Node = own }, ResourceJson.Options);
         }
 
         var replacement = NodeBytes(own);

@@ -223,7 +223,8 @@ public sealed class ResourceStore : IDisposable
         return (result!, changed);
     }
 
-    private sealed record Pending(ChangeType Type, Resource Object);
+    /// <summary>One change of a commit; <paramref name="Body"/> is the object's JSON text for the table (null for a delete).</summary>
+    private sealed record Pending(ChangeType Type, Resource Object, string? Body = null);
 
     /// <summary>Runs <paramref name="mutate"/> on a builder of the current content, then writes its changes in one transaction.</summary>
     private void Commit(Func<ImmutableDictionary<ObjectKey, Resource>.Builder, List<Pending>> mutate, bool dryRun = false)
@@ -242,25 +243,22 @@ public sealed class ResourceStore : IDisposable
             var revision = current.Revision + 1;
             using (var transaction = _connection.BeginTransaction())
             {
+                // One statement of each kind for the whole commit, prepared once, its parameters set per object.
+                using var upsert = ObjectCommand(transaction, "INSERT OR REPLACE INTO objects (grp, kind, namespace, name, body) VALUES ($g, $k, $n, $name, $body)", "$g", "$k", "$n", "$name", "$body");
+                using var delete = ObjectCommand(transaction, "DELETE FROM objects WHERE grp = $g AND kind = $k AND namespace = $n AND name = $name", "$g", "$k", "$n", "$name");
                 foreach (var change in pending)
                 {
-                    using var command = _connection.CreateCommand();
-                    command.Transaction = transaction;
+                    var command = change.Type == ChangeType.Deleted ? delete : upsert;
                     var key = change.Object.Key;
-                    if (change.Type == ChangeType.Deleted)
+                    command.Parameters["$g"].Value = key.Type.Group;
+                    command.Parameters["$k"].Value = key.Type.Kind;
+                    command.Parameters["$n"].Value = key.Namespace;
+                    command.Parameters["$name"].Value = key.Name;
+                    if (change.Type != ChangeType.Deleted)
                     {
-                        command.CommandText = "DELETE FROM objects WHERE grp = $g AND kind = $k AND namespace = $n AND name = $name";
-                    }
-                    else
-                    {
-                        command.CommandText = "INSERT OR REPLACE INTO objects (grp, kind, namespace, name, body) VALUES ($g, $k, $n, $name, $body)";
-                        command.Parameters.AddWithValue("$body", change.Object.Json.ToJsonString());
+                        command.Parameters["$body"].Value = change.Body ?? change.Object.Json.ToJsonString();
                     }
 
-                    command.Parameters.AddWithValue("$g", key.Type.Group);
-                    command.Parameters.AddWithValue("$k", key.Type.Kind);
-                    command.Parameters.AddWithValue("$n", key.Namespace);
-                    command.Parameters.AddWithValue("$name", key.Name);
                     command.ExecuteNonQuery();
                 }
 
@@ -278,6 +276,19 @@ public sealed class ResourceStore : IDisposable
             Volatile.Write(ref _current, new ResourceSet(revision, builder.ToImmutable()));
             Changes.Publish(pending.Select(p => new Change(revision, p.Type, p.Object)).ToList());
         }
+    }
+
+    private SqliteCommand ObjectCommand(SqliteTransaction transaction, string sql, params string[] parameters)
+    {
+        var command = _connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var name in parameters)
+        {
+            command.Parameters.Add(new SqliteParameter(name, SqliteType.Text));
+        }
+
+        return command;
     }
 
     /// <summary>
@@ -333,10 +344,12 @@ public sealed class ResourceStore : IDisposable
             action = ApplyAction.Created;
         }
 
-        // Re-read so every value is JSON-backed (numbers readable as any numeric type), as after a restart.
-        var resource = new Resource(incoming.Type, (JsonObject)JsonNode.Parse(json.ToJsonString())!);
+        // Re-read so every value is JSON-backed (numbers readable as any numeric type), as after a restart; the same
+        // text is what the table stores. The spec is the incoming one: its typed view, when validation read it, is kept.
+        var body = json.ToJsonString();
+        var resource = incoming.WithSameSpec((JsonObject)JsonNode.Parse(body)!);
         set[resource.Key] = resource;
-        return new Pending(action == ApplyAction.Created ? ChangeType.Added : ChangeType.Modified, resource);
+        return new Pending(action == ApplyAction.Created ? ChangeType.Added : ChangeType.Modified, resource, body);
     }
 
     /// <summary>Same labels, annotations and body (everything users write), whatever the apiVersion spelled.</summary>

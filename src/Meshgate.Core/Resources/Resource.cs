@@ -9,6 +9,10 @@ namespace Meshgate.Core.Resources;
 /// </summary>
 public sealed class Resource
 {
+    // A typed view (spec or model), built on first use and kept: the object never changes, and a ResourceSet shares
+    // unchanged objects across revisions, so each stored object is parsed once however many revisions and keys read it.
+    private object? _view;
+
     public Resource(ResourceType type, JsonObject json)
     {
         Type = type;
@@ -50,6 +54,55 @@ public sealed class Resource
         where T : class => k8s.KubernetesJson.Deserialize<T>(Json.ToJsonString());
 
     public Resource DeepClone() => new(Type, (JsonObject)Json.DeepClone());
+
+    /// <summary>
+    /// The same object with other JSON whose <c>spec</c> is unchanged (the store adding its metadata): the typed spec
+    /// already parsed from <paramref name="json"/>'s spec, if any, is kept rather than parsed again.
+    /// </summary>
+    public Resource WithSameSpec(JsonObject json)
+    {
+        var copy = new Resource(Type, json);
+        if (Volatile.Read(ref _view) is ISpecView view)
+        {
+            copy._view = view;
+        }
+
+        return copy;
+    }
+
+    /// <summary>
+    /// The spec as <typeparamref name="TSpec"/>, read by <paramref name="read"/> on first use and cached on this
+    /// instance (thread-safe, lock-free: racing readers may both read, one result is kept). Callers must not change it.
+    /// </summary>
+    internal TSpec? CachedSpec<TSpec>(Func<Resource, TSpec?> read)
+        where TSpec : class =>
+        Volatile.Read(ref _view) is SpecView<TSpec> cached ? cached.Value : Keep(new SpecView<TSpec>(read(this))).Value;
+
+    /// <summary>The whole object as <typeparamref name="T"/> (a KubernetesClient model), cached as <see cref="CachedSpec"/>.</summary>
+    internal T? CachedModel<T>(Func<Resource, T?> read)
+        where T : class =>
+        Volatile.Read(ref _view) is ModelView<T> cached ? cached.Value : Keep(new ModelView<T>(read(this))).Value;
+
+    /// <summary>Seeds the cache with the spec validation already read from this object's JSON.</summary>
+    internal Resource WithParsedSpec<TSpec>(TSpec spec)
+        where TSpec : class
+    {
+        _view = new SpecView<TSpec>(spec);
+        return this;
+    }
+
+    private T Keep<T>(T view)
+        where T : class
+    {
+        Volatile.Write(ref _view, view);
+        return view;
+    }
+
+    private interface ISpecView;
+
+    private sealed record SpecView<T>(T? Value) : ISpecView;
+
+    private sealed record ModelView<T>(T? Value);
 
     private Dictionary<string, string> ReadStringMap(string field)
     {

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 using Meshgate.Core.Resources;
@@ -6,23 +5,21 @@ using Meshgate.Core.Resources;
 namespace Meshgate.Core.Translation;
 
 /// <summary>
-/// Typed views of stored objects, parsed once per <see cref="Resource"/> instance: a <see cref="ResourceSet"/> is
-/// immutable and shares unchanged objects across revisions, so translating for many node keys (and revisions) parses
-/// each object once. A weak table lets the views go when their object does.
+/// Typed views of stored objects, parsed once per <see cref="Resource"/> instance and kept on it: a
+/// <see cref="ResourceSet"/> is immutable and shares unchanged objects across revisions, so translating for many node
+/// keys (and revisions) parses each object once, and the view goes when its object does.
 /// </summary>
 internal static class ParsedSpecs
 {
-    private static readonly ConditionalWeakTable<Resource, object> Cache = new();
-
     /// <summary>The spec of an Istio or Gateway API object, or null when it has none or cannot be read.</summary>
     public static T? Spec<T>(Resource resource)
         where T : class =>
-        ((Box<T>)Cache.GetValue(resource, static r => new Box<T>(TryRead(() => r.Spec<T>())))).Value;
+        resource.CachedSpec(static r => TryRead(r.Spec<T>));
 
     /// <summary>A Kubernetes object as its KubernetesClient model, or null when it cannot be read.</summary>
     public static T? Model<T>(Resource resource)
         where T : class =>
-        ((Box<T>)Cache.GetValue(resource, static r => new Box<T>(TryRead(() => r.As<T>())))).Value;
+        resource.CachedModel(static r => TryRead(r.As<T>));
 
     private static T? TryRead<T>(Func<T?> read)
         where T : class
@@ -37,6 +34,4 @@ internal static class ParsedSpecs
             return null;
         }
     }
-
-    private sealed record Box<T>(T? Value);
 }

@@ -30,8 +30,16 @@ public sealed record ProxyNode
     /// What translation depends on (DESIGN.md: role, namespace, labels, service account, and a sidecar's capture mode):
     /// proxies with the same key get the same snapshot, so the control plane translates once per key.
     /// </summary>
-    public string Key =>
-        $"{(Role == ProxyRole.Gateway ? "gateway" : "sidecar")}|{Namespace}|{ServiceAccount}|{string.Join(',', Labels.Select(l => l.Key + "=" + l.Value))}|{(Role == ProxyRole.Gateway ? "" : Capture == CaptureMode.Explicit ? "explicit" : "transparent")}";
+    public string Key => KeyWith(string.Join(',', Labels.Select(l => l.Key + "=" + l.Value)));
+
+    /// <summary>
+    /// <see cref="Key"/> with the labels left out (<c>*</c> in their place): a sidecar's key while no configuration
+    /// reads its labels (<see cref="Translator.KeyFor"/>).
+    /// </summary>
+    internal string KeyWithoutLabels => KeyWith("*");
+
+    private string KeyWith(string labels) =>
+        $"{(Role == ProxyRole.Gateway ? "gateway" : "sidecar")}|{Namespace}|{ServiceAccount}|{labels}|{(Role == ProxyRole.Gateway ? "" : Capture == CaptureMode.Explicit ? "explicit" : "transparent")}";
 
     /// <summary>Istio's proxy id form: <c>sidecar~10.0.0.5~sleep-x7k2p.default~default.svc.cluster.local</c>.</summary>
     public string Id =>

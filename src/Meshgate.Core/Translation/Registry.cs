@@ -38,11 +38,31 @@ internal sealed class Registry
 
         Services = ServiceIndex.Build(this);
         VirtualServices = VirtualServiceIndex.Build(this);
+        SidecarLabelsMatter = VirtualServices.UsesSourceLabels || AnyWorkloadSelector(Of(ResourceTypes.DestinationRule));
     }
+
+    /// <summary>
+    /// True when a sidecar's labels can change its snapshot: a VirtualService match names <c>sourceLabels</c>, or a
+    /// DestinationRule has a <c>workloadSelector</c>. Nothing else a sidecar's translation reads depends on them.
+    /// </summary>
+    public bool SidecarLabelsMatter { get; }
 
     public ServiceIndex Services { get; }
 
     public VirtualServiceIndex VirtualServices { get; }
+
+    private static bool AnyWorkloadSelector(IReadOnlyList<Resource> destinationRules)
+    {
+        foreach (var resource in destinationRules)
+        {
+            if (ParsedSpecs.Spec<Resources.Istio.DestinationRuleSpec>(resource)?.WorkloadSelector?.MatchLabels is { Count: > 0 })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     public static Registry For(ResourceSet resources) => Cache.GetValue(resources, static r => new Registry(r));
 

@@ -27,6 +27,17 @@ public static class Translator
     }
 
     /// <summary>
+    /// The key <paramref name="node"/>'s snapshot depends on at this revision: proxies with the same key get the same
+    /// snapshot (but for the node id), so the control plane translates once per key. It is <see cref="ProxyNode.Key"/>
+    /// (role, namespace, service account, labels, capture), except that a sidecar's labels are left out while no
+    /// VirtualService matches on <c>sourceLabels</c> and no DestinationRule has a <c>workloadSelector</c>: only those
+    /// read a sidecar's labels. A gateway keeps its labels (Gateway selectors pick gateways by them). Pure, and cheap
+    /// after the first call for <paramref name="resources"/> (it reads the registry shared by every translation).
+    /// </summary>
+    public static string KeyFor(ResourceSet resources, ProxyNode node) =>
+        node.Role == ProxyRole.Gateway || Registry.For(resources).SidecarLabelsMatter ? node.Key : node.KeyWithoutLabels;
+
+    /// <summary>
     /// The mesh config from ConfigMap <c>istio</c> (key <c>mesh</c>) in the root namespace; defaults when absent, and
     /// for whatever cannot be read (<see cref="MeshConfigReader.Read"/> also says what).
     /// </summary>

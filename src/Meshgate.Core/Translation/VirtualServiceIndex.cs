@@ -54,6 +54,7 @@ internal sealed class VirtualServiceIndex
         // Istio orders VirtualServices by creation time (oldest wins a conflict).
         foreach (var (_, bound) in Registry.InCreationOrder(all))
         {
+            index.UsesSourceLabels |= HasSourceLabels(bound.Spec);
             foreach (var gateway in bound.Gateways)
             {
                 Add(index._byGateway, gateway, bound);
@@ -122,6 +123,9 @@ internal sealed class VirtualServiceIndex
         return parts.Length >= 2 ? $"{parts[1]}/{parts[0]}" : $"{vsNamespace}/{gateway}";
     }
 
+    /// <summary>True when some match of some VirtualService names <c>sourceLabels</c>: then a proxy's labels shape its routes.</summary>
+    public bool UsesSourceLabels { get; private set; }
+
     public IReadOnlyList<BoundVirtualService> BoundTo(string gatewayKey) =>
         _byGateway.TryGetValue(gatewayKey, out var list) ? list : [];
 
@@ -161,6 +165,44 @@ internal sealed class VirtualServiceIndex
 
             return null;
         }
+    }
+
+    private static bool HasSourceLabels(VirtualServiceSpec spec)
+    {
+        foreach (var route in spec.Http ?? [])
+        {
+            foreach (var match in route.Match ?? [])
+            {
+                if (match?.SourceLabels is { Count: > 0 })
+                {
+                    return true;
+                }
+            }
+        }
+
+        foreach (var route in spec.Tls ?? [])
+        {
+            foreach (var match in route.Match ?? [])
+            {
+                if (match?.SourceLabels is { Count: > 0 })
+                {
+                    return true;
+                }
+            }
+        }
+
+        foreach (var route in spec.Tcp ?? [])
+        {
+            foreach (var match in route.Match ?? [])
+            {
+                if (match?.SourceLabels is { Count: > 0 })
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     private static void Add(Dictionary<string, List<BoundVirtualService>> map, string key, BoundVirtualService vs)

@@ -12,42 +12,35 @@ namespace Meshgate.Core.Validation;
 /// <summary>Dispatches an object that passed the schema to its kind's semantic rules.</summary>
 internal static class KindRules
 {
-    public static void Check(ResourceType type, JsonObject root, string name, RuleContext c)
+    /// <summary>Checks <paramref name="root"/>; returns what keeps the typed spec it read on the resulting <see cref="Resource"/>, if any.</summary>
+    public static Func<Resource, Resource>? Check(ResourceType type, JsonObject root, string name, RuleContext c)
     {
         var spec = root["spec"];
         if (spec is null && !type.IsKubernetesModel)
         {
             c.Error("spec", "required field is missing");
-            return;
+            return null;
         }
 
         spec ??= new JsonObject();
         switch (type)
         {
             case var t when t == ResourceTypes.ServiceEntry:
-                IstioRules.ServiceEntry(Spec<ServiceEntrySpec>(spec), c);
-                break;
+                return Checked(Spec<ServiceEntrySpec>(spec), s => IstioRules.ServiceEntry(s, c));
             case var t when t == ResourceTypes.Gateway:
-                IstioRules.Gateway(Spec<GatewaySpec>(spec), name, c);
-                break;
+                return Checked(Spec<GatewaySpec>(spec), s => IstioRules.Gateway(s, name, c));
             case var t when t == ResourceTypes.VirtualService:
-                IstioRules.VirtualService(Spec<VirtualServiceSpec>(spec), c);
-                break;
+                return Checked(Spec<VirtualServiceSpec>(spec), s => IstioRules.VirtualService(s, c));
             case var t when t == ResourceTypes.DestinationRule:
-                IstioRules.DestinationRule(Spec<DestinationRuleSpec>(spec), c);
-                break;
+                return Checked(Spec<DestinationRuleSpec>(spec), s => IstioRules.DestinationRule(s, c));
             case var t when t == ResourceTypes.KubernetesGateway:
-                GatewayApiRules.Gateway(Spec<GatewayApiGatewaySpec>(spec), c);
-                break;
+                return Checked(Spec<GatewayApiGatewaySpec>(spec), s => GatewayApiRules.Gateway(s, c));
             case var t when t == ResourceTypes.HttpRoute:
-                GatewayApiRules.HttpRoute(Spec<HttpRouteSpec>(spec), c);
-                break;
+                return Checked(Spec<HttpRouteSpec>(spec), s => GatewayApiRules.HttpRoute(s, c));
             case var t when t == ResourceTypes.TlsRoute:
-                GatewayApiRules.TlsRoute(Spec<TlsRouteSpec>(spec), c);
-                break;
+                return Checked(Spec<TlsRouteSpec>(spec), s => GatewayApiRules.TlsRoute(s, c));
             case var t when t == ResourceTypes.GatewayClass:
-                GatewayApiRules.GatewayClass(Spec<GatewayClassSpec>(spec), c);
-                break;
+                return Checked(Spec<GatewayClassSpec>(spec), s => GatewayApiRules.GatewayClass(s, c));
             case var t when t == ResourceTypes.Service:
                 KubernetesRules.Service(Model<V1Service>(root), c);
                 break;
@@ -58,6 +51,16 @@ internal static class KindRules
                 KubernetesRules.NetworkPolicy(Model<V1NetworkPolicy>(root), c);
                 break;
         }
+
+        return null;
+    }
+
+    /// <summary>Runs <paramref name="rules"/> on <paramref name="spec"/>, and hands the spec on for the stored object.</summary>
+    private static Func<Resource, Resource> Checked<T>(T spec, Action<T> rules)
+        where T : class
+    {
+        rules(spec);
+        return resource => resource.WithParsedSpec(spec);
     }
 
     // The schema check has passed, so deserialization cannot fail on shape.

@@ -23,23 +23,22 @@ public static class ResourceParser
     /// <param name="enforceNamespace">When set (kubectl's <c>-n</c>), an object naming another namespace is an error.</param>
     public static ParseResult ParseText(string text, string source, string defaultNamespace = "default", bool enforceNamespace = false)
     {
-        IReadOnlyList<SourceDocument> documents;
+        // Each document is validated as soon as it is read, so only one document's YAML and positions are held at a
+        // time; a YAML error anywhere still refuses the whole text, with that error alone.
+        var resources = new List<Resource>();
+        var errors = new List<ValidationError>();
         try
         {
-            documents = YamlReader.Read(text, source);
+            foreach (var document in YamlReader.ReadEach(text, source))
+            {
+                var result = Parse(document, defaultNamespace, enforceNamespace);
+                resources.AddRange(result.Resources);
+                errors.AddRange(result.Errors);
+            }
         }
         catch (YamlFormatException e)
         {
             return new ParseResult([], [new ValidationError("error parsing input", "", "", e.Message)]);
-        }
-
-        var resources = new List<Resource>();
-        var errors = new List<ValidationError>();
-        foreach (var document in documents)
-        {
-            var result = Parse(document, defaultNamespace, enforceNamespace);
-            resources.AddRange(result.Resources);
-            errors.AddRange(result.Errors);
         }
 
         return new ParseResult(resources, errors);
@@ -163,9 +162,10 @@ public static class ResourceParser
         var context = new RuleContext(type.Namespaced ? metadata!["namespace"]!.GetValue<string>() : "",
             (path, message, warning) => Report(path, message, NodeAtOrAbove(original, path), warning));
         MetadataRules.Check(type, metadata!, context);
+        Func<Resource, Resource>? keepSpec = null;
         try
         {
-            KindRules.Check(type, root, name, context);
+            keepSpec = KindRules.Check(type, root, name, context);
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or OverflowException or ArgumentException)
         {
@@ -181,7 +181,8 @@ public static class ResourceParser
         root.Remove("status"); // status is the control plane's to write
         StripServerFields(metadata!);
         // Re-read so every value is JSON-backed: numbers then read as int or long alike.
-        return new ParseResult([new Resource(type, (JsonObject)JsonNode.Parse(root.ToJsonString())!)], errors);
+        var resource = new Resource(type, (JsonObject)JsonNode.Parse(root.ToJsonString())!);
+        return new ParseResult([keepSpec is null ? resource : keepSpec(resource)], errors);
     }
 
     /// <summary>Fields users may copy from <c>get -o yaml</c> that belong to the server; kubectl apply ignores them too.</summary>

@@ -23,7 +23,14 @@ public static class YamlReader
 
     /// <summary>Parses every document of <paramref name="text"/>; empty documents are skipped.</summary>
     /// <exception cref="YamlFormatException">The text is not well-formed; the message says where.</exception>
-    public static IReadOnlyList<SourceDocument> Read(string text, string source)
+    public static IReadOnlyList<SourceDocument> Read(string text, string source) => [.. ReadEach(text, source)];
+
+    /// <summary>
+    /// <see cref="Read"/>, one document at a time: each is parsed and converted as the caller asks for it, so a large
+    /// stream never has more than one document's YAML nodes in memory.
+    /// </summary>
+    /// <exception cref="YamlFormatException">The text is not well-formed (thrown while enumerating); the message says where.</exception>
+    public static IEnumerable<SourceDocument> ReadEach(string text, string source)
     {
         // Editors on Windows may start a file with a byte order mark; it is not part of the first key.
         if (text.StartsWith('\uFEFF'))
@@ -31,27 +38,14 @@ public static class YamlReader
             text = text[1..];
         }
 
-        CheckStructure(text, source);
-        var stream = new YamlStream();
-        try
-        {
-            // YamlDotNet's merging parser buffers every event and caps their number (its guard against merge bombs),
-            // which also refuses large files that merge nothing: use it only when a merge key can be present.
-            IParser parser = new Parser(new StringReader(text));
-            stream.Load(text.Contains("<<", StringComparison.Ordinal) ? new MergingParser(parser) : parser);
-        }
-        catch (YamlException e)
-        {
-            throw Malformed(e, text, source);
-        }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IndexOutOfRangeException or NullReferenceException)
-        {
-            throw new YamlFormatException($"{source}: the YAML is malformed ({e.Message}); check for an unclosed [, {{ or quote");
-        }
-
-        var documents = new List<SourceDocument>();
+        // The structure check reads the same events the node builder does (one pass over the text), and refuses
+        // deep nesting before YamlDotNet's recursive builder gets there.
+        // YamlDotNet's merging parser buffers every event and caps their number (its guard against merge bombs),
+        // which also refuses large files that merge nothing: use it only when a merge key can be present.
+        IParser parser = new CheckedParser(new Parser(new StringReader(text)), source);
+        var documents = new DocumentParser(text.Contains("<<", StringComparison.Ordinal) ? new MergingParser(parser) : parser);
         var index = 0;
-        foreach (var document in stream.Documents)
+        while (Next(documents, text, source) is { } document)
         {
             index++;
             var root = document.RootNode;
@@ -72,39 +66,16 @@ public static class YamlReader
                 throw new YamlFormatException($"{source}, document {index}: {e.Message}");
             }
 
-            documents.Add(new SourceDocument(source, index, (int)root.Start.Line, json, positions));
+            yield return new SourceDocument(source, index, (int)root.Start.Line, json, positions);
         }
-
-        return documents;
     }
 
-    /// <summary>
-    /// Walks the raw event stream once before building nodes: YamlDotNet builds its node tree recursively,
-    /// so a deeply nested text ("[[[[...") must be refused before it can exhaust the stack, and errors
-    /// YamlDotNet reports as something other than a <see cref="YamlException"/> still get a position.
-    /// </summary>
-    private static void CheckStructure(string text, string source)
+    /// <summary>The next document's YAML nodes, or null at the end of the stream.</summary>
+    private static YamlDocument? Next(DocumentParser documents, string text, string source)
     {
-        var parser = new Parser(new StringReader(text));
-        var depth = 0;
-        var last = Mark.Empty;
         try
         {
-            while (parser.MoveNext())
-            {
-                var current = parser.Current!;
-                switch (current)
-                {
-                    case MappingStart or SequenceStart when ++depth > MaxDepth:
-                        throw new YamlFormatException(
-                            $"{source}: line {current.Start.Line}, column {current.Start.Column}: nesting deeper than {MaxDepth} levels; no Kubernetes object is nested this deep");
-                    case MappingEnd or SequenceEnd:
-                        depth--;
-                        break;
-                }
-
-                last = current.End;
-            }
+            return documents.Next();
         }
         catch (YamlException e)
         {
@@ -112,9 +83,131 @@ public static class YamlReader
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or IndexOutOfRangeException or NullReferenceException)
         {
-            // YamlDotNet gives up on some malformed flow collections ("a: [1, 2" then a new key) this way.
-            throw new YamlFormatException(
-                $"{source}: line {Math.Max(1, last.Line)}, column {Math.Max(1, last.Column)}: the YAML is malformed after this point; check for an unclosed [, {{ or quote");
+            throw new YamlFormatException($"{source}: the YAML is malformed ({e.Message}); check for an unclosed [, {{ or quote");
+        }
+    }
+
+    /// <summary>
+    /// Loads a stream's documents one by one: each is shown to <see cref="YamlStream"/> as a stream of its own
+    /// (anchors are per document in YAML, so nothing is lost), and the previous one can go.
+    /// </summary>
+    private sealed class DocumentParser(IParser inner) : IParser
+    {
+        private enum State
+        {
+            StreamStart,
+            InDocument,
+            StreamEnd,
+            Done,
+        }
+
+        private State _state = State.Done;
+        private bool _started;
+        private ParsingEvent? _current;
+
+        public ParsingEvent? Current => _current;
+
+        public YamlDocument? Next()
+        {
+            if (!_started)
+            {
+                _started = true;
+                inner.MoveNext(); // StreamStart
+                inner.MoveNext(); // the first DocumentStart, or StreamEnd
+            }
+
+            if (inner.Current is null or YamlDotNet.Core.Events.StreamEnd)
+            {
+                return null;
+            }
+
+            _state = State.StreamStart;
+            _current = null;
+            var stream = new YamlStream();
+            stream.Load(this);
+            return stream.Documents[0];
+        }
+
+        public bool MoveNext()
+        {
+            switch (_state)
+            {
+                case State.StreamStart:
+                    _current = new YamlDotNet.Core.Events.StreamStart();
+                    _state = State.InDocument;
+                    return true;
+                case State.InDocument when _current is YamlDotNet.Core.Events.StreamStart:
+                    _current = inner.Current; // the DocumentStart the outer stream stopped at
+                    return true;
+                case State.InDocument when _current is DocumentEnd:
+                    inner.MoveNext(); // on to the next DocumentStart, or StreamEnd
+                    _current = new YamlDotNet.Core.Events.StreamEnd();
+                    _state = State.StreamEnd;
+                    return true;
+                case State.InDocument:
+                    if (!inner.MoveNext())
+                    {
+                        _current = null;
+                        _state = State.Done;
+                        return false;
+                    }
+
+                    _current = inner.Current;
+                    return true;
+                case State.StreamEnd:
+                    _current = null;
+                    _state = State.Done;
+                    return false;
+                default:
+                    return false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The raw event stream with the structure checked as it is read: YamlDotNet builds its node tree recursively, so
+    /// a deeply nested text ("[[[[...") is refused before it can exhaust the stack, and errors YamlDotNet reports as
+    /// something other than a <see cref="YamlException"/> still get a position.
+    /// </summary>
+    private sealed class CheckedParser(IParser inner, string source) : IParser
+    {
+        private int _depth;
+        private Mark _last = Mark.Empty;
+
+        public ParsingEvent? Current => inner.Current;
+
+        public bool MoveNext()
+        {
+            bool moved;
+            try
+            {
+                moved = inner.MoveNext();
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or IndexOutOfRangeException or NullReferenceException)
+            {
+                // YamlDotNet gives up on some malformed flow collections ("a: [1, 2" then a new key) this way.
+                throw new YamlFormatException(
+                    $"{source}: line {Math.Max(1, _last.Line)}, column {Math.Max(1, _last.Column)}: the YAML is malformed after this point; check for an unclosed [, {{ or quote");
+            }
+
+            if (!moved)
+            {
+                return false;
+            }
+
+            var current = inner.Current!;
+            switch (current)
+            {
+                case MappingStart or SequenceStart when ++_depth > MaxDepth:
+                    throw new YamlFormatException(
+                        $"{source}: line {current.Start.Line}, column {current.Start.Column}: nesting deeper than {MaxDepth} levels; no Kubernetes object is nested this deep");
+                case MappingEnd or SequenceEnd:
+                    _depth--;
+                    break;
+            }
+
+            _last = current.End;
+            return true;
         }
     }
 

@@ -165,4 +165,22 @@ public sealed class PushServiceTests
 
         Assert.Empty(Drain(connection));
     }
+
+    [Fact]
+    public async Task Connect_SnapshotBytes_MadeWhenReadNotHeldByTheOutbox()
+    {
+        await using var push = Create();
+        var first = push.Connect(Sidecar("sleep-1", "10.0.0.1"), 15000, "test");
+        var second = push.Connect(Sidecar("sleep-2", "10.0.0.2"), 15000, "test");
+
+        var a = Assert.Single(Drain(first));
+        var b = Assert.Single(Drain(second));
+
+        // Each read splices the proxy's node id into the key's shared bytes afresh: equal content, no copy kept.
+        Assert.Equal(b.Json.ToArray(), b.Json.ToArray());
+        Assert.False(b.Json.Span == b.Json.Span);
+        Assert.Equal(
+            Encoding.UTF8.GetString(a.Json.Span).Replace("10.0.0.1~sleep-1", "X", StringComparison.Ordinal),
+            Encoding.UTF8.GetString(b.Json.Span).Replace("10.0.0.2~sleep-2", "X", StringComparison.Ordinal));
+    }
 }
