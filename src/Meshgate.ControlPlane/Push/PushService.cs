@@ -263,7 +263,7 @@ public sealed partial class PushService : IAsyncDisposable
     private static byte[] ContentHash(ProxyConfig config)
     {
         using var hash = new HashingStream();
-        JsonSerializer.Serialize(hash, config with { Version = "", Node = null }, ResourceJson.Options);
+        JsonSerializer.Serialize(hash, config with { Version = "", Node = null }, ProxyConfigJson.Options);
         return hash.Digest();
     }
 

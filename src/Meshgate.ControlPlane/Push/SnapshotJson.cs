@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Meshgate.Core.ProxyConfiguration;
-using Meshgate.Core.Resources;
 
 namespace Meshgate.ControlPlane.Push;
 
@@ -32,7 +31,7 @@ internal sealed class SnapshotJson
 
     public static SnapshotJson Create(ProxyConfig config)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(config, ResourceJson.Options);
+        var json = JsonSerializer.SerializeToUtf8Bytes(config, ProxyConfigJson.Options);
         if (config.Node is not { } node)
         {
             return new SnapshotJson(config, json, -1, 0);
@@ -57,7 +56,7 @@ internal sealed class SnapshotJson
         var own = node with { Id = nodeId };
         if (_fallback is not null)
         {
-            return JsonSerializer.SerializeToUtf8Bytes(_fallback with { Node = own }, ResourceJson.Options);
+            return JsonSerializer.SerializeToUtf8Bytes(_fallback with { Node = own }, ProxyConfigJson.Options);
         }
 
         var replacement = NodeBytes(own);
@@ -68,5 +67,5 @@ internal sealed class SnapshotJson
         return result;
     }
 
-    private static byte[] NodeBytes(Node node) => JsonSerializer.SerializeToUtf8Bytes(node, ResourceJson.Options);
+    private static byte[] NodeBytes(Node node) => JsonSerializer.SerializeToUtf8Bytes(node, ProxyConfigJson.Options);
 }
