@@ -116,6 +116,7 @@ YAML
 wait_synced "$(revision)" "$start"
 echo "one more ServiceEntry to every proxy's ACK: $(( ($(date +%s%N) - start) / 1000000 )) ms"
 
+echo "node keys translated (effective keys: sidecars share one while nothing reads their labels): $(grep -o 'translated [^ ]* →' "$work/cp.log" | sort -u | wc -l)"
 echo "translation per node key (control plane log):"
 grep -o 'translated .* in [0-9.]* ms' "$work/cp.log" | tail -n 12 | sed 's/^/  /' || echo "  (not logged)"
 rss=$(grep VmHWM "/proc/$cp_pid/status" | awk '{print $2}')

@@ -96,7 +96,7 @@ public sealed partial class PushService : IAsyncDisposable
             _byName[node.Name + "." + node.Namespace] = connection;
             Log.Connected(_logger, node.Name, node.Namespace, node.Id, node.Key);
             var resources = _resources();
-            PushTo(Translator.KeyFor(resources, node), [connection], resources);
+            PushTo(KeyOf(resources, node), [connection], resources);
         }
 
         return connection;
@@ -165,7 +165,7 @@ public sealed partial class PushService : IAsyncDisposable
         {
             var resources = _resources();
             var used = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var group in _connections.GroupBy(c => Translator.KeyFor(resources, c.Node), StringComparer.Ordinal))
+            foreach (var group in _connections.GroupBy(c => KeyOf(resources, c.Node), StringComparer.Ordinal))
             {
                 used.Add(group.Key);
                 PushTo(group.Key, [.. group], resources);
@@ -176,6 +176,22 @@ public sealed partial class PushService : IAsyncDisposable
             {
                 _keys.Remove(key);
             }
+        }
+    }
+
+    /// <summary>
+    /// The node's effective key (<see cref="Translator.KeyFor"/>); its full key if the configuration cannot be read
+    /// for it, so that the failure is the translation's, logged and survived there, as for any other.
+    /// </summary>
+    private static string KeyOf(ResourceSet resources, ProxyNode node)
+    {
+        try
+        {
+            return Translator.KeyFor(resources, node);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return node.Key;
         }
     }
 
