@@ -243,7 +243,16 @@ internal static partial class ProxyConfigReader
     }
 
     /// <summary>A list of numbers: counted on a copy of the reader, then read again into one exact-size array.</summary>
-    private static bool ReadInt32List(ref Utf8JsonReader r, out EquatableArray<int> value)
+    private static bool ReadInt32List(ref Utf8JsonReader r, out EquatableArray<int> value) => ReadValueList(ref r, Int32, out value);
+
+    /// <summary>As <see cref="ReadInt32List"/>, for retry conditions.</summary>
+    private static bool ReadRetryConditions(ref Utf8JsonReader r, out EquatableArray<RetryCondition> value) =>
+        ReadValueList(ref r, ReadRetryCondition, out value);
+
+    private delegate bool ItemReader<T>(ref Utf8JsonReader r, out T value);
+
+    // Lists of values (no pooled buffer to fill): counted on a copy of the reader, then read again into one array.
+    private static bool ReadValueList<T>(ref Utf8JsonReader r, ItemReader<T> item, out EquatableArray<T> value)
     {
         value = default;
         if (r.TokenType == JsonTokenType.Null)
@@ -260,7 +269,7 @@ internal static partial class ProxyConfigReader
         var count = 0;
         while (r.Read() && r.TokenType != JsonTokenType.EndArray)
         {
-            if (!Int32(ref r, out _))
+            if (!item(ref r, out _))
             {
                 return false;
             }
@@ -278,59 +287,13 @@ internal static partial class ProxyConfigReader
             return true;
         }
 
-        var result = new int[count];
+        var result = new T[count];
         for (var i = 0; i < count && start.Read(); i++)
         {
-            Int32(ref start, out result[i]);
+            item(ref start, out result[i]);
         }
 
-        value = new EquatableArray<int>(result);
-        return true;
-    }
-
-    /// <summary>As <see cref="ReadInt32List"/>: counted, then read again into one exact-size array.</summary>
-    private static bool ReadRetryConditions(ref Utf8JsonReader r, out EquatableArray<RetryCondition> value)
-    {
-        value = default;
-        if (r.TokenType == JsonTokenType.Null)
-        {
-            return true;
-        }
-
-        if (r.TokenType != JsonTokenType.StartArray)
-        {
-            return false;
-        }
-
-        var start = r;
-        var count = 0;
-        while (r.Read() && r.TokenType != JsonTokenType.EndArray)
-        {
-            if (!ReadRetryCondition(ref r, out _))
-            {
-                return false;
-            }
-
-            count++;
-        }
-
-        if (r.TokenType != JsonTokenType.EndArray)
-        {
-            return false;
-        }
-
-        if (count == 0)
-        {
-            return true;
-        }
-
-        var result = new RetryCondition[count];
-        for (var i = 0; i < count && start.Read(); i++)
-        {
-            ReadRetryCondition(ref start, out result[i]);
-        }
-
-        value = new EquatableArray<RetryCondition>(result);
+        value = new EquatableArray<T>(result);
         return true;
     }
 
