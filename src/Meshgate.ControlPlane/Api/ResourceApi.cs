@@ -63,10 +63,11 @@ public static class ResourceApi
             var warnings = parsed.Errors.Where(e => e.IsWarning).Select(e => e.ToString()).ToList();
             var outcomes = store.Apply(parsed.Resources, request.DryRun);
             var results = outcomes.Select(o => Result(o.Key, o.Action.ToString().ToLowerInvariant())).ToList();
-            if (outcomes.Count >= LargeApply)
+            if (!request.DryRun && outcomes.Count(o => o.Action != ApplyAction.Unchanged) >= LargeApply)
             {
-                // The YAML, the validated copies and the parse's garbage of a large apply are dead now; collect them
+                // The YAML, the validated copies and the parse's garbage of a large change are dead now; collect them
                 // before the push builds snapshots on top, and give the memory back (10,000s of objects: ~100s of MB).
+                // Once per such apply (~0.2 s at 20,000 objects); dry runs and unchanged re-applies push nothing.
                 parsed = null;
                 GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             }

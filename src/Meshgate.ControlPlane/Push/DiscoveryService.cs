@@ -84,7 +84,7 @@ internal sealed partial class DiscoveryService(PushService push, ResourceStore s
                     Nonce = latest.Nonce,
                     Snapshot = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(latest.Json), // made for this write, never changed
                 }, cancellationToken);
-                await write.WaitAsync(PushService.SendSlotHold, cancellationToken).ConfigureAwait(false);
+                await write.WaitAsync(PushService.SendSlotHold, push.Time, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {

@@ -61,14 +61,18 @@ public sealed partial class PushService : IAsyncDisposable
     /// <summary>
     /// How many snapshots are written to proxies at once. Each write holds the proxy's copy of the snapshot and its
     /// serialized message in the transport's buffers (megabytes each at scale); proxies are slower to read a snapshot
-    /// than the control plane is to write it, so writing a few at a time costs no time and bounds that memory.
-    /// A write that takes longer than <see cref="SendSlotHold"/> (a proxy not reading) gives its slot up.
+    /// than the control plane is to write it, so writing a few at a time costs no time and keeps that memory to a few
+    /// copies while proxies read. A write that takes longer than <see cref="SendSlotHold"/> (a proxy not reading)
+    /// gives its slot up and goes on holding its copy, so each stalled proxy still holds one.
     /// </summary>
     internal SemaphoreSlim SendSlots { get; } = new(MaxConcurrentSends, MaxConcurrentSends);
 
     internal const int MaxConcurrentSends = 4;
 
     internal static readonly TimeSpan SendSlotHold = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The clock the service waits with (a fake one in tests).</summary>
+    internal TimeProvider Time => _time;
 
     /// <summary>Cancelled when the service stops: open streams end with it.</summary>
     public CancellationToken Stopping => _stop.Token;
@@ -148,7 +152,9 @@ public sealed partial class PushService : IAsyncDisposable
                     return false;
                 }
 
-                if (connection.OfferedVersion is null || connection.Status.AckedVersion != connection.OfferedVersion)
+                // It must have been offered the key's current version (a proxy that connected later may have had the
+                // key translated afresh, before the push reached this one) and have acknowledged it.
+                if (connection.OfferedVersion != state.Version || connection.Status.AckedVersion != connection.OfferedVersion)
                 {
                     return false;
                 }

@@ -33,7 +33,7 @@ public static class ProxyConfigJson
     /// than the schema check in two ways the reader is not: enum names in a comma-separated list or padded with
     /// spaces, and fields named like <c>[JsonIgnore]</c>d properties.
     /// </summary>
-    public static readonly JsonSerializerOptions Strict = CreateStrict();
+    internal static readonly JsonSerializerOptions Strict = CreateStrict();
 
     private static JsonSerializerOptions CreateStrict()
     {

@@ -21,6 +21,7 @@ public sealed class ClusterState : IDisposable
     private readonly Targets?[] _targets;
     private int _next = -1;
     private HttpMessageInvoker? _invoker;
+    private bool _disposed;
 
     public ClusterState(Cluster cluster, EndpointResolver resolver)
         : this(cluster, resolver, NoSecrets)
@@ -228,10 +229,15 @@ public sealed class ClusterState : IDisposable
         Cluster.Tls is not { } tls
         || (Equals(Lookup(secrets, tls.EffectiveCaSecret), TlsSecrets[0]) && Equals(Lookup(secrets, tls.EffectiveCertificateSecret), TlsSecrets[1]));
 
-    public void Dispose() => Volatile.Read(ref _invoker)?.Dispose();
+    public void Dispose()
+    {
+        Volatile.Write(ref _disposed, true);
+        Volatile.Read(ref _invoker)?.Dispose();
+    }
 
     private HttpMessageInvoker CreateInvoker()
     {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
         var created = new HttpMessageInvoker(new SocketsHttpHandler
         {
             UseProxy = false,
@@ -247,6 +253,11 @@ public sealed class ClusterState : IDisposable
         var winner = Interlocked.CompareExchange(ref _invoker, created, null);
         if (winner is null)
         {
+            if (Volatile.Read(ref _disposed))
+            {
+                created.Dispose(); // Dispose ran while this one was being made: it would never be disposed otherwise
+            }
+
             return created;
         }
 

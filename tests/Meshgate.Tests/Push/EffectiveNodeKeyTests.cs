@@ -181,6 +181,28 @@ public sealed class EffectiveNodeKeyTests
     }
 
     [Fact]
+    public async Task IsSynced_ProxyOfTheKeyConnectsBeforeThePush_TheOthersAreNotSyncedUntilOfferedTheNewVersion()
+    {
+        await using var push = Create();
+        var a = push.Connect(Sidecar("sleep-a", "sleep-a", "10.0.0.1"), 15000, "test");
+        var old = Acknowledge(a);
+
+        // A change, then (before the debounced push) another sidecar of the same key connects: the key is
+        // translated afresh for it, at the new revision, while sleep-a still runs the old version.
+        Apply(ServiceEntry.Replace("cnn", "cnn-2", StringComparison.Ordinal).Replace("edition.cnn-2.com", "edition.cnn.org", StringComparison.Ordinal));
+        var c = push.Connect(Sidecar("sleep-c", "sleep-c", "10.0.0.3"), 15000, "test");
+        var fresh = Acknowledge(c);
+        Assert.NotEqual(old.Version, fresh.Version);
+
+        Assert.False(push.IsSynced(_resources.Revision));
+        Assert.Null(push.Statuses().Single(s => s.Name == "sleep-a").SyncedRevision);
+
+        push.PushAll();
+        Assert.Equal(fresh.Version, Acknowledge(a).Version);
+        Assert.True(push.IsSynced(_resources.Revision));
+    }
+
+    [Fact]
     public void KeyFor_SidecarLabelsReadOnlyBySourceLabelsAndWorkloadSelectors_GatewaysAlwaysKeepThem()
     {
         var a = Sidecar("sleep-a", "sleep-a", "10.0.0.1");
