@@ -142,6 +142,13 @@ internal static class SchemaValidator
 
             for (var i = 0; i < array.Count; i++)
             {
+                if (array[i] is null)
+                {
+                    // A bare "- " in YAML: no API takes an empty list item, and the readers would see a hole.
+                    report(FieldPath.Index(path, i), $"the list item is empty (null); remove it or give it a value (this list holds {Noun(itemType)})", node);
+                    continue;
+                }
+
                 Validate(array[i], itemType, FieldPath.Index(path, i), report);
             }
         }

@@ -225,7 +225,7 @@ public class ProxyConfigLoaderTests
     [InlineData("""{"Version":"1"}""", "snapshot 1: Version: unknown field \"Version\"")]
     [InlineData("""{"version":"1","clusters":[{"name":"c","discovery":"STATIC","endpoints":[{"address":"127.0.0.1","port":"80","weight":1}]}]}""", "snapshot 1: clusters[0].endpoints[0].port: expected an integer, got string \"80\"")]
     [InlineData("""{"version":"1","clusters":[{"name":"c","discovery":0}]}""", "snapshot 1: clusters[0].discovery: expected one of")]
-    [InlineData("""{"version":"1","clusters":[null]}""", "snapshot 1: cannot be read as a proxy configuration: a list item is null")]
+    [InlineData("""{"version":"1","clusters":[null]}""", "snapshot 1: clusters[0]: the list item is empty (null); remove it or give it a value")]
     [InlineData("""{"version":"1","clusters":[{"name":null,"discovery":"STATIC"}]}""", "snapshot 1: clusters[0].name: required field is null")]
     public void LoadJson_WhatTheStrictReadRefuses_IsReadTheCheckedWay(string json, string? expected = null)
     {

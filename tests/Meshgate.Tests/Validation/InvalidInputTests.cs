@@ -162,6 +162,23 @@ public class InvalidInputTests
             "ServiceEntry default/cnn (stdin, document 1, line 6): labels: unknown field \"labels\"; labels belongs under metadata: indent it below metadata (known fields: apiVersion, kind, metadata, spec, status)"
         },
         {
+            "empty list item",
+            """
+            apiVersion: networking.istio.io/v1
+            kind: ServiceEntry
+            metadata:
+              name: cnn
+            spec:
+              hosts: [edition.cnn.com]
+              ports:
+              - number: 80
+                name: http
+                protocol: HTTP
+              -
+            """,
+            "ServiceEntry default/cnn (stdin, document 1, line 8): spec.ports[1]: the list item is empty (null); remove it or give it a value (this list holds objects)"
+        },
+        {
             "spec field at the top level",
             """
             apiVersion: networking.istio.io/v1
