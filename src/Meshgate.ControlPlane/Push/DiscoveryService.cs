@@ -82,7 +82,7 @@ internal sealed partial class DiscoveryService(PushService push, ResourceStore s
                 {
                     VersionInfo = latest.Version,
                     Nonce = latest.Nonce,
-                    Snapshot = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(latest.Json), // made for this write, never changed
+                    Snapshot = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(latest.ToBytes()), // made for this write, never changed
                 }, cancellationToken);
                 await write.WaitAsync(PushService.SendSlotHold, push.Time, cancellationToken).ConfigureAwait(false);
             }

@@ -2,8 +2,8 @@ namespace Meshgate.ControlPlane.Push;
 
 /// <summary>
 /// One snapshot on its way to one proxy: the version it carries, a nonce unique to this send, the JSON. The JSON is
-/// the node key's shared bytes with the proxy's node id spliced in, made when it is read (<see cref="Json"/>) and not
-/// kept: twenty proxies waiting for a 5 MB snapshot hold one copy, not twenty.
+/// the node key's shared bytes with the proxy's node id spliced in, made when it is written (<see cref="ToBytes"/>) and
+/// not kept: twenty proxies waiting for a 5 MB snapshot hold one copy, not twenty.
 /// </summary>
 public sealed class PushedSnapshot
 {
@@ -30,6 +30,6 @@ public sealed class PushedSnapshot
 
     public string Nonce { get; }
 
-    /// <summary>The snapshot as this proxy gets it; each read of a spliced snapshot makes its bytes afresh.</summary>
-    public ReadOnlyMemory<byte> Json => _shared is null ? _json : _shared.For(_nodeId!);
+    /// <summary>The snapshot as this proxy gets it. A spliced snapshot's bytes are made afresh by each call (megabytes at scale).</summary>
+    public ReadOnlyMemory<byte> ToBytes() => _shared is null ? _json : _shared.For(_nodeId!);
 }

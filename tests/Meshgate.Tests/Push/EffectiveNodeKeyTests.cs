@@ -93,10 +93,10 @@ public sealed class EffectiveNodeKeyTests
 
     /// <summary>The snapshot with the proxy's own node id taken out: what the key decides.</summary>
     private static string Content(PushedSnapshot snapshot, ProxyConnection connection) =>
-        Encoding.UTF8.GetString(snapshot.Json.Span).Replace(connection.Node.Id, "NODE", StringComparison.Ordinal);
+        Encoding.UTF8.GetString(snapshot.ToBytes().Span).Replace(connection.Node.Id, "NODE", StringComparison.Ordinal);
 
     private static List<TimeSpan?> Timeouts(PushedSnapshot snapshot) =>
-        [.. ProxyConfigLoader.Load(Encoding.UTF8.GetString(snapshot.Json.Span), "sent").Config!.RouteTables
+        [.. ProxyConfigLoader.Load(Encoding.UTF8.GetString(snapshot.ToBytes().Span), "sent").Config!.RouteTables
             .SelectMany(t => t.VirtualHosts).SelectMany(h => h.Routes).Select(r => r.Forward?.Timeout)];
 
     [Fact]
@@ -111,7 +111,7 @@ public sealed class EffectiveNodeKeyTests
         var sentB = Acknowledge(b);
         Assert.Equal(sentA.Version, sentB.Version);
         Assert.Equal(Content(sentA, a), Content(sentB, b));
-        Assert.Contains("sleep-b.default", Encoding.UTF8.GetString(sentB.Json.Span), StringComparison.Ordinal);
+        Assert.Contains("sleep-b.default", Encoding.UTF8.GetString(sentB.ToBytes().Span), StringComparison.Ordinal);
         Assert.True(push.IsSynced(_resources.Revision));
 
         _translations = 0;

@@ -68,7 +68,7 @@ public sealed class PushServiceTests
 
         var sent = Assert.Single(Drain(connection));
         Assert.Equal("1-1", sent.Version);
-        var config = ProxyConfigLoader.Load(Encoding.UTF8.GetString(sent.Json.Span), "sent").Config!;
+        var config = ProxyConfigLoader.Load(Encoding.UTF8.GetString(sent.ToBytes().Span), "sent").Config!;
         Assert.Equal("1-1", config.Version);
         Assert.Equal("sidecar~10.0.0.1~sleep-1.default~default.svc.cluster.local", config.Node!.Id);
         Assert.Equal(18080, config.Listeners[0].Port);
@@ -89,7 +89,7 @@ public sealed class PushServiceTests
 
         var sent = Assert.Single(Drain(connection));
         Assert.Equal("4-4", sent.Version);
-        Assert.Contains("18083", Encoding.UTF8.GetString(sent.Json.Span), StringComparison.Ordinal);
+        Assert.Contains("18083", Encoding.UTF8.GetString(sent.ToBytes().Span), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -123,7 +123,7 @@ public sealed class PushServiceTests
         var b = Assert.Single(Drain(second));
         Assert.Equal(a.Version, b.Version);
         Assert.NotEqual(a.Nonce, b.Nonce);
-        Assert.Contains("sleep-2.default", Encoding.UTF8.GetString(b.Json.Span), StringComparison.Ordinal);
+        Assert.Contains("sleep-2.default", Encoding.UTF8.GetString(b.ToBytes().Span), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -177,10 +177,12 @@ public sealed class PushServiceTests
         var b = Assert.Single(Drain(second));
 
         // Each read splices the proxy's node id into the key's shared bytes afresh: equal content, no copy kept.
-        Assert.Equal(b.Json.ToArray(), b.Json.ToArray());
-        Assert.False(b.Json.Span == b.Json.Span);
+        var once = b.ToBytes();
+        var again = b.ToBytes();
+        Assert.Equal(once.ToArray(), again.ToArray());
+        Assert.False(once.Span == again.Span); // two copies: the outbox holds none
         Assert.Equal(
-            Encoding.UTF8.GetString(a.Json.Span).Replace("10.0.0.1~sleep-1", "X", StringComparison.Ordinal),
-            Encoding.UTF8.GetString(b.Json.Span).Replace("10.0.0.2~sleep-2", "X", StringComparison.Ordinal));
+            Encoding.UTF8.GetString(a.ToBytes().Span).Replace("10.0.0.1~sleep-1", "X", StringComparison.Ordinal),
+            Encoding.UTF8.GetString(b.ToBytes().Span).Replace("10.0.0.2~sleep-2", "X", StringComparison.Ordinal));
     }
 }
