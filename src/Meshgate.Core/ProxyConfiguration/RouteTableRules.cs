@@ -242,7 +242,11 @@ internal static class RouteTableRules
     /// </summary>
     private readonly struct Path(int host, int route = -1, string outer = "", string inner = "")
     {
-        public Path this[string field] => outer.Length == 0 ? new(host, route, field) : new(host, route, outer, field);
+        // Two levels held apart (route.forward.retries, the deepest today) cost no string; a deeper one joins them.
+        public Path this[string field] =>
+            outer.Length == 0 ? new(host, route, field)
+            : inner.Length == 0 ? new(host, route, outer, field)
+            : new(host, route, outer + inner, field);
 
         public string At(string suffix) =>
             route < 0 ? $"virtualHosts[{host}]{outer}{inner}{suffix}" : $"virtualHosts[{host}].routes[{route}]{outer}{inner}{suffix}";
