@@ -31,7 +31,7 @@ internal sealed class SnapshotJson
 
     public static SnapshotJson Create(ProxyConfig config)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(config, ProxyConfigJson.Options);
+        var json = ProxyConfigLoader.ToJsonUtf8(config);
         if (config.Node is not { } node)
         {
             return new SnapshotJson(config, json, -1, 0);
@@ -56,7 +56,7 @@ internal sealed class SnapshotJson
         var own = node with { Id = nodeId };
         if (_fallback is not null)
         {
-            return JsonSerializer.SerializeToUtf8Bytes(_fallback with { Node = own }, ProxyConfigJson.Options);
+            return ProxyConfigLoader.ToJsonUtf8(_fallback with { Node = own });
         }
 
         var replacement = NodeBytes(own);

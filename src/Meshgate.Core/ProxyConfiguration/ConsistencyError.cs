@@ -50,15 +50,6 @@ internal sealed class ConsistencyScope
         _errors.Add(new ConsistencyError(subject, objectPath, fieldPath, message));
     }
 
-    /// <summary>Reports <paramref name="message"/> at <paramref name="path"/><paramref name="suffix"/> when there is one (the path is joined only then).</summary>
-    public void Check(string path, string suffix, string? message)
-    {
-        if (message is not null)
-        {
-            Error(path + suffix, message);
-        }
-    }
-
     public void Check(string fieldPath, string? message)
     {
         if (message is not null)
