@@ -192,32 +192,6 @@ public class ProxyConfigLoaderTests
         Assert.Equal(config, result.Config);
     }
 
-    [Fact]
-    public void LoadJson_EveryGoldenTranslation_StrictReadEqualsTheSchemaCheckedRead()
-    {
-        // The fast path (strict, generated metadata, no schema walk) must read every snapshot the control plane
-        // writes exactly as the checked path does.
-        var files = Directory.GetFiles(Path.Combine(TestPaths.RepositoryRoot, "tests", "Meshgate.Tests", "TestData", "Translation"), "*.yaml", SearchOption.AllDirectories)
-            .Where(f => Path.GetFileName(f) != "input.yaml").ToList();
-        Assert.NotEmpty(files);
-        foreach (var file in files)
-        {
-            var checkedRead = ProxyConfigLoader.Load(File.ReadAllText(file), file);
-            if (checkedRead.Errors.Count > 0)
-            {
-                continue; // ISTIO_MUTUAL without the CA's secrets: not a snapshot the control plane sends
-            }
-
-            var bytes = System.Text.Encoding.UTF8.GetBytes(ProxyConfigLoader.ToJson(checkedRead.Config!));
-
-            var strict = JsonSerializer.Deserialize(bytes, (JsonTypeInfo<ProxyConfig>)ProxyConfigJson.Strict.GetTypeInfo(typeof(ProxyConfig)));
-            var loaded = ProxyConfigLoader.LoadJson(bytes, file);
-
-            Assert.Equal(checkedRead.Config, strict);
-            Assert.Equal(checkedRead.Config, loaded.Config);
-        }
-    }
-
     [Theory]
     // Left out: a field with a default of its own (an endpoint's weight 1, bindToPort true) takes the default, as in a file.
     [InlineData("""{"version":"1","listeners":[{"name":"tcp","address":"127.0.0.1","port":18080,"protocol":"TCP","defaultFilterChain":{"cluster":"c"}}],"clusters":[{"name":"c","discovery":"STATIC","endpoints":[{"address":"127.0.0.1","port":80}]}]}""")]

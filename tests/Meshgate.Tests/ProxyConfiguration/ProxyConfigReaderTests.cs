@@ -140,6 +140,7 @@ public class ProxyConfigReaderTests
             Assert.True(ProxyConfigReader.TryRead(bytes, out var config), file);
             Assert.Equal(checkedRead.Config, config);
             Assert.Equal(JsonSerializer.Deserialize(bytes, StrictInfo), config);
+            Assert.Equal(checkedRead.Config, ProxyConfigLoader.LoadJson(bytes, file).Config); // the proxy's whole read
             read++;
         }
 
