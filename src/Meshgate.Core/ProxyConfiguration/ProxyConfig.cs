@@ -5,7 +5,7 @@ namespace Meshgate.Core.ProxyConfiguration;
 /// Envoy's (listeners → route tables → clusters → secrets). Immutable and value-equal: two snapshots built from
 /// the same input are <see cref="object.Equals(object)"/>, so a proxy can tell a real change from a repeat.
 /// Snapshots carry host names, never resolved addresses; the proxy resolves and refreshes them by TTL.
-/// A snapshot is published only when <see cref="ProxyConfigValidator.Validate"/> finds nothing wrong.
+/// A snapshot is published only when <see cref="ProxyConfigValidator.Validate(ProxyConfig)"/> finds nothing wrong.
 /// </summary>
 public sealed record ProxyConfig
 {

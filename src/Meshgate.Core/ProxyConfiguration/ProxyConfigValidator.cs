@@ -37,7 +37,19 @@ public static class ProxyConfigValidator
         return messages;
     }
 
-    /// <summary>As <see cref="Validate"/>, with where each error is in the snapshot (for a loader's line numbers).</summary>
+    /// <summary>
+    /// As <see cref="Validate(ProxyConfig)"/> for a snapshot made from <paramref name="previous"/> (a consistent one) by
+    /// replacing, adding and removing some objects, as a delta does: the same errors, found by checking only what the
+    /// change can affect. Objects that are the same instances as in <paramref name="previous"/> were checked there.
+    /// </summary>
+    public static IReadOnlyList<string> Validate(ProxyConfig config, ProxyConfig? previous)
+    {
+        // For now the whole snapshot is checked; the incremental check comes next.
+        _ = previous;
+        return Validate(config);
+    }
+
+    /// <summary>As <see cref="Validate(ProxyConfig)"/>, with where each error is in the snapshot (for a loader's line numbers).</summary>
     internal static IReadOnlyList<ConsistencyError> Check(ProxyConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
