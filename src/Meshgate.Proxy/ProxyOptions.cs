@@ -13,4 +13,7 @@ public sealed record ProxyOptions
 
     /// <summary>Run handlers on the socket I/O threads (<see cref="InlineIo"/>; <c>meshgate proxy</c> turns it on).</summary>
     public bool InlineScheduling { get; init; }
+
+    /// <summary>Take configuration changes from the control plane as deltas (<c>--delta</c>, on by default).</summary>
+    public bool AcceptsDelta { get; init; } = true;
 }

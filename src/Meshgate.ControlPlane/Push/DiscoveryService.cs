@@ -39,7 +39,7 @@ internal sealed partial class DiscoveryService(PushService push, ResourceStore s
             throw new RpcException(new Status(StatusCode.FailedPrecondition, $"cannot register pod {node.Name} in namespace {node.Namespace}: {e.Message}"));
         }
 
-        var connection = push.Connect(node, first.Node.AdminPort, first.Node.MeshgateVersion);
+        var connection = push.Connect(node, first.Node.AdminPort, first.Node.MeshgateVersion, first.Node.AcceptsDelta);
         using var sending = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var sender = SendAsync(push, connection, responseStream, sending.Token);
         try
@@ -50,7 +50,17 @@ internal sealed partial class DiscoveryService(PushService push, ResourceStore s
                 var nack = request.ErrorDetail.Length > 0;
                 if (connection.Answered(request.VersionInfo, request.ResponseNonce, nack ? request.ErrorDetail : null) && nack)
                 {
-                    Log.Nacked(_logger, node.Name, node.Namespace, connection.Status.NackedVersion ?? "", request.ErrorDetail);
+                    var status = connection.Status;
+                    if (status.SentDelta)
+                    {
+                        // The whole snapshot needs no agreement on what the proxy runs; its answer is the one that counts.
+                        Log.DeltaNacked(_logger, node.Name, node.Namespace, status.NackedVersion ?? "", request.ErrorDetail);
+                        push.OfferWhole(connection);
+                    }
+                    else
+                    {
+                        Log.Nacked(_logger, node.Name, node.Namespace, status.NackedVersion ?? "", request.ErrorDetail);
+                    }
                 }
             }
         }
@@ -77,13 +87,20 @@ internal sealed partial class DiscoveryService(PushService push, ResourceStore s
             try
             {
                 // Recorded before the write, so an ACK that comes back at once is not taken for a stale one.
-                connection.Sent(latest);
-                write = responses.WriteAsync(new DiscoveryResponse
+                var asDelta = connection.TakesDelta(latest);
+                connection.Sent(latest, asDelta);
+                var response = new DiscoveryResponse { VersionInfo = latest.Version, Nonce = latest.Nonce };
+                if (asDelta)
                 {
-                    VersionInfo = latest.Version,
-                    Nonce = latest.Nonce,
-                    Snapshot = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(latest.ToBytes()), // made for this write, never changed
-                }, cancellationToken);
+                    response.BaseVersion = latest.Delta!.BaseVersion;
+                    response.Delta = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(latest.Delta.Bytes); // never changed
+                }
+                else
+                {
+                    response.Snapshot = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(latest.ToBytes()); // made for this write, never changed
+                }
+
+                write = responses.WriteAsync(response, cancellationToken);
                 await write.WaitAsync(PushService.SendSlotHold, push.Time, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
@@ -103,6 +120,9 @@ internal sealed partial class DiscoveryService(PushService push, ResourceStore s
     {
         [LoggerMessage(1, LogLevel.Warning, "proxy {Name}.{Namespace} refused snapshot {Version}: {Error}")]
         public static partial void Nacked(ILogger logger, string name, string @namespace, string version, string error);
+
+        [LoggerMessage(3, LogLevel.Information, "proxy {Name}.{Namespace} refused the delta for {Version} ({Error}); sending the whole snapshot")]
+        public static partial void DeltaNacked(ILogger logger, string name, string @namespace, string version, string error);
 
         [LoggerMessage(2, LogLevel.Warning, "proxy {Name}.{Namespace} cannot be registered: {Reason}")]
         public static partial void RegistrationFailed(ILogger logger, string name, string @namespace, string reason);

@@ -16,10 +16,14 @@ public sealed class ProxyConnection
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
     private SyncStatus _status;
+    private bool _awaiting; // a response was written and not answered yet
+    private string? _sentKey; // the node key of the last response written
+    private string? _ackedKey; // ... and of the last one acknowledged
 
-    internal ProxyConnection(ProxyNode node, int adminPort, string? meshgateVersion, TimeProvider time)
+    internal ProxyConnection(ProxyNode node, int adminPort, string? meshgateVersion, TimeProvider time, bool acceptsDelta = false)
     {
         Node = node;
+        AcceptsDelta = acceptsDelta;
         _time = time;
         _status = new SyncStatus
         {
@@ -36,6 +40,9 @@ public sealed class ProxyConnection
     }
 
     public ProxyNode Node { get; }
+
+    /// <summary>The proxy said it applies deltas (<c>Node.accepts_delta</c>).</summary>
+    public bool AcceptsDelta { get; }
 
     /// <summary>The snapshots to write to the stream; at most one waits, the newest.</summary>
     public ChannelReader<PushedSnapshot> Outbox => _outbox.Reader;
@@ -68,12 +75,27 @@ public sealed class ProxyConnection
         _outbox.Writer.TryWrite(snapshot);
     }
 
-    /// <summary>The stream wrote <paramref name="snapshot"/>.</summary>
-    public void Sent(PushedSnapshot snapshot)
+    /// <summary>
+    /// True when <paramref name="snapshot"/> can go as its delta: the proxy takes deltas, answered everything it was
+    /// sent, and runs the delta's base version of the same node key. Anything else (a response in flight, a refusal, another version) gets
+    /// the whole snapshot, which needs no agreement on what the proxy runs.
+    /// </summary>
+    public bool TakesDelta(PushedSnapshot snapshot)
     {
         lock (_lock)
         {
-            _status = _status with { SentVersion = snapshot.Version, SentNonce = snapshot.Nonce, SentAt = _time.GetUtcNow() };
+            return AcceptsDelta && snapshot.Delta is { } delta && !_awaiting && _ackedKey == snapshot.Key && _status.AckedVersion == delta.BaseVersion;
+        }
+    }
+
+    /// <summary>The stream wrote <paramref name="snapshot"/>, as its delta when <paramref name="asDelta"/>.</summary>
+    public void Sent(PushedSnapshot snapshot, bool asDelta = false)
+    {
+        lock (_lock)
+        {
+            _awaiting = true;
+            _sentKey = snapshot.Key;
+            _status = _status with { SentVersion = snapshot.Version, SentNonce = snapshot.Nonce, SentAt = _time.GetUtcNow(), SentDelta = asDelta };
         }
     }
 
@@ -89,6 +111,12 @@ public sealed class ProxyConnection
             if (nonce.Length == 0 || nonce != _status.SentNonce)
             {
                 return false;
+            }
+
+            _awaiting = false;
+            if (string.IsNullOrEmpty(error))
+            {
+                _ackedKey = _sentKey;
             }
 
             _status = string.IsNullOrEmpty(error)

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text.Json;
 using Meshgate.ControlPlane.Store;
 using Meshgate.Core.ProxyConfiguration;
 using Meshgate.Core.Resources;
@@ -91,9 +89,10 @@ public sealed partial class PushService : IAsyncDisposable
     }
 
     /// <summary>A proxy opened its stream: it is tracked and gets the current snapshot right away.</summary>
-    public ProxyConnection Connect(ProxyNode node, int adminPort, string? meshgateVersion)
+    /// <param name="acceptsDelta">The proxy applies deltas: a change it can take as one is sent as one.</param>
+    public ProxyConnection Connect(ProxyNode node, int adminPort, string? meshgateVersion, bool acceptsDelta = false)
     {
-        var connection = new ProxyConnection(node, adminPort, meshgateVersion, _time);
+        var connection = new ProxyConnection(node, adminPort, meshgateVersion, _time, acceptsDelta);
         lock (_lock)
         {
             _connections.Add(connection);
@@ -104,6 +103,21 @@ public sealed partial class PushService : IAsyncDisposable
         }
 
         return connection;
+    }
+
+    /// <summary>
+    /// The proxy refused a delta (it may run another version than the control plane thinks): it is offered the
+    /// newest snapshot of its key whole, which it can check and apply on its own.
+    /// </summary>
+    public void OfferWhole(ProxyConnection connection)
+    {
+        lock (_lock)
+        {
+            if (connection.OfferedKey is { } key && _keys.TryGetValue(key, out var state))
+            {
+                connection.Offer(key, new PushedSnapshot(key, state.Version, $"{_instance}-{++_nonce}", state.Json, connection.Node.Id));
+            }
+        }
     }
 
     /// <summary>The proxy's stream closed; its status stays (disconnected) until it, or another of the same name, connects.</summary>
@@ -219,7 +233,7 @@ public sealed partial class PushService : IAsyncDisposable
 
             // The snapshot is per key, serialized once; only the node id in it is the proxy's own, spliced in when sent.
             var nonce = $"{_instance}-{++_nonce}";
-            connection.Offer(key, new PushedSnapshot(state.Version, nonce, state.Json, connection.Node.Id));
+            connection.Offer(key, new PushedSnapshot(key, state.Version, nonce, state.Json, connection.Node.Id, state.Delta));
         }
     }
 
@@ -245,18 +259,20 @@ public sealed partial class PushService : IAsyncDisposable
         }
 
         var translatedAt = Stopwatch.GetTimestamp();
-        var content = ContentHash(translated);
-        if (state is not null && state.Content.AsSpan().SequenceEqual(content))
-        {
-            state = state with { Revision = resources.Revision };
-            _keys[key] = state;
-            Log.Unchanged(_logger, key, state.Version, Milliseconds(started, translatedAt));
-            return state;
-        }
-
         var counter = (state?.Counter ?? 0) + 1;
         var version = string.Create(CultureInfo.InvariantCulture, $"{resources.Revision}-{counter}");
         var config = translated with { Version = version };
+        var json = SnapshotJson.Create(config);
+        var index = SnapshotIndex.Build(json.Bytes);
+        if (state is not null && state.Index.SameContent(index))
+        {
+            state = state with { Revision = resources.Revision };
+            _keys[key] = state;
+            Log.Unchanged(_logger, key, state.Version, Milliseconds(started, translatedAt), Milliseconds(translatedAt, Stopwatch.GetTimestamp()));
+            return state;
+        }
+
+        var serializedAt = Stopwatch.GetTimestamp();
         var errors = ProxyConfigValidator.Validate(config);
         if (errors.Count > 0)
         {
@@ -266,28 +282,23 @@ public sealed partial class PushService : IAsyncDisposable
         }
 
         var validatedAt = Stopwatch.GetTimestamp();
-        var json = SnapshotJson.Create(config);
-        state = new KeyState(resources.Revision, counter, version, content, json);
+        SnapshotDelta? delta = null;
+        if (state is not null && SnapshotIndex.Diff(state.Index, state.Version, index, version) is { } bytes && bytes.Length < json.Length / 2)
+        {
+            delta = new SnapshotDelta(state.Version, bytes);
+        }
+
+        state = new KeyState(resources.Revision, counter, version, json, index, delta);
         _keys[key] = state;
         var done = Stopwatch.GetTimestamp();
         Log.Translated(
             _logger, key, version, config.Listeners.Count, config.Clusters.Count, Milliseconds(started, translatedAt),
-            Milliseconds(translatedAt, validatedAt), Milliseconds(validatedAt, done), json.Length / 1024);
+            Milliseconds(serializedAt, validatedAt), Milliseconds(translatedAt, serializedAt), json.Length / 1024,
+            delta is null ? "" : $", delta on {delta.BaseVersion} {Math.Max(1, delta.Bytes.Length / 1024)} KiB in {Milliseconds(validatedAt, done)} ms");
         return state;
     }
 
     private static long Milliseconds(long from, long to) => (long)Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
-
-    /// <summary>
-    /// A digest of the snapshot less its version and node: what "unchanged" compares. The snapshot is serialized into
-    /// the hash as it is written, so no copy of the content is kept (or made) to compare the next translation with.
-    /// </summary>
-    private static byte[] ContentHash(ProxyConfig config)
-    {
-        using var hash = new HashingStream();
-        JsonSerializer.Serialize(hash, config with { Version = "", Node = null }, ProxyConfigJson.Options);
-        return hash.Digest();
-    }
 
     private async Task WatchAsync(ChangeFeed changes, CancellationToken cancellationToken)
     {
@@ -326,50 +337,11 @@ public sealed partial class PushService : IAsyncDisposable
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    /// <summary>One key's newest snapshot: its serialized bytes, and the digest of its content (<see cref="ContentHash"/>).</summary>
-    private sealed record KeyState(long Revision, int Counter, string Version, byte[] Content, SnapshotJson Json);
-
-    /// <summary>A write-only stream that SHA-256 hashes what is written to it.</summary>
-    private sealed class HashingStream : Stream
-    {
-        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public byte[] Digest() => _hash.GetHashAndReset();
-
-        public override void Write(byte[] buffer, int offset, int count) => _hash.AppendData(buffer, offset, count);
-
-        public override void Write(ReadOnlySpan<byte> buffer) => _hash.AppendData(buffer);
-
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _hash.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
-    }
+    /// <summary>
+    /// One key's newest snapshot: its serialized bytes, where each object is in them (what the next translation is
+    /// compared with), and the delta from the version before, for proxies that run that one.
+    /// </summary>
+    private sealed record KeyState(long Revision, int Counter, string Version, SnapshotJson Json, SnapshotIndex Index, SnapshotDelta? Delta);
 
     private static partial class Log
     {
@@ -385,10 +357,10 @@ public sealed partial class PushService : IAsyncDisposable
         [LoggerMessage(4, LogLevel.Error, "snapshot {Version} for {Key} is inconsistent ({Count} errors, first: {Error}); not pushed")]
         public static partial void Invalid(ILogger logger, string key, string version, int count, string error);
 
-        [LoggerMessage(5, LogLevel.Information, "translated {Key} → {Version} ({Listeners} listeners, {Clusters} clusters) in {Milliseconds} ms (validated in {ValidateMilliseconds} ms, serialized in {SerializeMilliseconds} ms, {Kilobytes} KiB)")]
-        public static partial void Translated(ILogger logger, string key, string version, int listeners, int clusters, long milliseconds, long validateMilliseconds, long serializeMilliseconds, int kilobytes);
+        [LoggerMessage(5, LogLevel.Information, "translated {Key} → {Version} ({Listeners} listeners, {Clusters} clusters) in {Milliseconds} ms (validated in {ValidateMilliseconds} ms, serialized and compared in {SerializeMilliseconds} ms, {Kilobytes} KiB{Delta})")]
+        public static partial void Translated(ILogger logger, string key, string version, int listeners, int clusters, long milliseconds, long validateMilliseconds, long serializeMilliseconds, int kilobytes, string delta);
 
-        [LoggerMessage(6, LogLevel.Debug, "translated {Key} again: unchanged, still {Version} in {Milliseconds} ms")]
-        public static partial void Unchanged(ILogger logger, string key, string version, long milliseconds);
+        [LoggerMessage(6, LogLevel.Debug, "translated {Key} again: unchanged, still {Version} in {Milliseconds} ms (compared in {CompareMilliseconds} ms)")]
+        public static partial void Unchanged(ILogger logger, string key, string version, long milliseconds, long compareMilliseconds);
     }
 }

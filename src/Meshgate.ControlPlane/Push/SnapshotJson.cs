@@ -29,6 +29,9 @@ internal sealed class SnapshotJson
     /// <summary>The serialized size, in bytes.</summary>
     public int Length => _json.Length;
 
+    /// <summary>The snapshot as serialized, with the node id of the node it was translated for; never changed.</summary>
+    public byte[] Bytes => _json;
+
     public static SnapshotJson Create(ProxyConfig config)
     {
         var json = ProxyConfigLoader.ToJsonUtf8(config);

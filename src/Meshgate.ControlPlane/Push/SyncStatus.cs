@@ -26,6 +26,9 @@ public sealed record SyncStatus
 
     public string? SentNonce { get; init; }
 
+    /// <summary>The last response carried a delta from the version the proxy ran, not the whole snapshot.</summary>
+    public bool SentDelta { get; init; }
+
     public string? AckedVersion { get; init; }
 
     public string? NackedVersion { get; init; }

@@ -30,6 +30,7 @@ public sealed partial class DiscoveryClient : IAsyncDisposable
     private readonly ProxyNode _node;
     private readonly int _adminPort;
     private readonly ProxyConfig _bootstrap;
+    private readonly bool _acceptsDelta;
     private readonly ILogger _logger;
     private readonly GrpcChannel _channel;
     private readonly CancellationTokenSource _stop = new();
@@ -37,9 +38,10 @@ public sealed partial class DiscoveryClient : IAsyncDisposable
     private string _applied = "";
     private bool _listening;
 
-    private DiscoveryClient(ProxyServer proxy, Uri address, ProxyNode node, int adminPort)
+    private DiscoveryClient(ProxyServer proxy, Uri address, ProxyNode node, int adminPort, bool acceptsDelta)
     {
         _proxy = proxy;
+        _acceptsDelta = acceptsDelta;
         _address = address;
         _node = node;
         _adminPort = adminPort;
@@ -70,10 +72,11 @@ public sealed partial class DiscoveryClient : IAsyncDisposable
     /// which was created with <see cref="Bootstrap"/> and not started.
     /// </summary>
     /// <param name="adminPort">The port the admin pages are bound to, for <c>meshgate proxy-config</c>.</param>
-    public static DiscoveryClient Start(ProxyServer proxy, Uri address, ProxyNode node, int adminPort)
+    /// <param name="acceptsDelta">Take changes as deltas (<see cref="ProxyConfigDelta"/>); false asks for every snapshot whole.</param>
+    public static DiscoveryClient Start(ProxyServer proxy, Uri address, ProxyNode node, int adminPort, bool acceptsDelta = true)
     {
         ArgumentNullException.ThrowIfNull(proxy);
-        var client = new DiscoveryClient(proxy, address, node, adminPort);
+        var client = new DiscoveryClient(proxy, address, node, adminPort, acceptsDelta);
         client._loop = Task.Run(client.RunAsync);
         return client;
     }
@@ -167,19 +170,36 @@ public sealed partial class DiscoveryClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Applies one snapshot and says what to answer: an ACK, or a NACK with the reason and the version that stays.</summary>
+    /// <summary>Applies one snapshot, whole or as a delta, and says what to answer: an ACK, or a NACK with the reason and the version that stays.</summary>
     private async Task<DiscoveryRequest> ApplyAsync(DiscoveryResponse response, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var source = $"snapshot {response.VersionInfo}";
-        var loaded = ProxyConfigLoader.LoadJson(response.Snapshot.Memory, source);
-        var read = Stopwatch.GetElapsedTime(started);
-        if (loaded.Config is not { } config)
+        var delta = !response.Delta.IsEmpty;
+        ProxyConfig config;
+        if (delta)
         {
-            _proxy.Metrics.UpdateRejected();
-            return Nack(response, loaded.Errors);
+            var made = Delta(response);
+            if (made.Config is not { } patched)
+            {
+                _proxy.Metrics.UpdateRejected();
+                return Nack(response, made.Errors);
+            }
+
+            config = patched;
+        }
+        else
+        {
+            var loaded = ProxyConfigLoader.LoadJson(response.Snapshot.Memory, $"snapshot {response.VersionInfo}");
+            if (loaded.Config is not { } whole)
+            {
+                _proxy.Metrics.UpdateRejected();
+                return Nack(response, loaded.Errors);
+            }
+
+            config = whole;
         }
 
+        var read = Stopwatch.GetElapsedTime(started);
         ProxyUpdateResult result;
         if (_listening)
         {
@@ -211,13 +231,48 @@ public sealed partial class DiscoveryClient : IAsyncDisposable
         }
 
         Volatile.Write(ref _applied, config.Version);
-        Log.Applied(_logger, config.Version, config.Listeners.Count, config.Clusters.Count, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, (long)read.TotalMilliseconds, response.Snapshot.Length / 1024);
+        var milliseconds = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        if (delta)
+        {
+            Log.AppliedDelta(_logger, config.Version, response.BaseVersion, config.Listeners.Count, config.Clusters.Count, milliseconds, (long)read.TotalMilliseconds, Math.Max(1, response.Delta.Length / 1024));
+        }
+        else
+        {
+            Log.Applied(_logger, config.Version, config.Listeners.Count, config.Clusters.Count, milliseconds, (long)read.TotalMilliseconds, response.Snapshot.Length / 1024);
+        }
         foreach (var error in result.Errors)
         {
             Log.AppliedWithErrors(_logger, config.Version, error);
         }
 
         return new DiscoveryRequest { VersionInfo = config.Version, ResponseNonce = response.Nonce };
+    }
+
+    /// <summary>
+    /// The snapshot a delta makes of the one running, checked for consistency (only what it changes), or why it
+    /// makes none, e.g. it applies to another version than the one running.
+    /// </summary>
+    private DeltaResult Delta(DiscoveryResponse response)
+    {
+        var current = _proxy.Snapshots.Current.Config;
+        if (!_listening || response.BaseVersion != AppliedVersion || current.Version != AppliedVersion)
+        {
+            return new DeltaResult(null, [$"the delta for {response.VersionInfo} applies to version {response.BaseVersion}, but this proxy runs {(AppliedVersion.Length == 0 ? "none" : AppliedVersion)}"]);
+        }
+
+        var made = ProxyConfigDelta.Apply(current, response.Delta.Span);
+        if (made.Config is not { } config)
+        {
+            return made;
+        }
+
+        if (config.Version != response.VersionInfo)
+        {
+            return new DeltaResult(null, [$"the delta says version {config.Version}, its response {response.VersionInfo}"]);
+        }
+
+        var invalid = ProxyConfigValidator.Validate(config, current);
+        return invalid.Count > 0 ? new DeltaResult(null, invalid) : made;
     }
 
     private DiscoveryRequest Nack(DiscoveryResponse response, IReadOnlyList<string> errors)
@@ -239,6 +294,7 @@ public sealed partial class DiscoveryClient : IAsyncDisposable
             Capture = _node.Capture == CaptureMode.Transparent ? "transparent" : "explicit",
             AdminPort = _adminPort,
             MeshgateVersion = MeshgateVersion,
+            AcceptsDelta = _acceptsDelta,
         };
         node.Labels.Add(_node.Labels);
         node.Addresses.AddRange(_node.Addresses);
@@ -261,6 +317,9 @@ public sealed partial class DiscoveryClient : IAsyncDisposable
 
         [LoggerMessage(3, LogLevel.Information, "discovery: applied version {Version} ({Listeners} listeners, {Clusters} clusters) in {Milliseconds} ms (read {Kilobytes} KiB in {ReadMilliseconds} ms)")]
         public static partial void Applied(ILogger logger, string version, int listeners, int clusters, long milliseconds, long readMilliseconds, int kilobytes);
+
+        [LoggerMessage(7, LogLevel.Information, "discovery: applied version {Version} as a delta on {BaseVersion} ({Listeners} listeners, {Clusters} clusters) in {Milliseconds} ms (read and checked {Kilobytes} KiB in {ReadMilliseconds} ms)")]
+        public static partial void AppliedDelta(ILogger logger, string version, string baseVersion, int listeners, int clusters, long milliseconds, long readMilliseconds, int kilobytes);
 
         [LoggerMessage(4, LogLevel.Warning, "discovery: NACK version {Version}, keeping {Current}: {Error}")]
         public static partial void Refused(ILogger logger, string version, string current, string error);

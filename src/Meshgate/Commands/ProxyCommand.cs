@@ -31,7 +31,12 @@ public static class ProxyCommand
             Description = $"Run handlers on the socket I/O threads (fewer thread switches; default on, or ${InlineIo.EnvironmentVariable}=0 to turn off)",
             DefaultValueFactory = _ => InlineIo.EnabledByEnvironment(),
         };
-        var command = new Command("proxy", "Run a proxy (sidecar or egress gateway), configured by the control plane (--discovery-address) or a file (--config)") { config, role, dnsServers, inlineIo };
+        var delta = new Option<bool>("--delta")
+        {
+            Description = "Take configuration changes from the control plane as deltas (default on; --delta false asks for every snapshot whole)",
+            DefaultValueFactory = _ => true,
+        };
+        var command = new Command("proxy", "Run a proxy (sidecar or egress gateway), configured by the control plane (--discovery-address) or a file (--config)") { config, role, dnsServers, inlineIo, delta };
         discovery.AddTo(command);
         var (adminPort, statusPort) = AdminOptions.Create();
         command.Options.Add(adminPort);
@@ -55,7 +60,7 @@ public static class ProxyCommand
             if (address is not null)
             {
                 var node = discovery.Node(parse, parse.GetValue(role)!, capture);
-                var options = capture.Options(parse) with { InlineScheduling = inline };
+                var options = capture.Options(parse) with { InlineScheduling = inline, AcceptsDelta = parse.GetValue(delta) };
 
                 // The sidecar's capture listener is virtualOutbound on 15001, as the control plane writes it.
                 await using var captureRules = node.Role == ProxyRole.Sidecar ? await capture.InstallAsync(parse, 15001, includeIpv6: false, cancellationToken) : null;
@@ -113,7 +118,7 @@ public static class ProxyCommand
         await using var server = ProxyServer.Create(DiscoveryClient.Bootstrap, loggerFactory, servers, options: options);
         await using var admin = await AdminOptions.StartAsync(server, adminPort, statusPort, cancellationToken);
         var boundAdmin = (admin.AdminEndPoint as IPEndPoint)?.Port ?? adminPort;
-        await using (var client = DiscoveryClient.Start(server, address, node, boundAdmin))
+        await using (var client = DiscoveryClient.Start(server, address, node, boundAdmin, options.AcceptsDelta))
         {
             await cli.Error.WriteLineAsync($"meshgate proxy: {node.Name}.{node.Namespace} ({(node.Role == ProxyRole.Gateway ? "gateway" : "sidecar")}) following {address}, admin on 127.0.0.1:{boundAdmin}, readiness on {admin.StatusEndPoint}; Ctrl-C to stop");
             try
