@@ -282,8 +282,9 @@ public sealed partial class PushService : IAsyncDisposable
         }
 
         var validatedAt = Stopwatch.GetTimestamp();
+        // A delta that says no less than the whole snapshot is not worth a second form.
         SnapshotDelta? delta = null;
-        if (state is not null && SnapshotIndex.Diff(state.Index, state.Version, index, version) is { } bytes && bytes.Length < json.Length / 2)
+        if (state is not null && SnapshotIndex.Diff(state.Index, state.Version, index, version) is { } bytes && bytes.Length < json.Length)
         {
             delta = new SnapshotDelta(state.Version, bytes);
         }

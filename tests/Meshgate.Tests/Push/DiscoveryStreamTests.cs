@@ -99,6 +99,10 @@ public sealed class DiscoveryStreamTests : IAsyncLifetime
         Assert.True(await AcceptsAsync(b2));
         var dump = await ConfigDumpAsync(newA["adminPort"]!.GetValue<int>());
         Assert.Equal(newA["ackedVersion"]!.GetValue<string>(), dump["version"]!.GetValue<string>());
+
+        // The change went as a delta on the version each proxy ran: only the changed listener crossed the wire.
+        Assert.True(newA["sentDelta"]!.GetValue<bool>(), newA.ToJsonString());
+        await a.WaitForOutputAsync($"applied version {newA["ackedVersion"]!.GetValue<string>()} as a delta on {syncA["ackedVersion"]!.GetValue<string>()}", Deadline);
         Assert.Equal(a2, dump["listeners"]![0]!["port"]!.GetValue<int>());
         await WaitUntilAsync(async () => !await AcceptsAsync(a1), $"the old listener on {a1} closes");
 
@@ -140,6 +144,13 @@ public sealed class DiscoveryStreamTests : IAsyncLifetime
         Assert.Equal(goodVersion, dump["version"]!.GetValue<string>());
         Assert.True(await AcceptsAsync(good));
         await proxy.WaitForOutputAsync("NACK version", Deadline);
+
+        // The change came as a delta, which the proxy refused; the control plane then sent it whole, refused too.
+        var whole = await WaitForSyncAsync(_server.ApiAddress, "gw-n", p => p["nackError"] is not null && !p["sentDelta"]!.GetValue<bool>(), () => proxy.Output);
+        Assert.Equal(nacked["nackedVersion"]!.GetValue<string>(), whole["nackedVersion"]!.GetValue<string>());
+        Assert.Equal(goodVersion, whole["ackedVersion"]!.GetValue<string>());
+        var refused = $"NACK version {whole["nackedVersion"]!.GetValue<string>()}, keeping {goodVersion}";
+        await WaitUntilAsync(() => Task.FromResult(proxy.Output.Split(refused).Length == 3), $"the proxy refuses {whole["nackedVersion"]} twice, as a delta and whole");
 
         // The next good snapshot clears the NACK.
         var next = MeshgateProcess.FreePort();

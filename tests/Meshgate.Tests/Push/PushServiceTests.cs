@@ -185,4 +185,87 @@ public sealed class PushServiceTests
             Encoding.UTF8.GetString(a.ToBytes().Span).Replace("10.0.0.1~sleep-1", "X", StringComparison.Ordinal),
             Encoding.UTF8.GetString(b.ToBytes().Span).Replace("10.0.0.2~sleep-2", "X", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task PushAll_ProxyRunsTheBase_ChangeGoesAsADeltaThatMakesTheNewSnapshot()
+    {
+        await using var push = Create();
+        var connection = push.Connect(Sidecar("sleep-1", "10.0.0.1"), 15000, "test", acceptsDelta: true);
+        var first = Assert.Single(Drain(connection));
+        Assert.Null(first.Delta);
+        Assert.False(connection.TakesDelta(first));
+        connection.Sent(first);
+        connection.Answered(first.Version, first.Nonce, null);
+
+        Change(18081);
+        push.PushAll();
+
+        var second = Assert.Single(Drain(connection));
+        Assert.Equal(first.Version, second.Delta!.BaseVersion);
+        Assert.True(connection.TakesDelta(second));
+        var running = ProxyConfigLoader.LoadJson(first.ToBytes(), "first").Config!;
+        var made = ProxyConfigDelta.Apply(running, second.Delta.Bytes);
+        Assert.Equal(ProxyConfigLoader.LoadJson(second.ToBytes(), "second").Config, made.Config);
+        Assert.Contains("\"listeners\"", Encoding.UTF8.GetString(second.Delta.Bytes), StringComparison.Ordinal);
+        Assert.DoesNotContain("\"clusters\"", Encoding.UTF8.GetString(second.Delta.Bytes), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TakesDelta_OnlyWhenTheProxyAnsweredEverythingAndRunsTheBase()
+    {
+        await using var push = Create();
+        var deltas = push.Connect(Sidecar("sleep-1", "10.0.0.1"), 15000, "test", acceptsDelta: true);
+        var whole = push.Connect(Sidecar("sleep-2", "10.0.0.2"), 15000, "test");
+        var first = Drain(deltas)[0];
+        var firstWhole = Drain(whole)[0];
+        deltas.Sent(first);
+        whole.Sent(firstWhole);
+        whole.Answered(firstWhole.Version, firstWhole.Nonce, null);
+
+        Change(18081);
+        push.PushAll();
+        var second = Drain(deltas)[0];
+
+        // First still unanswered: what the proxy will run is not known yet.
+        Assert.False(deltas.TakesDelta(second));
+        deltas.Answered(first.Version, first.Nonce, null);
+        Assert.True(deltas.TakesDelta(second));
+
+        // A proxy that did not ask for deltas never gets one.
+        Assert.NotNull(Drain(whole)[0].Delta);
+        Assert.False(whole.TakesDelta(second));
+
+        // Refused: the proxy runs the first still; a delta on the second would not apply.
+        deltas.Sent(second, asDelta: true);
+        deltas.Answered(first.Version, second.Nonce, "the delta removes cluster \"x\", which the base version does not have");
+        Assert.True(push.Statuses()[0].SentDelta);
+        Change(18082);
+        push.PushAll();
+        var third = Drain(deltas)[0];
+        Assert.Equal(second.Version, third.Delta!.BaseVersion);
+        Assert.False(deltas.TakesDelta(third));
+    }
+
+    [Fact]
+    public async Task OfferWhole_AfterARefusedDelta_OffersTheSameVersionWithoutDelta()
+    {
+        await using var push = Create();
+        var connection = push.Connect(Sidecar("sleep-1", "10.0.0.1"), 15000, "test", acceptsDelta: true);
+        var first = Drain(connection)[0];
+        connection.Sent(first);
+        connection.Answered(first.Version, first.Nonce, null);
+        Change(18081);
+        push.PushAll();
+        var second = Drain(connection)[0];
+        connection.Sent(second, asDelta: true);
+        connection.Answered(first.Version, second.Nonce, "cannot apply");
+
+        push.OfferWhole(connection);
+
+        var again = Assert.Single(Drain(connection));
+        Assert.Equal(second.Version, again.Version);
+        Assert.NotEqual(second.Nonce, again.Nonce);
+        Assert.Null(again.Delta);
+        Assert.Equal(second.ToBytes().ToArray(), again.ToBytes().ToArray());
+    }
 }
