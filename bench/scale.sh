@@ -3,7 +3,8 @@
 # proxies. Measures the apply, the time from the apply to every proxy's ACK, the translation time per node key (from
 # the control plane's log) and the control plane's peak memory. Loopback only; bounded (one apply, one change).
 #
-#   bench/scale.sh [--services N] [--proxies N]      (KEEP=1 keeps the logs and data)
+#   bench/scale.sh [--services N] [--proxies N]      (KEEP=1 keeps the logs and data; DELTA=false makes the
+#                                                    proxies take every snapshot whole, as before delta push)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,7 +43,7 @@ for _ in $(seq 1 200); do curl -sf "$server/readyz" >/dev/null && break; sleep 0
 for i in $(seq 1 "$proxies"); do
   if (( i <= proxies / 2 )); then labels="app=sleep"; else labels="app=sleep-$i"; fi
   "$bin" proxy --discovery-address "127.0.0.1:$disc_port" --role sidecar --name "sleep-$i" --namespace default \
-    --labels "$labels" --service-account sleep --ip "127.0.1.$i" --admin-port 0 --status-port 0 >"$work/proxy-$i.log" 2>&1 &
+    --labels "$labels" --service-account sleep --ip "127.0.1.$i" --admin-port 0 --status-port 0 --delta "${DELTA:-true}" >"$work/proxy-$i.log" 2>&1 &
   pids+=("$!")
 done
 

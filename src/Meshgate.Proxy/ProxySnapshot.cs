@@ -27,8 +27,15 @@ public sealed class ProxySnapshot
     {
         Config = config;
         AccessLog = accessLog ?? AccessLogSink.Off;
-        _routeTables = config.RouteTables.ToDictionary(t => t.Name, t => new CompiledRouteTable(t), StringComparer.Ordinal);
-        _clusters = new Dictionary<string, ClusterState>(StringComparer.Ordinal);
+        _routeTables = new Dictionary<string, CompiledRouteTable>(config.RouteTables.Count, StringComparer.Ordinal);
+        foreach (var table in config.RouteTables)
+        {
+            // An unchanged table (the same instance, as a delta leaves it) is kept compiled; a changed one reuses its unchanged hosts.
+            var old = previous?._routeTables.GetValueOrDefault(table.Name);
+            _routeTables[table.Name] = old is not null && ReferenceEquals(old.Table, table) ? old : new CompiledRouteTable(table, old);
+        }
+
+        _clusters = new Dictionary<string, ClusterState>(config.Clusters.Count + 2, StringComparer.Ordinal);
         var secrets = new Dictionary<string, Secret>(StringComparer.Ordinal);
         foreach (var secret in config.Secrets)
         {

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Meshgate.Core.ProxyConfiguration;
 
 /// <summary>
@@ -115,45 +118,45 @@ public sealed class ProxyConfigDelta
             return current;
         }
 
-        var present = new HashSet<string>(current.Count, StringComparer.Ordinal);
-        foreach (var item in current)
-        {
-            present.Add(nameOf(item));
-        }
-
-        var dropped = new HashSet<string>(StringComparer.Ordinal);
+        // The names the delta touches, and whether the base has each: a few, not a set of every name in the base.
+        var touched = new Dictionary<string, bool>(delta.Remove.Count + delta.Put.Count, StringComparer.Ordinal);
         foreach (var name in delta.Remove)
         {
-            if (!present.Contains(name))
-            {
-                errors.Add($"the delta removes {kind} \"{name}\", which the base version does not have");
-            }
-            else if (!dropped.Add(name))
+            if (!touched.TryAdd(name, false))
             {
                 errors.Add($"the delta removes {kind} \"{name}\" twice");
             }
         }
 
-        var removals = dropped.Count;
-        var replaced = 0;
         foreach (var put in delta.Put)
         {
             var name = nameOf(put.Value);
-            if (delta.Remove.AsSpan().Contains(name))
+            if (!touched.TryAdd(name, false))
             {
-                errors.Add($"the delta both removes and puts {kind} \"{name}\"");
-            }
-            else if (!dropped.Add(name))
-            {
-                errors.Add($"the delta puts {kind} \"{name}\" twice");
-            }
-            else if (present.Contains(name))
-            {
-                replaced++;
+                errors.Add(delta.Remove.AsSpan().Contains(name) ? $"the delta both removes and puts {kind} \"{name}\"" : $"the delta puts {kind} \"{name}\" twice");
             }
         }
 
-        var length = current.Count - removals - replaced + delta.Put.Count;
+        var matched = 0;
+        foreach (var item in current)
+        {
+            ref var present = ref CollectionsMarshal.GetValueRefOrNullRef(touched, nameOf(item));
+            if (!Unsafe.IsNullRef(ref present))
+            {
+                present = true;
+                matched++;
+            }
+        }
+
+        foreach (var name in delta.Remove)
+        {
+            if (!touched[name])
+            {
+                errors.Add($"the delta removes {kind} \"{name}\", which the base version does not have");
+            }
+        }
+
+        var length = current.Count - matched + delta.Put.Count;
         var previousIndex = -1;
         foreach (var put in delta.Put)
         {
@@ -182,7 +185,7 @@ public sealed class ProxyConfigDelta
                 continue;
             }
 
-            while (dropped.Contains(nameOf(current[kept])))
+            while (touched.ContainsKey(nameOf(current[kept])))
             {
                 kept++;
             }

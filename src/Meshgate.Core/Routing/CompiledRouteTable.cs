@@ -9,17 +9,40 @@ namespace Meshgate.Core.Routing;
 public sealed class CompiledRouteTable
 {
     private readonly HostTable<RouteMatcher> _hosts;
+    private readonly RouteMatcher[] _matchers; // one per virtual host, in order
 
     /// <param name="table">A table that passed <see cref="ProxyConfigValidator"/> (its regexes compile).</param>
-    public CompiledRouteTable(RouteTable table)
+    /// <param name="previous">
+    /// The table this one replaces, if any: its compiled virtual hosts are kept where <paramref name="table"/> has the
+    /// same instances (as a delta leaves them), so one changed host among 10,000 compiles one.
+    /// </param>
+    public CompiledRouteTable(RouteTable table, CompiledRouteTable? previous = null)
     {
         ArgumentNullException.ThrowIfNull(table);
         Table = table;
-        var entries = new List<KeyValuePair<string, RouteMatcher>>();
-        foreach (var host in table.VirtualHosts)
+        Dictionary<VirtualHost, RouteMatcher>? kept = null;
+        if (previous is not null)
         {
-            var matcher = new RouteMatcher(host);
-            foreach (var domain in host.Domains)
+            kept = new Dictionary<VirtualHost, RouteMatcher>(previous._matchers.Length, ReferenceEqualityComparer.Instance);
+            foreach (var matcher in previous._matchers)
+            {
+                kept[matcher.VirtualHost] = matcher;
+            }
+        }
+
+        _matchers = new RouteMatcher[table.VirtualHosts.Count];
+        var domains = 0;
+        for (var i = 0; i < _matchers.Length; i++)
+        {
+            var host = table.VirtualHosts[i];
+            _matchers[i] = kept is not null && kept.TryGetValue(host, out var matcher) ? matcher : new RouteMatcher(host);
+            domains += host.Domains.Count;
+        }
+
+        var entries = new List<KeyValuePair<string, RouteMatcher>>(domains);
+        foreach (var matcher in _matchers)
+        {
+            foreach (var domain in matcher.VirtualHost.Domains)
             {
                 entries.Add(new(domain, matcher));
             }

@@ -21,7 +21,7 @@ public sealed class HostTable<T>
     /// <summary>Compiles <paramref name="entries"/>; when a pattern repeats, its first value wins.</summary>
     public HostTable(IEnumerable<KeyValuePair<string, T>> entries)
     {
-        var exact = new Dictionary<string, T>(StringComparer.OrdinalIgnoreCase);
+        var exact = new Dictionary<string, T>(entries.TryGetNonEnumeratedCount(out var count) ? count : 0, StringComparer.OrdinalIgnoreCase);
         var suffixes = new Dictionary<string, T>(StringComparer.OrdinalIgnoreCase);
         var anyByPort = new Dictionary<string, T>(StringComparer.Ordinal);
         foreach (var (pattern, value) in entries)

@@ -174,6 +174,8 @@ public sealed partial class DiscoveryClient : IAsyncDisposable
     private async Task<DiscoveryRequest> ApplyAsync(DiscoveryResponse response, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
+        var cpu = Environment.CpuUsage.TotalTime;
+        var paused = GC.GetTotalPauseDuration();
         var delta = !response.Delta.IsEmpty;
         ProxyConfig config;
         if (delta)
@@ -232,13 +234,15 @@ public sealed partial class DiscoveryClient : IAsyncDisposable
 
         Volatile.Write(ref _applied, config.Version);
         var milliseconds = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        var cpuMilliseconds = (long)(Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds; // every thread of the process, this work's and others'
+        var gcMilliseconds = (long)(GC.GetTotalPauseDuration() - paused).TotalMilliseconds;
         if (delta)
         {
-            Log.AppliedDelta(_logger, config.Version, response.BaseVersion, config.Listeners.Count, config.Clusters.Count, milliseconds, (long)read.TotalMilliseconds, Math.Max(1, response.Delta.Length / 1024));
+            Log.AppliedDelta(_logger, config.Version, response.BaseVersion, config.Listeners.Count, config.Clusters.Count, milliseconds, (long)read.TotalMilliseconds, Math.Max(1, response.Delta.Length / 1024), cpuMilliseconds, gcMilliseconds);
         }
         else
         {
-            Log.Applied(_logger, config.Version, config.Listeners.Count, config.Clusters.Count, milliseconds, (long)read.TotalMilliseconds, response.Snapshot.Length / 1024);
+            Log.Applied(_logger, config.Version, config.Listeners.Count, config.Clusters.Count, milliseconds, (long)read.TotalMilliseconds, response.Snapshot.Length / 1024, cpuMilliseconds, gcMilliseconds);
         }
         foreach (var error in result.Errors)
         {
@@ -315,11 +319,11 @@ public sealed partial class DiscoveryClient : IAsyncDisposable
         [LoggerMessage(2, LogLevel.Warning, "discovery: disconnected from {Address}: {Reason}; serving version {Version} meanwhile, reconnecting")]
         public static partial void Disconnected(ILogger logger, Uri address, string reason, string version);
 
-        [LoggerMessage(3, LogLevel.Information, "discovery: applied version {Version} ({Listeners} listeners, {Clusters} clusters) in {Milliseconds} ms (read {Kilobytes} KiB in {ReadMilliseconds} ms)")]
-        public static partial void Applied(ILogger logger, string version, int listeners, int clusters, long milliseconds, long readMilliseconds, int kilobytes);
+        [LoggerMessage(3, LogLevel.Information, "discovery: applied version {Version} ({Listeners} listeners, {Clusters} clusters) in {Milliseconds} ms (read {Kilobytes} KiB in {ReadMilliseconds} ms; process CPU {CpuMilliseconds} ms, GC pauses {GcMilliseconds} ms)")]
+        public static partial void Applied(ILogger logger, string version, int listeners, int clusters, long milliseconds, long readMilliseconds, int kilobytes, long cpuMilliseconds, long gcMilliseconds);
 
-        [LoggerMessage(7, LogLevel.Information, "discovery: applied version {Version} as a delta on {BaseVersion} ({Listeners} listeners, {Clusters} clusters) in {Milliseconds} ms (read and checked {Kilobytes} KiB in {ReadMilliseconds} ms)")]
-        public static partial void AppliedDelta(ILogger logger, string version, string baseVersion, int listeners, int clusters, long milliseconds, long readMilliseconds, int kilobytes);
+        [LoggerMessage(7, LogLevel.Information, "discovery: applied version {Version} as a delta on {BaseVersion} ({Listeners} listeners, {Clusters} clusters) in {Milliseconds} ms (read and checked {Kilobytes} KiB in {ReadMilliseconds} ms; process CPU {CpuMilliseconds} ms, GC pauses {GcMilliseconds} ms)")]
+        public static partial void AppliedDelta(ILogger logger, string version, string baseVersion, int listeners, int clusters, long milliseconds, long readMilliseconds, int kilobytes, long cpuMilliseconds, long gcMilliseconds);
 
         [LoggerMessage(4, LogLevel.Warning, "discovery: NACK version {Version}, keeping {Current}: {Error}")]
         public static partial void Refused(ILogger logger, string version, string current, string error);
