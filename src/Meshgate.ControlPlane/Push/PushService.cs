@@ -247,10 +247,18 @@ public sealed partial class PushService : IAsyncDisposable
         }
 
         var started = Stopwatch.GetTimestamp();
-        ProxyConfig translated;
+        long translatedAt;
+        var counter = (state?.Counter ?? 0) + 1;
+        var version = string.Create(CultureInfo.InvariantCulture, $"{resources.Revision}-{counter}");
+        ProxyConfig config;
+        SnapshotJson json;
+        SnapshotIndex index;
         try
         {
-            translated = _translate(resources, node, "pending");
+            config = _translate(resources, node, version);
+            translatedAt = Stopwatch.GetTimestamp();
+            json = SnapshotJson.Create(config);
+            index = SnapshotIndex.Build(json.Bytes);
         }
         catch (Exception e)
         {
@@ -258,12 +266,6 @@ public sealed partial class PushService : IAsyncDisposable
             return state;
         }
 
-        var translatedAt = Stopwatch.GetTimestamp();
-        var counter = (state?.Counter ?? 0) + 1;
-        var version = string.Create(CultureInfo.InvariantCulture, $"{resources.Revision}-{counter}");
-        var config = translated with { Version = version };
-        var json = SnapshotJson.Create(config);
-        var index = SnapshotIndex.Build(json.Bytes);
         if (state is not null && state.Index.SameContent(index))
         {
             state = state with { Revision = resources.Revision };
