@@ -13,21 +13,57 @@ internal static class RouteTableRules
 {
     private static readonly int[] RedirectStatuses = [301, 302, 303, 307, 308];
 
-    public static void Check(RouteTable table, ConsistencyScope scope, References references)
+    /// <summary>Checks every virtual host; returns the index of each virtual host name (the first of each).</summary>
+    public static Dictionary<string, int> Check(RouteTable table, ConsistencyScope scope, References references) =>
+        Check(table, scope, references, null, null, clustersRemoved: false);
+
+    /// <summary>
+    /// As <see cref="Check(RouteTable, ConsistencyScope, References)"/>, for a table made from <paramref name="previous"/>
+    /// (the table of the same name in a consistent snapshot, whose virtual host names <paramref name="previousHosts"/>
+    /// indexes) by replacing, adding or removing virtual hosts. A virtual host that is the same instance as there passed
+    /// its own rules, so only what other objects can break is checked again: its name and domains against the virtual
+    /// hosts before it, and (when <paramref name="clustersRemoved"/>) the clusters its routes forward to.
+    /// </summary>
+    public static Dictionary<string, int> Check(RouteTable table, ConsistencyScope scope, References references, RouteTable? previous, Dictionary<string, int>? previousHosts, bool clustersRemoved)
     {
-        var hostNames = new Dictionary<string, int>(StringComparer.Ordinal);
-        var domains = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var hostNames = new Dictionary<string, int>(table.VirtualHosts.Count, StringComparer.Ordinal);
+        var domains = new Dictionary<string, string>(table.VirtualHosts.Count, StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < table.VirtualHosts.Count; i++)
         {
             var host = table.VirtualHosts[i];
             var path = new Path(i);
+            if (previous is not null && previousHosts is not null && Unchanged(host, previous, previousHosts))
+            {
+                // Same bookkeeping as below; its name is not empty and its domains are valid (they were checked).
+                if (!hostNames.TryAdd(host.Name, i))
+                {
+                    DuplicateHost(scope, path, hostNames[host.Name]);
+                }
+
+                for (var j = 0; j < host.Domains.Count; j++)
+                {
+                    var domain = host.Domains[j];
+                    if (!domains.TryAdd(domain, host.Name))
+                    {
+                        DuplicateDomain(scope, path, j, domain, domains[domain]);
+                    }
+                }
+
+                if (clustersRemoved)
+                {
+                    ForwardClusters(host, scope, i, references);
+                }
+
+                continue;
+            }
+
             if (string.IsNullOrEmpty(host.Name))
             {
                 scope.Error(path.At(".name"), "must not be empty");
             }
             else if (!hostNames.TryAdd(host.Name, i))
             {
-                scope.Error(path.At(".name"), $"duplicate name: virtualHosts[{hostNames[host.Name]}] has it too; names must be unique in a route table");
+                DuplicateHost(scope, path, hostNames[host.Name]);
             }
 
             if (host.Domains.IsEmpty)
@@ -44,13 +80,58 @@ internal static class RouteTableRules
                 }
                 else if (!domains.TryAdd(domain, host.Name))
                 {
-                    scope.Error(path.At($".domains[{j}]"), $"\"{domain}\" is already a domain of virtual host \"{domains[domain]}\"; a domain may appear once in a route table");
+                    DuplicateDomain(scope, path, j, domain, domains[domain]);
                 }
             }
 
             for (var j = 0; j < host.Routes.Count; j++)
             {
                 Route(host.Routes[j], scope, new Path(i, j), references);
+            }
+        }
+
+        return hostNames;
+    }
+
+    /// <summary>
+    /// The rules of a table already found consistent that other objects can break: every cluster its routes forward
+    /// to exists. For an unchanged table when clusters were removed.
+    /// </summary>
+    public static void CheckClusters(RouteTable table, ConsistencyScope scope, References references)
+    {
+        for (var i = 0; i < table.VirtualHosts.Count; i++)
+        {
+            ForwardClusters(table.VirtualHosts[i], scope, i, references);
+        }
+    }
+
+    /// <summary>True when <paramref name="host"/> is the instance of its name in <paramref name="previous"/>.</summary>
+    private static bool Unchanged(VirtualHost host, RouteTable previous, Dictionary<string, int> previousHosts) =>
+        !string.IsNullOrEmpty(host.Name) && previousHosts.TryGetValue(host.Name, out var index)
+        && index < previous.VirtualHosts.Count && ReferenceEquals(previous.VirtualHosts[index], host);
+
+    private static void DuplicateHost(ConsistencyScope scope, Path path, int first) =>
+        scope.Error(path.At(".name"), $"duplicate name: virtualHosts[{first}] has it too; names must be unique in a route table");
+
+    private static void DuplicateDomain(ConsistencyScope scope, Path path, int index, string domain, string owner) =>
+        scope.Error(path.At($".domains[{index}]"), $"\"{domain}\" is already a domain of virtual host \"{owner}\"; a domain may appear once in a route table");
+
+    /// <summary>Each cluster the routes of <paramref name="host"/> forward to exists; reported as <see cref="Forward"/> does.</summary>
+    private static void ForwardClusters(VirtualHost host, ConsistencyScope scope, int hostIndex, References references)
+    {
+        for (var j = 0; j < host.Routes.Count; j++)
+        {
+            if (host.Routes[j].Forward is not { } forward)
+            {
+                continue;
+            }
+
+            for (var k = 0; k < forward.Clusters.Count; k++)
+            {
+                if (references.MissingCluster(forward.Clusters[k].Name) is { } missing)
+                {
+                    scope.Error(new Path(hostIndex, j)[".forward"].At($".clusters[{k}].name"), missing);
+                }
             }
         }
     }

@@ -83,7 +83,7 @@ internal static class TranslationFixtures
     }
 
     /// <summary>
-    /// <see cref="ProxyConfigValidator.Validate"/>, as the control plane runs it after translation:
+    /// <see cref="ProxyConfigValidator.Validate(ProxyConfig)"/>, as the control plane runs it after translation:
     /// <list type="bullet">
     /// <item>the workload secrets <c>default</c> and <c>ROOTCA</c> are the control plane's (its CA issues them per
     /// proxy), so placeholders stand in for them here;</item>
