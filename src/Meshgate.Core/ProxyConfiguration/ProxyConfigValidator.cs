@@ -99,20 +99,20 @@ public static class ProxyConfigValidator
         }
 
         // Routes only need their clusters to exist: a replaced cluster breaks none, a removed one may.
-        var hosts = new Dictionary<string, Dictionary<string, int>>(config.RouteTables.Count, StringComparer.Ordinal);
+        var hosts = new Dictionary<string, HostIndex>(config.RouteTables.Count, StringComparer.Ordinal);
         for (var i = 0; i < config.RouteTables.Count; i++)
         {
             var table = config.RouteTables[i];
-            Dictionary<string, int>? previousHosts = null;
+            HostIndex? previousIndex = null;
             if (before is not null && !string.IsNullOrEmpty(table.Name))
             {
-                _ = before.Hosts.TryGetValue(table.Name, out previousHosts);
+                _ = before.Hosts.TryGetValue(table.Name, out previousIndex);
             }
 
-            Dictionary<string, int> tableHosts;
-            if (routeTables.IsUnchanged(i) && previousHosts is not null)
+            HostIndex index;
+            if (routeTables.IsUnchanged(i) && previousIndex is not null)
             {
-                tableHosts = previousHosts;
+                index = previousIndex;
                 if (clusters.Removed)
                 {
                     RouteTableRules.CheckClusters(table, ConsistencyScope.For(errors, "route table", table.Name, "routeTables", i), references);
@@ -120,13 +120,13 @@ public static class ProxyConfigValidator
             }
             else
             {
-                var previousTable = previousHosts is not null ? before!.RouteTables[table.Name] : null;
-                tableHosts = RouteTableRules.Check(table, ConsistencyScope.For(errors, "route table", table.Name, "routeTables", i), references, previousTable, previousHosts, clusters.Removed);
+                var previousTable = previousIndex is not null ? before!.RouteTables[table.Name] : null;
+                index = RouteTableRules.Check(table, ConsistencyScope.For(errors, "route table", table.Name, "routeTables", i), references, previousTable, previousIndex, clusters.Removed);
             }
 
             if (!string.IsNullOrEmpty(table.Name))
             {
-                _ = hosts.TryAdd(table.Name, tableHosts);
+                _ = hosts.TryAdd(table.Name, index);
             }
         }
 
@@ -211,5 +211,5 @@ public static class ProxyConfigValidator
         Dictionary<string, Secret> Secrets,
         Dictionary<string, Cluster> Clusters,
         Dictionary<string, RouteTable> RouteTables,
-        Dictionary<string, Dictionary<string, int>> Hosts);
+        Dictionary<string, HostIndex> Hosts);
 }

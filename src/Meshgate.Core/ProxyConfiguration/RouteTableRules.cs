@@ -13,26 +13,32 @@ internal static class RouteTableRules
 {
     private static readonly int[] RedirectStatuses = [301, 302, 303, 307, 308];
 
-    /// <summary>Checks every virtual host; returns the index of each virtual host name (the first of each).</summary>
-    public static Dictionary<string, int> Check(RouteTable table, ConsistencyScope scope, References references) =>
+    /// <summary>Checks every virtual host; returns where each virtual host name and domain is, for the next snapshot's check.</summary>
+    public static HostIndex Check(RouteTable table, ConsistencyScope scope, References references) =>
         Check(table, scope, references, null, null, clustersRemoved: false);
 
     /// <summary>
     /// As <see cref="Check(RouteTable, ConsistencyScope, References)"/>, for a table made from <paramref name="previous"/>
-    /// (the table of the same name in a consistent snapshot, whose virtual host names <paramref name="previousHosts"/>
-    /// indexes) by replacing, adding or removing virtual hosts. A virtual host that is the same instance as there passed
-    /// its own rules, so only what other objects can break is checked again: its name and domains against the virtual
-    /// hosts before it, and (when <paramref name="clustersRemoved"/>) the clusters its routes forward to.
+    /// (the table of the same name in a consistent snapshot, indexed by <paramref name="previousIndex"/>) by replacing,
+    /// adding or removing virtual hosts. A virtual host that is the same instance as there passed its own rules, so only
+    /// what other objects can break is checked again: its name and domains against the other virtual hosts, and (when
+    /// <paramref name="clustersRemoved"/>) the clusters its routes forward to.
     /// </summary>
-    public static Dictionary<string, int> Check(RouteTable table, ConsistencyScope scope, References references, RouteTable? previous, Dictionary<string, int>? previousHosts, bool clustersRemoved)
+    public static HostIndex Check(RouteTable table, ConsistencyScope scope, References references, RouteTable? previous, HostIndex? previousIndex, bool clustersRemoved)
     {
+        if (previous is not null && previousIndex is not null && TryFewChanged(table, scope, references, previous, previousIndex, clustersRemoved) is { } index)
+        {
+            return index;
+        }
+
         var hostNames = new Dictionary<string, int>(table.VirtualHosts.Count, StringComparer.Ordinal);
-        var domains = new Dictionary<string, string>(table.VirtualHosts.Count, StringComparer.OrdinalIgnoreCase);
+        var domains = new Dictionary<string, int>(table.VirtualHosts.Count, StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < table.VirtualHosts.Count; i++)
         {
             var host = table.VirtualHosts[i];
             var path = new Path(i);
-            if (previous is not null && previousHosts is not null && Unchanged(host, previous, previousHosts))
+            if (previous is not null && previousIndex is not null && !string.IsNullOrEmpty(host.Name)
+                && previousIndex.Find(host.Name, previous) is var at and >= 0 && ReferenceEquals(previous.VirtualHosts[at], host))
             {
                 // Same bookkeeping as below; its name is not empty and its domains are valid (they were checked).
                 if (!hostNames.TryAdd(host.Name, i))
@@ -43,9 +49,9 @@ internal static class RouteTableRules
                 for (var j = 0; j < host.Domains.Count; j++)
                 {
                     var domain = host.Domains[j];
-                    if (!domains.TryAdd(domain, host.Name))
+                    if (!domains.TryAdd(domain, i))
                     {
-                        DuplicateDomain(scope, path, j, domain, domains[domain]);
+                        DuplicateDomain(scope, path, j, domain, table.VirtualHosts[domains[domain]].Name);
                     }
                 }
 
@@ -78,9 +84,9 @@ internal static class RouteTableRules
                 {
                     scope.Error(path.At($".domains[{j}]"), error);
                 }
-                else if (!domains.TryAdd(domain, host.Name))
+                else if (!domains.TryAdd(domain, i))
                 {
-                    DuplicateDomain(scope, path, j, domain, domains[domain]);
+                    DuplicateDomain(scope, path, j, domain, table.VirtualHosts[domains[domain]].Name);
                 }
             }
 
@@ -90,7 +96,85 @@ internal static class RouteTableRules
             }
         }
 
-        return hostNames;
+        return new HostIndex(hostNames, domains);
+    }
+
+    /// <summary>
+    /// The common delta: virtual hosts replaced in place or added at the end, every other one the same instance at the
+    /// same place. Checks only the changed ones, against the others through <paramref name="index"/>, and returns the
+    /// index of <paramref name="table"/> when it is consistent. Null, with nothing reported, when the table is not so
+    /// made or anything is wrong: the caller then checks it host by host, which words every error in order.
+    /// </summary>
+    private static HostIndex? TryFewChanged(RouteTable table, ConsistencyScope scope, References references, RouteTable previous, HostIndex index, bool clustersRemoved)
+    {
+        var hosts = table.VirtualHosts;
+        var before = previous.VirtualHosts;
+        if (hosts.Count < before.Count)
+        {
+            return null;
+        }
+
+        var mark = scope.Count;
+        Dictionary<string, int>? names = null;
+        Dictionary<string, int>? domains = null;
+        for (var i = 0; i < hosts.Count; i++)
+        {
+            var host = hosts[i];
+            if (i < before.Count && ReferenceEquals(host, before[i]))
+            {
+                // Unchanged and in its place: its name and domains are in the index, its own rules passed.
+                if (clustersRemoved)
+                {
+                    ForwardClusters(host, scope, i, references);
+                }
+            }
+            else
+            {
+                names ??= new Dictionary<string, int>(StringComparer.Ordinal);
+                domains ??= new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+                if (!IsNewHostConsistent(host, i, table, index, names, domains))
+                {
+                    return null;
+                }
+
+                for (var j = 0; j < host.Routes.Count; j++)
+                {
+                    Route(host.Routes[j], scope, new Path(i, j), references);
+                }
+            }
+
+            if (scope.Count != mark)
+            {
+                scope.Truncate(mark);
+                return null;
+            }
+        }
+
+        return names is null ? index : index.With(names, domains!, table);
+    }
+
+    /// <summary>
+    /// A virtual host not in the previous table at its place has a name and valid domains that no other virtual host of
+    /// <paramref name="table"/> has: not the unchanged ones (found through <paramref name="index"/>), not the other
+    /// new ones (<paramref name="names"/> and <paramref name="domains"/>, which this adds to).
+    /// </summary>
+    private static bool IsNewHostConsistent(VirtualHost host, int at, RouteTable table, HostIndex index, Dictionary<string, int> names, Dictionary<string, int> domains)
+    {
+        if (string.IsNullOrEmpty(host.Name) || !names.TryAdd(host.Name, at) || index.Find(host.Name, table, except: at) >= 0 || host.Domains.IsEmpty)
+        {
+            return false;
+        }
+
+        for (var j = 0; j < host.Domains.Count; j++)
+        {
+            var domain = host.Domains[j];
+            if (Domain(domain) is not null || !domains.TryAdd(domain, at) || index.FindDomain(domain, table, except: at) >= 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -105,15 +189,10 @@ internal static class RouteTableRules
         }
     }
 
-    /// <summary>True when <paramref name="host"/> is the instance of its name in <paramref name="previous"/>.</summary>
-    private static bool Unchanged(VirtualHost host, RouteTable previous, Dictionary<string, int> previousHosts) =>
-        !string.IsNullOrEmpty(host.Name) && previousHosts.TryGetValue(host.Name, out var index)
-        && index < previous.VirtualHosts.Count && ReferenceEquals(previous.VirtualHosts[index], host);
-
     private static void DuplicateHost(ConsistencyScope scope, Path path, int first) =>
         scope.Error(path.At(".name"), $"duplicate name: virtualHosts[{first}] has it too; names must be unique in a route table");
 
-    private static void DuplicateDomain(ConsistencyScope scope, Path path, int index, string domain, string owner) =>
+    private static void DuplicateDomain(ConsistencyScope scope, Path path, int index, string domain, string? owner) =>
         scope.Error(path.At($".domains[{index}]"), $"\"{domain}\" is already a domain of virtual host \"{owner}\"; a domain may appear once in a route table");
 
     /// <summary>Each cluster the routes of <paramref name="host"/> forward to exists; reported as <see cref="Forward"/> does.</summary>
@@ -333,5 +412,106 @@ internal static class RouteTableRules
             route < 0 ? $"virtualHosts[{host}]{outer}{inner}{suffix}" : $"virtualHosts[{host}].routes[{route}]{outer}{inner}{suffix}";
 
         public override string ToString() => At("");
+    }
+}
+
+/// <summary>
+/// Where each virtual host name and domain of a consistent route table is: its position in <c>virtualHosts</c>. The
+/// table made from it by replacing virtual hosts in place or adding them at the end gets this index with its new
+/// virtual hosts layered on top, so a delta does not rebuild an index of 10,000 virtual hosts. A layer may hold stale
+/// entries (a virtual host since replaced): every lookup checks the position in the table it is asked about.
+/// </summary>
+internal sealed class HostIndex
+{
+    // Lookups walk the layers; a deep or large stack is rebuilt as one.
+    private const int MaxDepth = 16;
+
+    private readonly HostIndex? _below;
+    private readonly Dictionary<string, int> _names;
+    private readonly Dictionary<string, int> _domains;
+    private readonly int _depth;
+    private readonly int _layered;
+
+    /// <summary>A whole table's index: each name and domain (case-insensitive) at its first position.</summary>
+    public HostIndex(Dictionary<string, int> names, Dictionary<string, int> domains)
+        : this(null, names, domains, 0, 0)
+    {
+    }
+
+    private HostIndex(HostIndex? below, Dictionary<string, int> names, Dictionary<string, int> domains, int depth, int layered)
+    {
+        _below = below;
+        _names = names;
+        _domains = domains;
+        _depth = depth;
+        _layered = layered;
+    }
+
+    /// <summary>The position of the virtual host of <paramref name="table"/> named <paramref name="name"/> (other than <paramref name="except"/>), or -1.</summary>
+    public int Find(string name, RouteTable table, int except = -1)
+    {
+        for (var level = this; level is not null; level = level._below)
+        {
+            if (level._names.TryGetValue(name, out var at) && at != except && at < table.VirtualHosts.Count && table.VirtualHosts[at].Name == name)
+            {
+                return at;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>The position of the virtual host of <paramref name="table"/> with <paramref name="domain"/> (other than <paramref name="except"/>), or -1.</summary>
+    public int FindDomain(string domain, RouteTable table, int except)
+    {
+        for (var level = this; level is not null; level = level._below)
+        {
+            if (level._domains.TryGetValue(domain, out var at) && at != except && at < table.VirtualHosts.Count && HasDomain(table.VirtualHosts[at], domain))
+            {
+                return at;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>The index of <paramref name="table"/>, made from this one's by its new virtual hosts' <paramref name="names"/> and <paramref name="domains"/>.</summary>
+    public HostIndex With(Dictionary<string, int> names, Dictionary<string, int> domains, RouteTable table)
+    {
+        var layered = _layered + names.Count + domains.Count;
+        return _depth + 1 < MaxDepth && layered <= Math.Max(256, table.VirtualHosts.Count / 8)
+            ? new HostIndex(this, names, domains, _depth + 1, layered)
+            : Build(table);
+    }
+
+    /// <summary>The index of a table whose names and domains are known to be unique.</summary>
+    public static HostIndex Build(RouteTable table)
+    {
+        var names = new Dictionary<string, int>(table.VirtualHosts.Count, StringComparer.Ordinal);
+        var domains = new Dictionary<string, int>(table.VirtualHosts.Count, StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < table.VirtualHosts.Count; i++)
+        {
+            var host = table.VirtualHosts[i];
+            _ = names.TryAdd(host.Name, i);
+            for (var j = 0; j < host.Domains.Count; j++)
+            {
+                _ = domains.TryAdd(host.Domains[j], i);
+            }
+        }
+
+        return new HostIndex(names, domains);
+    }
+
+    private static bool HasDomain(VirtualHost host, string domain)
+    {
+        for (var j = 0; j < host.Domains.Count; j++)
+        {
+            if (string.Equals(host.Domains[j], domain, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -21,15 +21,13 @@ public class IncrementalValidationTests(ITestOutputHelper output)
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
-    [InlineData(4)]
-    [InlineData(5)]
     public void Check_RandomDeltas_SameErrorsAsTheFullCheckOfAFreshCopy(int seed)
     {
         var random = new Random(seed);
         var current = Generated(300);
         Assert.Empty(ProxyConfigValidator.Check(current));
 
-        var (steps, consistent, edits) = (1500, 0, new Dictionary<string, int>());
+        var (steps, consistent) = (1000, 0);
         var kinds = new SortedDictionary<string, int>(StringComparer.Ordinal);
         for (var step = 0; step < steps; step++)
         {
@@ -40,13 +38,16 @@ public class IncrementalValidationTests(ITestOutputHelper output)
                 var (what, edited) = Edit(next, random);
                 applied.Add(what);
                 next = edited;
-                edits[what] = edits.GetValueOrDefault(what) + 1;
             }
 
             var expected = ProxyConfigValidator.Check(next with { });
             var actual = ProxyConfigValidator.Check(next, current);
             Assert.True(expected.SequenceEqual(actual), $"seed {seed}, step {step} ({string.Join(", ", applied)}):\nfull:\n  {string.Join("\n  ", expected)}\nincremental:\n  {string.Join("\n  ", actual)}");
-            Assert.Equal(ProxyConfigValidator.Validate(next with { }), ProxyConfigValidator.Validate(next, current));
+            if (step % 10 == 0)
+            {
+                Assert.Equal(ProxyConfigValidator.Validate(next with { }), ProxyConfigValidator.Validate(next, current));
+            }
+
             foreach (var error in actual)
             {
                 var kind = Kind(error.Message);
@@ -287,7 +288,7 @@ public class IncrementalValidationTests(ITestOutputHelper output)
                     Retries = RetryPolicy.IstioDefault,
                 },
             },
-            i % 3 == 0
+            i % 10 == 0
                 ? new Route { Match = new RouteMatch { Regex = "/old/.*" }, Redirect = new RedirectAction { Path = "/new", Status = 308 } }
                 : Forward(ClusterName(i)),
         ],
@@ -341,7 +342,7 @@ public class IncrementalValidationTests(ITestOutputHelper output)
             3 => ("cluster with a zero timeout", c with { Clusters = Replace(c.Clusters, i, cluster with { ConnectTimeout = TimeSpan.Zero }) }),
             4 => ("cluster TLS names a missing CA", c with { Clusters = Replace(c.Clusters, i, cluster with { Tls = new UpstreamTls { Mode = TlsMode.Simple, CaSecret = $"ca-{random.Next(4, 8)}" } }) }),
             5 => ("cluster TLS names a CA secret without a CA", c with { Clusters = Replace(c.Clusters, i, cluster with { Tls = new UpstreamTls { Mode = TlsMode.Mutual, CaSecret = "cert-1", CertificateSecret = random.Next(2) == 0 ? "ca-1" : null } }) }),
-            6 => ("cluster added", c with { Clusters = Insert(c.Clusters, random.Next(c.Clusters.Count + 1), ServiceCluster(fresh)) }),
+            6 => ("cluster added", c with { Clusters = Insert(c.Clusters, Place(random, c.Clusters.Count), ServiceCluster(fresh)) }),
             7 => ("cluster added with a taken name", c with { Clusters = Insert(c.Clusters, random.Next(c.Clusters.Count + 1), random.Next(2) == 0 ? cluster : cluster with { ConnectTimeout = TimeSpan.FromSeconds(-1) }) }),
             8 or 9 => ("cluster removed", c with { Clusters = RemoveAt(c.Clusters, i) }),
             10 => ("cluster renamed", c with { Clusters = Replace(c.Clusters, i, cluster with { Name = ClusterName(fresh) }) }),
@@ -406,12 +407,12 @@ public class IncrementalValidationTests(ITestOutputHelper output)
                 Domains = random.Next(2) == 0 ? [] : ["bad host:0"],
                 Routes = [new Route { Match = new RouteMatch { Regex = "(" }, Redirect = new RedirectAction { Status = 200 } }],
             })),
-            7 or 8 => ("virtual host added", Insert(hosts, random.Next(hosts.Count + 1), ServiceHost(fresh, 1) with { Routes = [Forward(cluster)] })),
-            9 => ("virtual host added with a taken domain", Insert(hosts, random.Next(hosts.Count + 1), new VirtualHost { Name = $"new{fresh}", Domains = [.. other.Domains], Routes = [Forward(cluster)] })),
-            10 => ("virtual host added with a taken name", Insert(hosts, random.Next(hosts.Count + 1), new VirtualHost { Name = other.Name, Domains = [$"new{fresh}.example.com"], Routes = [Forward(cluster)] })),
+            7 or 8 => ("virtual host added", Insert(hosts, Place(random, hosts.Count), ServiceHost(fresh, 1) with { Routes = [Forward(cluster)] })),
+            9 => ("virtual host added with a taken domain", Insert(hosts, Place(random, hosts.Count), new VirtualHost { Name = $"new{fresh}", Domains = [.. other.Domains], Routes = [Forward(cluster)] })),
+            10 => ("virtual host added with a taken name", Insert(hosts, Place(random, hosts.Count), new VirtualHost { Name = other.Name, Domains = [$"new{fresh}.example.com"], Routes = [Forward(cluster)] })),
             11 or 12 => ("virtual host removed", RemoveAt(hosts, i)),
             13 => ("virtual host moved", Insert(RemoveAt(hosts, i), random.Next(hosts.Count), host)),
-            14 => ("virtual host repeated", Insert(hosts, random.Next(hosts.Count + 1), host)),
+            14 => ("virtual host repeated", Insert(hosts, Place(random, hosts.Count), host)),
             _ => ("virtual host with an empty name", Replace(hosts, i, host with { Name = "" })),
         };
     }
@@ -425,7 +426,15 @@ public class IncrementalValidationTests(ITestOutputHelper output)
 
         var i = random.Next(c.RouteTables.Count);
         var table = c.RouteTables[i];
-        return random.Next(7) switch
+
+        // The big table is kept (copied instead), so that most deltas edit a table of hundreds of virtual hosts.
+        var edit = random.Next(7);
+        if (table.Name == "http.80" && edit is 2 or 5)
+        {
+            edit = 0;
+        }
+
+        return edit switch
         {
             0 => ("route table copied", c with { RouteTables = Replace(c.RouteTables, i, table with { }) }),
             1 => ("route table copied deeply", c with { RouteTables = Replace(c.RouteTables, i, table with { VirtualHosts = EquatableArray.From(table.VirtualHosts.Select(h => h with { })) }) }),
@@ -458,6 +467,9 @@ public class IncrementalValidationTests(ITestOutputHelper output)
             _ => ("listener terminates TLS with a secret", c with { Listeners = Replace(c.Listeners, i, new Listener { Name = listener.Name, Address = "127.0.0.1", Port = 30_000 + fresh % 30_000, Protocol = ListenerProtocol.Tls, FilterChains = [new FilterChain { Tls = new DownstreamTls { Mode = TlsMode.Mutual, CertificateSecret = $"cert-{fresh % 6}", CaSecret = $"ca-{fresh % 6}" }, RouteTable = "https.8443" }] }) }),
         };
     }
+
+    /// <summary>Where to add an item: half the time at the end, as most deltas do, else anywhere.</summary>
+    private static int Place(Random random, int count) => random.Next(2) == 0 ? count : random.Next(count + 1);
 
     /// <summary>A coarse kind for an error message, to show which rules the deltas reached.</summary>
     private static string Kind(string message) => message switch
