@@ -100,8 +100,8 @@ internal static class RouteTableRules
     }
 
     /// <summary>
-    /// The common delta: virtual hosts replaced in place or added at the end, every other one the same instance at the
-    /// same place. Checks only the changed ones, against the others through <paramref name="index"/>, and returns the
+    /// The common delta: virtual hosts replaced in place, added at the end or removed from the end, every other one the
+    /// same instance at the same place (entries of the index past the table's end are stale, and lookups skip them). Checks only the changed ones, against the others through <paramref name="index"/>, and returns the
     /// index of <paramref name="table"/> when it is consistent. Null, with nothing reported, when the table is not so
     /// made or anything is wrong: the caller then checks it host by host, which words every error in order.
     /// </summary>
@@ -109,11 +109,9 @@ internal static class RouteTableRules
     {
         var hosts = table.VirtualHosts;
         var before = previous.VirtualHosts;
-        if (hosts.Count < before.Count)
-        {
-            return null;
-        }
 
+        // Past a few changed hosts (one removed from the middle shifts every later one), matching by name is cheaper.
+        var limit = 64 + (hosts.Count / 16);
         var mark = scope.Count;
         Dictionary<string, int>? names = null;
         Dictionary<string, int>? domains = null;
@@ -132,8 +130,9 @@ internal static class RouteTableRules
             {
                 names ??= new Dictionary<string, int>(StringComparer.Ordinal);
                 domains ??= new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
-                if (!IsNewHostConsistent(host, i, table, index, names, domains))
+                if (names.Count == limit || !IsNewHostConsistent(host, i, table, index, names, domains))
                 {
+                    scope.Truncate(mark);
                     return null;
                 }
 
