@@ -110,7 +110,7 @@ internal static class RouteTableRules
         var hosts = table.VirtualHosts;
         var before = previous.VirtualHosts;
 
-        // Past a few changed hosts (one removed from the middle shifts every later one), matching by name is cheaper.
+        // Past a few changed hosts, checking host by host is as cheap.
         var limit = 64 + (hosts.Count / 16);
         var mark = scope.Count;
         Dictionary<string, int>? names = null;
@@ -128,9 +128,10 @@ internal static class RouteTableRules
             }
             else
             {
+                // An unchanged host out of its place: hosts were removed or moved, and every later one is out of place.
                 names ??= new Dictionary<string, int>(StringComparer.Ordinal);
                 domains ??= new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
-                if (names.Count == limit || !IsNewHostConsistent(host, i, table, index, names, domains))
+                if (names.Count == limit || IsMoved(host, previous, index) || !IsNewHostConsistent(host, i, table, index, names, domains))
                 {
                     scope.Truncate(mark);
                     return null;
@@ -151,6 +152,9 @@ internal static class RouteTableRules
 
         return names is null ? index : index.With(names, domains!, table);
     }
+
+    private static bool IsMoved(VirtualHost host, RouteTable previous, HostIndex index) =>
+        !string.IsNullOrEmpty(host.Name) && index.Find(host.Name, previous) is var at and >= 0 && ReferenceEquals(previous.VirtualHosts[at], host);
 
     /// <summary>
     /// A virtual host not in the previous table at its place has a name and valid domains that no other virtual host of
