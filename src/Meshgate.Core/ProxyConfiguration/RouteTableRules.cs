@@ -38,7 +38,7 @@ internal static class RouteTableRules
             var host = table.VirtualHosts[i];
             var path = new Path(i);
             if (previous is not null && previousIndex is not null && !string.IsNullOrEmpty(host.Name)
-                && previousIndex.Find(host.Name, previous) is var at and >= 0 && ReferenceEquals(previous.VirtualHosts[at], host))
+                && ReferenceEquals(previousIndex.Find(host.Name), host))
             {
                 // Same bookkeeping as below; its name is not empty and its domains are valid (they were checked).
                 if (!hostNames.TryAdd(host.Name, i))
@@ -96,42 +96,99 @@ internal static class RouteTableRules
             }
         }
 
-        return new HostIndex(hostNames, domains);
+        return new HostIndex(table, hostNames, domains);
     }
 
     /// <summary>
-    /// The common delta: virtual hosts replaced in place, added at the end or removed from the end, every other one the
-    /// same instance at the same place (entries of the index past the table's end are stale, and lookups skip them). Checks only the changed ones, against the others through <paramref name="index"/>, and returns the
-    /// index of <paramref name="table"/> when it is consistent. Null, with nothing reported, when the table is not so
-    /// made or anything is wrong: the caller then checks it host by host, which words every error in order.
+    /// The common delta: a few virtual hosts replaced, added or removed, every other one the same instance as in
+    /// <paramref name="previous"/> and in the same order. Checks only the new ones, against the others through
+    /// <paramref name="index"/>, and returns the index of <paramref name="table"/> when it is consistent. Null, with
+    /// nothing reported, when the table is not so made or anything is wrong: the caller then checks it host by host,
+    /// which words every error in order.
     /// </summary>
     private static HostIndex? TryFewChanged(RouteTable table, ConsistencyScope scope, References references, RouteTable previous, HostIndex index, bool clustersRemoved)
     {
         var hosts = table.VirtualHosts;
         var before = previous.VirtualHosts;
 
-        // Past a few changed hosts, checking host by host is as cheap.
+        // Past a few changes, checking host by host is as cheap.
         var limit = 64 + (hosts.Count / 16);
-        var mark = scope.Count;
-        Dictionary<string, int>? names = null;
-        Dictionary<string, int>? domains = null;
+
+        // Walk both tables in order: a host that is not the next previous one is new, or follows removed ones.
+        List<int>? changed = null;
+        HashSet<VirtualHost>? removed = null;
+        var p = 0;
         for (var i = 0; i < hosts.Count; i++)
         {
             var host = hosts[i];
-            if (i < before.Count && ReferenceEquals(host, before[i]))
+            if (p < before.Count && ReferenceEquals(before[p], host))
             {
-                // Unchanged and in its place: its name and domains are in the index, its own rules passed.
-                if (clustersRemoved)
+                p++;
+            }
+            else if (!string.IsNullOrEmpty(host.Name) && ReferenceEquals(index.Find(host.Name), host))
+            {
+                // A previous host further on: those before it were removed. One behind (moved, or repeated) runs off the end.
+                for (; p < before.Count && !ReferenceEquals(before[p], host); p++)
                 {
-                    ForwardClusters(host, scope, i, references);
+                    removed ??= new HashSet<VirtualHost>(ReferenceEqualityComparer.Instance);
+                    if (!removed.Add(before[p]) || removed.Count > limit)
+                    {
+                        return null;
+                    }
+                }
+
+                if (p++ == before.Count)
+                {
+                    return null;
                 }
             }
             else
             {
-                // An unchanged host out of its place: hosts were removed or moved, and every later one is out of place.
-                names ??= new Dictionary<string, int>(StringComparer.Ordinal);
-                domains ??= new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
-                if (names.Count == limit || IsMoved(host, previous, index) || !IsNewHostConsistent(host, i, table, index, names, domains))
+                changed ??= [];
+                if (changed.Count == limit)
+                {
+                    return null;
+                }
+
+                changed.Add(i);
+            }
+        }
+
+        for (; p < before.Count; p++)
+        {
+            removed ??= new HashSet<VirtualHost>(ReferenceEqualityComparer.Instance);
+            if (!removed.Add(before[p]) || removed.Count > limit)
+            {
+                return null;
+            }
+        }
+
+        var mark = scope.Count;
+        if (clustersRemoved)
+        {
+            // The unchanged hosts' routes (the changed ones' are checked below).
+            for (int i = 0, next = 0; i < hosts.Count; i++)
+            {
+                if (changed is not null && next < changed.Count && changed[next] == i)
+                {
+                    next++;
+                    continue;
+                }
+
+                ForwardClusters(hosts[i], scope, i, references);
+            }
+        }
+
+        Dictionary<string, int>? names = null;
+        Dictionary<string, int>? domains = null;
+        if (changed is not null)
+        {
+            names = new Dictionary<string, int>(changed.Count, StringComparer.Ordinal);
+            domains = new Dictionary<string, int>(changed.Count, StringComparer.OrdinalIgnoreCase);
+            foreach (var i in changed)
+            {
+                var host = hosts[i];
+                if (scope.Count != mark || !IsNewHostConsistent(host, i, index, removed, names, domains))
                 {
                     scope.Truncate(mark);
                     return null;
@@ -142,28 +199,25 @@ internal static class RouteTableRules
                     Route(host.Routes[j], scope, new Path(i, j), references);
                 }
             }
-
-            if (scope.Count != mark)
-            {
-                scope.Truncate(mark);
-                return null;
-            }
         }
 
-        return names is null ? index : index.With(names, domains!, table);
+        if (scope.Count != mark)
+        {
+            scope.Truncate(mark);
+            return null;
+        }
+
+        return index.With(table, names, domains, removed);
     }
 
-    private static bool IsMoved(VirtualHost host, RouteTable previous, HostIndex index) =>
-        !string.IsNullOrEmpty(host.Name) && index.Find(host.Name, previous) is var at and >= 0 && ReferenceEquals(previous.VirtualHosts[at], host);
-
     /// <summary>
-    /// A virtual host not in the previous table at its place has a name and valid domains that no other virtual host of
-    /// <paramref name="table"/> has: not the unchanged ones (found through <paramref name="index"/>), not the other
-    /// new ones (<paramref name="names"/> and <paramref name="domains"/>, which this adds to).
+    /// A virtual host not in the previous table has a name and valid domains that no other virtual host of the table
+    /// has: not the unchanged ones (in <paramref name="index"/> and not <paramref name="removed"/>), not the other new
+    /// ones (<paramref name="names"/> and <paramref name="domains"/>, which this adds to).
     /// </summary>
-    private static bool IsNewHostConsistent(VirtualHost host, int at, RouteTable table, HostIndex index, Dictionary<string, int> names, Dictionary<string, int> domains)
+    private static bool IsNewHostConsistent(VirtualHost host, int at, HostIndex index, HashSet<VirtualHost>? removed, Dictionary<string, int> names, Dictionary<string, int> domains)
     {
-        if (string.IsNullOrEmpty(host.Name) || !names.TryAdd(host.Name, at) || index.Find(host.Name, table, except: at) >= 0 || host.Domains.IsEmpty)
+        if (string.IsNullOrEmpty(host.Name) || !names.TryAdd(host.Name, at) || IsKept(index.Find(host.Name), removed) || host.Domains.IsEmpty)
         {
             return false;
         }
@@ -171,7 +225,7 @@ internal static class RouteTableRules
         for (var j = 0; j < host.Domains.Count; j++)
         {
             var domain = host.Domains[j];
-            if (Domain(domain) is not null || !domains.TryAdd(domain, at) || index.FindDomain(domain, table, except: at) >= 0)
+            if (Domain(domain) is not null || !domains.TryAdd(domain, at) || IsKept(index.FindDomain(domain), removed))
             {
                 return false;
             }
@@ -179,6 +233,9 @@ internal static class RouteTableRules
 
         return true;
     }
+
+    private static bool IsKept(VirtualHost? previous, HashSet<VirtualHost>? removed) =>
+        previous is not null && (removed is null || !removed.Contains(previous));
 
     /// <summary>
     /// The rules of a table already found consistent that other objects can break: every cluster its routes forward
@@ -419,10 +476,10 @@ internal static class RouteTableRules
 }
 
 /// <summary>
-/// Where each virtual host name and domain of a consistent route table is: its position in <c>virtualHosts</c>. The
-/// table made from it by replacing virtual hosts in place or adding them at the end gets this index with its new
-/// virtual hosts layered on top, so a delta does not rebuild an index of 10,000 virtual hosts. A layer may hold stale
-/// entries (a virtual host since replaced): every lookup checks the position in the table it is asked about.
+/// The virtual host of each name and domain of a consistent route table. The table made from it by a delta that
+/// replaces, adds or removes a few virtual hosts gets this index with a layer on top (the new virtual hosts, and the
+/// ones removed), so a delta does not rebuild an index of 10,000 virtual hosts. Each layer holds positions in its own
+/// table, which never changes; an entry is live unless a layer above removed its virtual host.
 /// </summary>
 internal sealed class HostIndex
 {
@@ -430,65 +487,73 @@ internal sealed class HostIndex
     private const int MaxDepth = 16;
 
     private readonly HostIndex? _below;
+    private readonly RouteTable _table;
     private readonly Dictionary<string, int> _names;
     private readonly Dictionary<string, int> _domains;
+    private readonly HashSet<VirtualHost>? _removed;
     private readonly int _depth;
     private readonly int _layered;
 
-    /// <summary>A whole table's index: each name and domain (case-insensitive) at its first position.</summary>
-    public HostIndex(Dictionary<string, int> names, Dictionary<string, int> domains)
-        : this(null, names, domains, 0, 0)
+    /// <summary>A whole table's index: the position of each name and domain (case-insensitive), all unique.</summary>
+    public HostIndex(RouteTable table, Dictionary<string, int> names, Dictionary<string, int> domains)
+        : this(null, table, names, domains, null, 0, 0)
     {
     }
 
-    private HostIndex(HostIndex? below, Dictionary<string, int> names, Dictionary<string, int> domains, int depth, int layered)
+    private HostIndex(HostIndex? below, RouteTable table, Dictionary<string, int> names, Dictionary<string, int> domains, HashSet<VirtualHost>? removed, int depth, int layered)
     {
         _below = below;
+        _table = table;
         _names = names;
         _domains = domains;
+        _removed = removed;
         _depth = depth;
         _layered = layered;
     }
 
-    /// <summary>The position of the virtual host of <paramref name="table"/> named <paramref name="name"/> (other than <paramref name="except"/>), or -1.</summary>
-    public int Find(string name, RouteTable table, int except = -1)
+    /// <summary>The virtual host named <paramref name="name"/>, or null.</summary>
+    public VirtualHost? Find(string name)
     {
         for (var level = this; level is not null; level = level._below)
         {
-            if (level._names.TryGetValue(name, out var at) && at != except && at < table.VirtualHosts.Count && table.VirtualHosts[at].Name == name)
+            if (level._names.TryGetValue(name, out var at) && level._table.VirtualHosts[at] is var host && !RemovedAbove(level, host))
             {
-                return at;
+                return host;
             }
         }
 
-        return -1;
+        return null;
     }
 
-    /// <summary>The position of the virtual host of <paramref name="table"/> with <paramref name="domain"/> (other than <paramref name="except"/>), or -1.</summary>
-    public int FindDomain(string domain, RouteTable table, int except)
+    /// <summary>The virtual host with <paramref name="domain"/> (case-insensitive), or null.</summary>
+    public VirtualHost? FindDomain(string domain)
     {
         for (var level = this; level is not null; level = level._below)
         {
-            if (level._domains.TryGetValue(domain, out var at) && at != except && at < table.VirtualHosts.Count && HasDomain(table.VirtualHosts[at], domain))
+            if (level._domains.TryGetValue(domain, out var at) && level._table.VirtualHosts[at] is var host && !RemovedAbove(level, host))
             {
-                return at;
+                return host;
             }
         }
 
-        return -1;
+        return null;
     }
 
-    /// <summary>The index of <paramref name="table"/>, made from this one's by its new virtual hosts' <paramref name="names"/> and <paramref name="domains"/>.</summary>
-    public HostIndex With(Dictionary<string, int> names, Dictionary<string, int> domains, RouteTable table)
+    /// <summary>
+    /// The index of <paramref name="table"/>, made from this one's table by adding the virtual hosts of
+    /// <paramref name="names"/> and <paramref name="domains"/> (positions in <paramref name="table"/>) and removing
+    /// <paramref name="removed"/>.
+    /// </summary>
+    public HostIndex With(RouteTable table, Dictionary<string, int>? names, Dictionary<string, int>? domains, HashSet<VirtualHost>? removed)
     {
-        var layered = _layered + names.Count + domains.Count;
+        var layered = _layered + (names?.Count ?? 0) + (domains?.Count ?? 0) + (removed?.Count ?? 0);
         return _depth + 1 < MaxDepth && layered <= Math.Max(256, table.VirtualHosts.Count / 8)
-            ? new HostIndex(this, names, domains, _depth + 1, layered)
+            ? new HostIndex(this, table, names ?? [], domains ?? new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase), removed, _depth + 1, layered)
             : Build(table);
     }
 
     /// <summary>The index of a table whose names and domains are known to be unique.</summary>
-    public static HostIndex Build(RouteTable table)
+    private static HostIndex Build(RouteTable table)
     {
         var names = new Dictionary<string, int>(table.VirtualHosts.Count, StringComparer.Ordinal);
         var domains = new Dictionary<string, int>(table.VirtualHosts.Count, StringComparer.OrdinalIgnoreCase);
@@ -502,14 +567,15 @@ internal sealed class HostIndex
             }
         }
 
-        return new HostIndex(names, domains);
+        return new HostIndex(table, names, domains);
     }
 
-    private static bool HasDomain(VirtualHost host, string domain)
+    /// <summary>Whether a layer above <paramref name="level"/> removed <paramref name="host"/>.</summary>
+    private bool RemovedAbove(HostIndex level, VirtualHost host)
     {
-        for (var j = 0; j < host.Domains.Count; j++)
+        for (var above = this; above != level; above = above._below!)
         {
-            if (string.Equals(host.Domains[j], domain, StringComparison.OrdinalIgnoreCase))
+            if (above._removed is { } removed && removed.Contains(host))
             {
                 return true;
             }
