@@ -86,6 +86,23 @@ internal static class ClusterRules
             scope.Check("tls.sni", Names.CheckFqdn(tls.Sni));
         }
 
+        Secrets(tls, scope, references);
+    }
+
+    /// <summary>
+    /// The rules of a cluster that other objects can break: its TLS names secrets that exist and hold what it needs.
+    /// For a cluster already found consistent whose secrets may have changed since; the rest of it cannot fail again.
+    /// </summary>
+    public static void CheckSecrets(Cluster cluster, ConsistencyScope scope, References references)
+    {
+        if (cluster.Tls is { } tls)
+        {
+            Secrets(tls, scope, references);
+        }
+    }
+
+    private static void Secrets(UpstreamTls tls, ConsistencyScope scope, References references)
+    {
         references.CertificateSecret(scope, "tls.certificateSecret", tls.EffectiveCertificateSecret, defaulted: tls.CertificateSecret is null);
         references.CaSecret(scope, "tls.caSecret", tls.EffectiveCaSecret, defaulted: tls.CaSecret is null);
     }

@@ -43,6 +43,12 @@ internal sealed class ConsistencyScope
     public static ConsistencyScope For(List<ConsistencyError> errors, string kind, string? name, string field, int index) =>
         new(errors, kind, name, field, index);
 
+    /// <summary>How many errors the snapshot has so far (all objects'), to see whether a check found any.</summary>
+    public int Count => _errors.Count;
+
+    /// <summary>Drops the errors after the first <paramref name="count"/>, to check again another way.</summary>
+    public void Truncate(int count) => _errors.RemoveRange(count, _errors.Count - count);
+
     public void Error(string fieldPath, string message)
     {
         var objectPath = _index < 0 ? _field : $"{_field}[{_index}]";

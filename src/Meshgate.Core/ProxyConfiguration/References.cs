@@ -5,6 +5,15 @@ namespace Meshgate.Core.ProxyConfiguration;
 /// <summary>The named objects a snapshot's references resolve to, with the messages for references that do not.</summary>
 internal sealed class References(Dictionary<string, Secret> secrets, Dictionary<string, Cluster> clusters, Dictionary<string, RouteTable> routeTables)
 {
+    /// <summary>Secrets by name, the first of each.</summary>
+    public Dictionary<string, Secret> Secrets => secrets;
+
+    /// <summary>Clusters by name, the first of each.</summary>
+    public Dictionary<string, Cluster> Clusters => clusters;
+
+    /// <summary>Route tables by name, the first of each.</summary>
+    public Dictionary<string, RouteTable> RouteTables => routeTables;
+
     public void Cluster(ConsistencyScope scope, string path, string? name) => scope.Check(path, MissingCluster(name));
 
     /// <summary>Why <paramref name="name"/> does not resolve to a cluster, or null when it does (or is absent).</summary>

@@ -13,21 +13,63 @@ internal static class RouteTableRules
 {
     private static readonly int[] RedirectStatuses = [301, 302, 303, 307, 308];
 
-    public static void Check(RouteTable table, ConsistencyScope scope, References references)
+    /// <summary>Checks every virtual host; returns where each virtual host name and domain is, for the next snapshot's check.</summary>
+    public static HostIndex Check(RouteTable table, ConsistencyScope scope, References references) =>
+        Check(table, scope, references, null, null, clustersRemoved: false);
+
+    /// <summary>
+    /// As <see cref="Check(RouteTable, ConsistencyScope, References)"/>, for a table made from <paramref name="previous"/>
+    /// (the table of the same name in a consistent snapshot, indexed by <paramref name="previousIndex"/>) by replacing,
+    /// adding or removing virtual hosts. A virtual host that is the same instance as there passed its own rules, so only
+    /// what other objects can break is checked again: its name and domains against the other virtual hosts, and (when
+    /// <paramref name="clustersRemoved"/>) the clusters its routes forward to.
+    /// </summary>
+    public static HostIndex Check(RouteTable table, ConsistencyScope scope, References references, RouteTable? previous, HostIndex? previousIndex, bool clustersRemoved)
     {
-        var hostNames = new Dictionary<string, int>(StringComparer.Ordinal);
-        var domains = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (previous is not null && previousIndex is not null && TryFewChanged(table, scope, references, previous, previousIndex, clustersRemoved) is { } index)
+        {
+            return index;
+        }
+
+        var hostNames = new Dictionary<string, int>(table.VirtualHosts.Count, StringComparer.Ordinal);
+        var domains = new Dictionary<string, int>(table.VirtualHosts.Count, StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < table.VirtualHosts.Count; i++)
         {
             var host = table.VirtualHosts[i];
             var path = new Path(i);
+            if (previous is not null && previousIndex is not null && !string.IsNullOrEmpty(host.Name)
+                && ReferenceEquals(previousIndex.Find(host.Name), host))
+            {
+                // Same bookkeeping as below; its name is not empty and its domains are valid (they were checked).
+                if (!hostNames.TryAdd(host.Name, i))
+                {
+                    DuplicateHost(scope, path, hostNames[host.Name]);
+                }
+
+                for (var j = 0; j < host.Domains.Count; j++)
+                {
+                    var domain = host.Domains[j];
+                    if (!domains.TryAdd(domain, i))
+                    {
+                        DuplicateDomain(scope, path, j, domain, table.VirtualHosts[domains[domain]].Name);
+                    }
+                }
+
+                if (clustersRemoved)
+                {
+                    ForwardClusters(host, scope, i, references);
+                }
+
+                continue;
+            }
+
             if (string.IsNullOrEmpty(host.Name))
             {
                 scope.Error(path.At(".name"), "must not be empty");
             }
             else if (!hostNames.TryAdd(host.Name, i))
             {
-                scope.Error(path.At(".name"), $"duplicate name: virtualHosts[{hostNames[host.Name]}] has it too; names must be unique in a route table");
+                DuplicateHost(scope, path, hostNames[host.Name]);
             }
 
             if (host.Domains.IsEmpty)
@@ -42,15 +84,193 @@ internal static class RouteTableRules
                 {
                     scope.Error(path.At($".domains[{j}]"), error);
                 }
-                else if (!domains.TryAdd(domain, host.Name))
+                else if (!domains.TryAdd(domain, i))
                 {
-                    scope.Error(path.At($".domains[{j}]"), $"\"{domain}\" is already a domain of virtual host \"{domains[domain]}\"; a domain may appear once in a route table");
+                    DuplicateDomain(scope, path, j, domain, table.VirtualHosts[domains[domain]].Name);
                 }
             }
 
             for (var j = 0; j < host.Routes.Count; j++)
             {
                 Route(host.Routes[j], scope, new Path(i, j), references);
+            }
+        }
+
+        return new HostIndex(table, hostNames, domains);
+    }
+
+    /// <summary>
+    /// The common delta: a few virtual hosts replaced, added or removed, every other one the same instance as in
+    /// <paramref name="previous"/> and in the same order. Checks only the new ones, against the others through
+    /// <paramref name="index"/>, and returns the index of <paramref name="table"/> when it is consistent. Null, with
+    /// nothing reported, when the table is not so made or anything is wrong: the caller then checks it host by host,
+    /// which words every error in order.
+    /// </summary>
+    private static HostIndex? TryFewChanged(RouteTable table, ConsistencyScope scope, References references, RouteTable previous, HostIndex index, bool clustersRemoved)
+    {
+        var hosts = table.VirtualHosts;
+        var before = previous.VirtualHosts;
+
+        // Past a few changes, checking host by host is as cheap.
+        var limit = 64 + (hosts.Count / 16);
+
+        // Walk both tables in order: a host that is not the next previous one is new, or follows removed ones.
+        List<int>? changed = null;
+        HashSet<VirtualHost>? removed = null;
+        var p = 0;
+        for (var i = 0; i < hosts.Count; i++)
+        {
+            var host = hosts[i];
+            if (p < before.Count && ReferenceEquals(before[p], host))
+            {
+                p++;
+            }
+            else if (!string.IsNullOrEmpty(host.Name) && ReferenceEquals(index.Find(host.Name), host))
+            {
+                // A previous host further on: those before it were removed. One behind (moved, or repeated) runs off the end.
+                for (; p < before.Count && !ReferenceEquals(before[p], host); p++)
+                {
+                    removed ??= new HashSet<VirtualHost>(ReferenceEqualityComparer.Instance);
+                    if (!removed.Add(before[p]) || removed.Count > limit)
+                    {
+                        return null;
+                    }
+                }
+
+                if (p++ == before.Count)
+                {
+                    return null;
+                }
+            }
+            else
+            {
+                changed ??= [];
+                if (changed.Count == limit)
+                {
+                    return null;
+                }
+
+                changed.Add(i);
+            }
+        }
+
+        for (; p < before.Count; p++)
+        {
+            removed ??= new HashSet<VirtualHost>(ReferenceEqualityComparer.Instance);
+            if (!removed.Add(before[p]) || removed.Count > limit)
+            {
+                return null;
+            }
+        }
+
+        var mark = scope.Count;
+        if (clustersRemoved)
+        {
+            // The unchanged hosts' routes (the changed ones' are checked below).
+            for (int i = 0, next = 0; i < hosts.Count; i++)
+            {
+                if (changed is not null && next < changed.Count && changed[next] == i)
+                {
+                    next++;
+                    continue;
+                }
+
+                ForwardClusters(hosts[i], scope, i, references);
+            }
+        }
+
+        Dictionary<string, int>? names = null;
+        Dictionary<string, int>? domains = null;
+        if (changed is not null)
+        {
+            names = new Dictionary<string, int>(changed.Count, StringComparer.Ordinal);
+            domains = new Dictionary<string, int>(changed.Count, StringComparer.OrdinalIgnoreCase);
+            foreach (var i in changed)
+            {
+                var host = hosts[i];
+                if (scope.Count != mark || !IsNewHostConsistent(host, i, index, removed, names, domains))
+                {
+                    scope.Truncate(mark);
+                    return null;
+                }
+
+                for (var j = 0; j < host.Routes.Count; j++)
+                {
+                    Route(host.Routes[j], scope, new Path(i, j), references);
+                }
+            }
+        }
+
+        if (scope.Count != mark)
+        {
+            scope.Truncate(mark);
+            return null;
+        }
+
+        return index.With(table, names, domains, removed);
+    }
+
+    /// <summary>
+    /// A virtual host not in the previous table has a name and valid domains that no other virtual host of the table
+    /// has: not the unchanged ones (in <paramref name="index"/> and not <paramref name="removed"/>), not the other new
+    /// ones (<paramref name="names"/> and <paramref name="domains"/>, which this adds to).
+    /// </summary>
+    private static bool IsNewHostConsistent(VirtualHost host, int at, HostIndex index, HashSet<VirtualHost>? removed, Dictionary<string, int> names, Dictionary<string, int> domains)
+    {
+        if (string.IsNullOrEmpty(host.Name) || !names.TryAdd(host.Name, at) || IsKept(index.Find(host.Name), removed) || host.Domains.IsEmpty)
+        {
+            return false;
+        }
+
+        for (var j = 0; j < host.Domains.Count; j++)
+        {
+            var domain = host.Domains[j];
+            if (Domain(domain) is not null || !domains.TryAdd(domain, at) || IsKept(index.FindDomain(domain), removed))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsKept(VirtualHost? previous, HashSet<VirtualHost>? removed) =>
+        previous is not null && (removed is null || !removed.Contains(previous));
+
+    /// <summary>
+    /// The rules of a table already found consistent that other objects can break: every cluster its routes forward
+    /// to exists. For an unchanged table when clusters were removed.
+    /// </summary>
+    public static void CheckClusters(RouteTable table, ConsistencyScope scope, References references)
+    {
+        for (var i = 0; i < table.VirtualHosts.Count; i++)
+        {
+            ForwardClusters(table.VirtualHosts[i], scope, i, references);
+        }
+    }
+
+    private static void DuplicateHost(ConsistencyScope scope, Path path, int first) =>
+        scope.Error(path.At(".name"), $"duplicate name: virtualHosts[{first}] has it too; names must be unique in a route table");
+
+    private static void DuplicateDomain(ConsistencyScope scope, Path path, int index, string domain, string? owner) =>
+        scope.Error(path.At($".domains[{index}]"), $"\"{domain}\" is already a domain of virtual host \"{owner}\"; a domain may appear once in a route table");
+
+    /// <summary>Each cluster the routes of <paramref name="host"/> forward to exists; reported as <see cref="Forward"/> does.</summary>
+    private static void ForwardClusters(VirtualHost host, ConsistencyScope scope, int hostIndex, References references)
+    {
+        for (var j = 0; j < host.Routes.Count; j++)
+        {
+            if (host.Routes[j].Forward is not { } forward)
+            {
+                continue;
+            }
+
+            for (var k = 0; k < forward.Clusters.Count; k++)
+            {
+                if (references.MissingCluster(forward.Clusters[k].Name) is { } missing)
+                {
+                    scope.Error(new Path(hostIndex, j)[".forward"].At($".clusters[{k}].name"), missing);
+                }
             }
         }
     }
