@@ -62,7 +62,7 @@ internal static partial class ProxyConfigReader
                 r.ValueTextEquals("version"u8) ? Value(ref r, ref seen, 1) && RequiredString(ref r, out version)
                 : r.ValueTextEquals("baseVersion"u8) ? Value(ref r, ref seen, 2) && RequiredString(ref r, out baseVersion)
                 : r.ValueTextEquals("listeners"u8) ? Value(ref r, ref seen, 4) && ReadListDelta(ref r, s, Kind.Listener, at.Enter("listeners"), out listeners)
-                : r.ValueTextEquals("routeTables"u8) ? Value(ref r, ref seen, 8) && ReadRouteTablesDelta(ref r, s, at.Enter("routeTables"), out routeTables)
+                : r.ValueTextEquals("routeTables"u8) ? Value(ref r, ref seen, 8) && ReadListDelta(ref r, s, Kind.RouteTable, at.Enter("routeTables"), out routeTables)
                 : r.ValueTextEquals("clusters"u8) ? Value(ref r, ref seen, 16) && ReadListDelta(ref r, s, Kind.Cluster, at.Enter("clusters"), out clusters)
                 : r.ValueTextEquals("secrets"u8) ? Value(ref r, ref seen, 32) && ReadListDelta(ref r, s, Kind.Secret, at.Enter("secrets"), out secrets)
                 : r.ValueTextEquals("accessLog"u8) && Value(ref r, ref seen, 64) && (IsNull(ref r) || ReadAccessLog(ref r, out accessLog));
@@ -93,7 +93,10 @@ internal static partial class ProxyConfigReader
         return true;
     }
 
-    /// <summary><c>{"remove": [names], "put": [{"index": n, "value": object}]}</c>, either list optional.</summary>
+    /// <summary>
+    /// <c>{"remove": [names], "put": [{"index": n, "value": object}]}</c>, either list optional. For route tables
+    /// (<see cref="Kind.RouteTable"/>) each put is a patch instead: <c>{"index": n, "name": table, "virtualHosts": delta}</c>.
+    /// </summary>
     private static bool ReadListDelta<T>(ref Utf8JsonReader r, Scratch s, Kind kind, DeltaPath at, [NotNullWhen(true)] out ListDelta<T>? value)
         where T : class
     {
@@ -120,7 +123,7 @@ internal static partial class ProxyConfigReader
                 while (ok && r.Read() && r.TokenType != JsonTokenType.EndArray)
                 {
                     at.Item(puts.Count);
-                    ok = ReadPut(ref r, s, kind, out int index, out var item);
+                    ok = kind == Kind.RouteTable ? ReadRouteTablePatch(ref r, s, at, out int index, out var item) : ReadPut(ref r, s, kind, out index, out item);
                     if (ok)
                     {
                         puts.Add(new DeltaPut<T>(index, (T)item!));
@@ -177,69 +180,10 @@ internal static partial class ProxyConfigReader
         return r.TokenType == JsonTokenType.EndObject && seen == 3;
     }
 
-    /// <summary>As <see cref="ReadListDelta{T}"/>, each put a patch: <c>{"index": n, "name": table, "virtualHosts": delta}</c>.</summary>
-    private static bool ReadRouteTablesDelta(ref Utf8JsonReader r, Scratch s, DeltaPath at, [NotNullWhen(true)] out ListDelta<RouteTablePatch>? value)
+    private static bool ReadRouteTablePatch(ref Utf8JsonReader r, Scratch s, DeltaPath at, out int index, out object? value)
     {
         value = null;
-        EquatableArray<string> remove = default;
-        List<DeltaPut<RouteTablePatch>>? puts = null;
-        if (r.TokenType != JsonTokenType.StartObject)
-        {
-            return false;
-        }
-
-        var seen = 0;
-        while (NextProperty(ref r))
-        {
-            bool ok;
-            if (r.ValueTextEquals("remove"u8))
-            {
-                ok = Value(ref r, ref seen, 1) && ReadList(ref r, s, Kind.String, out remove);
-            }
-            else if (r.ValueTextEquals("put"u8) && Value(ref r, ref seen, 2) && r.TokenType == JsonTokenType.StartArray)
-            {
-                puts = [];
-                ok = true;
-                while (ok && r.Read() && r.TokenType != JsonTokenType.EndArray)
-                {
-                    at.Item(puts.Count);
-                    ok = ReadRouteTablePatch(ref r, s, at, out var put);
-                    if (ok)
-                    {
-                        puts.Add(put);
-                    }
-                }
-
-                ok = ok && r.TokenType == JsonTokenType.EndArray;
-                if (ok)
-                {
-                    at.Item(-1);
-                }
-            }
-            else
-            {
-                ok = false;
-            }
-
-            if (!ok)
-            {
-                return false;
-            }
-        }
-
-        if (r.TokenType != JsonTokenType.EndObject)
-        {
-            return false;
-        }
-
-        value = new ListDelta<RouteTablePatch> { Remove = remove, Put = puts is null ? default : new EquatableArray<DeltaPut<RouteTablePatch>>([.. puts]) };
-        return true;
-    }
-
-    private static bool ReadRouteTablePatch(ref Utf8JsonReader r, Scratch s, DeltaPath at, out DeltaPut<RouteTablePatch> value)
-    {
-        value = default;
-        var index = -1;
+        index = -1;
         string? name = null;
         ListDelta<VirtualHost>? hosts = null;
         if (r.TokenType != JsonTokenType.StartObject)
@@ -267,7 +211,7 @@ internal static partial class ProxyConfigReader
             return false;
         }
 
-        value = new DeltaPut<RouteTablePatch>(index, new RouteTablePatch { Name = name, VirtualHosts = hosts });
+        value = new RouteTablePatch { Name = name, VirtualHosts = hosts };
         return true;
     }
 
