@@ -32,7 +32,8 @@ public sealed class ProxySnapshot
         {
             // An unchanged table (the same instance, as a delta leaves it) is kept compiled; a changed one reuses its unchanged hosts.
             var old = previous?._routeTables.GetValueOrDefault(table.Name);
-            _routeTables[table.Name] = old is not null && ReferenceEquals(old.Table, table) ? old : new CompiledRouteTable(table, old);
+            _routeTables[table.Name] = old is not null && ReferenceEquals(old.Table, table) ? old
+                : new CompiledRouteTable(table, old is not null && SharesHosts(old.Table, table) ? old : null);
         }
 
         _clusters = new Dictionary<string, ClusterState>(config.Clusters.Count + 2, StringComparer.Ordinal);
@@ -128,6 +129,27 @@ public sealed class ProxySnapshot
         {
             _downstreamTls[chain] = DownstreamTlsContext.Create(tls, secrets);
         }
+    }
+
+    // A table a delta patched keeps most of its hosts as the same instances (its first or last among them, unless both
+    // changed); a whole snapshot's table shares none, and building a lookup of the old hosts would be wasted.
+    private static bool SharesHosts(RouteTable old, RouteTable table)
+    {
+        if (table.VirtualHosts.IsEmpty)
+        {
+            return false;
+        }
+
+        var (first, last) = (table.VirtualHosts[0], table.VirtualHosts[^1]);
+        foreach (var host in old.VirtualHosts)
+        {
+            if (ReferenceEquals(host, first) || ReferenceEquals(host, last))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // Keep the old state (connections, round robin) when the cluster and the secrets its TLS uses did not change.

@@ -48,9 +48,8 @@ internal sealed partial class DiscoveryService(PushService push, ResourceStore s
             {
                 var request = requestStream.Current;
                 var nack = request.ErrorDetail.Length > 0;
-                if (connection.Answered(request.VersionInfo, request.ResponseNonce, nack ? request.ErrorDetail : null) && nack)
+                if (connection.Answered(request.VersionInfo, request.ResponseNonce, nack ? request.ErrorDetail : null, out var status) && nack)
                 {
-                    var status = connection.Status;
                     if (status.SentDelta)
                     {
                         // The whole snapshot needs no agreement on what the proxy runs; its answer is the one that counts.

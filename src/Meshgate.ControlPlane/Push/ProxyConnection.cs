@@ -67,6 +67,18 @@ public sealed class ProxyConnection
     /// </summary>
     internal string? OfferedKey { get; private set; }
 
+    /// <summary>The node key of the snapshot the proxy last acknowledged: versions are counted per key.</summary>
+    internal string? AckedKey
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _ackedKey;
+            }
+        }
+    }
+
     /// <summary>Queues <paramref name="snapshot"/> of node key <paramref name="key"/>, replacing one not yet written.</summary>
     internal void Offer(string key, PushedSnapshot snapshot)
     {
@@ -104,10 +116,14 @@ public sealed class ProxyConnection
     /// Answers to anything but the last response sent are stale and ignored, as in xDS.
     /// </summary>
     /// <returns>False when the answer was stale.</returns>
-    public bool Answered(string version, string nonce, string? error)
+    public bool Answered(string version, string nonce, string? error) => Answered(version, nonce, error, out _);
+
+    /// <summary>As <see cref="Answered(string, string, string?)"/>, with the status as this answer left it (what was sent, as a delta or not).</summary>
+    internal bool Answered(string version, string nonce, string? error, out SyncStatus status)
     {
         lock (_lock)
         {
+            status = _status;
             if (nonce.Length == 0 || nonce != _status.SentNonce)
             {
                 return false;
@@ -122,6 +138,7 @@ public sealed class ProxyConnection
             _status = string.IsNullOrEmpty(error)
                 ? _status with { AckedVersion = version, AckedAt = _time.GetUtcNow(), NackError = null, NackedVersion = null }
                 : _status with { NackError = error, NackedVersion = _status.SentVersion, NackedAt = _time.GetUtcNow() };
+            status = _status;
             return true;
         }
     }

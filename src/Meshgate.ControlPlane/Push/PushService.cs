@@ -144,7 +144,7 @@ public sealed partial class PushService : IAsyncDisposable
     {
         var status = connection.Status;
         return connection.OfferedVersion is { } offered && status.AckedVersion == offered
-            && connection.OfferedKey is { } key && _keys.TryGetValue(key, out var state) && state.Version == offered
+            && connection.OfferedKey is { } key && connection.AckedKey == key && _keys.TryGetValue(key, out var state) && state.Version == offered
             ? status with { SyncedRevision = state.Revision }
             : status;
     }
@@ -168,7 +168,8 @@ public sealed partial class PushService : IAsyncDisposable
 
                 // It must have been offered the key's current version (a proxy that connected later may have had the
                 // key translated afresh, before the push reached this one) and have acknowledged it.
-                if (connection.OfferedVersion != state.Version || connection.Status.AckedVersion != connection.OfferedVersion)
+                // Versions are counted per key, so the acknowledgement must be of this key's snapshot too.
+                if (connection.OfferedVersion != state.Version || connection.Status.AckedVersion != connection.OfferedVersion || connection.AckedKey != key)
                 {
                     return false;
                 }
@@ -286,9 +287,17 @@ public sealed partial class PushService : IAsyncDisposable
         var validatedAt = Stopwatch.GetTimestamp();
         // A delta that says no less than the whole snapshot is not worth a second form.
         SnapshotDelta? delta = null;
-        if (state is not null && SnapshotIndex.Diff(state.Index, state.Version, index, version) is { } bytes && bytes.Length < json.Length)
+        try
         {
-            delta = new SnapshotDelta(state.Version, bytes);
+            if (state is not null && SnapshotIndex.Diff(state.Index, state.Version, index, version) is { } bytes && bytes.Length < json.Length)
+            {
+                delta = new SnapshotDelta(state.Version, bytes);
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // Proxies then get the whole snapshot, which needs no delta.
+            Log.DeltaFailed(_logger, key, version, e);
         }
 
         state = new KeyState(resources.Revision, counter, version, json, index, delta);
@@ -362,6 +371,9 @@ public sealed partial class PushService : IAsyncDisposable
 
         [LoggerMessage(5, LogLevel.Information, "translated {Key} → {Version} ({Listeners} listeners, {Clusters} clusters) in {Milliseconds} ms (validated in {ValidateMilliseconds} ms, serialized and compared in {SerializeMilliseconds} ms, {Kilobytes} KiB{Delta})")]
         public static partial void Translated(ILogger logger, string key, string version, int listeners, int clusters, long milliseconds, long validateMilliseconds, long serializeMilliseconds, int kilobytes, string delta);
+
+        [LoggerMessage(7, LogLevel.Error, "no delta for {Key} → {Version}; proxies get the whole snapshot")]
+        public static partial void DeltaFailed(ILogger logger, string key, string version, Exception exception);
 
         [LoggerMessage(6, LogLevel.Debug, "translated {Key} again: unchanged, still {Version} in {Milliseconds} ms (compared in {CompareMilliseconds} ms)")]
         public static partial void Unchanged(ILogger logger, string key, string version, long milliseconds, long compareMilliseconds);

@@ -71,6 +71,8 @@ internal sealed class SnapshotIndex
             }
             else
             {
+                // The version and the node are not content; any other field would be content this index misses.
+                Expect(r.ValueTextEquals("version"u8) || r.ValueTextEquals("node"u8));
                 Expect(r.Read());
                 r.Skip();
             }

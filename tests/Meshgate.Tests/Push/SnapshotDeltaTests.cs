@@ -105,6 +105,17 @@ public sealed class SnapshotDeltaTests(ITestOutputHelper output)
         Assert.Same(before.Listeners[1], made.Listeners[1]);
     }
 
+    [Fact]
+    public void Build_TopLevelFieldItDoesNotIndex_RefusedRatherThanTakenForUnchanged()
+    {
+        var json = Encoding.UTF8.GetBytes("""{"version":"1","node":null,"listeners":null,"somethingNew":{"a":1}}""");
+
+        // A field the index missed would make every change to it look like no change at all; the push logs the failure
+        // and proxies keep their snapshot, which a test of the new field would show at once.
+        Assert.Throws<InvalidOperationException>(() => SnapshotIndex.Build(json));
+        Assert.NotNull(SnapshotIndex.Build(ProxyConfigLoader.ToJsonUtf8(TestSnapshots.Gateway())));
+    }
+
     public static TheoryData<string, string> RefusedDeltas => new()
     {
         { """{"version":"8","baseVersion":"6"}""", "delta 8 applies to version 6, but this proxy runs 7" },
