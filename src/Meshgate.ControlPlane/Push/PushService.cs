@@ -115,7 +115,7 @@ public sealed partial class PushService : IAsyncDisposable
         {
             if (connection.OfferedKey is { } key && _keys.TryGetValue(key, out var state))
             {
-                connection.Offer(key, new PushedSnapshot(key, state.Version, $"{_instance}-{++_nonce}", state.Json, connection.Node.Id));
+                connection.Offer(key, new PushedSnapshot(key, state.Version, NextNonce(), state.Json, connection.Node.Id));
             }
         }
     }
@@ -233,8 +233,7 @@ public sealed partial class PushService : IAsyncDisposable
             }
 
             // The snapshot is per key, serialized once; only the node id in it is the proxy's own, spliced in when sent.
-            var nonce = $"{_instance}-{++_nonce}";
-            connection.Offer(key, new PushedSnapshot(key, state.Version, nonce, state.Json, connection.Node.Id, state.Delta));
+            connection.Offer(key, new PushedSnapshot(key, state.Version, NextNonce(), state.Json, connection.Node.Id, state.Delta));
         }
     }
 
@@ -309,6 +308,9 @@ public sealed partial class PushService : IAsyncDisposable
             delta is null ? "" : $", delta on {delta.BaseVersion} {Math.Max(1, delta.Bytes.Length / 1024)} KiB in {Milliseconds(validatedAt, done)} ms");
         return state;
     }
+
+    /// <summary>A nonce no other response of this control plane carries. Under the lock.</summary>
+    private string NextNonce() => $"{_instance}-{++_nonce}";
 
     private static long Milliseconds(long from, long to) => (long)Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
 

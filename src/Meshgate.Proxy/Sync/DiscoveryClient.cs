@@ -258,12 +258,13 @@ public sealed partial class DiscoveryClient : IAsyncDisposable
     /// </summary>
     private DeltaResult Delta(DiscoveryResponse response)
     {
-        var current = _proxy.Snapshots.Current.Config;
-        if (!_listening || response.BaseVersion != AppliedVersion || current.Version != AppliedVersion)
+        if (!_listening)
         {
-            return new DeltaResult(null, [$"the delta for {response.VersionInfo} applies to version {response.BaseVersion}, but this proxy runs {(AppliedVersion.Length == 0 ? "none" : AppliedVersion)}"]);
+            return new DeltaResult(null, [$"the delta for {response.VersionInfo} applies to version {response.BaseVersion}, but this proxy runs none yet"]);
         }
 
+        // The delta itself says which version it applies to; ProxyConfigDelta refuses it for any other.
+        var current = _proxy.Snapshots.Current.Config;
         var made = ProxyConfigDelta.Apply(current, response.Delta.Span);
         if (made.Config is not { } config)
         {

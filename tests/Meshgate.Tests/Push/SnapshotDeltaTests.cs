@@ -113,7 +113,9 @@ public sealed class SnapshotDeltaTests(ITestOutputHelper output)
         // A field the index missed would make every change to it look like no change at all; the push logs the failure
         // and proxies keep their snapshot, which a test of the new field would show at once.
         Assert.Throws<InvalidOperationException>(() => SnapshotIndex.Build(json));
-        Assert.NotNull(SnapshotIndex.Build(ProxyConfigLoader.ToJsonUtf8(TestSnapshots.Gateway())));
+        var index = SnapshotIndex.Build(ProxyConfigLoader.ToJsonUtf8(TestSnapshots.Gateway()));
+        Assert.Equal(6, index.Clusters.Items.Length);
+        Assert.Equal(["edition.cnn.com:80", "blackhole"], index.RouteTables.Items[0].Children!.Items.Select(h => h.Name));
     }
 
     public static TheoryData<string, string> RefusedDeltas => new()
