@@ -7,7 +7,11 @@ public sealed record ControlPlaneOptions
 {
     public const int DefaultApiPort = 15014;
 
-    public const int DefaultDiscoveryPort = 15010;
+    /// <summary>Istio's plaintext xDS port; Meshgate opens it only when asked (<see cref="DiscoveryEndpoint"/>).</summary>
+    public const int DefaultPlaintextDiscoveryPort = 15010;
+
+    /// <summary>Istio's secure xDS and CA port (istiod's 15012).</summary>
+    public const int DefaultDiscoveryPort = 15012;
 
     /// <summary>The data directory (SQLite store, CA keys, logs); <c>./.meshgate</c> by default.</summary>
     public string DataDirectory { get; init; } = ".meshgate";
@@ -18,6 +22,21 @@ public sealed record ControlPlaneOptions
     /// <summary>The resource API for the CLI (HTTP).</summary>
     public IPEndPoint ApiEndpoint { get; init; } = new(IPAddress.Loopback, DefaultApiPort);
 
-    /// <summary>The discovery stream for proxies (gRPC over plaintext HTTP/2); port 0 takes a free one.</summary>
-    public IPEndPoint DiscoveryEndpoint { get; init; } = new(IPAddress.Loopback, DefaultDiscoveryPort);
+    /// <summary>
+    /// The discovery stream over plaintext HTTP/2, without certificates; null (the default) opens none. Only for a proxy
+    /// started with <c>--discovery-plaintext</c>; port 0 takes a free one.
+    /// </summary>
+    public IPEndPoint? DiscoveryEndpoint { get; init; }
+
+    /// <summary>
+    /// The discovery stream and the CA over TLS (Istio's 15012), with a server certificate from the mesh CA that proxies
+    /// check against the root; null (the default here; the CLI opens 15012) opens none. Port 0 takes a free one.
+    /// </summary>
+    public IPEndPoint? SecureDiscoveryEndpoint { get; init; }
+
+    /// <summary>Where the CA's root and the token signing key are kept: <c>DATA/ca</c>.</summary>
+    public string CaDirectory => Path.Combine(DataDirectory, "ca");
+
+    /// <summary>The lifetime of workload certificates unless a proxy asks for less (Istio's DEFAULT_WORKLOAD_CERT_TTL, 24 h).</summary>
+    public TimeSpan WorkloadCertificateLifetime { get; init; } = Identity.MeshIdentity.DefaultWorkloadLifetime;
 }

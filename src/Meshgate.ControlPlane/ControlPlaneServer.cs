@@ -1,33 +1,45 @@
 using System.Net;
 using Meshgate.ControlPlane.Api;
+using Meshgate.ControlPlane.Identity;
 using Meshgate.ControlPlane.Push;
 using Meshgate.ControlPlane.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Meshgate.ControlPlane;
 
 /// <summary>
-/// istiod's counterpart: owns the store and serves the resource API. Later slices add translation,
-/// push over gRPC (15010) and the CA to the same process.
+/// istiod's counterpart: owns the store, serves the resource API, pushes snapshots over gRPC, and runs the mesh CA
+/// (docs/identity.md): discovery and certificate requests over TLS on 15012, plaintext discovery on 15010 only when asked.
 /// </summary>
 public sealed partial class ControlPlaneServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ILogger _logger;
-    private Func<(ListenOptions? Api, ListenOptions? Discovery)> _listens = () => (null, null);
+    private Func<(ListenOptions? Api, ListenOptions? Discovery, ListenOptions? Secure)> _listens = () => (null, null, null);
 
-    private ControlPlaneServer(WebApplication app, ResourceStore store, PushService push, ILogger logger)
+    private ControlPlaneServer(WebApplication app, ResourceStore store, PushService push, MeshIdentity identity, ILogger logger)
     {
         _app = app;
         Store = store;
         Push = push;
+        Identity = identity;
         _logger = logger;
     }
+
+    /// <summary>The CA and the pod-bound tokens.</summary>
+    public MeshIdentity Identity { get; }
+
+    /// <summary>The TLS discovery and CA address, once started (the real port when 0 was asked for); null when not opened.</summary>
+    public IPEndPoint? SecureDiscoveryEndPoint { get; private set; }
+
+    /// <summary>The mesh root bundle (PEM) proxies check the control plane and each other against.</summary>
+    public string RootBundle => Identity.Authority.RootBundle;
 
     /// <summary>The largest snapshot sent to a proxy: the proxy's discovery client accepts as much (64 MiB).</summary>
     public const int MaxSnapshotBytes = 64 * 1024 * 1024;
@@ -37,7 +49,7 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
     /// <summary>The connected proxies and what they were sent.</summary>
     public PushService Push { get; }
 
-    /// <summary>The discovery (gRPC) address, once started (the real port when 0 was asked for).</summary>
+    /// <summary>The plaintext discovery (gRPC) address, once started (the real port when 0 was asked for); port 0 when not opened.</summary>
     public IPEndPoint DiscoveryEndPoint { get; private set; } = new(IPAddress.Loopback, 0);
 
     /// <summary>The address the API listens on, once started (the real port when 0 was asked for).</summary>
@@ -48,12 +60,24 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
     {
         time ??= TimeProvider.System;
         var store = ResourceStore.Open(options.DataDirectory, time);
+        MeshIdentity identity;
+        try
+        {
+            identity = LoadIdentity(options, store, time);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+
         var push = new PushService(store, translate ?? PushService.Translate, time, loggerFactory.CreateLogger("meshgate.controlplane.push"));
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(push);
+        builder.Services.AddSingleton(identity);
         builder.Services.AddGrpc(grpc =>
         {
             // Snapshots of 10,000 services are megabytes (the proxy accepts up to 64 MiB); requests are small ACKs.
@@ -62,6 +86,7 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         });
         ListenOptions? api = null;
         ListenOptions? discovery = null;
+        ListenOptions? secure = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(options.ApiEndpoint, listen =>
@@ -69,11 +94,29 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
                 listen.Protocols = HttpProtocols.Http1;
                 api = listen;
             });
-            kestrel.Listen(options.DiscoveryEndpoint, listen =>
+            if (options.DiscoveryEndpoint is { } plaintext)
             {
-                listen.Protocols = HttpProtocols.Http2; // plaintext HTTP/2 with prior knowledge, as gRPC clients speak it
-                discovery = listen;
-            });
+                kestrel.Listen(plaintext, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http2; // plaintext HTTP/2 with prior knowledge, as gRPC clients speak it
+                    discovery = listen;
+                });
+            }
+
+            if (options.SecureDiscoveryEndpoint is { } tls)
+            {
+                kestrel.Listen(tls, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http2;
+                    listen.UseHttps(new HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificate = ServerCertificate(identity.Authority, tls.Address),
+                        ServerCertificateChain = identity.Authority.ChainAboveLeaf(),
+                        ClientCertificateMode = ClientCertificateMode.NoCertificate,
+                    });
+                    secure = listen;
+                });
+            }
             kestrel.Limits.MaxRequestBodySize = ResourceApi.MaxRequestBytes;
             kestrel.AddServerHeader = false;
         });
@@ -88,15 +131,67 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         ErrorHandling.Use(app, logger);
         ResourceApi.Map(app, store);
         PodLogApi.Map(app, store, options.LogsDirectory);
+        TokenRequestApi.Map(app, store, identity);
         app.MapGrpcService<DiscoveryService>();
+        app.MapGrpcService<CertificateService>();
         app.MapGet("/debug/syncz", () => Results.Json(push.Statuses(), ApiJson.Options));
-        return new ControlPlaneServer(app, store, push, logger) { _listens = () => (api, discovery) };
+        Log.Authority(logger, identity.Authority.Source, identity.Authority.SigningCertificate.SerialNumber.ToLowerInvariant(), identity.Authority.SigningCertificate.NotAfter.ToUniversalTime());
+        return new ControlPlaneServer(app, store, push, identity, logger) { _listens = () => (api, discovery, secure) };
+    }
+
+    /// <summary>
+    /// The CA: a plug-in CA when Secret <c>cacerts</c> exists in the root namespace (read at start, as istiod reads it),
+    /// else the self-signed root in <c>DATA/ca</c>; and the token signing key beside it.
+    /// </summary>
+    private static MeshIdentity LoadIdentity(ControlPlaneOptions options, ResourceStore store, TimeProvider time)
+    {
+        var resources = store.Current;
+        var mesh = Core.Translation.Translator.MeshSettingsFrom(resources);
+        IReadOnlyDictionary<string, byte[]>? plugIn = null;
+        if (resources.Get(new Core.Resources.ObjectKey(Core.Resources.ResourceTypes.Secret, mesh.RootNamespace, "cacerts")) is { } cacerts)
+        {
+            var data = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+            foreach (var (key, value) in cacerts.Json["data"]?.AsObject() ?? [])
+            {
+                data[key] = Convert.FromBase64String(value?.GetValue<string>() ?? "");
+            }
+
+            foreach (var (key, value) in cacerts.Json["stringData"]?.AsObject() ?? [])
+            {
+                data[key] = System.Text.Encoding.UTF8.GetBytes(value?.GetValue<string>() ?? "");
+            }
+
+            plugIn = data;
+        }
+
+        var authority = CertificateAuthority.Load(options.CaDirectory, mesh.TrustDomain, plugIn, time);
+        try
+        {
+            return new MeshIdentity(authority, ServiceAccountTokens.Load(options.CaDirectory, time), options.WorkloadCertificateLifetime, MeshIdentity.MaxWorkloadLifetime);
+        }
+        catch
+        {
+            authority.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>istiod's serving certificate: <c>istiod.istio-system.svc</c>, <c>localhost</c> and the address it listens on.</summary>
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2 ServerCertificate(CertificateAuthority authority, IPAddress listening)
+    {
+        var addresses = new List<IPAddress> { IPAddress.Loopback, IPAddress.IPv6Loopback };
+        if (!listening.Equals(IPAddress.Any) && !listening.Equals(IPAddress.IPv6Any) && !addresses.Contains(listening))
+        {
+            addresses.Add(listening);
+        }
+
+        return authority.IssueServerCertificate(["istiod.istio-system.svc", "istiod.istio-system.svc.cluster.local", "localhost"], addresses, TimeSpan.FromDays(365));
     }
 
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var (api, discoveryListen) = _listens();
+        var (api, discoveryListen, secureListen) = _listens();
         if (api?.IPEndPoint is { } address)
         {
             var host = address.Address.Equals(IPAddress.IPv6Any) || address.Address.Equals(IPAddress.Any) ? IPAddress.Loopback : address.Address;
@@ -108,9 +203,18 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
             DiscoveryEndPoint = discovery;
         }
 
+        SecureDiscoveryEndPoint = secureListen?.IPEndPoint;
         Push.Start();
         Log.Listening(_logger, ApiAddress, Store.Path, Store.Current.Revision, Store.Current.Objects.Count);
-        Log.Discovery(_logger, DiscoveryEndPoint);
+        if (SecureDiscoveryEndPoint is { } secure)
+        {
+            Log.SecureDiscovery(_logger, secure);
+        }
+
+        if (discoveryListen is not null)
+        {
+            Log.Discovery(_logger, DiscoveryEndPoint);
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken = default)
@@ -125,6 +229,7 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         await Push.DisposeAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         Store.Dispose();
+        Identity.Dispose();
     }
 
     private static partial class Log
@@ -132,7 +237,13 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         [LoggerMessage(1, LogLevel.Information, "resource API listening on {Address} (store {Path}, revision {Revision}, {Count} objects)")]
         public static partial void Listening(ILogger logger, Uri address, string path, long revision, int count);
 
-        [LoggerMessage(2, LogLevel.Information, "discovery (gRPC) on {Address}")]
+        [LoggerMessage(2, LogLevel.Information, "discovery (gRPC, plaintext) on {Address}")]
         public static partial void Discovery(ILogger logger, IPEndPoint address);
+
+        [LoggerMessage(3, LogLevel.Information, "discovery and CA (gRPC over TLS) on {Address}")]
+        public static partial void SecureDiscovery(ILogger logger, IPEndPoint address);
+
+        [LoggerMessage(4, LogLevel.Information, "ca: signing with the {Source} (serial {Serial}, expires {NotAfter:O})")]
+        public static partial void Authority(ILogger logger, string source, string serial, DateTime notAfter);
     }
 }

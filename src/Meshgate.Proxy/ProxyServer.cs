@@ -159,7 +159,7 @@ public sealed partial class ProxyServer : IAsyncDisposable
                 }
             }
 
-            var snapshot = new ProxySnapshot(next, _resolver, current, accessLog);
+            var snapshot = new ProxySnapshot(next, _resolver, current, accessLog, current.Workload);
             change?.Pin(current);
             Snapshots.Swap(snapshot);
             Metrics.UpdateApplied();
@@ -168,6 +168,25 @@ public sealed partial class ProxyServer : IAsyncDisposable
 
             var errors = change is null ? [] : await _listeners.CompleteAsync(change, DrainTime, cancellationToken).ConfigureAwait(false);
             return errors.Count == 0 ? ProxyUpdateResult.Success : new ProxyUpdateResult(true, errors);
+        }
+        finally
+        {
+            _updates.Release();
+        }
+    }
+
+    /// <summary>
+    /// Puts a new workload certificate and root bundle in force (issue or rotation): the snapshot is rebuilt around the
+    /// same configuration, so new handshakes use them while connections already open keep theirs; nothing is dropped.
+    /// </summary>
+    public async Task SetWorkloadSecretsAsync(Identity.WorkloadSecrets workload, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workload);
+        await _updates.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var current = Snapshots.Current;
+            Snapshots.Swap(new ProxySnapshot(current.Config, _resolver, current, current.AccessLog, workload));
         }
         finally
         {

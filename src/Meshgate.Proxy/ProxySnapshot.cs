@@ -23,9 +23,11 @@ public sealed class ProxySnapshot
 
     /// <param name="previous">The snapshot this one replaces: its cluster states are kept where the cluster is equal.</param>
     /// <param name="accessLog">Where requests and connections are logged; <see cref="AccessLogSink.Off"/> when absent.</param>
-    public ProxySnapshot(ProxyConfig config, EndpointResolver resolver, ProxySnapshot? previous = null, AccessLogSink? accessLog = null)
+    /// <param name="workload">The proxy's own certificate and the mesh root (secrets <c>default</c> and <c>ROOTCA</c>, as Envoy's SDS serves them), once issued.</param>
+    public ProxySnapshot(ProxyConfig config, EndpointResolver resolver, ProxySnapshot? previous = null, AccessLogSink? accessLog = null, Identity.WorkloadSecrets? workload = null)
     {
         Config = config;
+        Workload = workload;
         AccessLog = accessLog ?? AccessLogSink.Off;
         _routeTables = new Dictionary<string, CompiledRouteTable>(config.RouteTables.Count, StringComparer.Ordinal);
         foreach (var table in config.RouteTables)
@@ -41,6 +43,13 @@ public sealed class ProxySnapshot
         foreach (var secret in config.Secrets)
         {
             secrets[secret.Name] = secret;
+        }
+
+        if (workload is not null)
+        {
+            // The names Istio reserves for the workload's own certificate: the agent's, never the snapshot's.
+            secrets[Secret.Default] = workload.Certificate;
+            secrets[Secret.RootCa] = workload.RootCa;
         }
 
         foreach (var cluster in config.Clusters)
@@ -92,6 +101,9 @@ public sealed class ProxySnapshot
     }
 
     public ProxyConfig Config { get; }
+
+    /// <summary>The workload certificate and root bundle in force; null before the first is issued (or without an identity).</summary>
+    public Identity.WorkloadSecrets? Workload { get; }
 
     public AccessLogSink AccessLog { get; }
 

@@ -48,14 +48,14 @@ public static class Codes
     /// <summary>A Gateway API route's parentRef names no Gateway, ServiceEntry or Service: the route is attached nowhere.</summary>
     public static readonly FindingCode ReferencedParentNotFound = new("MG0014", Severity.Error, "ReferencedParentNotFound");
 
-    /// <summary>ISTIO_MUTUAL asked for, but no CA issues the workload certificates it needs yet.</summary>
-    public static readonly FindingCode IstioMutualWithoutCa = new("MG0015", Severity.Error, "IstioMutualWithoutCa");
+    // MG0015 (IstioMutualWithoutCa) is retired: the control plane's CA issues the certificates ISTIO_MUTUAL needs. Its
+    // number is not reused.
 
     public static readonly IReadOnlyList<FindingCode> All =
     [
         GatewayForwardsToOriginalDestination, ReferencedGatewayNotFound, ReferencedSubsetNotFound, DestinationRuleNotOnLookupPath,
         GatewaySelectsNoWorkload, HostNotInGatewayServer, ReferencedHostNotFound, EgressGatewayRouteMissing,
         VirtualServiceHostNotInRegistry, VirtualServiceHostBlocked, ConflictingServiceEntryResolution, RouteProtocolMismatch,
-        GatewayPortNotOnService, ReferencedParentNotFound, IstioMutualWithoutCa,
+        GatewayPortNotOnService, ReferencedParentNotFound,
     ];
 }

@@ -20,7 +20,6 @@ public static class ConfigAnalyzer
         new EgressPathAnalyzer(),
         new ProtocolAnalyzer(),
         new GatewayApiAnalyzer(),
-        new MutualTlsAnalyzer(),
     ];
 
     /// <summary>

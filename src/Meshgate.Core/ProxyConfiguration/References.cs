@@ -47,7 +47,12 @@ internal sealed class References(Dictionary<string, Secret> secrets, Dictionary<
         var (at, subject) = defaulted ? (path[..path.LastIndexOf('.')], $"mode ISTIO_MUTUAL uses secret \"{name}\", which") : (path, $"secret \"{name}\"");
         if (!secrets.TryGetValue(name, out var secret))
         {
-            scope.Error(at, $"{subject} is not defined{(defaulted ? "" : Suggestion(name, secrets.Keys))}");
+            // ISTIO_MUTUAL's defaulted "default" and "ROOTCA" are the proxy's own certificate and the mesh root, which its
+            // identity agent supplies (Envoy's SDS); a snapshot need not carry them.
+            if (!defaulted)
+            {
+                scope.Error(at, $"{subject} is not defined{Suggestion(name, secrets.Keys)}");
+            }
         }
         else if (!usable(secret))
         {

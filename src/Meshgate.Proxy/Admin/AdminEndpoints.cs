@@ -57,9 +57,27 @@ internal sealed class AdminEndpoints(ProxyServer proxy, Func<AdminServer?> serve
         };
     }
 
+    /// <summary>What Envoy's admin prints in place of a private key.</summary>
+    private const string RedactedKey = "[redacted]";
+
     private Task ConfigDumpAsync(HttpContext context)
     {
-        var config = proxy.Snapshots.Current.Config;
+        var snapshot = proxy.Snapshots.Current;
+        var config = snapshot.Config;
+        if (snapshot.Workload is { } workload)
+        {
+            // The workload's own secrets as Envoy's config dump shows SDS secrets: the chain and root, the key redacted.
+            config = config with
+            {
+                Secrets =
+                [
+                    workload.Certificate with { PrivateKey = RedactedKey },
+                    workload.RootCa,
+                    .. config.Secrets.Where(s => s.Name is not (Secret.Default or Secret.RootCa)),
+                ],
+            };
+        }
+
         context.Response.Headers["x-meshgate-config-version"] = config.Version;
         return WriteAsync(context, StatusCodes.Status200OK, "application/json", ProxyConfigLoader.ToJson(config, indented: true) + "\n");
     }

@@ -38,7 +38,9 @@ public sealed partial class DiscoveryClient : IAsyncDisposable
     private string _applied = "";
     private bool _listening;
 
-    private DiscoveryClient(ProxyServer proxy, Uri address, ProxyNode node, int adminPort, bool acceptsDelta)
+    private readonly bool _ownsChannel;
+
+    private DiscoveryClient(ProxyServer proxy, Uri address, ProxyNode node, int adminPort, bool acceptsDelta, GrpcChannel? channel)
     {
         _proxy = proxy;
         _acceptsDelta = acceptsDelta;
@@ -47,18 +49,8 @@ public sealed partial class DiscoveryClient : IAsyncDisposable
         _adminPort = adminPort;
         _bootstrap = proxy.Snapshots.Current.Config;
         _logger = proxy.LoggerFactory.CreateLogger("meshgate.proxy.discovery");
-        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
-        {
-            HttpHandler = new SocketsHttpHandler
-            {
-                ConnectTimeout = TimeSpan.FromSeconds(5),
-                // Notice a control plane that vanished without closing the connection.
-                KeepAlivePingDelay = TimeSpan.FromSeconds(10),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
-                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
-            },
-            MaxReceiveMessageSize = 64 * 1024 * 1024,
-        });
+        _ownsChannel = channel is null;
+        _channel = channel ?? ControlPlaneChannel.Create(address, rootBundle: null);
     }
 
     /// <summary>The configuration a proxy runs before its first snapshot: nothing listens.</summary>
@@ -73,10 +65,11 @@ public sealed partial class DiscoveryClient : IAsyncDisposable
     /// </summary>
     /// <param name="adminPort">The port the admin pages are bound to, for <c>meshgate proxy-config</c>.</param>
     /// <param name="acceptsDelta">Take changes as deltas (<see cref="ProxyConfigDelta"/>); false asks for every snapshot whole.</param>
-    public static DiscoveryClient Start(ProxyServer proxy, Uri address, ProxyNode node, int adminPort, bool acceptsDelta = true)
+    /// <param name="channel">The channel to <paramref name="address"/> (<see cref="ControlPlaneChannel"/>, TLS); null makes a plaintext one.</param>
+    public static DiscoveryClient Start(ProxyServer proxy, Uri address, ProxyNode node, int adminPort, bool acceptsDelta = true, GrpcChannel? channel = null)
     {
         ArgumentNullException.ThrowIfNull(proxy);
-        var client = new DiscoveryClient(proxy, address, node, adminPort, acceptsDelta);
+        var client = new DiscoveryClient(proxy, address, node, adminPort, acceptsDelta, channel);
         client._loop = Task.Run(client.RunAsync);
         return client;
     }
@@ -85,7 +78,11 @@ public sealed partial class DiscoveryClient : IAsyncDisposable
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        _channel.Dispose();
+        if (_ownsChannel)
+        {
+            _channel.Dispose();
+        }
+
         _stop.Dispose();
     }
 

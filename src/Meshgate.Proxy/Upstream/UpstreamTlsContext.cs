@@ -17,8 +17,12 @@ public sealed class UpstreamTlsContext
     private readonly string[] _subjectAltNames;
     private readonly SslStreamCertificateContext? _clientCertificate;
 
-    private UpstreamTlsContext(string sni, X509Certificate2Collection? roots, string[] subjectAltNames, SslStreamCertificateContext? clientCertificate)
+    /// <summary>ISTIO_MUTUAL: the peer is a workload named by its SPIFFE identity, never by the SNI (which names the destination host).</summary>
+    private readonly bool _meshPeer;
+
+    private UpstreamTlsContext(string sni, X509Certificate2Collection? roots, string[] subjectAltNames, SslStreamCertificateContext? clientCertificate, bool meshPeer = false)
     {
+        _meshPeer = meshPeer;
         Sni = sni;
         _roots = roots;
         _subjectAltNames = subjectAltNames;
@@ -85,7 +89,7 @@ public sealed class UpstreamTlsContext
             sans[i] = tls.SubjectAltNames[i];
         }
 
-        return new UpstreamTlsContext(tls.Sni ?? serviceHost, roots, sans, client);
+        return new UpstreamTlsContext(tls.Sni ?? serviceHost, roots, sans, client, tls.Mode == TlsMode.IstioMutual);
     }
 
     /// <summary>Options for one handshake; <paramref name="failure"/> receives why the server was refused, Envoy style.</summary>
@@ -134,6 +138,12 @@ public sealed class UpstreamTlsContext
 
         if (_subjectAltNames.Length == 0)
         {
+            // A mesh peer with no identities known (no workload behind the service yet): its chain to the mesh root is the check.
+            if (_meshPeer)
+            {
+                return true;
+            }
+
             if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
             {
                 failure.Reason = $"TLS_error:|CERTIFICATE_VERIFY_FAILED:verify cert failed: SAN does not match {Sni}:TLS_error_end";

@@ -12,8 +12,9 @@ public static class ControlPlaneCommand
     {
         var (data, listen) = Options();
         var discovery = DiscoveryPort();
-        var command = new Command("controlplane", "Run the control plane: configuration store, resource API and discovery") { data, listen, discovery };
-        command.SetAction((parse, cancellationToken) => RunAsync(cli, parse.GetValue(data)!, parse.GetValue(listen)!, parse.GetValue(discovery), "controlplane", cancellationToken));
+        var plaintext = PlaintextDiscoveryPort();
+        var command = new Command("controlplane", "Run the control plane: configuration store, resource API, discovery and the mesh CA") { data, listen, discovery, plaintext };
+        command.SetAction((parse, cancellationToken) => RunAsync(cli, parse.GetValue(data)!, parse.GetValue(listen)!, parse.GetValue(discovery), parse.GetValue(plaintext), "controlplane", cancellationToken));
         return command;
     }
 
@@ -24,24 +25,33 @@ public static class ControlPlaneCommand
         return (data, listen);
     }
 
-    private static Option<int> DiscoveryPort()
-    {
-        var option = new Option<int>("--discovery-port")
+    private static Option<int> DiscoveryPort() =>
+        Validated(new Option<int>("--discovery-port")
         {
-            Description = "Port of the discovery stream (gRPC) for proxies, on the --listen address; 0 picks a free one",
+            Description = "Port of the discovery stream and the CA (gRPC over TLS, Istio's 15012) for proxies, on the --listen address; 0 picks a free one",
             DefaultValueFactory = _ => ControlPlaneOptions.DefaultDiscoveryPort,
-        };
+        }, r => r.GetValueOrDefault<int>());
+
+    private static Option<int?> PlaintextDiscoveryPort() =>
+        Validated(new Option<int?>("--plaintext-discovery-port")
+        {
+            Description = "Also serve the discovery stream over plaintext on this port (Istio's 15010), for proxies started with --discovery-plaintext; off unless given",
+        }, r => r.GetValueOrDefault<int?>());
+
+    private static TOption Validated<TOption>(TOption option, Func<System.CommandLine.Parsing.OptionResult, int?> value)
+        where TOption : Option
+    {
         option.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int>() is < 0 or > 65535)
+            if (value(result) is < 0 or > 65535)
             {
-                result.AddError($"--discovery-port {result.GetValueOrDefault<int>()} is not a port: use 0 to 65535 (0 picks a free one)");
+                result.AddError($"{option.Name} {value(result)} is not a port: use 0 to 65535 (0 picks a free one)");
             }
         });
         return option;
     }
 
-    private static async Task<int> RunAsync(CliContext cli, string data, string listen, int discoveryPort, string role, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CliContext cli, string data, string listen, int discoveryPort, int? plaintextPort, string role, CancellationToken cancellationToken)
     {
         if (!IPEndPoint.TryParse(listen, out var endpoint))
         {
@@ -60,9 +70,14 @@ public static class ControlPlaneCommand
             {
                 DataDirectory = data,
                 ApiEndpoint = endpoint,
-                DiscoveryEndpoint = new IPEndPoint(endpoint.Address, discoveryPort),
+                SecureDiscoveryEndpoint = new IPEndPoint(endpoint.Address, discoveryPort),
+                DiscoveryEndpoint = plaintextPort is { } port ? new IPEndPoint(endpoint.Address, port) : null,
             };
             server = ControlPlaneServer.Create(options, loggerFactory);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new CliException($"error: the mesh CA: {e.Message}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
@@ -81,7 +96,12 @@ public static class ControlPlaneCommand
                 throw new CliException($"error: cannot listen on {endpoint} or on discovery port {discoveryPort}: {why}; is another Meshgate running? (stop it, or use --listen and --discovery-port to pick other ones)");
             }
 
-            await cli.Out.WriteLineAsync($"meshgate {role}: discovery (gRPC) on {server.DiscoveryEndPoint}");
+            await cli.Out.WriteLineAsync($"meshgate {role}: discovery and CA (gRPC over TLS) on {server.SecureDiscoveryEndPoint}; proxies trust {Path.GetFullPath(Path.Combine(data, "ca", "root-cert.pem"))}");
+            if (plaintextPort is not null)
+            {
+                await cli.Out.WriteLineAsync($"meshgate {role}: discovery (gRPC, plaintext) on {server.DiscoveryEndPoint}");
+            }
+
             await cli.Out.WriteLineAsync($"meshgate {role}: control plane ready, resource API on {server.ApiAddress} (data in {Path.GetFullPath(data)}); Ctrl-C to stop");
             await cli.Out.FlushAsync(cancellationToken);
             try

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using Meshgate.Core.ProxyConfiguration;
 using Meshgate.Proxy;
+using Meshgate.Proxy.Identity;
 using Meshgate.Proxy.Sync;
 using Meshgate.Proxy.Upstream;
 using Meshgate.Supervision;
@@ -64,7 +65,14 @@ public static class ProxyCommand
 
                 // The sidecar's capture listener is virtualOutbound on 15001, as the control plane writes it.
                 await using var captureRules = node.Role == ProxyRole.Sidecar ? await capture.InstallAsync(parse, 15001, includeIpv6: false, cancellationToken) : null;
-                return await RunDynamicAsync(cli, DiscoveryOptions.ParseAddress(address), node, DnsServers(parse.GetValue(dnsServers)),
+                var uri = DiscoveryOptions.ParseAddress(address, parse.GetValue(discovery.Plaintext));
+                var identity = new IdentitySettings(discovery.RootBundle(parse, uri), parse.GetValue(discovery.TokenFile), parse.GetValue(discovery.TrustDomain)!, discovery.RequestedLifetime(parse));
+                if (identity.TokenFile is { } tokenFile && uri.Scheme == "http")
+                {
+                    throw new CliException($"error: --token-file {tokenFile}: certificates are only asked for over TLS; drop --discovery-plaintext");
+                }
+
+                return await RunDynamicAsync(cli, uri, node, identity, DnsServers(parse.GetValue(dnsServers)),
                     parse.GetValue(adminPort), parse.GetValue(statusPort), options, cancellationToken);
             }
 
@@ -111,14 +119,36 @@ public static class ProxyCommand
         return command;
     }
 
-    private static async Task<int> RunDynamicAsync(CliContext cli, Uri address, Meshgate.Core.Translation.ProxyNode node, IReadOnlyList<IPEndPoint> servers,
+    /// <summary>How the proxy trusts the control plane and gets its own certificate.</summary>
+    private sealed record IdentitySettings(string? RootBundle, string? TokenFile, string TrustDomain, TimeSpan RequestedLifetime);
+
+    private static async Task<int> RunDynamicAsync(CliContext cli, Uri address, Meshgate.Core.Translation.ProxyNode node, IdentitySettings identity, IReadOnlyList<IPEndPoint> servers,
         int adminPort, int statusPort, ProxyOptions options, CancellationToken cancellationToken)
     {
         using var loggerFactory = Logging.CreateFactory();
         await using var server = ProxyServer.Create(DiscoveryClient.Bootstrap, loggerFactory, servers, options: options);
         await using var admin = await AdminOptions.StartAsync(server, adminPort, statusPort, cancellationToken);
         var boundAdmin = (admin.AdminEndPoint as IPEndPoint)?.Port ?? adminPort;
-        await using (var client = DiscoveryClient.Start(server, address, node, boundAdmin, options.AcceptsDelta))
+        using var channel = ControlPlaneChannel.Create(address, identity.RootBundle);
+
+        // As istio-agent: the workload certificate first, so ISTIO_MUTUAL works from the first snapshot on.
+        await using var rotator = identity.TokenFile is { } tokenFile
+            ? CertificateRotator.Start(server, new WorkloadCertificateClient(channel,
+                $"spiffe://{identity.TrustDomain}/ns/{node.Namespace}/sa/{node.ServiceAccount}", tokenFile, identity.RootBundle, identity.RequestedLifetime))
+            : null;
+        if (rotator is not null)
+        {
+            try
+            {
+                await rotator.FirstIssued.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return 0;
+            }
+        }
+
+        await using (var client = DiscoveryClient.Start(server, address, node, boundAdmin, options.AcceptsDelta, channel))
         {
             await cli.Error.WriteLineAsync($"meshgate proxy: {node.Name}.{node.Namespace} ({(node.Role == ProxyRole.Gateway ? "gateway" : "sidecar")}) following {address}, admin on 127.0.0.1:{boundAdmin}, readiness on {admin.StatusEndPoint}; Ctrl-C to stop");
             try

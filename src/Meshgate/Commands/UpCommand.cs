@@ -20,7 +20,7 @@ public static class UpCommand
         var listen = new Option<string>("--listen") { Description = "Address of the resource API", DefaultValueFactory = _ => $"127.0.0.1:{ControlPlaneOptions.DefaultApiPort}" };
         var discovery = new Option<int>("--discovery-port")
         {
-            Description = "Port of the discovery stream (gRPC) for proxies, on the --listen address; 0 picks a free one",
+            Description = "Port of the discovery stream and the CA (gRPC over TLS, Istio's 15012) for proxies, on the --listen address; 0 picks a free one",
             DefaultValueFactory = _ => ControlPlaneOptions.DefaultDiscoveryPort,
         };
         var profile = new Option<string>("--profile") { Description = "demo (egress gateway, access logs; the default) or minimal (no gateway)", DefaultValueFactory = _ => "demo" };
@@ -124,7 +124,7 @@ public static class UpCommand
 
         await using (mesh)
         {
-            Report($"control plane ready, resource API on {mesh.Server.ApiAddress}, discovery (gRPC) on {mesh.Server.DiscoveryEndPoint} (data in {Path.GetFullPath(options.DataDirectory)})");
+            Report($"control plane ready, resource API on {mesh.Server.ApiAddress}, discovery and CA (gRPC over TLS) on {mesh.Server.SecureDiscoveryEndPoint} (data in {Path.GetFullPath(options.DataDirectory)})");
             try
             {
                 await mesh.WaitReadyAsync(ReadyTimeout, cancellationToken);

@@ -72,7 +72,7 @@ public sealed class LocalMesh : IAsyncDisposable
             {
                 DataDirectory = options.DataDirectory,
                 ApiEndpoint = options.ApiEndpoint,
-                DiscoveryEndpoint = new IPEndPoint(options.ApiEndpoint.Address, options.DiscoveryPort),
+                SecureDiscoveryEndpoint = new IPEndPoint(options.ApiEndpoint.Address, options.DiscoveryPort),
             },
             loggerFactory);
         var mesh = new LocalMesh(options, server, report);
@@ -139,12 +139,22 @@ public sealed class LocalMesh : IAsyncDisposable
     private void StartProxies()
     {
         var (executable, prefix) = SelfCommand();
+        var root = Path.Combine(_options.DataDirectory, "ca", ControlPlane.Identity.CertificateAuthority.RootCertificateFile);
+        if (!File.Exists(root))
+        {
+            File.WriteAllText(root, Server.RootBundle); // a plug-in CA's root bundle; the self-signed one is there already
+        }
+
         foreach (var workload in PlannedWorkloads())
         {
+            var tokenFile = IssueToken(workload);
             var arguments = new List<string>(prefix)
             {
                 "proxy",
-                "--discovery-address", Server.DiscoveryEndPoint.ToString(),
+                "--discovery-address", Server.SecureDiscoveryEndPoint!.ToString(),
+                "--ca-root-file", Path.GetFullPath(root),
+                "--token-file", Path.GetFullPath(tokenFile),
+                "--trust-domain", _options.Settings.Mesh.TrustDomain,
                 "--role", workload.Role,
                 "--name", workload.Name,
                 "--namespace", workload.Namespace,
@@ -170,6 +180,56 @@ public sealed class LocalMesh : IAsyncDisposable
             process.Start();
         }
     }
+
+    /// <summary>
+    /// What kubelet does for a pod before its containers start: the Pod object (Pending until its proxy registers), and
+    /// the token bound to it written where the proxy reads it (<c>DATA/tokens/NS/POD/istio-token</c>, 0600), as the
+    /// projected ServiceAccount token Istio's agent presents to the CA. A pod that already exists keeps its uid, so a
+    /// restart's token stays valid.
+    /// </summary>
+    private string IssueToken(Workload workload)
+    {
+        var key = new ObjectKey(ResourceTypes.Pod, workload.Namespace, workload.Name);
+        var existing = Server.Store.Current.Get(key);
+        if (existing?.Json["spec"]?["serviceAccountName"]?.GetValue<string>() != workload.ServiceAccount)
+        {
+            var labels = new System.Text.Json.Nodes.JsonObject();
+            foreach (var pair in workload.Labels.Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var (name, value) = (pair[..pair.IndexOf('=', StringComparison.Ordinal)], pair[(pair.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+                labels[name] = value;
+            }
+
+            var pod = new System.Text.Json.Nodes.JsonObject
+            {
+                ["apiVersion"] = "v1",
+                ["kind"] = "Pod",
+                ["metadata"] = new System.Text.Json.Nodes.JsonObject { ["name"] = workload.Name, ["namespace"] = workload.Namespace, ["labels"] = labels },
+                ["spec"] = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["serviceAccountName"] = workload.ServiceAccount,
+                    ["containers"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["name"] = "istio-proxy", ["image"] = "meshgate" }),
+                },
+                ["status"] = new System.Text.Json.Nodes.JsonObject { ["phase"] = "Pending" },
+            };
+            if (existing is not null)
+            {
+                Server.Store.Delete([key]); // another service account: a new pod, a new uid, the old token void
+            }
+
+            Server.Store.Apply([new Resource(ResourceTypes.Pod, pod)]);
+        }
+
+        var uid = Server.Store.Current.Get(key)!.Metadata["uid"]!.GetValue<string>();
+        var token = Server.Identity.Tokens.Issue(
+            new ControlPlane.Identity.BoundPod(workload.Namespace, workload.ServiceAccount, workload.Name, uid), TokenLifetime, [ControlPlane.Identity.ServiceAccountTokens.CaAudience]);
+        var path = Path.Combine(_options.DataDirectory, "tokens", workload.Namespace, workload.Name, "istio-token");
+        ControlPlane.Identity.SecretFile.Write(path, token.Token);
+        return path;
+    }
+
+    /// <summary>How long a pod's token is good for; <c>up</c> writes a new one each time it starts the pod's proxy.</summary>
+    private static readonly TimeSpan TokenLifetime = TimeSpan.FromDays(7);
 
     /// <summary>Waits until every proxy has acknowledged a snapshot, reporting each as it does.</summary>
     /// <exception cref="TimeoutException">A proxy did not get ready in time; the message names it and its log.</exception>

@@ -92,6 +92,6 @@ internal static class AnalyzerCases
             ["MG0001 Gateway API, resolution NONE"] = ([.. GatewayApiHttps, Replace(SeedConfiguration.HttpsServiceEntry, "resolution: DNS", "resolution: NONE")], AllowAny),
             ["MG0007 Gateway API, backend Service missing"] = ([.. GatewayApiHttp, Replace(SeedFile("http-gatewayapi-httproutes.yaml"), "- name: cnn-egress-gateway-istio", "- name: cnn-egress-gateway")], AllowAny),
             ["MG0014 Gateway API, parent misspelled"] = ([.. GatewayApiHttp, Replace(SeedFile("http-gatewayapi-httproutes.yaml"), "  - name: cnn-egress-gateway\n", "  - name: cnn-egress-gw\n")], AllowAny),
-            ["MG0015 ISTIO_MUTUAL without a CA"] = (With(Replace(SeedConfiguration.DestinationRule, "  subsets:\n", "  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n  subsets:\n")), AllowAny),
+            ["ISTIO_MUTUAL between sidecar and gateway"] = (With(Replace(SeedConfiguration.DestinationRule, "  subsets:\n", "  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n  subsets:\n")), AllowAny),
         };
 }

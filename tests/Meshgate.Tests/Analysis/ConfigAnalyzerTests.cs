@@ -102,10 +102,7 @@ public sealed class ConfigAnalyzerTests
         [
             """Error [MG0014] (HTTPRoute default/forward-cnn-from-egress-gateway) Referenced parent not found: Gateway default/cnn-egress-gw (spec.parentRefs[0]): the route is attached nowhere, so no proxy applies it. Fix: create Gateway default/cnn-egress-gw, or correct spec.parentRefs[0] (its namespace defaults to the route's, default)""",
         ],
-        ["MG0015 ISTIO_MUTUAL without a CA"] =
-        [
-            """Error [MG0015] (DestinationRule default/egressgateway-for-cnn) ISTIO_MUTUAL (spec.trafficPolicy.tls.mode) needs the mesh's workload certificates, which Meshgate's control plane does not issue yet: the proxies that look this rule up would not receive configuration while it is stored. Fix: until Meshgate's CA issues workload certificates, leave tls out (plain TCP between sidecar and gateway) or use MUTUAL with credentials in Secrets""",
-        ],
+        ["ISTIO_MUTUAL between sidecar and gateway"] = [],
         ["MG0007 no service entry for the gateway hop"] =
         [
             """Error [MG0007] (VirtualService default/direct-cnn-through-egress-gateway) Referenced host not found: "edition.cnn.com" (spec.http[1].route[0].destination.host): no ServiceEntry or Service declares edition.cnn.com, so the route has no cluster (503 NC). Fix: create a ServiceEntry for "edition.cnn.com" with its ports and resolution: DNS, or correct the host""",

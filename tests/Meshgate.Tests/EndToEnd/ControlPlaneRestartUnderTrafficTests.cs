@@ -60,7 +60,7 @@ public sealed class ControlPlaneRestartUnderTrafficTests : IAsyncLifetime
 
     private MeshgateProcess StartProxy(string role, string name, string ns, string labels, string serviceAccount) =>
         MeshgateProcess.Start(
-            "proxy", "--discovery-address", $"127.0.0.1:{_discoveryPort}", "--role", role, "--name", name, "--namespace", ns,
+            "proxy", "--discovery-address", $"127.0.0.1:{_discoveryPort}", "--ca-root-file", Path.Combine(_dir, "data", "ca", "root-cert.pem"), "--role", role, "--name", name, "--namespace", ns,
             "--labels", labels, "--service-account", serviceAccount, "--ip", Workload, "--admin-port", "0", "--status-port", "0",
             "--dns-server", _dns!.Endpoint.ToString());
 

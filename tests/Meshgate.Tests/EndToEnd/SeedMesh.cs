@@ -22,6 +22,9 @@ public sealed class SeedMesh : IAsyncLifetime
 
     public string Server => $"http://127.0.0.1:{_apiPort}";
 
+    /// <summary>The control plane's data directory (store, <c>ca/</c>, tokens, logs).</summary>
+    public string DataDirectory => Path.Combine(_dir, "data");
+
     public MeshgateProcess Up => _up!;
 
     public string CaPath => _origin!.CaPath;
@@ -33,7 +36,10 @@ public sealed class SeedMesh : IAsyncLifetime
             ExternalTools.Require("curl");
             _origin = await CnnOrigin.StartAsync(_dir, Origin, "<html><body>politics</body></html>", http2: true,
                 otherHosts: new Dictionary<string, string> { [OtherHost] = "other\\n" });
+            // The proxies trust the stand-in's throwaway CA as the system's roots (OpenSSL's SSL_CERT_FILE, which .NET
+            // reads), so that TLS origination to "edition.cnn.com" verifies as it would against the real site.
             _up = MeshgateProcess.Start(
+                new Dictionary<string, string> { ["SSL_CERT_FILE"] = _origin.CaPath },
                 "up", "--data", Path.Combine(_dir, "data"), "--listen", $"127.0.0.1:{_apiPort}", "--discovery-port", "0",
                 "--proxy-address", ProxyAddress, "--dns-server", _origin.Dns.Endpoint.ToString());
             await _up.WaitForOutputAsync("meshgate up: ready", TimeSpan.FromSeconds(90));

@@ -13,7 +13,7 @@ internal static partial class ProxyUnderTest
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
     public static MeshgateProcess Start(int discoveryPort, string name, string ns, string labels, string role = "gateway") =>
-        MeshgateProcess.Start("proxy", "--discovery-address", $"127.0.0.1:{discoveryPort}", "--role", role, "--name", name, "--namespace", ns,
+        MeshgateProcess.Start("proxy", "--discovery-address", $"127.0.0.1:{discoveryPort}", "--discovery-plaintext", "--role", role, "--name", name, "--namespace", ns,
             "--labels", labels, "--service-account", name + "-sa", "--ip", "127.0.0.1", "--admin-port", "0", "--status-port", "0");
 
     /// <summary>The readiness port the proxy printed at startup.</summary>

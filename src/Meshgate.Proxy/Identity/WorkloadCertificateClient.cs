@@ -1,0 +1,66 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Meshgate.Core.ProxyConfiguration;
+using Meshgate.Identity.V1;
+
+namespace Meshgate.Proxy.Identity;
+
+/// <summary>
+/// Asks the mesh CA for this workload's certificate, as istio-agent does: a fresh ECDSA P-256 key made here (it never
+/// leaves the process), a CSR for <see cref="Identity"/>, and the pod-bound token read anew from its file each time (it
+/// is rotated there) as <c>authorization: Bearer</c>. The answer becomes secrets <c>default</c> and <c>ROOTCA</c>.
+/// </summary>
+public sealed class WorkloadCertificateClient(GrpcChannel channel, string identity, string tokenFile, string? rootBundle, TimeSpan requestedLifetime)
+{
+    /// <summary>The SPIFFE identity asked for: <c>spiffe://&lt;trustDomain&gt;/ns/&lt;ns&gt;/sa/&lt;sa&gt;</c>.</summary>
+    public string Identity { get; } = identity;
+
+    /// <exception cref="RpcException">The CA refused (the status says why) or cannot be reached.</exception>
+    /// <exception cref="IOException">The token file cannot be read.</exception>
+    public async Task<WorkloadSecrets> RequestAsync(CancellationToken cancellationToken)
+    {
+        var token = (await File.ReadAllTextAsync(tokenFile, cancellationToken).ConfigureAwait(false)).Trim();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest(new X500DistinguishedName(""), key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddUri(new Uri(Identity));
+        request.CertificateExtensions.Add(names.Build(critical: true));
+
+        var client = new IstioCertificateService.IstioCertificateServiceClient(channel);
+        var response = await client.CreateCertificateAsync(
+            new IstioCertificateRequest { Csr = request.CreateSigningRequestPem(), ValidityDuration = (long)requestedLifetime.TotalSeconds },
+            new Metadata { { "authorization", "Bearer " + token } },
+            deadline: DateTime.UtcNow.AddSeconds(10),
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (response.CertChain.Count == 0)
+        {
+            throw new RpcException(new Status(StatusCode.Internal, "the CA answered with no certificate"));
+        }
+
+        return Secrets(response.CertChain, key.ExportPkcs8PrivateKeyPem() + "\n");
+    }
+
+    /// <summary>The chain without its root as <c>default</c>; the root (and the configured bundle, for a root being rolled over) as <c>ROOTCA</c>.</summary>
+    private WorkloadSecrets Secrets(IList<string> chain, string privateKey)
+    {
+        var root = chain[^1].Trim() + "\n";
+        var presented = string.Concat(chain.Take(chain.Count > 1 ? chain.Count - 1 : 1).Select(c => c.Trim() + "\n"));
+        var bundle = rootBundle is { } configured && !configured.Contains(root.Trim(), StringComparison.Ordinal) ? configured.Trim() + "\n" + root : rootBundle ?? root;
+        using var leaf = X509Certificate2.CreateFromPem(chain[0]);
+        var issued = leaf.GetNameInfo(X509NameType.UrlName, forIssuer: false);
+        if (issued != Identity)
+        {
+            throw new RpcException(new Status(StatusCode.Internal, $"the CA issued {issued}, not the identity asked for ({Identity})"));
+        }
+
+        return new WorkloadSecrets(
+            new Secret { Name = Secret.Default, CertificateChain = presented, PrivateKey = privateKey },
+            new Secret { Name = Secret.RootCa, TrustedCa = bundle },
+            Identity,
+            leaf.SerialNumber.ToLowerInvariant(),
+            new DateTimeOffset(leaf.NotBefore.ToUniversalTime(), TimeSpan.Zero),
+            new DateTimeOffset(leaf.NotAfter.ToUniversalTime(), TimeSpan.Zero));
+    }
+}

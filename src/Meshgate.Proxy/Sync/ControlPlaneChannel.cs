@@ -1,0 +1,54 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Grpc.Net.Client;
+
+namespace Meshgate.Proxy.Sync;
+
+/// <summary>
+/// The gRPC channel to the control plane: TLS (<c>https://</c>, Istio's 15012) with the server's certificate checked
+/// against the mesh root bundle only, never the system's roots; plaintext (<c>http://</c>) only when the proxy was
+/// told so explicitly. One channel carries both the discovery stream and the certificate requests.
+/// </summary>
+public static class ControlPlaneChannel
+{
+    /// <param name="rootBundle">PEM certificates the control plane's chain must end in; required for <c>https</c>.</param>
+    public static GrpcChannel Create(Uri address, string? rootBundle)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            // Notice a control plane that vanished without closing the connection.
+            KeepAlivePingDelay = TimeSpan.FromSeconds(10),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+        };
+        if (address.Scheme == Uri.UriSchemeHttps)
+        {
+            if (string.IsNullOrWhiteSpace(rootBundle))
+            {
+                throw new ArgumentException("TLS to the control plane needs the mesh root bundle to check it against", nameof(rootBundle));
+            }
+
+            var roots = new X509Certificate2Collection();
+            roots.ImportFromPem(rootBundle);
+            var policy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = X509RevocationMode.NoCheck,
+                DisableCertificateDownloads = true,
+            };
+            policy.CustomTrustStore.AddRange(roots);
+            handler.SslOptions = new SslClientAuthenticationOptions
+            {
+                // Name (DNS or IP SAN) and chain are checked by the platform against these roots only.
+                CertificateChainPolicy = policy,
+            };
+        }
+
+        return GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            HttpHandler = handler,
+            MaxReceiveMessageSize = 64 * 1024 * 1024,
+        });
+    }
+}
