@@ -148,7 +148,9 @@ public sealed class CertificateAuthority : IDisposable
         CertificateRequest request;
         try
         {
-            request = CertificateRequest.LoadSigningRequestPem(csr, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.Default);
+            // The requested extensions are loaded only to check the identity asked for; the certificate is built anew
+            // below and copies nothing from the request but its public key (hence "unsafe" is safe here).
+            request = CertificateRequest.LoadSigningRequestPem(csr, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
         }
         catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
@@ -171,7 +173,7 @@ public sealed class CertificateAuthority : IDisposable
         signed.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         signed.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
         signed.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], false));
-        signed.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_signer, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+        AddAuthorityKeyIdentifier(signed);
 
         var now = _time.GetUtcNow();
         var notAfter = now + lifetime;
@@ -209,7 +211,7 @@ public sealed class CertificateAuthority : IDisposable
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_signer, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+        AddAuthorityKeyIdentifier(request);
         var now = _time.GetUtcNow();
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7f;
@@ -227,6 +229,15 @@ public sealed class CertificateAuthority : IDisposable
         }
 
         return chain;
+    }
+
+    /// <summary>RFC 5280 4.2.1.1: the signer's key identifier, when it has one (a plug-in CA's certificate may not).</summary>
+    private void AddAuthorityKeyIdentifier(CertificateRequest request)
+    {
+        if (_signer.Extensions.OfType<X509SubjectKeyIdentifierExtension>().Any())
+        {
+            request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_signer, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+        }
     }
 
     private X509SignatureGenerator Generator() =>

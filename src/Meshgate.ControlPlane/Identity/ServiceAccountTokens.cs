@@ -29,7 +29,13 @@ public sealed class ServiceAccountTokens : IDisposable
     private ServiceAccountTokens(ECDsa key, TimeProvider time)
     {
         _key = key;
-        _securityKey = new ECDsaSecurityKey(key) { KeyId = Convert.ToHexStringLower(SHA256.HashData(key.ExportSubjectPublicKeyInfo()))[..16] };
+        _securityKey = new ECDsaSecurityKey(key)
+        {
+            KeyId = Convert.ToHexStringLower(SHA256.HashData(key.ExportSubjectPublicKeyInfo()))[..16],
+            // The library caches signature providers by key id across instances; a control plane restarted in the
+            // same process would get one holding the disposed key. Tokens are checked once per CSR: no cache needed.
+            CryptoProviderFactory = new CryptoProviderFactory { CacheSignatureProviders = false },
+        };
         _time = time;
     }
 
@@ -132,7 +138,7 @@ public sealed class ServiceAccountTokens : IDisposable
 
     private static string Describe(Exception? e) => e switch
     {
-        SecurityTokenExpiredException => "the token has expired",
+        SecurityTokenExpiredException or SecurityTokenInvalidLifetimeException or SecurityTokenNotYetValidException => "the token has expired (or is not valid yet)",
         SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException => "the token's signature does not verify (not issued by this control plane)",
         SecurityTokenInvalidAudienceException => $"the token is not for audience {CaAudience}",
         SecurityTokenInvalidIssuerException => "the token's issuer is not this control plane",

@@ -5,7 +5,7 @@ using Meshgate.Core.Validation;
 
 namespace Meshgate.Commands;
 
-/// <summary><c>meshgate create namespace NAME</c>.</summary>
+/// <summary><c>meshgate create namespace NAME</c> and <c>meshgate create secret generic|tls NAME</c>, as kubectl create.</summary>
 public static class CreateCommand
 {
     public static Command Create(CliContext cli)
@@ -38,6 +38,6 @@ public static class CreateCommand
             await cli.Out.WriteLineAsync($"namespace/{value} created");
             return 0;
         });
-        return new Command("create", "Create an object from the command line") { createNamespace };
+        return new Command("create", "Create an object from the command line") { createNamespace, CreateSecretCommand.Create(cli) };
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net.Sockets;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Meshgate.Core.ProxyConfiguration;
@@ -11,10 +12,14 @@ namespace Meshgate.Commands;
 /// <summary>
 /// <c>meshgate proxy-config (pc) listeners|routes|clusters|endpoints|secret|all POD[.NS]</c>: what one proxy runs
 /// (istioctl proxy-config), read from its admin <c>/config_dump</c> and <c>/clusters</c>; the proxy is found through
-/// its Pod's <c>meshgate.io/admin-port</c> annotation.
+/// its Pod's <c>meshgate.io/admin-port</c> annotation. <c>secret -o json</c> is Envoy's SecretsConfigDump, as istioctl
+/// prints it; no output ever holds a private key.
 /// </summary>
 public static class ProxyConfigCommand
 {
+    // Stands in for every private key the admin page shows (see Read).
+    private const string KeyPlaceholder = "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n";
+
     private static readonly string[] Sections = ["listeners", "routes", "clusters", "endpoints", "secret", "all"];
 
     public static Command Create(CliContext cli)
@@ -23,7 +28,7 @@ public static class ProxyConfigCommand
         section.AcceptOnlyFromAmong([.. Sections, "listener", "route", "cluster", "endpoint", "secrets"]);
         var pod = new Argument<string>("pod") { Description = "The proxy's workload: POD or POD.NAMESPACE (meshgate proxy-status lists them)" };
         var ns = CommonOptions.Namespace();
-        var output = new Option<string?>("--output", "-o") { Description = "json, or tables by default" };
+        var output = new Option<string?>("--output", "-o") { Description = "json (for secret: Envoy's SecretsConfigDump), or tables by default" };
         output.AcceptOnlyFromAmong("json");
         var command = new Command("proxy-config", "Show a proxy's listeners, routes, clusters, endpoints or secrets") { section, pod, ns, output };
         command.Aliases.Add("pc");
@@ -50,7 +55,7 @@ public static class ProxyConfigCommand
             var admin = new Uri($"http://127.0.0.1:{adminPort}");
             using var http = new HttpClient { BaseAddress = admin, Timeout = TimeSpan.FromSeconds(15) };
             var dump = await FetchAsync(http, "/config_dump", name, namespaceName, cancellationToken);
-            var loaded = ProxyConfigLoader.Load(dump, $"{admin}config_dump");
+            var loaded = Read(dump, $"{admin}config_dump");
             if (loaded.Config is not { } config)
             {
                 throw new CliException($"error: the proxy of {name}.{namespaceName} answered a configuration this CLI cannot read: {loaded.Errors[0]}");
@@ -65,7 +70,8 @@ public static class ProxyConfigCommand
 
             if (parse.GetValue(output) == "json")
             {
-                await cli.Out.WriteLineAsync(Json(which, config, clusters));
+                // Envoy's lastUpdated is when the proxy took the secret; the admin page does not say, so: when it was read.
+                await cli.Out.WriteLineAsync(Json(which, config, clusters, DateTimeOffset.UtcNow));
                 return 0;
             }
 
@@ -122,8 +128,42 @@ public static class ProxyConfigCommand
         }
     }
 
-    private static string Json(string which, ProxyConfig config, JsonNode? clusters)
+    /// <summary>
+    /// The admin's <c>/config_dump</c> with every private key dropped on arrival: nothing downstream can print one.
+    /// The validator wants PEM text where a key is, so a key (or the proxy's own <c>[redacted]</c>) becomes an empty block.
+    /// </summary>
+    private static ProxyConfigLoadResult Read(string dump, string source)
     {
+        byte[] keyless;
+        try
+        {
+            var root = JsonNode.Parse(dump);
+            foreach (var secret in (root?["secrets"] as JsonArray ?? []).OfType<JsonObject>())
+            {
+                if (secret["privateKey"] is JsonValue)
+                {
+                    secret["privateKey"] = KeyPlaceholder;
+                }
+            }
+
+            keyless = Encoding.UTF8.GetBytes(root?.ToJsonString() ?? "null");
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
+        {
+            // Not JSON as expected: the loader says exactly what is wrong with it.
+            return ProxyConfigLoader.Load(dump, source);
+        }
+
+        return ProxyConfigLoader.LoadJson(keyless, source);
+    }
+
+    private static string Json(string which, ProxyConfig config, JsonNode? clusters, DateTimeOffset now)
+    {
+        if (which == "secret")
+        {
+            return SecretsConfigDump.ToJson(config.Secrets, config.Version, now);
+        }
+
         var all = JsonNode.Parse(ProxyConfigLoader.ToJson(config))!.AsObject();
         JsonNode? result = which switch
         {
@@ -131,7 +171,6 @@ public static class ProxyConfigCommand
             "routes" => all["routeTables"],
             "clusters" => all["clusters"],
             "endpoints" => clusters?["clusters"],
-            "secret" => Redacted(all["secrets"]),
             _ => all,
         };
         if (which == "all")

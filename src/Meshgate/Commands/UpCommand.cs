@@ -38,9 +38,14 @@ public static class UpCommand
             Arity = ArgumentArity.OneOrMore,
         };
         var proxyAddress = ProxyAddressOption();
+        var certificateLifetime = new Option<string?>("--workload-cert-ttl")
+        {
+            Description = "Lifetime of the proxies' workload certificates, e.g. 24h (the default) or 30s to watch them rotate (Istio's SECRET_TTL)",
+            HelpName = "DURATION",
+        };
         var command = new Command("up", "Run Meshgate on this machine: control plane, egress gateway and a local sidecar, in the foreground (Ctrl-C stops all)")
         {
-            data, listen, discovery, profile, set, dnsServers, proxyAddress,
+            data, listen, discovery, profile, set, dnsServers, proxyAddress, certificateLifetime,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -66,8 +71,17 @@ public static class UpCommand
                 throw new CliException($"error: --dns-server: {dnsError}");
             }
 
+            TimeSpan? lifetime = null;
+            if (parse.GetValue(certificateLifetime) is { } lifetimeText)
+            {
+                lifetime = Core.Validation.Durations.TryParse(lifetimeText, out var parsed) && parsed >= TimeSpan.FromSeconds(2)
+                    ? parsed
+                    : throw new CliException($"error: --workload-cert-ttl \"{lifetimeText}\" is not a duration of at least 2s, e.g. 24h or 30s");
+            }
+
             var options = new LocalMeshOptions
             {
+                WorkloadCertificateLifetime = lifetime,
                 DataDirectory = parse.GetValue(data)!,
                 ApiEndpoint = endpoint,
                 DiscoveryPort = parse.GetValue(discovery),

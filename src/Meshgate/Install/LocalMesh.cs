@@ -29,6 +29,9 @@ public sealed record LocalMeshOptions
     /// <summary>Added to every proxy's environment (the demo's <c>MESHGATE_HOSTS_FILE</c>).</summary>
     public IReadOnlyDictionary<string, string> ProxyEnvironment { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>The lifetime every proxy asks for its workload certificate; null leaves it to the CA (24 h).</summary>
+    public TimeSpan? WorkloadCertificateLifetime { get; init; }
+
     /// <summary>The address every proxy takes as its workload IP and binds.</summary>
     public string WorkloadAddress { get; init; } = "127.0.0.1";
 }
@@ -167,6 +170,11 @@ public sealed class LocalMesh : IAsyncDisposable
             if (workload.Role == "sidecar")
             {
                 arguments.AddRange(["--capture", "explicit"]);
+            }
+
+            if (_options.WorkloadCertificateLifetime is { } lifetime)
+            {
+                arguments.AddRange(["--workload-cert-ttl", ((long)lifetime.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s"]);
             }
 
             foreach (var dns in _options.DnsServers)

@@ -115,17 +115,24 @@ public static class ProxyConfigTables
         return TableWriter.Write(["ENDPOINT", "STATUS", "OUTLIER CHECK", "CLUSTER"], rows);
     }
 
-    /// <summary>RESOURCE NAME TYPE STATUS VALID CERT SERIAL NUMBER NOT AFTER NOT BEFORE.</summary>
-    public static string Secrets(ProxyConfig config)
+    /// <summary>RESOURCE NAME TYPE STATUS VALID CERT SERIAL NUMBER NOT AFTER NOT BEFORE, as of now.</summary>
+    public static string Secrets(ProxyConfig config) => Secrets(config.Secrets, DateTimeOffset.UtcNow);
+
+    /// <summary>
+    /// RESOURCE NAME TYPE STATUS VALID CERT SERIAL NUMBER NOT AFTER NOT BEFORE (istioctl proxy-config secret): one row
+    /// per SDS resource of <see cref="SecretsConfigDump.Resources"/>, its first certificate described; serial in
+    /// lower-case hex without leading zeros and times in RFC 3339, as istioctl prints Go's big.Int and time.Time.
+    /// </summary>
+    public static string Secrets(IEnumerable<Secret> secrets, DateTimeOffset now)
     {
         var rows = new List<IReadOnlyList<string>>();
-        foreach (var secret in config.Secrets.OrderBy(s => s.Name, StringComparer.Ordinal))
+        foreach (var resource in SecretsConfigDump.Resources(secrets))
         {
-            var (type, pem) = secret.CertificateChain is { } chain ? ("Cert Chain", chain) : ("CA", secret.TrustedCa);
             X509Certificate2? certificate = null;
             try
             {
-                certificate = pem is null ? null : X509Certificate2.CreateFromPem(pem);
+                // The first CERTIFICATE block: the leaf of a chain, the first root of a bundle.
+                certificate = X509Certificate2.CreateFromPem(resource.Pem);
             }
             catch (CryptographicException)
             {
@@ -133,22 +140,28 @@ public static class ProxyConfigTables
 
             using (certificate)
             {
-                var now = DateTime.UtcNow;
                 rows.Add(certificate is null
-                    ? [secret.Name, type, "ACTIVE", "false", "-", "-", "-"]
+                    ? [resource.Name, resource.Type, "ACTIVE", "false", "-", "-", "-"]
                     :
                     [
-                        secret.Name, type, "ACTIVE",
-                        (certificate.NotBefore.ToUniversalTime() <= now && now <= certificate.NotAfter.ToUniversalTime()) ? "true" : "false",
-                        certificate.SerialNumber.ToLowerInvariant(),
-                        certificate.NotAfter.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
-                        certificate.NotBefore.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+                        resource.Name, resource.Type, "ACTIVE",
+                        (certificate.NotBefore.ToUniversalTime() <= now.UtcDateTime && now.UtcDateTime <= certificate.NotAfter.ToUniversalTime()) ? "true" : "false",
+                        Serial(certificate),
+                        Rfc3339(certificate.NotAfter),
+                        Rfc3339(certificate.NotBefore),
                     ]);
             }
         }
 
         return TableWriter.Write(["RESOURCE NAME", "TYPE", "STATUS", "VALID CERT", "SERIAL NUMBER", "NOT AFTER", "NOT BEFORE"], rows);
     }
+
+    // DER keeps a leading zero byte for a serial whose high bit is set; big.Int.Text(16) shows none.
+    private static string Serial(X509Certificate2 certificate) =>
+        certificate.SerialNumber.TrimStart('0').ToLowerInvariant() is { Length: > 0 } hex ? hex : "0";
+
+    private static string Rfc3339(DateTime time) =>
+        time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     private static string Match(Listener listener, FilterChain chain)
     {

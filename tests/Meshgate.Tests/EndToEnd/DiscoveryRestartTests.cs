@@ -21,7 +21,7 @@ public sealed class DiscoveryRestartTests : IDisposable
     {
         var process = MeshgateProcess.Start("controlplane", "--data", _data, "--listen", $"127.0.0.1:{_apiPort}", "--discovery-port", _discoveryPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await process.WaitForOutputAsync("control plane ready", Deadline);
-        Assert.Contains($"discovery (gRPC) on 127.0.0.1:{_discoveryPort}", process.Output, StringComparison.Ordinal);
+        Assert.Contains($"discovery and CA (gRPC over TLS) on 127.0.0.1:{_discoveryPort}", process.Output, StringComparison.Ordinal);
         return process;
     }
 
@@ -29,7 +29,7 @@ public sealed class DiscoveryRestartTests : IDisposable
     public async Task ControlPlaneRestart_ProxyKeepsServingAndResyncs()
     {
         var controlPlane = await StartControlPlaneAsync();
-        await using var proxy = Start(_discoveryPort, "sleep", "default", "app=sleep", role: "sidecar");
+        await using var proxy = Start(_discoveryPort, "sleep", "default", "app=sleep", role: "sidecar", caRootFile: Path.Combine(_data, "ca", "root-cert.pem"));
         var statusPort = await StatusPortAsync(proxy);
         FirstSync first;
         await using (controlPlane)

@@ -9,7 +9,8 @@ namespace Meshgate.Tests.EndToEnd;
 /// the output and the gateway's log lines as the seed shows them. The tests share one mesh and run one after another;
 /// each leaves the configuration as it found it.
 /// </summary>
-public sealed class SeedFlowTests(SeedMesh mesh) : IClassFixture<SeedMesh>
+[Collection(SeedMeshCollection.Name)]
+public sealed class SeedFlowTests(SeedMesh mesh)
 {
     private const string Gateway = "istio=egressgateway";
     private const string Sidecar = "app=sleep";

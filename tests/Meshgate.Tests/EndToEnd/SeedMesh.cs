@@ -8,11 +8,32 @@ namespace Meshgate.Tests.EndToEnd;
 /// <c>edition.cnn.com</c> on <see cref="Origin"/> (HTTP 301 to https, HTTPS 200 with a certificate from a throwaway CA),
 /// and a real dnsmasq that the proxies resolve with.
 /// </summary>
-public sealed class SeedMesh : IAsyncLifetime
+public class SeedMesh : IAsyncLifetime
 {
     public const string Origin = "127.0.0.81";
     public const string ProxyAddress = "127.0.0.72";
     public const string OtherHost = "other.example.test";
+
+    private readonly string[] _upArguments;
+
+    public SeedMesh()
+        : this(Origin, ProxyAddress, [])
+    {
+    }
+
+    /// <summary>Another mesh beside the default one: its own stand-in and proxy addresses, and more <c>up</c> options.</summary>
+    protected SeedMesh(string origin, string proxy, string[] upArguments)
+    {
+        OriginAddress = origin;
+        ProxyIp = proxy;
+        _upArguments = upArguments;
+    }
+
+    /// <summary>Where the stand-in for edition.cnn.com listens.</summary>
+    public string OriginAddress { get; }
+
+    /// <summary>The proxies' pod IP: the sidecar on 15001, the gateway on 8080 and 8443.</summary>
+    public string ProxyIp { get; }
 
     private readonly string _dir = Directory.CreateTempSubdirectory("meshgate-seed-mesh-").FullName;
     private readonly int _apiPort = MeshgateProcess.FreePort();
@@ -29,19 +50,21 @@ public sealed class SeedMesh : IAsyncLifetime
 
     public string CaPath => _origin!.CaPath;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         try
         {
             ExternalTools.Require("curl");
-            _origin = await CnnOrigin.StartAsync(_dir, Origin, "<html><body>politics</body></html>", http2: true,
+            _origin = await CnnOrigin.StartAsync(_dir, OriginAddress, "<html><body>politics</body></html>", http2: true,
                 otherHosts: new Dictionary<string, string> { [OtherHost] = "other\\n" });
             // The proxies trust the stand-in's throwaway CA as the system's roots (OpenSSL's SSL_CERT_FILE, which .NET
             // reads), so that TLS origination to "edition.cnn.com" verifies as it would against the real site.
             _up = MeshgateProcess.Start(
                 new Dictionary<string, string> { ["SSL_CERT_FILE"] = _origin.CaPath },
-                "up", "--data", Path.Combine(_dir, "data"), "--listen", $"127.0.0.1:{_apiPort}", "--discovery-port", "0",
-                "--proxy-address", ProxyAddress, "--dns-server", _origin.Dns.Endpoint.ToString());
+                [
+                    "up", "--data", Path.Combine(_dir, "data"), "--listen", $"127.0.0.1:{_apiPort}", "--discovery-port", "0",
+                    "--proxy-address", ProxyIp, "--dns-server", _origin.Dns.Endpoint.ToString(), .. _upArguments,
+                ]);
             await _up.WaitForOutputAsync("meshgate up: ready", TimeSpan.FromSeconds(90));
         }
         catch
@@ -51,7 +74,7 @@ public sealed class SeedMesh : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_up is not null)
         {
@@ -96,7 +119,7 @@ public sealed class SeedMesh : IAsyncLifetime
 
     /// <summary>curl from the sleep workload: through its sidecar (explicit proxy), trusting the origin's CA.</summary>
     public async Task<(int Code, string Output)> CurlAsync(params string[] args) =>
-        await Curl.RunAsync(["--suppress-connect-headers", "-x", $"http://{ProxyAddress}:15001", "--cacert", CaPath, .. args]);
+        await Curl.RunAsync(["--suppress-connect-headers", "-x", $"http://{ProxyIp}:15001", "--cacert", CaPath, .. args]);
 
     /// <summary>The access-log lines (those starting with <c>[</c>) of the pods a selector picks, via <c>meshgate logs</c>.</summary>
     public async Task<IReadOnlyList<string>> AccessLogAsync(string selector, string ns)
@@ -121,4 +144,11 @@ public sealed class SeedMesh : IAsyncLifetime
             await Task.Delay(100);
         }
     }
+}
+
+/// <summary>The one default <see cref="SeedMesh"/>, shared by the classes that use its fixed addresses, one class at a time.</summary>
+[CollectionDefinition(Name)]
+public sealed class SeedMeshCollection : ICollectionFixture<SeedMesh>
+{
+    public const string Name = "seed mesh";
 }

@@ -12,9 +12,14 @@ internal static partial class ProxyUnderTest
 {
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
-    public static MeshgateProcess Start(int discoveryPort, string name, string ns, string labels, string role = "gateway") =>
-        MeshgateProcess.Start("proxy", "--discovery-address", $"127.0.0.1:{discoveryPort}", "--discovery-plaintext", "--role", role, "--name", name, "--namespace", ns,
-            "--labels", labels, "--service-account", name + "-sa", "--ip", "127.0.0.1", "--admin-port", "0", "--status-port", "0");
+    /// <param name="caRootFile">The mesh root, to follow the control plane over TLS; null follows a plaintext port.</param>
+    public static MeshgateProcess Start(int discoveryPort, string name, string ns, string labels, string role = "gateway", string? caRootFile = null) =>
+        MeshgateProcess.Start(
+        [
+            "proxy", "--discovery-address", $"127.0.0.1:{discoveryPort}", .. caRootFile is null ? ["--discovery-plaintext"] : new[] { "--ca-root-file", caRootFile },
+            "--role", role, "--name", name, "--namespace", ns,
+            "--labels", labels, "--service-account", name + "-sa", "--ip", "127.0.0.1", "--admin-port", "0", "--status-port", "0",
+        ]);
 
     /// <summary>The readiness port the proxy printed at startup.</summary>
     public static async Task<int> StatusPortAsync(MeshgateProcess proxy)
