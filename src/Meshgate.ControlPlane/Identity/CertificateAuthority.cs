@@ -1,4 +1,3 @@
-using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -245,37 +244,13 @@ public sealed class CertificateAuthority : IDisposable
         : _signer.GetRSAPrivateKey() is { } rsa ? X509SignatureGenerator.CreateForRSA(rsa, RSASignaturePadding.Pkcs1)
         : throw new InvalidOperationException("the CA key is neither ECDSA nor RSA");
 
-    /// <summary>The URI SANs a CSR asks for (its extensionRequest attribute), read with the ASN.1 reader: .NET's SAN type lists DNS names and IPs only.</summary>
+    /// <summary>The URI SANs a CSR asks for (its extensionRequest attribute).</summary>
     internal static IEnumerable<string> RequestedUris(CertificateRequest request)
     {
         var uris = new List<string>();
         foreach (var extension in request.CertificateExtensions)
         {
-            if (extension.Oid?.Value != "2.5.29.17")
-            {
-                continue;
-            }
-
-            try
-            {
-                var reader = new AsnReader(extension.RawData, AsnEncodingRules.DER).ReadSequence();
-                while (reader.HasData)
-                {
-                    var tag = reader.PeekTag();
-                    if (tag.TagClass == TagClass.ContextSpecific && tag.TagValue == 6)
-                    {
-                        uris.Add(reader.ReadCharacterString(UniversalTagNumber.IA5String, new Asn1Tag(TagClass.ContextSpecific, 6)));
-                    }
-                    else
-                    {
-                        reader.ReadEncodedValue();
-                    }
-                }
-            }
-            catch (AsnContentException e)
-            {
-                throw new CertificateRequestException($"the CSR's subjectAltName extension is not valid DER: {e.Message}");
-            }
+            uris.AddRange(Core.Certificates.UriSubjectAltNames.Read(extension));
         }
 
         return uris;

@@ -19,6 +19,8 @@ namespace Meshgate.Core.ProxyConfiguration;
 /// System.Text.Json's enum converter also takes a comma-separated list of names (<c>"STATIC, EDS"</c>, read as the
 /// bitwise OR of their values) and names padded with spaces; and it skips a field named like a
 /// <c>[JsonIgnore]</c>d property (a listener's <c>endpoint</c>). Neither is something the control plane writes.
+/// It also refuses an <c>accessLog.format</c> that <see cref="AccessLogFormat"/> cannot compile (an unknown command
+/// operator), which the serializer reads as any string and <see cref="ProxyConfigValidator"/> then refuses, naming it.
 /// </remarks>
 internal static partial class ProxyConfigReader
 {
@@ -142,7 +144,7 @@ internal static partial class ProxyConfigReader
     private static bool ReadAccessLog(ref Utf8JsonReader r, [NotNullWhen(true)] out AccessLogSettings? value)
     {
         value = null;
-        string? path = null;
+        string? path = null, format = null;
         var encoding = AccessLogEncoding.Text;
         if (r.TokenType != JsonTokenType.StartObject)
         {
@@ -154,19 +156,21 @@ internal static partial class ProxyConfigReader
         {
             var ok =
                 r.ValueTextEquals("path"u8) ? Value(ref r, ref seen, 1) && RequiredString(ref r, out path)
-                : r.ValueTextEquals("encoding"u8) && Value(ref r, ref seen, 2) && ReadEncoding(ref r, out encoding);
+                : r.ValueTextEquals("encoding"u8) ? Value(ref r, ref seen, 2) && ReadEncoding(ref r, out encoding)
+                : r.ValueTextEquals("format"u8) && Value(ref r, ref seen, 4) && OptionalString(ref r, out format);
             if (!ok)
             {
                 return false;
             }
         }
 
-        if (r.TokenType != JsonTokenType.EndObject || path is null)
+        // A format with an operator the proxy cannot print is refused here; the consistency check says which.
+        if (r.TokenType != JsonTokenType.EndObject || path is null || (format is not null && !AccessLogFormat.TryParse(format, out _, out _)))
         {
             return false;
         }
 
-        value = new AccessLogSettings { Path = path, Encoding = encoding };
+        value = new AccessLogSettings { Path = path, Encoding = encoding, Format = format };
         return true;
     }
 

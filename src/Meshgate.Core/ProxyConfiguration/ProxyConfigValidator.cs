@@ -70,6 +70,11 @@ public static class ProxyConfigValidator
             top.Error("accessLog.path", $"must not be empty; use {AccessLogSettings.Stdout} for the standard output");
         }
 
+        if (config.AccessLog?.Format is { } format && !AccessLogFormat.TryParse(format, out _, out var formatError))
+        {
+            top.Error("accessLog.format", formatError);
+        }
+
         var secrets = Index(config.Secrets, static s => s.Name, "secret", "secrets", errors, before?.Secrets);
         var clusters = Index(config.Clusters, static c => c.Name, "cluster", "clusters", errors, before?.Clusters);
         var routeTables = Index(config.RouteTables, static r => r.Name, "route table", "routeTables", errors, before?.RouteTables);

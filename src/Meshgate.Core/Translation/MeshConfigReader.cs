@@ -8,7 +8,7 @@ namespace Meshgate.Core.Translation;
 
 /// <summary>
 /// Reads Istio's mesh config from ConfigMap <c>istio</c> (key <c>mesh</c>, YAML) in the root namespace, as istiod does:
-/// <c>accessLogFile</c>, <c>accessLogEncoding</c>, <c>outboundTrafficPolicy.mode</c>, <c>rootNamespace</c>,
+/// <c>accessLogFile</c>, <c>accessLogEncoding</c>, <c>accessLogFormat</c>, <c>outboundTrafficPolicy.mode</c>, <c>rootNamespace</c>,
 /// <c>trustDomain</c>; other fields are ignored. A value that cannot be read keeps its default and is reported; YAML
 /// that cannot be parsed at all gives every default (never a half-read config) and is reported.
 /// </summary>
@@ -76,6 +76,19 @@ public static class MeshConfigReader
             case var other:
                 problems.Add($"{source}: accessLogEncoding: \"{other}\" is not TEXT or JSON; using TEXT");
                 break;
+        }
+
+        if (String(mesh, "accessLogFormat", source, problems) is { Length: > 0 } format)
+        {
+            // Checked here, at the control plane: a proxy would refuse a snapshot whose format it cannot print.
+            if (AccessLogFormat.TryParse(format, out _, out var error))
+            {
+                settings = settings with { AccessLogFormat = format };
+            }
+            else
+            {
+                problems.Add($"{source}: accessLogFormat: {error}; using the default format");
+            }
         }
 
         if (mesh["outboundTrafficPolicy"] is JsonObject policy)

@@ -19,6 +19,12 @@ public sealed record MeshSettings
     /// <summary><c>meshConfig.accessLogEncoding</c>.</summary>
     public AccessLogEncoding AccessLogEncoding { get; init; } = AccessLogEncoding.Text;
 
+    /// <summary>
+    /// <c>meshConfig.accessLogFormat</c>: a TEXT format with Envoy command operators (<see cref="ProxyConfiguration.AccessLogFormat"/>);
+    /// empty for Istio's default format.
+    /// </summary>
+    public string AccessLogFormat { get; init; } = "";
+
     /// <summary>Where mesh-wide DestinationRules and the mesh config live (Istio's <c>rootNamespace</c>).</summary>
     public string RootNamespace { get; init; } = DefaultRootNamespace;
 

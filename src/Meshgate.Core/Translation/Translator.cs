@@ -17,7 +17,12 @@ public static class Translator
         {
             Version = version,
             Node = new Node { Id = node.Id, Role = node.Role, Namespace = node.Namespace, ServiceAccount = node.ServiceAccount },
-            AccessLog = mesh.AccessLogFile.Length == 0 ? null : new AccessLogSettings { Path = mesh.AccessLogFile, Encoding = mesh.AccessLogEncoding },
+            AccessLog = mesh.AccessLogFile.Length == 0 ? null : new AccessLogSettings
+            {
+                Path = mesh.AccessLogFile,
+                Encoding = mesh.AccessLogEncoding,
+                Format = mesh.AccessLogFormat.Length == 0 ? null : mesh.AccessLogFormat,
+            },
         };
 
         var context = new TranslationContext(resources, mesh, node);

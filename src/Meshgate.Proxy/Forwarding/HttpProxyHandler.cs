@@ -38,6 +38,7 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
         var snapshot = listener.Snapshot;
         var context = request.Http;
         request.Bodies.Attach(context);
+        var terminated = context.Features.Get<TerminatedTls>();
         var entry = new AccessLogEntry
         {
             StartTime = time.GetUtcNow(),
@@ -54,6 +55,9 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
             ForwardedFor = Header(context, "x-forwarded-for"),
             DownstreamLocalAddress = Endpoint(context.Connection.LocalIpAddress, context.Connection.LocalPort),
             DownstreamRemoteAddress = Endpoint(context.Connection.RemoteIpAddress, context.Connection.RemotePort),
+            RequestedServerName = terminated?.ServerName,
+            DownstreamPeerUriSan = terminated?.PeerUriSan,
+            DownstreamLocalUriSan = terminated?.LocalUriSan,
         };
 
         try
@@ -67,8 +71,6 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
                 return;
             }
 
-            var terminated = context.Features.Get<TerminatedTls>();
-            entry.RequestedServerName = terminated?.ServerName;
             await RouteAsync(request, snapshot, listener.Name, terminated).ConfigureAwait(false);
         }
         finally
@@ -90,6 +92,7 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
             entry.BytesReceived = request.Bodies.Received;
             entry.BytesSent = request.Bodies.Sent;
             entry.UpstreamLocalAddress = request.UpstreamLocal.Value;
+            entry.UpstreamPeerUriSan = request.UpstreamLocal.PeerUriSan;
             entry.Duration = Stopwatch.GetElapsedTime(started);
             if (context.Response.Headers.TryGetValue("x-envoy-upstream-service-time", out var serviceTime)
                 && long.TryParse(serviceTime, out var ms))
@@ -101,7 +104,8 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
                 request.Cluster?.ServiceHost ?? SourceLabels.Unknown,
                 request.ClusterName ?? SourceLabels.Unknown,
                 entry.ResponseCode,
-                entry.ResponseFlags)).Record(entry.Duration);
+                entry.ResponseFlags,
+                terminated?.PeerUriSan ?? SourceLabels.Unknown)).Record(entry.Duration);
             snapshot.AccessLog.Write(in entry);
         }
     }

@@ -106,7 +106,7 @@ internal sealed class ProxyRequest
         Flags = ResponseFlags.None;
         Details = null;
         TransportFailure = null;
-        UpstreamLocal.Value = null;
+        UpstreamLocal.Clear();
         Attempts = 0;
         Array.Clear(_tried);
         _triedCount = 0;

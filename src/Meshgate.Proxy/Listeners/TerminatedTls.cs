@@ -9,12 +9,14 @@ namespace Meshgate.Proxy.Listeners;
 
 /// <summary>
 /// A connection feature set on a TLS connection the proxy terminated (<see cref="TlsPassthroughHandler"/>) before it is
-/// handed to Kestrel's HTTP processing: the filter chain whose route table routes its requests, and the SNI for the
-/// access log. It is also the TLS features Kestrel reads: the negotiated ALPN protocol picks HTTP/2 or HTTP/1.1, and
-/// the requests' scheme is https. Kestrel's request features fall back to the connection's, so the request handler
-/// finds it there.
+/// handed to Kestrel's HTTP processing: the filter chain whose route table routes its requests, and the SNI and peer
+/// identities for the access log and metrics. It is also the TLS features Kestrel reads: the negotiated ALPN protocol
+/// picks HTTP/2 or HTTP/1.1, and the requests' scheme is https. Kestrel's request features fall back to the
+/// connection's, so the request handler finds it there.
 /// </summary>
-internal sealed class TerminatedTls(Core.ProxyConfiguration.FilterChain chain, string? serverName, SslStream stream)
+/// <param name="peerUriSan">The client certificate's URI SANs, joined with ',' (computed once for the connection).</param>
+/// <param name="localUriSan">The URI SANs of the certificate the proxy presented.</param>
+internal sealed class TerminatedTls(Core.ProxyConfiguration.FilterChain chain, string? serverName, SslStream stream, string? peerUriSan = null, string? localUriSan = null)
     : ITlsConnectionFeature, ITlsApplicationProtocolFeature
 {
     /// <summary>The chain the SNI selected; its <c>RouteTable</c> routes every request of the connection.</summary>
@@ -22,6 +24,15 @@ internal sealed class TerminatedTls(Core.ProxyConfiguration.FilterChain chain, s
 
     /// <summary>The SNI of the ClientHello (%REQUESTED_SERVER_NAME%).</summary>
     public string? ServerName { get; } = serverName;
+
+    /// <summary>
+    /// %DOWNSTREAM_PEER_URI_SAN% and Istio's <c>source_principal</c>: the verified client certificate's URI SANs; null
+    /// without a client certificate. Every request of the connection shares this one string.
+    /// </summary>
+    public string? PeerUriSan { get; } = peerUriSan;
+
+    /// <summary>%DOWNSTREAM_LOCAL_URI_SAN%: the URI SANs of the certificate the proxy presented.</summary>
+    public string? LocalUriSan { get; } = localUriSan;
 
     public SslStream SslStream { get; } = stream;
 

@@ -4,6 +4,8 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Meshgate.Core.Certificates;
 using Meshgate.Core.ProxyConfiguration;
 using Meshgate.Proxy.Capture;
 using Meshgate.Proxy.Observability;
@@ -35,6 +37,8 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
 
     /// <summary>How long a client may take to complete a TLS handshake the proxy terminates (Kestrel's default).</summary>
     public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
+
+    private CertificateUriSan? _lastLocal;
 
     /// <summary>
     /// A connection on a bound TLS or TCP listener; <paramref name="http"/> is Kestrel's HTTP/1.1 and HTTP/2 handling,
@@ -115,11 +119,12 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
     private async Task RelayToClusterAsync(ConnectionContext connection, ListenerContext log, ProxySnapshot snapshot, FilterChain? chain, OriginalDestination? destination, long started, AccessLogEntry entry)
     {
         var tcp = metrics.Tcp(Unrouted);
+        var principal = entry.DownstreamPeerUriSan ?? SourceLabels.Unknown; // known when this chain terminated mutual TLS
         var cluster = snapshot.Cluster(chain?.Cluster);
         if (cluster is null)
         {
             entry.ResponseCodeDetails = chain is null ? "filter_chain_not_found" : "cluster_not_found";
-            tcp = chain?.Cluster is { } missing ? metrics.Tcp(new TcpKey(SourceLabels.Unknown, missing)) : tcp;
+            tcp = chain?.Cluster is { } missing ? metrics.Tcp(new TcpKey(SourceLabels.Unknown, missing, principal)) : tcp;
             tcp.ConnectionOpened();
             Finish(log, tcp, ref entry, started, chain is null ? ResponseFlags.NoRouteFound : ResponseFlags.NoClusterFound);
             connection.Abort();
@@ -127,7 +132,7 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
         }
 
         entry.UpstreamCluster = cluster.Name;
-        tcp = metrics.Tcp(new TcpKey(cluster.ServiceHost, cluster.Name));
+        tcp = metrics.Tcp(new TcpKey(cluster.ServiceHost, cluster.Name, principal));
         tcp.ConnectionOpened();
         // Envoy's ORIGINAL_DST on a connection nobody redirected: the original destination is the address it arrived
         // at, the proxy itself (the forwarding loop of resolution NONE behind a gateway, caught below).
@@ -190,6 +195,7 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
             await using (relay.ConfigureAwait(false))
             {
                 entry.UpstreamLocalAddress = relay.LocalEndPoint;
+                entry.UpstreamPeerUriSan = relay.Stream is SslStream origination ? UriSubjectAltNames.Join(origination.RemoteCertificate) : null;
                 result = await TcpRelay.RunAsync(connection.Transport, relay.Stream, relay.HalfClose, tcp, connection.ConnectionClosed).ConfigureAwait(false);
             }
         }
@@ -270,13 +276,16 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
                 return;
             }
 
+            // The identities, once for the connection: every request on it (and the relay) shares these strings.
+            entry.DownstreamPeerUriSan = UriSubjectAltNames.Join(ssl.RemoteCertificate);
+            entry.DownstreamLocalUriSan = LocalUriSan(ssl.LocalCertificate);
             var decrypted = new StreamDuplexPipe(ssl);
             connection.Transport = decrypted;
             try
             {
                 if (http is not null && chain.RouteTable is not null)
                 {
-                    new TerminatedTls(chain, entry.RequestedServerName, ssl).Install(connection);
+                    new TerminatedTls(chain, entry.RequestedServerName, ssl, entry.DownstreamPeerUriSan, entry.DownstreamLocalUriSan).Install(connection);
                     await http(connection).ConfigureAwait(false);
                 }
                 else
@@ -300,6 +309,27 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
                 // The client is gone already.
             }
         }
+    }
+
+    /// <summary>
+    /// The URI SANs of the certificate presented downstream. A chain presents the same certificate on every connection,
+    /// so the last one's answer is kept (lock-free, one entry) rather than parsed again per connection.
+    /// </summary>
+    private string? LocalUriSan(X509Certificate? certificate)
+    {
+        if (certificate is null)
+        {
+            return null;
+        }
+
+        if (Volatile.Read(ref _lastLocal) is { } last && ReferenceEquals(last.Certificate, certificate))
+        {
+            return last.UriSan;
+        }
+
+        var uriSan = UriSubjectAltNames.Join(certificate);
+        Volatile.Write(ref _lastLocal, new CertificateUriSan(certificate, uriSan));
+        return uriSan;
     }
 
     private void RefuseHandshake(ConnectionContext connection, ListenerContext log, long started, ref AccessLogEntry entry, string reason)
@@ -355,4 +385,6 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
         // with by far, and a replaced access log is closed once the swap has drained.
         listener.Snapshot.AccessLog.Write(in entry);
     }
+
+    private sealed record CertificateUriSan(X509Certificate Certificate, string? UriSan);
 }

@@ -83,4 +83,16 @@ public struct AccessLogEntry
 
     /// <summary>%ROUTE_NAME%, e.g. <c>default.forward-cnn-from-egress-gateway.0</c>.</summary>
     public string? RouteName { get; set; }
+
+    /// <summary>
+    /// %DOWNSTREAM_PEER_URI_SAN%: the URI SANs of the client certificate the proxy verified when it terminated TLS
+    /// (<c>spiffe://cluster.local/ns/default/sa/sleep</c>), joined with ','. Computed once per connection.
+    /// </summary>
+    public string? DownstreamPeerUriSan { get; set; }
+
+    /// <summary>%DOWNSTREAM_LOCAL_URI_SAN%: the URI SANs of the certificate the proxy presented downstream.</summary>
+    public string? DownstreamLocalUriSan { get; set; }
+
+    /// <summary>%UPSTREAM_PEER_URI_SAN%: the URI SANs of the upstream's certificate when the proxy originated TLS.</summary>
+    public string? UpstreamPeerUriSan { get; set; }
 }

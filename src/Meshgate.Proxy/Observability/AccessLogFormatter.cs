@@ -13,8 +13,16 @@ public abstract class AccessLogFormatter
     {
     }
 
-    public static AccessLogFormatter Create(AccessLogEncoding encoding) => encoding switch
+    public static AccessLogFormatter Create(AccessLogEncoding encoding) => Create(encoding, null);
+
+    /// <summary>
+    /// The formatter for meshConfig.accessLogEncoding and accessLogFormat: TEXT with <paramref name="format"/> compiles it
+    /// (once; throws <see cref="FormatException"/> for an operator it cannot print), TEXT without it is Istio's default
+    /// format, JSON always writes Istio's default keys.
+    /// </summary>
+    public static AccessLogFormatter Create(AccessLogEncoding encoding, string? format) => encoding switch
     {
+        AccessLogEncoding.Text when !string.IsNullOrEmpty(format) => CustomTextAccessLogFormatter.Compile(format),
         AccessLogEncoding.Text => new TextAccessLogFormatter(),
         AccessLogEncoding.Json => new JsonAccessLogFormatter(),
         _ => throw new ArgumentOutOfRangeException(nameof(encoding), encoding, "unknown access log encoding"),

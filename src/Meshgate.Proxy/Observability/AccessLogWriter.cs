@@ -66,10 +66,18 @@ public sealed class AccessLogWriter : IAsyncDisposable
         string path,
         AccessLogEncoding encoding,
         AccessLogWriterOptions? options = null,
+        TimeProvider? time = null) =>
+        Open(path, AccessLogFormatter.Create(encoding), options, time);
+
+    /// <summary>As <see cref="Open(string, AccessLogEncoding, AccessLogWriterOptions?, TimeProvider?)"/>, with the formatter (a custom format) given.</summary>
+    public static AccessLogWriter Open(
+        string path,
+        AccessLogFormatter formatter,
+        AccessLogWriterOptions? options = null,
         TimeProvider? time = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var formatter = AccessLogFormatter.Create(encoding);
+        ArgumentNullException.ThrowIfNull(formatter);
         return path switch
         {
             StandardOutput => new AccessLogWriter(Console.OpenStandardOutput(), ownsOutput: false, formatter, options, time),

@@ -13,7 +13,10 @@ internal sealed class AccessLogs(TimeProvider time) : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _disposing = new();
 
-    /// <summary>A sink for <paramref name="settings"/>: <see cref="AccessLogSink.Off"/> when absent, else a new writer.</summary>
+    /// <summary>
+    /// A sink for <paramref name="settings"/>: <see cref="AccessLogSink.Off"/> when absent, else a new writer, its format
+    /// compiled here, once for the snapshot (the snapshot passed <see cref="ProxyConfigValidator"/>, so it compiles).
+    /// </summary>
     public AccessLogSink Open(AccessLogSettings? settings)
     {
         if (settings is null)
@@ -22,7 +25,7 @@ internal sealed class AccessLogs(TimeProvider time) : IAsyncDisposable
         }
 
         var encoding = settings.Encoding == Core.ProxyConfiguration.AccessLogEncoding.Json ? AccessLogEncoding.Json : AccessLogEncoding.Text;
-        var writer = AccessLogWriter.Open(settings.Path, encoding, time: time);
+        var writer = AccessLogWriter.Open(settings.Path, AccessLogFormatter.Create(encoding, settings.Format), time: time);
         var sink = AccessLogSink.To(writer);
         lock (_lock)
         {

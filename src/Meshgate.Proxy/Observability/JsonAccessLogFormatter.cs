@@ -10,7 +10,9 @@ namespace Meshgate.Proxy.Observability;
 /// meshConfig.accessLogEncoding=JSON: one object per line with Istio's keys (EnvoyJSONLogFormatIstio in
 /// pilot/pkg/model/telemetry_logging.go). Types follow Envoy's typed JSON formatter: response_code, bytes_received,
 /// bytes_sent and duration are numbers; upstream_service_time is a string because it comes from a response header;
-/// response_flags is "-" when none (Envoy's toShortString); absent values are null.
+/// response_flags is "-" when none (Envoy's toShortString); absent values are null. A line with a TLS peer identity
+/// (%DOWNSTREAM_PEER_URI_SAN%, %DOWNSTREAM_LOCAL_URI_SAN%, %UPSTREAM_PEER_URI_SAN%) adds downstream_peer_uri_san,
+/// downstream_local_uri_san and upstream_peer_uri_san, null for those it lacks.
 /// </summary>
 public sealed class JsonAccessLogFormatter : AccessLogFormatter
 {
@@ -45,6 +47,9 @@ public sealed class JsonAccessLogFormatter : AccessLogFormatter
     private static readonly JsonEncodedText s_downstreamRemoteAddress = JsonEncodedText.Encode("downstream_remote_address");
     private static readonly JsonEncodedText s_requestedServerName = JsonEncodedText.Encode("requested_server_name");
     private static readonly JsonEncodedText s_routeName = JsonEncodedText.Encode("route_name");
+    private static readonly JsonEncodedText s_downstreamPeerUriSan = JsonEncodedText.Encode("downstream_peer_uri_san");
+    private static readonly JsonEncodedText s_downstreamLocalUriSan = JsonEncodedText.Encode("downstream_local_uri_san");
+    private static readonly JsonEncodedText s_upstreamPeerUriSan = JsonEncodedText.Encode("upstream_peer_uri_san");
 
     private Utf8JsonWriter? _json;
 
@@ -105,6 +110,15 @@ public sealed class JsonAccessLogFormatter : AccessLogFormatter
         WriteEndPoint(json, s_downstreamRemoteAddress, entry.DownstreamRemoteAddress, scratch);
         WriteString(json, s_requestedServerName, entry.RequestedServerName);
         WriteString(json, s_routeName, entry.RouteName);
+        if (!AccessLogFields.IsAbsent(entry.DownstreamPeerUriSan) || !AccessLogFields.IsAbsent(entry.DownstreamLocalUriSan)
+            || !AccessLogFields.IsAbsent(entry.UpstreamPeerUriSan))
+        {
+            // Traffic with TLS identities carries all three keys (null for the absent ones); plaintext lines keep
+            // exactly Istio's default keys.
+            WriteString(json, s_downstreamPeerUriSan, entry.DownstreamPeerUriSan);
+            WriteString(json, s_downstreamLocalUriSan, entry.DownstreamLocalUriSan);
+            WriteString(json, s_upstreamPeerUriSan, entry.UpstreamPeerUriSan);
+        }
 
         json.WriteEndObject();
         json.Flush();

@@ -8,7 +8,8 @@ public readonly record struct ServerStats(SourceLabels Source, TimeSpan Uptime, 
 /// <summary>
 /// Prints <see cref="ProxyMetrics"/> in two forms: Prometheus text exposition 0.0.4 (<c>/stats/prometheus</c>), and
 /// Envoy-style <c>name{labels}: value</c> lines (<c>/stats</c>). Labels follow Istio's standard metrics; where Istio
-/// has <c>destination_cluster</c> (the mesh's cluster id) the proxy's own cluster is <c>upstream_cluster</c>.
+/// has <c>destination_cluster</c> (the mesh's cluster id) the proxy's own cluster is <c>upstream_cluster</c>;
+/// <c>source_principal</c> is the peer's SPIFFE identity when the proxy terminated mutual TLS, else <c>unknown</c>.
 /// </summary>
 public static class MetricsExposition
 {
@@ -124,6 +125,7 @@ public static class MetricsExposition
         var (name, ns) = ServiceNameAndNamespace(key.DestinationService);
         return string.Create(CultureInfo.InvariantCulture,
             $"reporter=\"source\",source_workload=\"{Escape(source.Workload)}\",source_workload_namespace=\"{Escape(source.WorkloadNamespace)}\","
+            + $"source_principal=\"{Escape(key.SourcePrincipal)}\","
             + $"destination_service=\"{Escape(key.DestinationService)}\",destination_service_name=\"{Escape(name)}\",destination_service_namespace=\"{Escape(ns)}\","
             + $"upstream_cluster=\"{Escape(key.UpstreamCluster)}\",request_protocol=\"http\",response_code=\"{key.ResponseCode}\",response_flags=\"{key.ResponseFlags.ToShortString()}\"");
     }
@@ -132,6 +134,7 @@ public static class MetricsExposition
     {
         var (name, ns) = ServiceNameAndNamespace(key.DestinationService);
         return $"reporter=\"source\",source_workload=\"{Escape(source.Workload)}\",source_workload_namespace=\"{Escape(source.WorkloadNamespace)}\","
+            + $"source_principal=\"{Escape(key.SourcePrincipal)}\","
             + $"destination_service=\"{Escape(key.DestinationService)}\",destination_service_name=\"{Escape(name)}\",destination_service_namespace=\"{Escape(ns)}\","
             + $"upstream_cluster=\"{Escape(key.UpstreamCluster)}\",request_protocol=\"tcp\"";
     }

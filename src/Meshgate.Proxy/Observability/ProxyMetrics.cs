@@ -38,10 +38,12 @@ public sealed class ProxyMetrics
         [.. _requests.Values.OrderBy(m => m.Key.DestinationService, StringComparer.Ordinal)
             .ThenBy(m => m.Key.UpstreamCluster, StringComparer.Ordinal)
             .ThenBy(m => m.Key.ResponseCode)
-            .ThenBy(m => (uint)m.Key.ResponseFlags)];
+            .ThenBy(m => (uint)m.Key.ResponseFlags)
+            .ThenBy(m => m.Key.SourcePrincipal, StringComparer.Ordinal)];
 
     /// <summary>Every TCP counter, in a stable order (for printing).</summary>
     public IReadOnlyList<TcpMetrics> Connections() =>
         [.. _tcp.Values.OrderBy(m => m.Key.DestinationService, StringComparer.Ordinal)
-            .ThenBy(m => m.Key.UpstreamCluster, StringComparer.Ordinal)];
+            .ThenBy(m => m.Key.UpstreamCluster, StringComparer.Ordinal)
+            .ThenBy(m => m.Key.SourcePrincipal, StringComparer.Ordinal)];
 }

@@ -1,7 +1,4 @@
 using System.Buffers;
-using System.Globalization;
-using System.Net;
-using System.Text;
 
 namespace Meshgate.Proxy.Observability;
 
@@ -28,114 +25,64 @@ public sealed class TextAccessLogFormatter : AccessLogFormatter
         "] \""u8.CopyTo(span[written..]);
         output.Advance(written + 3);
 
-        WriteString(output, entry.Method);
-        WriteByte(output, (byte)' ');
-        WriteString(output, entry.Path);
-        WriteByte(output, (byte)' ');
+        TextOutput.WriteString(output, entry.Method);
+        TextOutput.WriteByte(output, (byte)' ');
+        TextOutput.WriteString(output, entry.Path);
+        TextOutput.WriteByte(output, (byte)' ');
         var protocol = AccessLogFields.ProtocolName(entry.Protocol);
-        WriteBytes(output, protocol.IsEmpty ? "-"u8 : protocol);
-        WriteBytes(output, "\" "u8);
+        TextOutput.WriteBytes(output, protocol.IsEmpty ? "-"u8 : protocol);
+        TextOutput.WriteBytes(output, "\" "u8);
 
-        WriteInt64(output, entry.ResponseCode);
-        WriteByte(output, (byte)' ');
+        TextOutput.WriteInt64(output, entry.ResponseCode);
+        TextOutput.WriteByte(output, (byte)' ');
         span = output.GetSpan(ResponseFlagsFormat.MaxLength);
         output.Advance(ResponseFlagsFormat.Write(entry.ResponseFlags, span));
-        WriteByte(output, (byte)' ');
-        WriteString(output, AccessLogFields.Sanitize(entry.ResponseCodeDetails));
-        WriteByte(output, (byte)' ');
-        WriteString(output, AccessLogFields.Sanitize(entry.ConnectionTerminationDetails));
-        WriteBytes(output, " \""u8);
-        WriteString(output, entry.UpstreamTransportFailureReason);
-        WriteBytes(output, "\" "u8);
+        TextOutput.WriteByte(output, (byte)' ');
+        TextOutput.WriteString(output, AccessLogFields.Sanitize(entry.ResponseCodeDetails));
+        TextOutput.WriteByte(output, (byte)' ');
+        TextOutput.WriteString(output, AccessLogFields.Sanitize(entry.ConnectionTerminationDetails));
+        TextOutput.WriteBytes(output, " \""u8);
+        TextOutput.WriteString(output, entry.UpstreamTransportFailureReason);
+        TextOutput.WriteBytes(output, "\" "u8);
 
-        WriteInt64(output, entry.BytesReceived);
-        WriteByte(output, (byte)' ');
-        WriteInt64(output, entry.BytesSent);
-        WriteByte(output, (byte)' ');
-        WriteInt64(output, AccessLogFields.Milliseconds(entry.Duration));
-        WriteByte(output, (byte)' ');
+        TextOutput.WriteInt64(output, entry.BytesReceived);
+        TextOutput.WriteByte(output, (byte)' ');
+        TextOutput.WriteInt64(output, entry.BytesSent);
+        TextOutput.WriteByte(output, (byte)' ');
+        TextOutput.WriteInt64(output, AccessLogFields.Milliseconds(entry.Duration));
+        TextOutput.WriteByte(output, (byte)' ');
         if (entry.UpstreamServiceTime is { } serviceTime)
         {
-            WriteInt64(output, AccessLogFields.Milliseconds(serviceTime));
+            TextOutput.WriteInt64(output, AccessLogFields.Milliseconds(serviceTime));
         }
         else
         {
-            WriteByte(output, (byte)'-');
+            TextOutput.WriteByte(output, (byte)'-');
         }
 
-        WriteBytes(output, " \""u8);
-        WriteString(output, entry.ForwardedFor);
-        WriteBytes(output, "\" \""u8);
-        WriteString(output, entry.UserAgent);
-        WriteBytes(output, "\" \""u8);
-        WriteString(output, entry.RequestId);
-        WriteBytes(output, "\" \""u8);
-        WriteString(output, entry.Authority);
-        WriteBytes(output, "\" \""u8);
-        WriteEndPoint(output, entry.UpstreamHost);
-        WriteBytes(output, "\" "u8);
+        TextOutput.WriteBytes(output, " \""u8);
+        TextOutput.WriteString(output, entry.ForwardedFor);
+        TextOutput.WriteBytes(output, "\" \""u8);
+        TextOutput.WriteString(output, entry.UserAgent);
+        TextOutput.WriteBytes(output, "\" \""u8);
+        TextOutput.WriteString(output, entry.RequestId);
+        TextOutput.WriteBytes(output, "\" \""u8);
+        TextOutput.WriteString(output, entry.Authority);
+        TextOutput.WriteBytes(output, "\" \""u8);
+        TextOutput.WriteEndPoint(output, entry.UpstreamHost);
+        TextOutput.WriteBytes(output, "\" "u8);
 
-        WriteString(output, entry.UpstreamCluster);
-        WriteByte(output, (byte)' ');
-        WriteEndPoint(output, entry.UpstreamLocalAddress);
-        WriteByte(output, (byte)' ');
-        WriteEndPoint(output, entry.DownstreamLocalAddress);
-        WriteByte(output, (byte)' ');
-        WriteEndPoint(output, entry.DownstreamRemoteAddress);
-        WriteByte(output, (byte)' ');
-        WriteString(output, entry.RequestedServerName);
-        WriteByte(output, (byte)' ');
-        WriteString(output, entry.RouteName);
-        WriteByte(output, (byte)'\n');
-    }
-
-    private static void WriteByte(IBufferWriter<byte> output, byte value)
-    {
-        output.GetSpan(1)[0] = value;
-        output.Advance(1);
-    }
-
-    private static void WriteBytes(IBufferWriter<byte> output, ReadOnlySpan<byte> value)
-    {
-        value.CopyTo(output.GetSpan(value.Length));
-        output.Advance(value.Length);
-    }
-
-    private static void WriteString(IBufferWriter<byte> output, string? value)
-    {
-        if (AccessLogFields.IsAbsent(value))
-        {
-            WriteByte(output, (byte)'-');
-            return;
-        }
-
-        var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(value!.Length));
-        output.Advance(Encoding.UTF8.GetBytes(value, span));
-    }
-
-    private static void WriteInt64(IBufferWriter<byte> output, long value)
-    {
-        var span = output.GetSpan(AccessLogFields.MaxInt64Length);
-        value.TryFormat(span, out var written, default, CultureInfo.InvariantCulture);
-        output.Advance(written);
-    }
-
-    private static void WriteEndPoint(IBufferWriter<byte> output, IPEndPoint? endPoint)
-    {
-        if (endPoint is null)
-        {
-            WriteByte(output, (byte)'-');
-            return;
-        }
-
-        var span = output.GetSpan(AccessLogFields.MaxEndPointLength);
-        var written = AccessLogFields.WriteEndPoint(endPoint, span);
-        if (written == 0)
-        {
-            span[0] = (byte)'-';
-            written = 1;
-        }
-
-        output.Advance(written);
+        TextOutput.WriteString(output, entry.UpstreamCluster);
+        TextOutput.WriteByte(output, (byte)' ');
+        TextOutput.WriteEndPoint(output, entry.UpstreamLocalAddress);
+        TextOutput.WriteByte(output, (byte)' ');
+        TextOutput.WriteEndPoint(output, entry.DownstreamLocalAddress);
+        TextOutput.WriteByte(output, (byte)' ');
+        TextOutput.WriteEndPoint(output, entry.DownstreamRemoteAddress);
+        TextOutput.WriteByte(output, (byte)' ');
+        TextOutput.WriteString(output, entry.RequestedServerName);
+        TextOutput.WriteByte(output, (byte)' ');
+        TextOutput.WriteString(output, entry.RouteName);
+        TextOutput.WriteByte(output, (byte)'\n');
     }
 }

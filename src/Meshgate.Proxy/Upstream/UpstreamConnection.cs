@@ -15,6 +15,12 @@ internal sealed class UpstreamConnection(Socket socket) : NetworkStream(socket, 
 
     public IPEndPoint? LocalEndPoint { get; } = socket.LocalEndPoint as IPEndPoint;
 
+    /// <summary>
+    /// The URI SANs of the upstream's certificate when TLS was originated over this connection (%UPSTREAM_PEER_URI_SAN%),
+    /// set once after the handshake; requests learn it with the local address.
+    /// </summary>
+    public string? PeerUriSan { get; set; }
+
     /// <summary>Where the request on the current async flow wants its upstream local address written; set once per request.</summary>
     public static UpstreamLocalAddress? Current
     {
@@ -24,27 +30,28 @@ internal sealed class UpstreamConnection(Socket socket) : NetworkStream(socket, 
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        Note(LocalEndPoint);
+        Note(LocalEndPoint, PeerUriSan);
         return base.WriteAsync(buffer, cancellationToken);
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
     {
-        Note(LocalEndPoint);
+        Note(LocalEndPoint, PeerUriSan);
         return base.WriteAsync(buffer, offset, count, cancellationToken);
     }
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        Note(LocalEndPoint);
+        Note(LocalEndPoint, PeerUriSan);
         base.Write(buffer);
     }
 
-    internal static void Note(IPEndPoint? local)
+    internal static void Note(IPEndPoint? local, string? peerUriSan)
     {
         if (s_current.Value is { } holder)
         {
             holder.Value = local;
+            holder.PeerUriSan = peerUriSan;
         }
     }
 }
@@ -53,4 +60,14 @@ internal sealed class UpstreamConnection(Socket socket) : NetworkStream(socket, 
 internal sealed class UpstreamLocalAddress
 {
     public IPEndPoint? Value { get; set; }
+
+    /// <summary>The upstream certificate's URI SANs on that connection (%UPSTREAM_PEER_URI_SAN%); null over plaintext.</summary>
+    public string? PeerUriSan { get; set; }
+
+    /// <summary>Forgets both, for the next request on a pooled context.</summary>
+    public void Clear()
+    {
+        Value = null;
+        PeerUriSan = null;
+    }
 }

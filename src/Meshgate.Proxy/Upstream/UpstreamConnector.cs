@@ -1,14 +1,15 @@
 using System.Net;
 using System.Net.Security;
 using System.Security.Authentication;
+using Meshgate.Core.Certificates;
 
 namespace Meshgate.Proxy.Upstream;
 
 /// <summary>
 /// Opens a cluster's upstream connections for its HTTP client (<see cref="SocketsHttpHandler.ConnectCallback"/>): a
 /// TCP connection with Nagle off (and the capture mark, <see cref="UpstreamSocket"/>), wrapped in <see cref="UpstreamConnection"/> so requests learn their local address,
-/// and, when the cluster originates TLS, the handshake with the cluster's <see cref="UpstreamTlsContext"/>. A refused
-/// handshake throws <see cref="UpstreamTlsException"/> with Envoy's transport failure reason.
+/// and, when the cluster originates TLS, the handshake with the cluster's <see cref="UpstreamTlsContext"/> (the server
+/// certificate's URI SANs kept on the connection for %UPSTREAM_PEER_URI_SAN%). A refused handshake throws <see cref="UpstreamTlsException"/> with Envoy's transport failure reason.
 /// </summary>
 internal sealed class UpstreamConnector(UpstreamTlsContext? tls)
 {
@@ -29,7 +30,14 @@ internal sealed class UpstreamConnector(UpstreamTlsContext? tls)
         }
 
         var connection = new UpstreamConnection(socket);
-        return tls is null ? connection : await HandshakeAsync(connection, tls, cancellationToken).ConfigureAwait(false);
+        if (tls is null)
+        {
+            return connection;
+        }
+
+        var ssl = await HandshakeAsync(connection, tls, cancellationToken).ConfigureAwait(false);
+        connection.PeerUriSan = UriSubjectAltNames.Join(ssl.RemoteCertificate); // once per connection, for every request on it
+        return ssl;
     }
 
     /// <summary>TLS over <paramref name="connection"/>; disposes it when the handshake fails.</summary>

@@ -13,18 +13,10 @@ public sealed class RotatingSeedMesh() : SeedMesh("127.0.0.82", "127.0.0.73", ["
 /// </summary>
 public sealed partial class CertificateRotationTests(RotatingSeedMesh mesh) : IClassFixture<RotatingSeedMesh>
 {
-    private static readonly string[] TlsOriginationPage =
-    [
-        "egress-gateway-tls-origination--perform_tls_origination_with_an_egress_gateway_1.yaml",
-        "egress-gateway-tls-origination--perform_tls_origination_with_an_egress_gateway_3.yaml",
-        "egress-gateway-tls-origination--perform_tls_origination_with_an_egress_gateway_5.yaml",
-        "egress-gateway-tls-origination--perform_tls_origination_with_an_egress_gateway_7.yaml",
-    ];
-
     [Fact]
     public async Task ShortLivedCertificates_RotateUnderLoad_NoRequestFails()
     {
-        foreach (var file in TlsOriginationPage)
+        foreach (var file in SeedMesh.TlsOriginationPage)
         {
             await mesh.CliAsync("apply", "-f", Path.Combine(TestPaths.TestData, "IstioDocs", file));
         }

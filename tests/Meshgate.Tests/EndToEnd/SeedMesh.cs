@@ -14,6 +14,15 @@ public class SeedMesh : IAsyncLifetime
     public const string ProxyAddress = "127.0.0.72";
     public const string OtherHost = "other.example.test";
 
+    /// <summary>The Istio-API steps of "Egress Gateways with TLS Origination" (TestData/IstioDocs), in the page's order.</summary>
+    public static readonly string[] TlsOriginationPage =
+    [
+        "egress-gateway-tls-origination--perform_tls_origination_with_an_egress_gateway_1.yaml",
+        "egress-gateway-tls-origination--perform_tls_origination_with_an_egress_gateway_3.yaml",
+        "egress-gateway-tls-origination--perform_tls_origination_with_an_egress_gateway_5.yaml",
+        "egress-gateway-tls-origination--perform_tls_origination_with_an_egress_gateway_7.yaml",
+    ];
+
     private readonly string[] _upArguments;
 
     public SeedMesh()
@@ -49,6 +58,9 @@ public class SeedMesh : IAsyncLifetime
     public MeshgateProcess Up => _up!;
 
     public string CaPath => _origin!.CaPath;
+
+    /// <summary>The resolver the proxies use; tests point more names at their own servers.</summary>
+    internal DnsmasqServer Dns => _origin!.Dns;
 
     public virtual async Task InitializeAsync()
     {

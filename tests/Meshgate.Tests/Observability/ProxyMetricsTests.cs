@@ -82,6 +82,7 @@ public sealed class ProxyMetricsTests
             ["reporter"] = "source",
             ["source_workload"] = "istio-egressgateway",
             ["source_workload_namespace"] = "istio-system",
+            ["source_principal"] = "unknown",
             ["destination_service"] = "edition.cnn.com",
             ["destination_service_name"] = "edition.cnn.com",
             ["destination_service_namespace"] = "unknown",

@@ -23,7 +23,7 @@ public class ProxyConfigReaderTests
     {
         Version = "42",
         Node = new Node { Id = "sidecar~10.0.0.7~sleep.default~default.svc.cluster.local", Role = ProxyRole.Gateway, Namespace = "default", ServiceAccount = "sleep" },
-        AccessLog = new AccessLogSettings { Path = "/var/log/meshgate/access.log", Encoding = AccessLogEncoding.Json },
+        AccessLog = new AccessLogSettings { Path = "/var/log/meshgate/access.log", Encoding = AccessLogEncoding.Json, Format = "[%START_TIME%] %DOWNSTREAM_PEER_URI_SAN%\n" },
         Listeners =
         [
             new Listener
