@@ -91,10 +91,11 @@ public sealed partial class ProxyServer : IAsyncDisposable
         var kestrel = new KestrelServerFactory(loggerFactory, services, options.InlineScheduling);
         var loops = new LoopGuard();
         var http = new HttpProxyHandler(services.GetRequiredService<IHttpForwarder>(), metrics, time, loops);
-        var tls = new TlsPassthroughHandler(metrics, time, loops);
+        var tunnels = new MeshTunnelAcceptor(metrics, time);
+        var tls = new TlsPassthroughHandler(metrics, time, loops, tunnels);
         var capture = new CaptureConnectionHandler(tls, time);
         var listeners = new ListenerSet(
-            new ListenerServices(snapshots, kestrel, http, tls, capture, options.InstanceIp), loops, loggerFactory.CreateLogger("meshgate.proxy.listeners"));
+            new ListenerServices(snapshots, kestrel, http, tls, capture, tunnels, options.InstanceIp), loops, loggerFactory.CreateLogger("meshgate.proxy.listeners"));
         return new ProxyServer(services, snapshots, metrics, listeners, accessLogs, resolver, kestrel, time, loggerFactory);
     }
 

@@ -50,6 +50,10 @@ public sealed class ProxySnapshot
             // The names Istio reserves for the workload's own certificate: the agent's, never the snapshot's.
             secrets[Secret.Default] = workload.Certificate;
             secrets[Secret.RootCa] = workload.RootCa;
+
+            // Unwrapping the mesh tunnel: the same certificate as long as it is not rotated, so parsed once per certificate.
+            MeshTunnelTls = ReferenceEquals(previous?.Workload, workload) ? previous!.MeshTunnelTls
+                : DownstreamTlsContext.Create(new DownstreamTls { Mode = TlsMode.IstioMutual }, secrets);
         }
 
         foreach (var cluster in config.Clusters)
@@ -104,6 +108,13 @@ public sealed class ProxySnapshot
 
     /// <summary>The workload certificate and root bundle in force; null before the first is issued (or without an identity).</summary>
     public Identity.WorkloadSecrets? Workload { get; }
+
+    /// <summary>
+    /// Termination of the mesh tunnel (mutual TLS with ALPN <c>istio</c> from another proxy, docs/identity.md): the
+    /// workload certificate, client certificates checked against the mesh root. Null without a workload certificate:
+    /// a proxy with no identity unwraps nothing.
+    /// </summary>
+    internal DownstreamTlsContext? MeshTunnelTls { get; }
 
     public AccessLogSink AccessLog { get; }
 

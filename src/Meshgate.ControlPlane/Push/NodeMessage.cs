@@ -27,6 +27,7 @@ internal static class NodeMessage
             ServiceAccount = message.ServiceAccount.Length == 0 ? "default" : message.ServiceAccount,
             Addresses = [.. message.Addresses],
             Capture = message.Capture == "transparent" ? CaptureMode.Transparent : CaptureMode.Explicit,
+            HasWorkloadCertificate = message.HasWorkloadCertificate,
         };
     }
 

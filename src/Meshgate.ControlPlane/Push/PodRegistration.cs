@@ -12,7 +12,7 @@ namespace Meshgate.ControlPlane.Push;
 /// </summary>
 public static class PodRegistration
 {
-    public const string RoleAnnotation = "meshgate.io/role";
+    public const string RoleAnnotation = ProxyNode.RoleAnnotation;
     public const string AdminPortAnnotation = "meshgate.io/admin-port";
     public const string ProxyIdAnnotation = "meshgate.io/proxy-id";
 
@@ -35,6 +35,11 @@ public static class PodRegistration
                 [ProxyIdAnnotation] = node.Id,
             },
         };
+        if (node.HasWorkloadCertificate)
+        {
+            metadata["annotations"]![ProxyNode.WorkloadCertificateAnnotation] = "true";
+        }
+
         if (labels.Count > 0)
         {
             metadata["labels"] = labels;

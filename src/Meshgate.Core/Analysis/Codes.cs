@@ -51,11 +51,14 @@ public static class Codes
     // MG0015 (IstioMutualWithoutCa) is retired: the control plane's CA issues the certificates ISTIO_MUTUAL needs. Its
     // number is not reused.
 
+    /// <summary>A DestinationRule turns off the mesh's mutual TLS on the hop from sidecars to a gateway (tls.mode DISABLE).</summary>
+    public static readonly FindingCode PlaintextGatewayHop = new("MG0016", Severity.Info, "PlaintextGatewayHop");
+
     public static readonly IReadOnlyList<FindingCode> All =
     [
         GatewayForwardsToOriginalDestination, ReferencedGatewayNotFound, ReferencedSubsetNotFound, DestinationRuleNotOnLookupPath,
         GatewaySelectsNoWorkload, HostNotInGatewayServer, ReferencedHostNotFound, EgressGatewayRouteMissing,
         VirtualServiceHostNotInRegistry, VirtualServiceHostBlocked, ConflictingServiceEntryResolution, RouteProtocolMismatch,
-        GatewayPortNotOnService, ReferencedParentNotFound,
+        GatewayPortNotOnService, ReferencedParentNotFound, PlaintextGatewayHop,
     ];
 }

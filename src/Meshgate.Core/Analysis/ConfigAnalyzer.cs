@@ -20,6 +20,7 @@ public static class ConfigAnalyzer
         new EgressPathAnalyzer(),
         new ProtocolAnalyzer(),
         new GatewayApiAnalyzer(),
+        new PlaintextGatewayHopAnalyzer(),
     ];
 
     /// <summary>

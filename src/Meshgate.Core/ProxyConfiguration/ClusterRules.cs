@@ -81,6 +81,11 @@ internal static class ClusterRules
             scope.Error("tls.certificateSecret", "required for mode MUTUAL (the client certificate to present)");
         }
 
+        if (tls.Tunnel && tls.Mode != TlsMode.IstioMutual)
+        {
+            scope.Error("tls.tunnel", "only with mode ISTIO_MUTUAL (the mesh's own transport is mutual TLS with the workload certificates)");
+        }
+
         if (tls.Sni is not null)
         {
             scope.Check("tls.sni", Names.CheckFqdn(tls.Sni));

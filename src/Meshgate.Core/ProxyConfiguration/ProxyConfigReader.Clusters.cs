@@ -81,6 +81,7 @@ internal static partial class ProxyConfigReader
         value = null;
         var mode = TlsMode.Simple;
         string? sni = null, caSecret = null, certificateSecret = null;
+        var tunnel = false;
         EquatableArray<string> subjectAltNames = default;
         if (r.TokenType != JsonTokenType.StartObject)
         {
@@ -95,7 +96,8 @@ internal static partial class ProxyConfigReader
                 : r.ValueTextEquals("sni"u8) ? Value(ref r, ref seen, 2) && OptionalString(ref r, out sni)
                 : r.ValueTextEquals("subjectAltNames"u8) ? Value(ref r, ref seen, 4) && ReadList(ref r, s, Kind.String, out subjectAltNames)
                 : r.ValueTextEquals("caSecret"u8) ? Value(ref r, ref seen, 8) && OptionalString(ref r, out caSecret)
-                : r.ValueTextEquals("certificateSecret"u8) && Value(ref r, ref seen, 16) && OptionalString(ref r, out certificateSecret);
+                : r.ValueTextEquals("certificateSecret"u8) ? Value(ref r, ref seen, 16) && OptionalString(ref r, out certificateSecret)
+                : r.ValueTextEquals("tunnel"u8) && Value(ref r, ref seen, 32) && Boolean(ref r, out tunnel);
             if (!ok)
             {
                 return false;
@@ -107,7 +109,7 @@ internal static partial class ProxyConfigReader
             return false;
         }
 
-        value = new UpstreamTls { Mode = mode, Sni = sni, SubjectAltNames = subjectAltNames, CaSecret = caSecret, CertificateSecret = certificateSecret };
+        value = new UpstreamTls { Mode = mode, Sni = sni, SubjectAltNames = subjectAltNames, CaSecret = caSecret, CertificateSecret = certificateSecret, Tunnel = tunnel };
         return true;
     }
 }

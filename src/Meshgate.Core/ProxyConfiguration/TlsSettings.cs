@@ -55,6 +55,17 @@ public sealed record UpstreamTls
     /// <summary>The client certificate presented (MUTUAL requires one).</summary>
     public string? CertificateSecret { get; init; }
 
+    /// <summary>
+    /// The mesh's own transport to a Meshgate gateway (ISTIO_MUTUAL with ALPN <c>istio</c>, as Istio's sidecars mark
+    /// mutual TLS between proxies): the gateway unwraps it and handles the bytes inside as if they had come in the clear,
+    /// so an application's own TLS rides inside untouched. Written only when true.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Tunnel { get; init; }
+
+    /// <summary>The ALPN protocol that marks <see cref="Tunnel"/> (Istio's for mutual TLS between its proxies).</summary>
+    public const string TunnelProtocol = "istio";
+
     [JsonIgnore]
     public string? EffectiveCertificateSecret => CertificateSecret ?? (Mode == TlsMode.IstioMutual ? Secret.Default : null);
 

@@ -193,9 +193,14 @@ internal sealed class ClusterBuilder(TranslationContext context)
     private UpstreamTls? UpstreamTls(ClientTlsSettings? settings, MeshService service, List<Workload>? workloads, out bool usable)
     {
         usable = true;
-        if (settings?.Mode is not { } mode || mode == ClientTlsMode.Disable)
+        if (settings?.Mode is not { } mode)
         {
-            return null;
+            return MeshTunnel(service, workloads);
+        }
+
+        if (mode == ClientTlsMode.Disable)
+        {
+            return null; // said explicitly: plaintext, even to a gateway (meshgate analyze reports the hop, MG0016)
         }
 
         var sans = settings.SubjectAltNames is { Count: > 0 } given ? given : null;
@@ -246,6 +251,30 @@ internal sealed class ClusterBuilder(TranslationContext context)
     private static string? UsableSni(string? sni) => sni is not null && Names.CheckFqdn(sni) is null ? sni : null;
 
     /// <summary>The SPIFFE identities the service's workloads run as (its ServiceEntry's subjectAltNames when it lists them).</summary>
+    /// <summary>
+    /// Identity on every hop (docs/identity.md): with no TLS set for it, a sidecar's traffic to Meshgate gateways is
+    /// wrapped in the mesh's mutual TLS, marked so the gateway unwraps it and handles what is inside as it would the
+    /// plaintext (an application's own TLS stays end to end). Istio's auto mTLS, extended to gateways, which Istio leaves
+    /// in plaintext. Only when every endpoint is a Meshgate gateway; DestinationRule <c>tls.mode: DISABLE</c> opts out.
+    /// </summary>
+    private UpstreamTls? MeshTunnel(MeshService service, List<Workload>? workloads)
+    {
+        if (context.IsGateway || !context.Node.HasWorkloadCertificate || workloads is not { Count: > 0 })
+        {
+            return null; // only a sidecar that has a certificate itself can wrap
+        }
+
+        foreach (var workload in workloads)
+        {
+            if (!workload.IsMeshGateway)
+            {
+                return null;
+            }
+        }
+
+        return new UpstreamTls { Mode = TlsMode.IstioMutual, Tunnel = true, SubjectAltNames = [.. Identities(service, workloads)] };
+    }
+
     private List<string> Identities(MeshService service, List<Workload>? workloads)
     {
         if (service.SubjectAltNames.Count > 0)

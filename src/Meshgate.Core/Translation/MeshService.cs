@@ -58,8 +58,10 @@ internal sealed record MeshPort(int Number, string Name, PortProtocol Protocol, 
 }
 
 /// <summary>A Running pod (or the workload of a connected proxy), as the control plane wrote it.</summary>
-internal sealed record Workload(string Name, string Namespace, IReadOnlyDictionary<string, string> Labels, string Address, string ServiceAccount)
+/// <param name="IsMeshGateway">A Meshgate gateway proxy with a workload certificate (its Pod's annotations), which unwraps the mesh's tunnel.</param>
+internal sealed record Workload(string Name, string Namespace, IReadOnlyDictionary<string, string> Labels, string Address, string ServiceAccount, bool IsMeshGateway = false)
 {
+
     public bool Matches(IReadOnlyDictionary<string, string>? selector)
     {
         if (selector is null)

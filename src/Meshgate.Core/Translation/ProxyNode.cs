@@ -9,6 +9,12 @@ namespace Meshgate.Core.Translation;
 /// </summary>
 public sealed record ProxyNode
 {
+    /// <summary>The annotation the control plane writes on a connected proxy's Pod: <c>sidecar</c> or <c>gateway</c>.</summary>
+    public const string RoleAnnotation = "meshgate.io/role";
+
+    /// <summary>The annotation (<c>"true"</c>) on the Pod of a proxy that holds a workload certificate (<see cref="HasWorkloadCertificate"/>).</summary>
+    public const string WorkloadCertificateAnnotation = "meshgate.io/workload-certificate";
+
     public required ProxyRole Role { get; init; }
 
     /// <summary>The workload (pod) name, e.g. <c>sleep-6bd8c9b7f4-x7k2p</c>.</summary>
@@ -27,6 +33,12 @@ public sealed record ProxyNode
     public CaptureMode Capture { get; init; } = CaptureMode.Explicit;
 
     /// <summary>
+    /// The proxy holds a workload certificate from the mesh CA, so it can wrap its traffic to gateways in the mesh's
+    /// mutual TLS (and a gateway can unwrap it). Part of the key: a sidecar without one gets plaintext hops.
+    /// </summary>
+    public bool HasWorkloadCertificate { get; init; }
+
+    /// <summary>
     /// What translation depends on (DESIGN.md: role, namespace, labels, service account, and a sidecar's capture mode):
     /// proxies with the same key get the same snapshot, so the control plane translates once per key.
     /// </summary>
@@ -39,7 +51,7 @@ public sealed record ProxyNode
     internal string KeyWithoutLabels => KeyWith("*");
 
     private string KeyWith(string labels) =>
-        $"{(Role == ProxyRole.Gateway ? "gateway" : "sidecar")}|{Namespace}|{ServiceAccount}|{labels}|{(Role == ProxyRole.Gateway ? "" : Capture == CaptureMode.Explicit ? "explicit" : "transparent")}";
+        $"{(Role == ProxyRole.Gateway ? "gateway" : "sidecar")}|{Namespace}|{ServiceAccount}|{labels}|{(Role == ProxyRole.Gateway ? "" : Capture == CaptureMode.Explicit ? "explicit" : "transparent")}{(HasWorkloadCertificate ? "|mtls" : "")}";
 
     /// <summary>Istio's proxy id form: <c>sidecar~10.0.0.5~sleep-x7k2p.default~default.svc.cluster.local</c>.</summary>
     public string Id =>

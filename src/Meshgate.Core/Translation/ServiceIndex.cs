@@ -187,7 +187,9 @@ internal sealed class ServiceIndex
             return null;
         }
 
-        return new Workload(resource.Name, resource.Namespace, resource.Labels, ip, pod.Spec?.ServiceAccountName ?? "default");
+        return new Workload(resource.Name, resource.Namespace, resource.Labels, ip, pod.Spec?.ServiceAccountName ?? "default",
+            resource.Annotations.TryGetValue(ProxyNode.RoleAnnotation, out var role) && role == "gateway"
+                && resource.Annotations.TryGetValue(ProxyNode.WorkloadCertificateAnnotation, out var certified) && certified == "true");
     }
 
     private static MeshService? KubernetesService(Resource resource)

@@ -39,6 +39,7 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
         var context = request.Http;
         request.Bodies.Attach(context);
         var terminated = context.Features.Get<TerminatedTls>();
+        var tunnel = terminated is null ? context.Features.Get<MeshTunnel>() : null; // a plaintext listener's sidecar traffic
         var entry = new AccessLogEntry
         {
             StartTime = time.GetUtcNow(),
@@ -56,8 +57,8 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
             DownstreamLocalAddress = Endpoint(context.Connection.LocalIpAddress, context.Connection.LocalPort),
             DownstreamRemoteAddress = Endpoint(context.Connection.RemoteIpAddress, context.Connection.RemotePort),
             RequestedServerName = terminated?.ServerName,
-            DownstreamPeerUriSan = terminated?.PeerUriSan,
-            DownstreamLocalUriSan = terminated?.LocalUriSan,
+            DownstreamPeerUriSan = terminated?.PeerUriSan ?? tunnel?.PeerUriSan,
+            DownstreamLocalUriSan = terminated?.LocalUriSan ?? tunnel?.LocalUriSan,
         };
 
         try
@@ -105,7 +106,7 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
                 request.ClusterName ?? SourceLabels.Unknown,
                 entry.ResponseCode,
                 entry.ResponseFlags,
-                terminated?.PeerUriSan ?? SourceLabels.Unknown)).Record(entry.Duration);
+                entry.DownstreamPeerUriSan ?? SourceLabels.Unknown)).Record(entry.Duration);
             snapshot.AccessLog.Write(in entry);
         }
     }

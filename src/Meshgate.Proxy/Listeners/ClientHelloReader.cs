@@ -17,7 +17,8 @@ public enum ClientHelloStatus
 }
 
 /// <summary>The parts of a ClientHello routing needs. <see cref="ServerName"/> is null when the client sent no SNI.</summary>
-public readonly record struct ClientHello(string? ServerName, int Length);
+/// <param name="MeshTunnel">ALPN offers <c>istio</c>: the mesh's own mutual TLS from another proxy (RFC 7301).</param>
+public readonly record struct ClientHello(string? ServerName, int Length, bool MeshTunnel = false);
 
 /// <summary>
 /// Reads a TLS ClientHello without consuming it, to route by SNI (RFC 6066 §3) and pass the bytes on
@@ -33,6 +34,10 @@ public static class ClientHelloReader
     private const byte ContentTypeHandshake = 22;
     private const byte HandshakeTypeClientHello = 1;
     private const ushort ExtensionServerName = 0;
+    private const ushort ExtensionAlpn = 16;
+
+    // The mesh tunnel's ALPN protocol name, as it appears in the protocol list (Meshgate.Core UpstreamTls.TunnelProtocol).
+    private static ReadOnlySpan<byte> TunnelProtocol => "istio"u8;
 
     public static ClientHelloStatus TryRead(ReadOnlySequence<byte> buffer, out ClientHello hello)
     {
@@ -114,8 +119,8 @@ public static class ClientHelloReader
             }
 
             var consumed = (int)(buffer.Length - reader.Remaining);
-            return ParseClientHello(handshake.AsSpan(4, needed - 4), out var serverName)
-                ? Complete(serverName, consumed, out hello)
+            return ParseClientHello(handshake.AsSpan(4, needed - 4), out var serverName, out var tunnel)
+                ? Complete(serverName, consumed, tunnel, out hello)
                 : ClientHelloStatus.Invalid;
         }
         finally
@@ -127,16 +132,17 @@ public static class ClientHelloReader
         }
     }
 
-    private static ClientHelloStatus Complete(string? serverName, int length, out ClientHello hello)
+    private static ClientHelloStatus Complete(string? serverName, int length, bool tunnel, out ClientHello hello)
     {
-        hello = new ClientHello(serverName, length);
+        hello = new ClientHello(serverName, length, tunnel);
         return ClientHelloStatus.Complete;
     }
 
     /// <summary>RFC 8446 §4.1.2: version, random, session id, cipher suites, compression, extensions.</summary>
-    private static bool ParseClientHello(ReadOnlySpan<byte> body, out string? serverName)
+    private static bool ParseClientHello(ReadOnlySpan<byte> body, out string? serverName, out bool tunnel)
     {
         serverName = null;
+        tunnel = false;
         var p = 2 + 32; // legacy_version, random
         if (!Skip8(body, ref p) || !Skip16(body, ref p) || !Skip8(body, ref p))
         {
@@ -161,9 +167,14 @@ public static class ClientHelloReader
                 return false;
             }
 
-            if (type == ExtensionServerName)
+            if (type == ExtensionServerName && !ParseServerName(body.Slice(p, length), out serverName))
             {
-                return ParseServerName(body.Slice(p, length), out serverName);
+                return false;
+            }
+
+            if (type == ExtensionAlpn && !ParseAlpn(body.Slice(p, length), out tunnel))
+            {
+                return false;
             }
 
             p += length;
@@ -210,6 +221,31 @@ public static class ClientHelloReader
                 return serverName.Length > 0;
             }
 
+            p += length;
+        }
+
+        return true;
+    }
+
+    /// <summary>RFC 7301 §3.1: a list of length-prefixed protocol names; true in <paramref name="tunnel"/> when <c>istio</c> is one.</summary>
+    private static bool ParseAlpn(ReadOnlySpan<byte> extension, out bool tunnel)
+    {
+        tunnel = false;
+        var p = 0;
+        if (!Read16(extension, ref p, out var listLength) || listLength + 2 != extension.Length)
+        {
+            return false;
+        }
+
+        while (p < extension.Length)
+        {
+            var length = extension[p++];
+            if (length == 0 || p + length > extension.Length)
+            {
+                return false;
+            }
+
+            tunnel |= extension.Slice(p, length).SequenceEqual(TunnelProtocol);
             p += length;
         }
 

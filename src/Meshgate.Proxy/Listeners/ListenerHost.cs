@@ -8,7 +8,7 @@ namespace Meshgate.Proxy.Listeners;
 /// <summary>What every listener's server is built with.</summary>
 /// <param name="InstanceIp">When set, listeners on 0.0.0.0 bind it instead (<c>--ip</c>).</param>
 internal sealed record ListenerServices(
-    SnapshotHolder Snapshots, KestrelServerFactory Kestrel, HttpProxyHandler Http, TlsPassthroughHandler Tls, CaptureConnectionHandler Capture, IPAddress? InstanceIp);
+    SnapshotHolder Snapshots, KestrelServerFactory Kestrel, HttpProxyHandler Http, TlsPassthroughHandler Tls, CaptureConnectionHandler Capture, MeshTunnelAcceptor Tunnels, IPAddress? InstanceIp);
 
 /// <summary>
 /// One listener's own Kestrel server: HTTP requests go to <see cref="HttpProxyHandler"/>, TLS and TCP connections to
@@ -48,8 +48,10 @@ internal sealed class ListenerHost
             }
             else if (listener.Protocol == ListenerProtocol.Http)
             {
-                // HTTP/1.1, and HTTP/2 with prior knowledge (h2c), told apart by the HTTP/2 connection preface.
+                // HTTP/1.1, and HTTP/2 with prior knowledge (h2c), told apart by the HTTP/2 connection preface; either
+                // may come inside the mesh tunnel from a sidecar, unwrapped first.
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.Use(services.Tunnels.Middleware(context));
                 listen.Use(H2cPriorKnowledge.Middleware);
             }
             else if (listener.Protocol == ListenerProtocol.Tls)

@@ -25,7 +25,7 @@ namespace Meshgate.Proxy.Listeners;
 /// (bytes counted as they are relayed). A connection is routed with its listener's snapshot of the moment it
 /// arrived; once relaying, it no longer depends on configuration, so swaps leave it alone.
 /// </summary>
-internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider time, LoopGuard loops)
+internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider time, LoopGuard loops, MeshTunnelAcceptor tunnels)
 {
     /// <summary>How long a client may take to send its ClientHello.</summary>
     public static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
@@ -70,7 +70,7 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
         };
         try
         {
-            await RelayAsync(connection, log, snapshot, listener, fallback, destination, started, entry, http, http2).ConfigureAwait(false);
+            await RelayAsync(connection, log, snapshot, listener, fallback, destination, started, entry, http, http2, tunneled: false).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
@@ -78,7 +78,7 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
         }
     }
 
-    private async Task RelayAsync(ConnectionContext connection, ListenerContext log, ProxySnapshot snapshot, CompiledListener? listener, FilterChain? fallback, OriginalDestination? destination, long started, AccessLogEntry entry, ConnectionDelegate? http, bool http2)
+    private async Task RelayAsync(ConnectionContext connection, ListenerContext log, ProxySnapshot snapshot, CompiledListener? listener, FilterChain? fallback, OriginalDestination? destination, long started, AccessLogEntry entry, ConnectionDelegate? http, bool http2, bool tunneled)
     {
         var tcp = metrics.Tcp(Unrouted);
         FilterChain? chain;
@@ -91,6 +91,18 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
                 tcp.ConnectionOpened();
                 Finish(log, tcp, ref entry, started, ResponseFlags.NoRouteFound);
                 connection.Abort();
+                return;
+            }
+
+            if (hello.MeshTunnel && !tunneled && destination is null && snapshot.MeshTunnelTls is { } tunnelTls)
+            {
+                // Another proxy's mutual TLS around what it sent: unwrap it, then route the inner ClientHello by its SNI.
+                await tunnels.RunAsync(connection, log, tunnelTls, tunnel =>
+                {
+                    entry.DownstreamPeerUriSan = tunnel.PeerUriSan;
+                    entry.DownstreamLocalUriSan = tunnel.LocalUriSan;
+                    return RelayAsync(connection, log, snapshot, listener, fallback, destination, started, entry, http, http2, tunneled: true);
+                }).ConfigureAwait(false);
                 return;
             }
 
@@ -277,7 +289,8 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
             }
 
             // The identities, once for the connection: every request on it (and the relay) shares these strings.
-            entry.DownstreamPeerUriSan = UriSubjectAltNames.Join(ssl.RemoteCertificate);
+            // Inside the mesh tunnel the outer identities stand unless this handshake has its own.
+            entry.DownstreamPeerUriSan = UriSubjectAltNames.Join(ssl.RemoteCertificate) ?? entry.DownstreamPeerUriSan;
             entry.DownstreamLocalUriSan = LocalUriSan(ssl.LocalCertificate);
             var decrypted = new StreamDuplexPipe(ssl);
             connection.Transport = decrypted;
@@ -342,7 +355,7 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
     }
 
     /// <summary>A failed handshake as BoringSSL words it in Envoy's logs, as far as .NET tells why.</summary>
-    private static string HandshakeError(Exception e) => e switch
+    internal static string HandshakeError(Exception e) => e switch
     {
         OperationCanceledException => "TLS_error:|handshake_timeout:TLS_error_end",
         AuthenticationException { InnerException: Win32Exception or IOException } or AuthenticationException => "TLS_error:|HANDSHAKE_FAILURE:TLS_error_end",

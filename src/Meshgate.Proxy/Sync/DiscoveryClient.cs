@@ -297,6 +297,7 @@ public sealed partial class DiscoveryClient : IAsyncDisposable
             AdminPort = _adminPort,
             MeshgateVersion = MeshgateVersion,
             AcceptsDelta = _acceptsDelta,
+            HasWorkloadCertificate = _proxy.Snapshots.Current.Workload is not null,
         };
         node.Labels.Add(_node.Labels);
         node.Addresses.AddRange(_node.Addresses);

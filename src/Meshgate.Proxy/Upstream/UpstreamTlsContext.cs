@@ -20,9 +20,17 @@ public sealed class UpstreamTlsContext
     /// <summary>ISTIO_MUTUAL: the peer is a workload named by its SPIFFE identity, never by the SNI (which names the destination host).</summary>
     private readonly bool _meshPeer;
 
-    private UpstreamTlsContext(string sni, X509Certificate2Collection? roots, string[] subjectAltNames, SslStreamCertificateContext? clientCertificate, bool meshPeer = false)
+    private static readonly List<SslApplicationProtocol> Http11Only = [SslApplicationProtocol.Http11];
+
+    /// <summary>The mesh tunnel's mark (<see cref="UpstreamTls.TunnelProtocol"/>); nothing else is offered.</summary>
+    internal static readonly List<SslApplicationProtocol> TunnelOnly = [new(UpstreamTls.TunnelProtocol)];
+
+    private readonly List<SslApplicationProtocol> _alpn;
+
+    private UpstreamTlsContext(string sni, X509Certificate2Collection? roots, string[] subjectAltNames, SslStreamCertificateContext? clientCertificate, bool meshPeer = false, bool tunnel = false)
     {
         _meshPeer = meshPeer;
+        _alpn = tunnel ? TunnelOnly : Http11Only;
         Sni = sni;
         _roots = roots;
         _subjectAltNames = subjectAltNames;
@@ -89,7 +97,7 @@ public sealed class UpstreamTlsContext
             sans[i] = tls.SubjectAltNames[i];
         }
 
-        return new UpstreamTlsContext(tls.Sni ?? serviceHost, roots, sans, client, tls.Mode == TlsMode.IstioMutual);
+        return new UpstreamTlsContext(tls.Sni ?? serviceHost, roots, sans, client, tls.Mode == TlsMode.IstioMutual, tls.Tunnel);
     }
 
     /// <summary>Options for one handshake; <paramref name="failure"/> receives why the server was refused, Envoy style.</summary>
@@ -98,7 +106,7 @@ public sealed class UpstreamTlsContext
         var options = new SslClientAuthenticationOptions
         {
             TargetHost = Sni,
-            ApplicationProtocols = [SslApplicationProtocol.Http11],
+            ApplicationProtocols = _alpn,
             RemoteCertificateValidationCallback = (_, certificate, chain, errors) => Validate(certificate as X509Certificate2, errors, failure),
         };
         // As BoringSSL in Envoy: no revocation checks and no fetching of missing intermediates, so a handshake never

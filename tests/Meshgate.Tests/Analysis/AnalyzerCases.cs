@@ -93,5 +93,6 @@ internal static class AnalyzerCases
             ["MG0007 Gateway API, backend Service missing"] = ([.. GatewayApiHttp, Replace(SeedFile("http-gatewayapi-httproutes.yaml"), "- name: cnn-egress-gateway-istio", "- name: cnn-egress-gateway")], AllowAny),
             ["MG0014 Gateway API, parent misspelled"] = ([.. GatewayApiHttp, Replace(SeedFile("http-gatewayapi-httproutes.yaml"), "  - name: cnn-egress-gateway\n", "  - name: cnn-egress-gw\n")], AllowAny),
             ["ISTIO_MUTUAL between sidecar and gateway"] = (With(Replace(SeedConfiguration.DestinationRule, "  subsets:\n", "  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n  subsets:\n")), AllowAny),
+            ["MG0016 plaintext hop to the gateway"] = (With(Replace(SeedConfiguration.DestinationRule, "  subsets:\n", "  trafficPolicy:\n    tls:\n      mode: DISABLE\n  subsets:\n")), AllowAny),
         };
 }

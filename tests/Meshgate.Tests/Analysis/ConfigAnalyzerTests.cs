@@ -103,6 +103,10 @@ public sealed class ConfigAnalyzerTests
             """Error [MG0014] (HTTPRoute default/forward-cnn-from-egress-gateway) Referenced parent not found: Gateway default/cnn-egress-gw (spec.parentRefs[0]): the route is attached nowhere, so no proxy applies it. Fix: create Gateway default/cnn-egress-gw, or correct spec.parentRefs[0] (its namespace defaults to the route's, default)""",
         ],
         ["ISTIO_MUTUAL between sidecar and gateway"] = [],
+        ["MG0016 plaintext hop to the gateway"] =
+        [
+            """Info [MG0016] (DestinationRule default/egressgateway-for-cnn) Plaintext hop to a gateway: spec.trafficPolicy.tls.mode DISABLE sends sidecars' traffic to istio-egressgateway.istio-system.svc.cluster.local without the mesh's mutual TLS, so the gateway cannot tell which workload sent it (its log and metrics show no source principal). Fix: remove the tls block (Meshgate wraps the hop in mutual TLS by default) or set mode ISTIO_MUTUAL, unless plaintext is what you want""",
+        ],
         ["MG0007 no service entry for the gateway hop"] =
         [
             """Error [MG0007] (VirtualService default/direct-cnn-through-egress-gateway) Referenced host not found: "edition.cnn.com" (spec.http[1].route[0].destination.host): no ServiceEntry or Service declares edition.cnn.com, so the route has no cluster (503 NC). Fix: create a ServiceEntry for "edition.cnn.com" with its ports and resolution: DNS, or correct the host""",

@@ -41,7 +41,8 @@ public sealed class UpTests : IDisposable
                 await CliAsync("apply", "-n", "test-egress", "-f", file);
             }
 
-            Assert.Equal(0, await up.TerminateAsync(TimeSpan.FromSeconds(30)));
+            var code = await up.TerminateAsync(TimeSpan.FromSeconds(30));
+            Assert.True(code == 0, $"up exited {code}:\n{up.Output}");
             Assert.Contains("meshgate up: stopped", up.Output);
         }
 
@@ -65,7 +66,8 @@ public sealed class UpTests : IDisposable
             Assert.Equal("networkpolicy.networking.k8s.io/allow-egress-to-istio-system-and-kube-dns\n", await CliAsync("get", "netpol", "-n", "test-egress", "-o", "name"));
             var reapplied = await CliAsync("apply", "-f", Path.Combine(TestPaths.TestData, "Seed", "sleep.yaml"));
             Assert.Equal("serviceaccount/sleep unchanged\nservice/sleep unchanged\ndeployment.apps/sleep unchanged\n", reapplied);
-            Assert.Equal(0, await again.TerminateAsync(TimeSpan.FromSeconds(30)));
+            var exit = await again.TerminateAsync(TimeSpan.FromSeconds(30));
+            Assert.True(exit == 0, $"up exited {exit}:\n{again.Output}");
         }
     }
 
