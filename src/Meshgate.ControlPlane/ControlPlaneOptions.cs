@@ -34,6 +34,12 @@ public sealed record ControlPlaneOptions
     /// </summary>
     public IPEndPoint? SecureDiscoveryEndpoint { get; init; }
 
+    /// <summary>
+    /// The port a Gateway API gateway's workload listens on for a listener port (its Service's targetPort); null (the
+    /// default) picks a free local port, since every proxy of a local mesh shares this machine's addresses.
+    /// </summary>
+    public Func<int, int>? GatewayTargetPort { get; init; }
+
     /// <summary>Where the CA's root and the token signing key are kept: <c>DATA/ca</c>.</summary>
     public string CaDirectory => Path.Combine(DataDirectory, "ca");
 

@@ -1,5 +1,7 @@
 using System.Net;
 using Meshgate.ControlPlane.Api;
+using Meshgate.ControlPlane.Deploy;
+using Meshgate.ControlPlane.GatewayStatus;
 using Meshgate.ControlPlane.Identity;
 using Meshgate.ControlPlane.Push;
 using Meshgate.ControlPlane.Store;
@@ -34,6 +36,12 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
 
     /// <summary>The CA and the pod-bound tokens.</summary>
     public MeshIdentity Identity { get; }
+
+    /// <summary>Deploys the workloads of Gateway API Gateways of class istio.</summary>
+    public GatewayDeployer Deployer { get; private init; } = null!;
+
+    /// <summary>Writes the status of Gateway API objects, as Istio's gateway controller does.</summary>
+    public GatewayStatusController StatusController { get; private init; } = null!;
 
     /// <summary>The TLS discovery and CA address, once started (the real port when 0 was asked for); null when not opened.</summary>
     public IPEndPoint? SecureDiscoveryEndPoint { get; private set; }
@@ -136,7 +144,12 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         app.MapGrpcService<CertificateService>();
         app.MapGet("/debug/syncz", () => Results.Json(push.Statuses(), ApiJson.Options));
         Log.Authority(logger, identity.Authority.Source, identity.Authority.SigningCertificate.SerialNumber.ToLowerInvariant(), identity.Authority.SigningCertificate.NotAfter.ToUniversalTime());
-        return new ControlPlaneServer(app, store, push, identity, logger) { _listens = () => (api, discovery, secure) };
+        return new ControlPlaneServer(app, store, push, identity, logger)
+        {
+            _listens = () => (api, discovery, secure),
+            Deployer = new GatewayDeployer(store, loggerFactory.CreateLogger("meshgate.controlplane.deploy"), options.GatewayTargetPort),
+            StatusController = new GatewayStatusController(store, push, time, loggerFactory.CreateLogger("meshgate.controlplane.status")),
+        };
     }
 
     /// <summary>
@@ -204,7 +217,9 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         }
 
         SecureDiscoveryEndPoint = secureListen?.IPEndPoint;
+        Deployer.Start();
         Push.Start();
+        StatusController.Start();
         Log.Listening(_logger, ApiAddress, Store.Path, Store.Current.Revision, Store.Current.Objects.Count);
         if (SecureDiscoveryEndPoint is { } secure)
         {
@@ -220,12 +235,16 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
         // Streams end first (they never finish on their own), then the server stops.
+        await StatusController.DisposeAsync().ConfigureAwait(false);
+        await Deployer.DisposeAsync().ConfigureAwait(false);
         await Push.DisposeAsync().ConfigureAwait(false);
         await _app.StopAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
     {
+        await StatusController.DisposeAsync().ConfigureAwait(false);
+        await Deployer.DisposeAsync().ConfigureAwait(false);
         await Push.DisposeAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         Store.Dispose();

@@ -14,6 +14,7 @@ public static class Cli
             ApplyCommand.Create(cli),
             AnalyzeCommand.Create(cli),
             GetCommand.Create(cli, time),
+            DescribeCommand.Create(cli),
             DeleteCommand.Create(cli),
             CreateCommand.Create(cli),
             LabelCommand.Create(cli),

@@ -23,6 +23,7 @@ public sealed class ResourceStore : IDisposable
     private readonly Lock _writeLock = new();
     private ResourceSet _current = ResourceSet.Empty;
     private long _pendingRevision; // the revision the commit in progress will take (under _writeLock)
+    private bool _closed; // under _writeLock
 
     private ResourceStore(SqliteConnection connection, TimeProvider time)
     {
@@ -231,6 +232,13 @@ public sealed class ResourceStore : IDisposable
     {
         lock (_writeLock)
         {
+            if (_closed)
+            {
+                // A write racing the shutdown (a proxy registering as the control plane stops) must not reach a closed
+                // SQLite connection: that is native code, and a use after close can take the process down.
+                throw new StoreException("ServiceUnavailable", 503, "the store is closed: the control plane is shutting down");
+            }
+
             var current = _current;
             var builder = current.Objects.ToBuilder();
             _pendingRevision = current.Revision + 1;
@@ -408,5 +416,18 @@ public sealed class ResourceStore : IDisposable
         command.ExecuteNonQuery();
     }
 
-    public void Dispose() => _connection.Dispose();
+    /// <summary>Closes the database once no write is in progress; writes after that fail with ServiceUnavailable.</summary>
+    public void Dispose()
+    {
+        lock (_writeLock)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            _closed = true;
+            _connection.Dispose();
+        }
+    }
 }

@@ -1,7 +1,10 @@
+using System.Text.Json.Nodes;
+
 using k8s.Models;
 
 using Meshgate.Core.Hosts;
 using Meshgate.Core.Resources;
+using Meshgate.Core.Resources.GatewayApi;
 using Meshgate.Core.Resources.Istio;
 using Meshgate.Core.Translation;
 
@@ -26,10 +29,28 @@ internal sealed class AnalysisIndex
         ServiceEntries = resources.List(ResourceTypes.ServiceEntry)
             .Select(r => new ServiceEntryView(r, r.Spec<ServiceEntrySpec>() ?? new ServiceEntrySpec()))
             .ToList();
-        Services = resources.List(ResourceTypes.Service).Select(ServiceView.From).ToList();
         Gateways = resources.List(ResourceTypes.Gateway)
             .Select(r => new GatewayView(r, r.Spec<GatewaySpec>() ?? new GatewaySpec()))
             .ToDictionary(g => g.Reference, StringComparer.Ordinal);
+        GatewayApiGateways = resources.List(ResourceTypes.KubernetesGateway)
+            .Select(r => new GatewayApiGatewayView(r, r.Spec<GatewayApiGatewaySpec>() ?? new GatewayApiGatewaySpec()))
+            .ToDictionary(g => g.Reference, StringComparer.Ordinal);
+        GatewayApiRoutes = resources.List(ResourceTypes.HttpRoute).Select(GatewayApiRouteView.FromHttpRoute)
+            .Concat(resources.List(ResourceTypes.TlsRoute).Select(GatewayApiRouteView.FromTlsRoute))
+            .ToList();
+
+        // A Gateway of class istio is deployed as Service <name>-istio (Istio's deployment controller); until the control
+        // plane has written it (or in a files-only analysis) it is assumed, as istioctl assumes its default gateway.
+        var services = resources.List(ResourceTypes.Service).Select(ServiceView.From).ToList();
+        foreach (var gateway in GatewayApiGateways.Values.Where(g => g.IsIstioClass))
+        {
+            if (resources.Get(new ObjectKey(ResourceTypes.Service, gateway.Resource.Namespace, gateway.DeployedName)) is null)
+            {
+                services.Add(ServiceView.From(DeployedService(gateway)));
+            }
+        }
+
+        Services = services;
         VirtualServices = resources.List(ResourceTypes.VirtualService)
             .Select(r => new VirtualServiceView(r, r.Spec<VirtualServiceSpec>() ?? new VirtualServiceSpec()))
             .ToList();
@@ -57,6 +78,12 @@ internal sealed class AnalysisIndex
 
     /// <summary>Istio Gateways by <c>namespace/name</c>.</summary>
     public IReadOnlyDictionary<string, GatewayView> Gateways { get; }
+
+    /// <summary>Gateway API Gateways by <c>namespace/name</c>.</summary>
+    public IReadOnlyDictionary<string, GatewayApiGatewayView> GatewayApiGateways { get; }
+
+    /// <summary>HTTPRoutes, then TLSRoutes.</summary>
+    public IReadOnlyList<GatewayApiRouteView> GatewayApiRoutes { get; }
 
     public IReadOnlyList<VirtualServiceView> VirtualServices { get; }
 
@@ -120,6 +147,28 @@ internal sealed class AnalysisIndex
         var spec = ServiceEntries.FirstOrDefault(e => e.Resource == entry.Resource)?.Spec;
         return spec?.Ports?.FirstOrDefault(p => p.Number == port) is { } sePort ? PortKinds.FromProtocol(sePort.Protocol) : PortKind.Unknown;
     }
+
+    /// <summary>The Service <paramref name="ns"/>/<paramref name="name"/>, stored or deployed for a Gateway of class istio.</summary>
+    public ServiceView? FindService(string ns, string name) =>
+        Services.FirstOrDefault(s => s.Resource.Namespace == ns && s.Resource.Name == name);
+
+    /// <summary>
+    /// The Gateway API Gateway a Service fronts: its selector names the Gateway by the label the deployed pods carry
+    /// (<c>gateway.networking.k8s.io/gateway-name</c>), and that Gateway exists in the Service's namespace.
+    /// </summary>
+    public GatewayApiGatewayView? DeployedGatewayOf(ServiceView service) =>
+        service.Selector.TryGetValue(GatewayApiLowering.GatewayNameLabel, out var name)
+        && GatewayApiGateways.TryGetValue($"{service.Resource.Namespace}/{name}", out var gateway)
+            ? gateway
+            : null;
+
+    /// <summary>
+    /// Whether a Service's pods are a gateway: connected gateway proxies, an Istio Gateway selecting its labels, or the
+    /// deployment of a Gateway API Gateway.
+    /// </summary>
+    public bool IsGatewayService(ServiceView service) =>
+        service.Selector.Count > 0
+        && (PodsSelectedBy(service.Selector).Any(p => p.Role == "gateway") || GatewaysFronting(service).Count > 0 || DeployedGatewayOf(service) is not null);
 
     public IEnumerable<PodView> PodsSelectedBy(IReadOnlyDictionary<string, string> selector) =>
         Pods.Where(p => Selects(selector, p.Labels));
@@ -217,6 +266,34 @@ internal sealed class AnalysisIndex
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The Service Istio's deployment controller creates for a Gateway (as the control plane's GatewayWorkloadPlan does):
+    /// <c>&lt;name&gt;-istio</c>, selecting the pods labelled with the Gateway's name, one port per listener port named
+    /// <c>&lt;protocol&gt;-&lt;port&gt;</c>.
+    /// </summary>
+    private static Resource DeployedService(GatewayApiGatewayView gateway)
+    {
+        var ports = new JsonArray();
+        foreach (var group in gateway.Listeners.Where(l => l.Port is not null).GroupBy(l => l.Port!.Value).OrderBy(g => g.Key))
+        {
+            ports.Add(new JsonObject { ["name"] = $"{(group.First().Protocol ?? "tcp").ToLowerInvariant()}-{group.Key}", ["port"] = group.Key });
+        }
+
+        var selector = new JsonObject { [GatewayApiLowering.GatewayNameLabel] = gateway.Resource.Name };
+        return new Resource(ResourceTypes.Service, new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Service",
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = gateway.DeployedName,
+                ["namespace"] = gateway.Resource.Namespace,
+                ["labels"] = selector.DeepClone(),
+            },
+            ["spec"] = new JsonObject { ["selector"] = selector, ["ports"] = ports },
+        });
     }
 
     public static string FormatSelector(IReadOnlyDictionary<string, string> selector) =>

@@ -54,11 +54,21 @@ public static class Codes
     /// <summary>A DestinationRule turns off the mesh's mutual TLS on the hop from sidecars to a gateway (tls.mode DISABLE).</summary>
     public static readonly FindingCode PlaintextGatewayHop = new("MG0016", Severity.Info, "PlaintextGatewayHop");
 
+    /// <summary>A route is attached to a Gateway API Gateway whose status says Programmed False: no gateway proxy serves it yet.</summary>
+    public static readonly FindingCode GatewayNotProgrammed = new("MG0017", Severity.Warning, "GatewayNotProgrammed");
+
+    /// <summary>A Gateway API route's status says ResolvedRefs False for a parent: some backend is missing or not permitted.</summary>
+    public static readonly FindingCode BackendNotResolved = new("MG0018", Severity.Error, "BackendNotResolved");
+
+    /// <summary>A Gateway API listener's protocol is valid but not implemented by Meshgate (UDP, HBONE...): it is not programmed.</summary>
+    public static readonly FindingCode UnsupportedListenerProtocol = new("MG0019", Severity.Warning, "UnsupportedListenerProtocol");
+
     public static readonly IReadOnlyList<FindingCode> All =
     [
         GatewayForwardsToOriginalDestination, ReferencedGatewayNotFound, ReferencedSubsetNotFound, DestinationRuleNotOnLookupPath,
         GatewaySelectsNoWorkload, HostNotInGatewayServer, ReferencedHostNotFound, EgressGatewayRouteMissing,
         VirtualServiceHostNotInRegistry, VirtualServiceHostBlocked, ConflictingServiceEntryResolution, RouteProtocolMismatch,
-        GatewayPortNotOnService, ReferencedParentNotFound, PlaintextGatewayHop,
+        GatewayPortNotOnService, ReferencedParentNotFound, PlaintextGatewayHop, GatewayNotProgrammed, BackendNotResolved,
+        UnsupportedListenerProtocol,
     ];
 }

@@ -20,6 +20,8 @@ public static class ConfigAnalyzer
         new EgressPathAnalyzer(),
         new ProtocolAnalyzer(),
         new GatewayApiAnalyzer(),
+        new GatewayApiStatusAnalyzer(),
+        new GatewayApiListenerAnalyzer(),
         new PlaintextGatewayHopAnalyzer(),
     ];
 

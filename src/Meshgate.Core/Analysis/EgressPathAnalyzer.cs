@@ -4,7 +4,9 @@ namespace Meshgate.Core.Analysis;
 
 /// <summary>
 /// The two hops of an egress gateway: when sidecars send a host to a gateway's Service (hop 1), some route bound to a
-/// Gateway on that workload must take the host further (hop 2); without it the gateway answers 404 (NR) (MG0008).
+/// Gateway on that workload must take the host further (hop 2); without it the gateway answers 404 (NR) (MG0008). The
+/// workload is an Istio Gateway's (hop 2 is a VirtualService bound to it) or a Gateway API Gateway's deployment
+/// <c>&lt;name&gt;-istio</c> (hop 2 is an HTTPRoute or TLSRoute attached to it).
 /// </summary>
 internal sealed class EgressPathAnalyzer : IAnalyzer
 {
@@ -26,19 +28,29 @@ internal sealed class EgressPathAnalyzer : IAnalyzer
                     continue;
                 }
 
-                var fronting = index.GatewaysFronting(service);
-                var isGateway = fronting.Count > 0
-                    || index.PodsSelectedBy(service.Selector).Any(p => p.Role == "gateway");
-                if (!isGateway)
+                if (!index.IsGatewayService(service))
                 {
                     continue;
                 }
 
+                var fronting = index.GatewaysFronting(service);
+                var deployed = index.DeployedGatewayOf(service);
                 var port = route.Destination.Port?.Number ?? (route.Ports.Count == 1 ? route.Ports[0] : (long?)null);
                 foreach (var host in route.Hosts)
                 {
-                    if (host == "*" || !reported.Add((host, target)) || HasSecondHop(index, fronting, host, port))
+                    if (host == "*" || !reported.Add((host, target)) || HasSecondHop(index, fronting, host, port)
+                        || (deployed is not null && HasAttachedRoute(index, deployed, host, port)))
                     {
+                        continue;
+                    }
+
+                    if (fronting.Count == 0 && deployed is not null)
+                    {
+                        findings.Add(new Finding(Codes.EgressGatewayRouteMissing, virtualService.Resource.Key, route.Field,
+                            $"Host \"{host}\" is sent to the egress gateway {target} ({route.Field}), but no HTTPRoute or TLSRoute attached to Gateway {deployed.Reference} "
+                            + $"routes \"{host}\"{(port is null ? "" : $" on port {port}")}: the gateway answers 404 (NR) for HTTP and closes TLS connections, so the traffic never leaves the mesh",
+                            $"attach a route for \"{host}\" to the gateway (an HTTPRoute, or a TLSRoute for TLS passed through, with parentRefs: [{{name: {deployed.Resource.Name}}}], "
+                            + $"hostnames: [{host}] and a backendRef to the host, e.g. kind: Hostname, group: networking.istio.io)"));
                         continue;
                     }
 
@@ -77,6 +89,40 @@ internal sealed class EgressPathAnalyzer : IAnalyzer
                 if (route.Hosts.Any(h => HostMatch.Covers(h, host) || HostMatch.Covers(host, h)))
                 {
                     return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Whether an HTTPRoute or TLSRoute attached to <paramref name="gateway"/> (on a listener of the port, when known) serves
+    /// <paramref name="host"/>: one of its hostnames, or the listener's hostname when the route has none, covers it.
+    /// </summary>
+    private static bool HasAttachedRoute(AnalysisIndex index, GatewayApiGatewayView gateway, string host, long? port)
+    {
+        foreach (var route in index.GatewayApiRoutes)
+        {
+            foreach (var parent in route.ParentRefs)
+            {
+                if (route.GatewayReference(parent) != gateway.Reference)
+                {
+                    continue;
+                }
+
+                foreach (var listener in gateway.AttachedListeners(parent, route.Namespace))
+                {
+                    if (port is { } p && listener.Port != p)
+                    {
+                        continue;
+                    }
+
+                    var hosts = route.Hostnames.Count > 0 ? route.Hostnames : [listener.Hostname ?? "*"];
+                    if (hosts.Any(h => HostMatch.Covers(h, host) || HostMatch.Covers(host, h)))
+                    {
+                        return true;
+                    }
                 }
             }
         }

@@ -1,5 +1,6 @@
 using Meshgate.Core.Hosts;
 using Meshgate.Core.Resources.Istio;
+using Meshgate.Core.Translation;
 
 namespace Meshgate.Core.Analysis;
 
@@ -25,7 +26,9 @@ internal sealed class GatewayAnalyzer : IAnalyzer
 
     private static void CheckSelector(AnalysisIndex index, GatewayView gateway, List<Finding> findings)
     {
-        if (gateway.Selector.Count == 0 || index.PodsSelectedBy(gateway.Selector).Any())
+        // The pods deployed for a Gateway API Gateway of class istio count before they connect, as its Service does.
+        if (gateway.Selector.Count == 0 || index.PodsSelectedBy(gateway.Selector).Any()
+            || index.GatewayApiGateways.Values.Any(g => g.IsIstioClass && gateway.Selects(g.DeployedPodLabels)))
         {
             return;
         }
@@ -59,6 +62,18 @@ internal sealed class GatewayAnalyzer : IAnalyzer
             }
 
             var name = normalized[(normalized.IndexOf('/') + 1)..];
+            if (index.GatewayApiGateways.TryGetValue(normalized, out var gatewayApi))
+            {
+                // Istio binds a VirtualService only to Istio Gateways (networking.istio.io), and so does the translation: a
+                // Gateway API Gateway of the same name does not count (istio/istio#46662 asked for it; PR #47101 was closed).
+                findings.Add(new Finding(Codes.ReferencedGatewayNotFound, virtualService.Resource.Key, field,
+                    $"Referenced gateway not found: \"{reference}\" ({field}): no Istio Gateway {normalized}; Gateway API Gateway {normalized} exists, "
+                    + "but a VirtualService binds only to Istio Gateways (networking.istio.io), so the routes bound to it are not applied anywhere",
+                    $"attach an HTTPRoute or TLSRoute to it instead (spec.parentRefs: [{{name: {name}{(gatewayApi.Resource.Namespace == virtualService.Namespace ? "" : $", namespace: {gatewayApi.Resource.Namespace}")}}}]), "
+                    + $"or create an Istio Gateway {normalized} whose spec.selector is {GatewayApiLowering.GatewayNameLabel}: {name} (the pods deployed for the Gateway API Gateway)"));
+                continue;
+            }
+
             var elsewhere = index.Gateways.Values.Where(g => g.Resource.Name == name).Select(g => g.Reference).ToList();
             var fix = elsewhere.Count > 0
                 ? $"the Gateway is in another namespace: write \"{elsewhere[0]}\" (a name without \"namespace/\" means the VirtualService's namespace, {virtualService.Namespace})"

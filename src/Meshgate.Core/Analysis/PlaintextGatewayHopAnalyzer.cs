@@ -13,7 +13,7 @@ internal sealed class PlaintextGatewayHopAnalyzer : IAnalyzer
     {
         foreach (var rule in index.DestinationRules)
         {
-            if (index.FindHost(rule.Host)?.Service is not { } service || !FrontsGateway(index, service))
+            if (index.FindHost(rule.Host)?.Service is not { } service || !index.IsGatewayService(service))
             {
                 continue;
             }
@@ -39,11 +39,6 @@ internal sealed class PlaintextGatewayHopAnalyzer : IAnalyzer
             }
         }
     }
-
-    /// <summary>A Service whose pods are gateways: connected gateway proxies, or (with none yet) a Gateway selecting its labels.</summary>
-    private static bool FrontsGateway(AnalysisIndex index, ServiceView service) =>
-        service.Selector.Count > 0
-        && (index.PodsSelectedBy(service.Selector).Any(p => p.Role == "gateway") || index.GatewaysFronting(service).Count > 0);
 
     private static void Check(DestinationRuleView rule, ClientTlsSettings? tls, string field, string scope, List<Finding> findings)
     {

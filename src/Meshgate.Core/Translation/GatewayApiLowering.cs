@@ -19,6 +19,19 @@ internal static class GatewayApiLowering
     public const string GatewayNameLabel = "gateway.networking.k8s.io/gateway-name";
     private const string IstioGroup = "networking.istio.io";
 
+    /// <summary>
+    /// The listener protocols Meshgate programs. Gateway API allows others (UDP, HBONE, <c>example.com/proto</c>); a
+    /// listener with one is stored but not programmed: its status says Accepted False, reason UnsupportedProtocol
+    /// (Gateway API <c>ProtocolType</c>), and analyze reports it (MG0019).
+    /// </summary>
+    public static readonly IReadOnlyList<string> ImplementedProtocols = ["HTTP", "HTTPS", "TLS", "TCP"];
+
+    /// <summary>
+    /// Whether Meshgate programs a listener of <paramref name="protocol"/>. Exact, as Istio's <c>listenerProtocolToIstio</c>
+    /// and the API's own CEL rules compare it: <c>http</c> is not <c>HTTP</c> (the status hints at the upper-case name).
+    /// </summary>
+    public static bool Implements(string? protocol) => protocol is not null && ImplementedProtocols.Contains(protocol);
+
     /// <summary>The gateway key a lowered route binds to: never equal to an Istio Gateway's <c>ns/name</c>.</summary>
     public static string GatewayKey(string ns, string name) => $"{ResourceTypes.GatewayApiGroup}:{ns}/{name}";
 
@@ -40,7 +53,8 @@ internal static class GatewayApiLowering
 
             foreach (var listener in spec.Listeners ?? [])
             {
-                if (listener.Port is not { } port)
+                // A protocol Meshgate does not implement would otherwise be served as opaque TCP: skip the listener.
+                if (listener.Port is not { } port || !Implements(listener.Protocol))
                 {
                     continue;
                 }

@@ -1,4 +1,7 @@
+using System.Text.RegularExpressions;
+
 using Meshgate.Core.Resources.GatewayApi;
+using Meshgate.Core.Translation;
 
 namespace Meshgate.Core.Validation;
 
@@ -6,8 +9,9 @@ namespace Meshgate.Core.Validation;
 /// Gateway API's rules (the CRDs' OpenAPI and CEL validations) and Istio's additions for egress:
 /// ServiceEntry parents and <c>Hostname</c> backends (pilot/pkg/config/kube/gateway/conversion.go).
 /// </summary>
-internal static class GatewayApiRules
+internal static partial class GatewayApiRules
 {
+    /// <summary>Gateway API's core listener protocols (<c>ProtocolType</c>); implementations may define prefixed ones.</summary>
     private static readonly string[] ListenerProtocols = ["HTTP", "HTTPS", "TLS", "TCP", "UDP"];
     private static readonly string[] PathTypes = ["Exact", "PathPrefix", "RegularExpression"];
     private static readonly string[] HeaderMatchTypes = ["Exact", "RegularExpression"];
@@ -46,9 +50,9 @@ internal static class GatewayApiRules
             }
 
             var protocol = listener.Protocol ?? "";
-            if (!ListenerProtocols.Contains(protocol) && !protocol.Contains('/'))
+            if (listener.Protocol is not null)
             {
-                c.Error(path + ".protocol", $"{RuleContext.NotOneOf(protocol, ListenerProtocols)} (or a domain-prefixed protocol)");
+                ListenerProtocol(path + ".protocol", listener.Protocol, c);
             }
 
             var tls = listener.Tls;
@@ -102,6 +106,35 @@ internal static class GatewayApiRules
             }
         }
     }
+
+    /// <summary>
+    /// Gateway API accepts any protocol its pattern allows, and an implementation that lacks one marks the listener
+    /// Accepted False (UnsupportedProtocol) instead of refusing the Gateway; apply does the same, with a warning.
+    /// </summary>
+    private static void ListenerProtocol(string path, string protocol, RuleContext c)
+    {
+        if (protocol.Length is 0 or > 255 || !ProtocolPattern().IsMatch(protocol))
+        {
+            var suggestion = SchemaValidator.Suggest(protocol.ToUpperInvariant(), ListenerProtocols);
+            c.Error(path, $"\"{protocol}\" is not a valid listener protocol: use one of {string.Join(", ", ListenerProtocols)}, or a domain-prefixed name "
+                + "such as example.com/my-protocol (Gateway API ProtocolType: a name of letters, digits and inner '-', or DOMAIN/NAME; at most 255 characters)"
+                + (suggestion is null ? "" : $"; did you mean {suggestion}?"));
+        }
+        else if (!GatewayApiLowering.Implements(protocol))
+        {
+            var upper = protocol.ToUpperInvariant();
+            c.Warning(path, $"Meshgate does not implement protocol \"{protocol}\" (it serves {string.Join(", ", GatewayApiLowering.ImplementedProtocols)}): "
+                + "the Gateway is stored, but this listener is not programmed (its status says Accepted False, reason UnsupportedProtocol)"
+                + (GatewayApiLowering.Implements(upper) ? $"; protocol names are upper-case: did you mean {upper}?" : ""));
+        }
+    }
+
+    /// <summary>
+    /// Gateway API's <c>ProtocolType</c> pattern: a core name (alphanumeric, '-' inside) or <c>DOMAIN/NAME</c>. The CRD
+    /// leaves the second alternative unanchored at the start; it is anchored here, as its own examples read it.
+    /// </summary>
+    [GeneratedRegex(@"^(?:[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/[A-Za-z0-9]+)\z")]
+    private static partial Regex ProtocolPattern();
 
     public static void HttpRoute(HttpRouteSpec spec, RuleContext c)
     {

@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Meshgate.ControlPlane;
 using Meshgate.ControlPlane.Api;
+using Meshgate.ControlPlane.Deploy;
 using Meshgate.Core.Resources;
 using Meshgate.Supervision;
 using Microsoft.Extensions.Logging;
@@ -48,6 +49,9 @@ public sealed class LocalMesh : IAsyncDisposable
     private readonly LocalMeshOptions _options;
     private readonly Action<string> _report;
     private readonly List<(Workload Workload, SupervisedProcess Process)> _proxies = [];
+    private readonly Lock _proxiesLock = new();
+    private readonly CancellationTokenSource _stop = new();
+    private Task _gatewayWatch = Task.CompletedTask;
 
     private LocalMesh(LocalMeshOptions options, ControlPlaneServer server, Action<string> report)
     {
@@ -58,12 +62,23 @@ public sealed class LocalMesh : IAsyncDisposable
 
     public ControlPlaneServer Server { get; }
 
-    public IReadOnlyList<Workload> Workloads => _proxies.Select(p => p.Workload).ToList();
+    public IReadOnlyList<Workload> Workloads
+    {
+        get
+        {
+            lock (_proxiesLock)
+            {
+                return _proxies.Select(p => p.Workload).ToList();
+            }
+        }
+    }
 
     /// <summary>A proxy <c>up</c> runs: the pod it stands for, as it registers.</summary>
     public sealed record Workload(string Role, string Name, string Namespace, string Labels, string ServiceAccount)
     {
-        public string Description => Role == "gateway" ? $"egress gateway {Namespace}/{Name}" : $"sidecar {Namespace}/{Name}";
+        public string Description => Role != "gateway" ? $"sidecar {Namespace}/{Name}"
+            : Labels.Contains(GatewayWorkloadPlan.GatewayNameLabel + "=", StringComparison.Ordinal) ? $"Gateway API gateway {Namespace}/{Name}"
+            : $"egress gateway {Namespace}/{Name}";
     }
 
     /// <summary>Starts the control plane, installs the objects the settings call for, and starts the proxies.</summary>
@@ -83,7 +98,9 @@ public sealed class LocalMesh : IAsyncDisposable
         {
             await server.StartAsync(cancellationToken).ConfigureAwait(false);
             mesh.Install();
+            var revision = mesh.Server.Store.Current.Revision; // gateways deployed from here on are the watch's
             mesh.StartProxies();
+            mesh._gatewayWatch = Task.Run(() => mesh.WatchGatewaysAsync(revision, mesh._stop.Token), CancellationToken.None);
         }
         catch
         {
@@ -100,7 +117,7 @@ public sealed class LocalMesh : IAsyncDisposable
         Server.Store.Apply(InstallResources.For(settings));
 
         // Pods of proxies this mesh no longer runs (another profile, another gateway name) would linger as endpoints.
-        var keep = PlannedWorkloads().Select(w => (w.Namespace, w.Name)).ToHashSet();
+        var keep = PlannedWorkloads().Concat(GatewayApiWorkloads()).Select(w => (w.Namespace, w.Name)).ToHashSet();
         var stale = Server.Store.Current.List(ResourceTypes.Pod)
             .Where(p => p.Annotations.ContainsKey(ControlPlane.Push.PodRegistration.RoleAnnotation) && !keep.Contains((p.Namespace, p.Name)))
             .Select(p => p.Key)
@@ -141,52 +158,157 @@ public sealed class LocalMesh : IAsyncDisposable
 
     private void StartProxies()
     {
-        var (executable, prefix) = SelfCommand();
         var root = Path.Combine(_options.DataDirectory, "ca", ControlPlane.Identity.CertificateAuthority.RootCertificateFile);
         if (!File.Exists(root))
         {
             File.WriteAllText(root, Server.RootBundle); // a plug-in CA's root bundle; the self-signed one is there already
         }
 
-        foreach (var workload in PlannedWorkloads())
+        foreach (var workload in PlannedWorkloads().Concat(GatewayApiWorkloads()))
         {
-            var tokenFile = IssueToken(workload);
-            var arguments = new List<string>(prefix)
-            {
-                "proxy",
-                "--discovery-address", Server.SecureDiscoveryEndPoint!.ToString(),
-                "--ca-root-file", Path.GetFullPath(root),
-                "--token-file", Path.GetFullPath(tokenFile),
-                "--trust-domain", _options.Settings.Mesh.TrustDomain,
-                "--role", workload.Role,
-                "--name", workload.Name,
-                "--namespace", workload.Namespace,
-                "--labels", workload.Labels,
-                "--service-account", workload.ServiceAccount,
-                "--ip", _options.WorkloadAddress,
-                "--admin-port", "0",
-                "--status-port", "0",
-            };
-            if (workload.Role == "sidecar")
-            {
-                arguments.AddRange(["--capture", "explicit"]);
-            }
-
-            if (_options.WorkloadCertificateLifetime is { } lifetime)
-            {
-                arguments.AddRange(["--workload-cert-ttl", ((long)lifetime.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s"]);
-            }
-
-            foreach (var dns in _options.DnsServers)
-            {
-                arguments.AddRange(["--dns-server", dns]);
-            }
-
-            var log = PodLogApi.PathFor(Path.Combine(_options.DataDirectory, "logs"), workload.Namespace, workload.Name);
-            var process = new SupervisedProcess(workload.Name, executable, arguments, log, _report, _options.ProxyEnvironment);
-            _proxies.Add((workload, process));
-            process.Start();
+            StartProxy(workload);
         }
+    }
+
+    /// <summary>
+    /// The proxies Istio's gateway controller would run for Gateway API Gateways: one per Deployment the control plane
+    /// deployed for a Gateway of class istio (<see cref="GatewayWorkloadPlan"/>), with the labels and service account of
+    /// its pod template.
+    /// </summary>
+    private IEnumerable<Workload> GatewayApiWorkloads()
+    {
+        foreach (var deployment in Server.Store.Current.List(ResourceTypes.Deployment))
+        {
+            if (!deployment.Labels.TryGetValue(GatewayWorkloadPlan.ManagedLabel, out var managed) || managed != GatewayWorkloadPlan.ManagedValue)
+            {
+                continue;
+            }
+
+            var template = deployment.Json["spec"]?["template"];
+            var labels = (template?["metadata"]?["labels"] as System.Text.Json.Nodes.JsonObject ?? [])
+                .Select(l => $"{l.Key}={l.Value?.GetValue<string>()}")
+                .Order(StringComparer.Ordinal);
+            var serviceAccount = template?["spec"]?["serviceAccountName"]?.GetValue<string>() ?? deployment.Name;
+            yield return new Workload("gateway", PodName(deployment.Name), deployment.Namespace, string.Join(',', labels), serviceAccount);
+        }
+    }
+
+    /// <summary>
+    /// Keeps one supervised proxy per Gateway API gateway deployment: starts those deployed since, stops those deleted
+    /// (and deletes their Pods), restarts one whose labels or service account changed.
+    /// </summary>
+    private async Task WatchGatewaysAsync(long revision, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await foreach (var change in Server.Store.Changes.WatchAsync(revision, cancellationToken).ConfigureAwait(false))
+                {
+                    revision = change.Revision;
+                    if (change.Object.Type == ResourceTypes.Deployment && change.Object.Labels.ContainsKey(GatewayWorkloadPlan.ManagedLabel))
+                    {
+                        await ReconcileGatewaysAsync().ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ControlPlane.Store.StoreException)
+            {
+                revision = Server.Store.Current.Revision;
+                await ReconcileGatewaysAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task ReconcileGatewaysAsync()
+    {
+        var wanted = GatewayApiWorkloads().ToList();
+        List<(Workload Workload, SupervisedProcess Process)> stopping;
+        lock (_proxiesLock)
+        {
+            stopping = _proxies.Where(p => p.Workload.Role == "gateway" && p.Workload.Labels.Contains(GatewayWorkloadPlan.GatewayNameLabel, StringComparison.Ordinal)
+                && !wanted.Contains(p.Workload)).ToList();
+            foreach (var gone in stopping)
+            {
+                _proxies.Remove(gone);
+            }
+        }
+
+        foreach (var (workload, process) in stopping)
+        {
+            _report($"{workload.Description} removed: stopping it");
+            await process.StopAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            await process.DisposeAsync().ConfigureAwait(false);
+            if (!wanted.Any(w => w.Namespace == workload.Namespace && w.Name == workload.Name))
+            {
+                Server.Store.Delete([new ObjectKey(ResourceTypes.Pod, workload.Namespace, workload.Name)]);
+            }
+        }
+
+        foreach (var workload in wanted)
+        {
+            bool running;
+            lock (_proxiesLock)
+            {
+                running = _proxies.Any(p => p.Workload == workload);
+            }
+
+            if (!running)
+            {
+                _report($"{workload.Description} deployed: starting it");
+                StartProxy(workload);
+            }
+        }
+    }
+
+    private void StartProxy(Workload workload)
+    {
+        var (executable, prefix) = SelfCommand();
+        var root = Path.Combine(_options.DataDirectory, "ca", ControlPlane.Identity.CertificateAuthority.RootCertificateFile);
+        var tokenFile = IssueToken(workload);
+        var arguments = new List<string>(prefix)
+        {
+            "proxy",
+            "--discovery-address", Server.SecureDiscoveryEndPoint!.ToString(),
+            "--ca-root-file", Path.GetFullPath(root),
+            "--token-file", Path.GetFullPath(tokenFile),
+            "--trust-domain", _options.Settings.Mesh.TrustDomain,
+            "--role", workload.Role,
+            "--name", workload.Name,
+            "--namespace", workload.Namespace,
+            "--labels", workload.Labels,
+            "--service-account", workload.ServiceAccount,
+            "--ip", _options.WorkloadAddress,
+            "--admin-port", "0",
+            "--status-port", "0",
+        };
+        if (workload.Role == "sidecar")
+        {
+            arguments.AddRange(["--capture", "explicit"]);
+        }
+
+        if (_options.WorkloadCertificateLifetime is { } lifetime)
+        {
+            arguments.AddRange(["--workload-cert-ttl", ((long)lifetime.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s"]);
+        }
+
+        foreach (var dns in _options.DnsServers)
+        {
+            arguments.AddRange(["--dns-server", dns]);
+        }
+
+        var log = PodLogApi.PathFor(Path.Combine(_options.DataDirectory, "logs"), workload.Namespace, workload.Name);
+        var process = new SupervisedProcess(workload.Name, executable, arguments, log, _report, _options.ProxyEnvironment);
+        lock (_proxiesLock)
+        {
+            _proxies.Add((workload, process));
+        }
+
+        process.Start();
     }
 
     /// <summary>
@@ -243,7 +365,12 @@ public sealed class LocalMesh : IAsyncDisposable
     /// <exception cref="TimeoutException">A proxy did not get ready in time; the message names it and its log.</exception>
     public async Task WaitReadyAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var pending = _proxies.ToDictionary(p => p.Workload.Name + "." + p.Workload.Namespace);
+        Dictionary<string, (Workload Workload, SupervisedProcess Process)> pending;
+        lock (_proxiesLock)
+        {
+            pending = _proxies.ToDictionary(p => p.Workload.Name + "." + p.Workload.Namespace);
+        }
+
         var deadline = Stopwatch.StartNew();
         while (pending.Count > 0)
         {
@@ -302,11 +429,21 @@ public sealed class LocalMesh : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Task.WhenAll(_proxies.Select(p => p.Process.StopAsync(TimeSpan.FromSeconds(10)))).ConfigureAwait(false);
-        foreach (var (_, process) in _proxies)
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _gatewayWatch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        List<(Workload Workload, SupervisedProcess Process)> proxies;
+        lock (_proxiesLock)
+        {
+            proxies = [.. _proxies];
+        }
+
+        await Task.WhenAll(proxies.Select(p => p.Process.StopAsync(TimeSpan.FromSeconds(10)))).ConfigureAwait(false);
+        foreach (var (_, process) in proxies)
         {
             await process.DisposeAsync().ConfigureAwait(false);
         }
+
+        _stop.Dispose();
 
         await Server.StopAsync(CancellationToken.None).ConfigureAwait(false);
         await Server.DisposeAsync().ConfigureAwait(false);

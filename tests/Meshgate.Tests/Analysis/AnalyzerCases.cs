@@ -18,6 +18,98 @@ internal static class AnalyzerCases
     private static readonly IReadOnlyList<string> GatewayApiHttps =
         [SeedConfiguration.SleepPod, SeedConfiguration.HttpsServiceEntry, SeedFile("https-gatewayapi-gateway-tlsroutes.yaml")];
 
+    private static readonly string GatewayApiGateway = SeedFile("http-gatewayapi-gateway.yaml");
+
+    private static readonly string GatewayApiRoutes = SeedFile("http-gatewayapi-httproutes.yaml");
+
+    /// <summary>Hop 1 as the mutual TLS origination page writes it for Gateway API: a mesh VirtualService to the Gateway's deployed Service.</summary>
+    private const string MeshToDeployedGateway = """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata:
+          name: direct-cnn-to-egress-gateway
+        spec:
+          hosts: [edition.cnn.com]
+          gateways: [mesh]
+          http:
+          - match: [{port: 80}]
+            route:
+            - destination: {host: cnn-egress-gateway-istio.default.svc.cluster.local, port: {number: 80}}
+        """;
+
+    /// <summary>Hop 2 written as a VirtualService bound by name to the Gateway API Gateway, which Istio does not bind.</summary>
+    private const string VirtualServiceOnGatewayApiGateway = """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata:
+          name: forward-cnn-from-egress-gateway
+        spec:
+          hosts: [edition.cnn.com]
+          gateways: [cnn-egress-gateway]
+          http:
+          - match: [{port: 80}]
+            route:
+            - destination: {host: edition.cnn.com, port: {number: 80}}
+        """;
+
+    /// <summary>The fix MG0002 suggests: an Istio Gateway selecting the pods deployed for the Gateway API Gateway.</summary>
+    private const string IstioGatewayOnDeployedPods = """
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata:
+          name: cnn-egress-gateway
+        spec:
+          selector: {gateway.networking.k8s.io/gateway-name: cnn-egress-gateway}
+          servers:
+          - port: {number: 80, name: http, protocol: HTTP}
+            hosts: [edition.cnn.com]
+        """;
+
+    /// <summary>What the control plane writes while the Gateway's proxy has not connected.</summary>
+    private const string NotProgrammedStatus = """
+
+        status:
+          conditions:
+          - {type: Accepted, status: "True", reason: Accepted, message: Resource accepted}
+          - type: Programmed
+            status: "False"
+            reason: Pending
+            message: waiting for the gateway's proxy (deployment default/cnn-egress-gateway-istio) to connect and apply the configuration
+        """;
+
+    /// <summary>What the control plane writes on a route whose Hostname backend no ServiceEntry declares.</summary>
+    private const string BackendNotFoundStatus = """
+
+        status:
+          parents:
+          - parentRef: {group: gateway.networking.k8s.io, kind: Gateway, name: cnn-egress-gateway}
+            controllerName: istio.io/gateway-controller
+            conditions:
+            - {type: Accepted, status: "True", reason: Accepted, message: Route was valid}
+            - {type: ResolvedRefs, status: "False", reason: BackendNotFound, message: backend(edition.cnn.co) not found}
+        """;
+
+    /// <summary>Hop 2 from another namespace, which the Gateway's listener (allowedRoutes from: Same) does not admit.</summary>
+    private const string RouteFromOtherNamespace = """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata:
+          name: forward-cnn-from-other
+          namespace: other
+        spec:
+          parentRefs:
+          - {name: cnn-egress-gateway, namespace: default}
+          hostnames: [edition.cnn.com]
+          rules:
+          - backendRefs:
+            - {kind: Hostname, group: networking.istio.io, name: edition.cnn.com, port: 80}
+        """;
+
+    private const string UdpAndHboneListeners = """
+          - {name: dns, port: 53, protocol: UDP}
+          - {name: hbone, port: 15008, protocol: HBONE}
+        """;
+
     /// <summary>A mesh route for a host without ServiceEntry on a port nothing in the registry declares.</summary>
     private const string UnlistedPortVirtualService = """
         apiVersion: networking.istio.io/v1
@@ -92,6 +184,23 @@ internal static class AnalyzerCases
             ["MG0001 Gateway API, resolution NONE"] = ([.. GatewayApiHttps, Replace(SeedConfiguration.HttpsServiceEntry, "resolution: DNS", "resolution: NONE")], AllowAny),
             ["MG0007 Gateway API, backend Service missing"] = ([.. GatewayApiHttp, Replace(SeedFile("http-gatewayapi-httproutes.yaml"), "- name: cnn-egress-gateway-istio", "- name: cnn-egress-gateway")], AllowAny),
             ["MG0014 Gateway API, parent misspelled"] = ([.. GatewayApiHttp, Replace(SeedFile("http-gatewayapi-httproutes.yaml"), "  - name: cnn-egress-gateway\n", "  - name: cnn-egress-gw\n")], AllowAny),
+            ["clean: Gateway API, hop 1 a mesh VirtualService to the Gateway's deployed Service"] = ([.. GatewayApiHttp, MeshToDeployedGateway], AllowAny),
+            ["MG0002 VirtualService bound by name to a Gateway API Gateway"] = ([.. GatewayApiHttp, VirtualServiceOnGatewayApiGateway], AllowAny),
+            ["clean: VirtualService bound to an Istio Gateway on a Gateway API Gateway's deployed pods"] = (
+                [.. GatewayApiHttp, IstioGatewayOnDeployedPods, VirtualServiceOnGatewayApiGateway], AllowAny),
+            ["MG0008 Gateway API, no route attached for the host"] = (
+                [SeedConfiguration.SleepPod, SeedConfiguration.ServiceEntry, GatewayApiGateway, MeshToDeployedGateway], AllowAny),
+            ["MG0007 Gateway API, backend port the deployed Service lacks"] = ([.. GatewayApiHttp, Replace(GatewayApiRoutes, "      port: 80\n---", "      port: 8080\n---")], AllowAny),
+            ["MG0014 Gateway API, sectionName names no listener"] = ([.. GatewayApiHttp, Replace(GatewayApiRoutes, "  - name: cnn-egress-gateway\n", "  - name: cnn-egress-gateway\n    sectionName: https\n")], AllowAny),
+            ["MG0014 Gateway API, port no listener has"] = ([.. GatewayApiHttp, Replace(GatewayApiRoutes, "  - name: cnn-egress-gateway\n", "  - name: cnn-egress-gateway\n    port: 443\n")], AllowAny),
+            ["MG0014 Gateway API, route in a namespace the listener does not admit"] = ([.. GatewayApiHttp, RouteFromOtherNamespace], AllowAny),
+            ["MG0014 Gateway API, attached only to a UDP listener"] = ([.. GatewayApiHttp,
+                GatewayApiGateway + UdpAndHboneListeners,
+                Replace(GatewayApiRoutes, "  - name: cnn-egress-gateway\n", "  - name: cnn-egress-gateway\n    sectionName: dns\n")], AllowAny),
+            ["MG0017 Gateway API Gateway not programmed"] = ([.. GatewayApiHttp, GatewayApiGateway + NotProgrammedStatus], AllowAny),
+            ["MG0018 Gateway API backend not resolved"] = ([.. GatewayApiHttp,
+                Replace(GatewayApiRoutes, "      name: edition.cnn.com\n", "      name: edition.cnn.co\n") + BackendNotFoundStatus], AllowAny),
+            ["MG0019 UDP and HBONE listeners"] = ([.. GatewayApiHttp, GatewayApiGateway + UdpAndHboneListeners], AllowAny),
             ["ISTIO_MUTUAL between sidecar and gateway"] = (With(Replace(SeedConfiguration.DestinationRule, "  subsets:\n", "  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n  subsets:\n")), AllowAny),
             ["MG0016 plaintext hop to the gateway"] = (With(Replace(SeedConfiguration.DestinationRule, "  subsets:\n", "  trafficPolicy:\n    tls:\n      mode: DISABLE\n  subsets:\n")), AllowAny),
         };

@@ -102,6 +102,52 @@ public sealed class ConfigAnalyzerTests
         [
             """Error [MG0014] (HTTPRoute default/forward-cnn-from-egress-gateway) Referenced parent not found: Gateway default/cnn-egress-gw (spec.parentRefs[0]): the route is attached nowhere, so no proxy applies it. Fix: create Gateway default/cnn-egress-gw, or correct spec.parentRefs[0] (its namespace defaults to the route's, default)""",
         ],
+        ["clean: Gateway API, hop 1 a mesh VirtualService to the Gateway's deployed Service"] = [],
+        ["MG0002 VirtualService bound by name to a Gateway API Gateway"] =
+        [
+            """Error [MG0002] (VirtualService default/forward-cnn-from-egress-gateway) Referenced gateway not found: "cnn-egress-gateway" (spec.gateways[0]): no Istio Gateway default/cnn-egress-gateway; Gateway API Gateway default/cnn-egress-gateway exists, but a VirtualService binds only to Istio Gateways (networking.istio.io), so the routes bound to it are not applied anywhere. Fix: attach an HTTPRoute or TLSRoute to it instead (spec.parentRefs: [{name: cnn-egress-gateway}]), or create an Istio Gateway default/cnn-egress-gateway whose spec.selector is gateway.networking.k8s.io/gateway-name: cnn-egress-gateway (the pods deployed for the Gateway API Gateway)""",
+        ],
+        ["clean: VirtualService bound to an Istio Gateway on a Gateway API Gateway's deployed pods"] = [],
+        ["MG0008 Gateway API, no route attached for the host"] =
+        [
+            """Error [MG0008] (VirtualService default/direct-cnn-to-egress-gateway) Host "edition.cnn.com" is sent to the egress gateway cnn-egress-gateway-istio.default.svc.cluster.local (spec.http[0].route[0].destination), but no HTTPRoute or TLSRoute attached to Gateway default/cnn-egress-gateway routes "edition.cnn.com" on port 80: the gateway answers 404 (NR) for HTTP and closes TLS connections, so the traffic never leaves the mesh. Fix: attach a route for "edition.cnn.com" to the gateway (an HTTPRoute, or a TLSRoute for TLS passed through, with parentRefs: [{name: cnn-egress-gateway}], hostnames: [edition.cnn.com] and a backendRef to the host, e.g. kind: Hostname, group: networking.istio.io)""",
+        ],
+        ["MG0007 Gateway API, backend port the deployed Service lacks"] =
+        [
+            """Error [MG0007] (HTTPRoute default/direct-cnn-to-egress-gateway) Referenced host:port not found: Service default/cnn-egress-gateway-istio port 8080 (spec.rules[0].backendRefs[0].port): the Service declares ports 80, so the route has no cluster (503 NC). Fix: use a port Gateway default/cnn-egress-gateway listens on (80), or add a listener on port 8080 to it""",
+        ],
+        ["MG0014 Gateway API, sectionName names no listener"] =
+        [
+            """Error [MG0014] (HTTPRoute default/forward-cnn-from-egress-gateway) Referenced parent listener not found: Gateway default/cnn-egress-gateway has no listener named "https" (spec.parentRefs[0].sectionName; its listeners: "http" (port 80, HTTP)): the route is attached nowhere, so no proxy applies it. Fix: set spec.parentRefs[0].sectionName to one of its listeners ("http"), or add a listener named "https" to Gateway default/cnn-egress-gateway""",
+        ],
+        ["MG0014 Gateway API, port no listener has"] =
+        [
+            """Error [MG0014] (HTTPRoute default/forward-cnn-from-egress-gateway) Referenced parent listener not found: Gateway default/cnn-egress-gateway has no listener on port 443 (spec.parentRefs[0].port; its listeners: "http" (port 80, HTTP)): the route is attached nowhere, so no proxy applies it. Fix: set spec.parentRefs[0].port to a port Gateway default/cnn-egress-gateway listens on (80), or add the listener to it""",
+        ],
+        ["MG0014 Gateway API, route in a namespace the listener does not admit"] =
+        [
+            """Error [MG0014] (HTTPRoute other/forward-cnn-from-other) Not attached to Gateway default/cnn-egress-gateway (spec.parentRefs[0]): the listeners it names admit only routes in the Gateway's namespace, default: "http" (allowedRoutes.namespaces.from: Same); so the Gateway's proxy does not apply the route. Fix: set spec.listeners[0].allowedRoutes.namespaces.from: All on Gateway default/cnn-egress-gateway, or create the route in namespace default""",
+        ],
+        ["MG0014 Gateway API, attached only to a UDP listener"] =
+        [
+            """Error [MG0014] (HTTPRoute default/forward-cnn-from-egress-gateway) Not attached to Gateway default/cnn-egress-gateway (spec.parentRefs[0]): the listeners it names are not programmed, since Meshgate does not implement their protocol: "dns" (port 53, UDP); so the Gateway's proxy does not apply the route. Fix: attach the route to a listener with protocol HTTP, HTTPS, TLS, TCP (MG0019 on the Gateway names the listeners that are not programmed)""",
+            """Warning [MG0019] (Gateway default/cnn-egress-gateway) Listener "dns" has protocol UDP (spec.listeners[1].protocol), which Meshgate does not implement, so the listener is not programmed (its status says Accepted False, reason UnsupportedProtocol): the gateway serves nothing for it on port 53, and a route attached only to it is attached nowhere. Fix: use protocol HTTP, HTTPS, TLS or TCP, or remove the listener""",
+            """Warning [MG0019] (Gateway default/cnn-egress-gateway) Listener "hbone" has protocol HBONE (spec.listeners[2].protocol), which Meshgate does not implement, so the listener is not programmed (its status says Accepted False, reason UnsupportedProtocol): the gateway serves nothing for it on port 15008, and a route attached only to it is attached nowhere. Fix: HBONE listeners are for ambient waypoint proxies (class istio-waypoint), which Meshgate does not run: use protocol HTTP, HTTPS, TLS or TCP, or remove the listener""",
+        ],
+        ["MG0017 Gateway API Gateway not programmed"] =
+        [
+            """Warning [MG0017] (HTTPRoute default/forward-cnn-from-egress-gateway) Gateway default/cnn-egress-gateway (spec.parentRefs[0]) is not programmed: its status.conditions say Programmed False (reason Pending: "waiting for the gateway's proxy (deployment default/cnn-egress-gateway-istio) to connect and apply the configuration"): no gateway proxy serves it yet, so the traffic this route handles there is refused. Fix: check Deployment cnn-egress-gateway-istio and its pods ('meshgate get deployment,pods -n default -l gateway.networking.k8s.io/gateway-name=cnn-egress-gateway'), and read the Gateway's status.conditions ('meshgate get gateway cnn-egress-gateway -n default -o yaml'); the finding clears once the control plane marks the Gateway Programmed""",
+        ],
+        ["MG0018 Gateway API backend not resolved"] =
+        [
+            """Error [MG0007] (HTTPRoute default/forward-cnn-from-egress-gateway) Referenced host not found: "edition.cnn.co" (spec.rules[0].backendRefs[0].name): no ServiceEntry declares it, so the route has no cluster (503 NC). Fix: create a ServiceEntry for "edition.cnn.co" with its ports and resolution: DNS, or correct the name""",
+            """Error [MG0018] (HTTPRoute default/forward-cnn-from-egress-gateway) Backend not resolved: for parent Gateway default/cnn-egress-gateway, the status says ResolvedRefs False (status.parents[0].conditions[1], reason BackendNotFound: "backend(edition.cnn.co) not found"): requests its rules send to an unresolved backend fail (5xx). Fix: create the backend the message names, or correct spec.rules[].backendRefs (a Service is looked up in the route's namespace unless namespace is set; a Hostname needs a ServiceEntry)""",
+        ],
+        ["MG0019 UDP and HBONE listeners"] =
+        [
+            """Warning [MG0019] (Gateway default/cnn-egress-gateway) Listener "dns" has protocol UDP (spec.listeners[1].protocol), which Meshgate does not implement, so the listener is not programmed (its status says Accepted False, reason UnsupportedProtocol): the gateway serves nothing for it on port 53, and a route attached only to it is attached nowhere. Fix: use protocol HTTP, HTTPS, TLS or TCP, or remove the listener""",
+            """Warning [MG0019] (Gateway default/cnn-egress-gateway) Listener "hbone" has protocol HBONE (spec.listeners[2].protocol), which Meshgate does not implement, so the listener is not programmed (its status says Accepted False, reason UnsupportedProtocol): the gateway serves nothing for it on port 15008, and a route attached only to it is attached nowhere. Fix: HBONE listeners are for ambient waypoint proxies (class istio-waypoint), which Meshgate does not run: use protocol HTTP, HTTPS, TLS or TCP, or remove the listener""",
+        ],
         ["ISTIO_MUTUAL between sidecar and gateway"] = [],
         ["MG0016 plaintext hop to the gateway"] =
         [

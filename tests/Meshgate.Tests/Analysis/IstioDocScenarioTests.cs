@@ -8,8 +8,9 @@ using Xunit;
 namespace Meshgate.Tests.Analysis;
 
 /// <summary>
-/// No false alarms: each Istio-API scenario of Istio's egress pages (TestData/IstioDocs, applied as the pages apply them)
-/// analyzes clean, with the egress gateway `meshgate up` runs and the client Pod in default.
+/// No false alarms: each scenario of Istio's egress pages, Istio API and Gateway API (TestData/IstioDocs, applied as the
+/// pages apply them), analyzes clean, with the egress gateway `meshgate up` runs and the client Pod in default; the
+/// Gateway API Gateways' deployments are not in the files, as in a files-only analysis.
 /// </summary>
 public sealed class IstioDocScenarioTests
 {
@@ -26,6 +27,11 @@ public sealed class IstioDocScenarioTests
         { "mutual TLS origination at the egress gateway", [$"{Tlso}deploy_a_mutual_tls_server_5.yaml", $"{Tlso}configure_mutual_tls_origination_for_egress_traffic_3.yaml", $"{Tlso}configure_mutual_tls_origination_for_egress_traffic_5.yaml", $"istio-system:{Tlso}configure_mutual_tls_origination_for_egress_traffic_7.yaml"] },
         { "wildcard host, direct", ["wildcard-egress-hosts--configure_direct_traffic_to_a_wildcard_host_1.yaml"] },
         { "wildcard host through the egress gateway", ["wildcard-egress-hosts--configure_egress_gateway_traffic_to_a_wildcard_host_1.yaml", "wildcard-egress-hosts--configure_egress_gateway_traffic_to_a_wildcard_host_2.yaml", "wildcard-egress-hosts--configure_egress_gateway_traffic_to_a_wildcard_host_3.yaml"] },
+        { "egress gateway, HTTP, Gateway API", ["egress-gateway--egress_gateway_for_http_traffic_1.yaml", "egress-gateway--egress_gateway_for_http_traffic_4.yaml", "egress-gateway--egress_gateway_for_http_traffic_6.yaml"] },
+        { "egress gateway, HTTPS, Gateway API", ["egress-gateway--egress_gateway_for_https_traffic_1.yaml", "egress-gateway--egress_gateway_for_https_traffic_4.yaml"] },
+        { "TLS origination at the egress gateway, Gateway API", [$"{Tlso}perform_tls_origination_with_an_egress_gateway_1.yaml", $"{Tlso}perform_tls_origination_with_an_egress_gateway_4.yaml", $"{Tlso}perform_tls_origination_with_an_egress_gateway_6.yaml"] },
+        // Hop 1 is a mesh VirtualService to the Service deployed for the Gateway (nginx-egressgateway-istio), hop 2 an HTTPRoute.
+        { "mutual TLS origination at the egress gateway, Gateway API", [$"{Tlso}deploy_a_mutual_tls_server_5.yaml", $"{Tlso}configure_mutual_tls_origination_for_egress_traffic_4.yaml", $"{Tlso}configure_mutual_tls_origination_for_egress_traffic_6.yaml", $"{Tlso}configure_mutual_tls_origination_for_egress_traffic_8.yaml"] },
         { "Kubernetes ExternalName Service", ["egress-kubernetes-services--kubernetes_externalname_service_to_access_an_external_service_1.yaml", "egress-kubernetes-services--kubernetes_externalname_service_to_access_an_external_service_4.yaml"] },
     };
 

@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
+using System.Text.Json.Nodes;
 using Meshgate.Core.Resources;
 using Meshgate.Core.Validation;
+using Meshgate.Core.Yaml;
 using Xunit;
 
 namespace Meshgate.Tests.Analysis;
@@ -211,7 +213,11 @@ internal static class SeedConfiguration
 
     public static readonly IReadOnlyList<string> Https = [GatewayService, GatewayPod, SleepPod, HttpsServiceEntry, HttpsGateway, DestinationRule, HttpsVirtualService];
 
-    /// <summary>Parses and validates every document (as apply does), later documents replacing earlier ones with the same key.</summary>
+    /// <summary>
+    /// Parses and validates every document (as apply does), later documents replacing earlier ones with the same key.
+    /// Apply drops <c>status</c> (the control plane's to write); a document's status is put back, standing for what the
+    /// control plane wrote on the stored object.
+    /// </summary>
     public static ResourceSet Build(IEnumerable<string> documents)
     {
         var objects = ImmutableDictionary.CreateBuilder<ObjectKey, Resource>();
@@ -219,9 +225,21 @@ internal static class SeedConfiguration
         {
             var parsed = ResourceParser.ParseText(document, "test.yaml");
             Assert.True(parsed.Ok, string.Join("\n", parsed.Errors));
+            var statuses = YamlReader.Read(document, "test.yaml")
+                .Select(d => d.Root as JsonObject)
+                .Where(root => root?["status"] is not null)
+                .ToDictionary(root => (root!["kind"]!.GetValue<string>(), root["metadata"]!["name"]!.GetValue<string>()), root => root!["status"]!);
             foreach (var resource in parsed.Resources)
             {
-                objects[resource.Key] = resource;
+                var stored = resource;
+                if (statuses.TryGetValue((resource.Type.Kind, resource.Name), out var status))
+                {
+                    var json = (JsonObject)resource.Json.DeepClone();
+                    json["status"] = status.DeepClone();
+                    stored = new Resource(resource.Type, json);
+                }
+
+                objects[stored.Key] = stored;
             }
         }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Xunit;
@@ -27,7 +26,7 @@ public sealed class MutualTlsSeedTests(SeedMesh mesh)
             set -o pipefail
             {{meshgate}} pc secret -n istio-system "$({{meshgate}} get pod -l istio=egressgateway -n istio-system -o jsonpath='{.items[0].metadata.name}')" -ojson | jq '[.dynamicActiveSecrets[] | select(.name == "default")][0].secret.tlsCertificate.certificateChain.inlineBytes' -r | base64 -d | openssl x509 -text -noout | grep 'Subject Alternative Name' -A 1
             """;
-        var (code, output) = await BashAsync(script);
+        var (code, output) = await Bash.RunAsync(script);
         Assert.True(code == 0, output);
         Assert.Contains("URI:spiffe://cluster.local/ns/istio-system/sa/istio-egressgateway-service-account", output);
     }
@@ -277,18 +276,5 @@ public sealed class MutualTlsSeedTests(SeedMesh mesh)
         }
 
         return "";
-    }
-
-    private static async Task<(int Code, string Output)> BashAsync(string script)
-    {
-        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add(script);
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output + await error);
     }
 }

@@ -1086,6 +1086,20 @@ public class InvalidInputTests
             "Gateway default/cnn-egress-gateway (stdin, document 1, line 13): spec.listeners[0].tls.mode: Passthrough is not allowed with protocol HTTPS; use protocol TLS to route by SNI without terminating"
         },
         {
+            "listener protocol outside Gateway API's pattern",
+            """
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: Gateway
+            metadata:
+              name: cnn-egress-gateway
+            spec:
+              gatewayClassName: istio
+              listeners:
+              - {name: http, hostname: edition.cnn.com, port: 80, protocol: HTTP/2}
+            """,
+            "Gateway default/cnn-egress-gateway (stdin, document 1, line 8): spec.listeners[0].protocol: \"HTTP/2\" is not a valid listener protocol: use one of HTTP, HTTPS, TLS, TCP, UDP, or a domain-prefixed name such as example.com/my-protocol (Gateway API ProtocolType: a name of letters, digits and inner '-', or DOMAIN/NAME; at most 255 characters); did you mean HTTP?"
+        },
+        {
             "Service backend without port",
             """
             apiVersion: gateway.networking.k8s.io/v1
@@ -1435,6 +1449,36 @@ public class InvalidInputTests
         Assert.Equal(
             "VirtualService default/cnn (stdin, document 1, line 7): spec.gateways[0]: \"istio-egressgateway.istio-system\" uses the legacy NAME.NAMESPACE form; prefer NAMESPACE/NAME: \"istio-system/istio-egressgateway\"",
             warning.ToString());
+    }
+
+    [Theory]
+    [InlineData("UDP", 53, "Meshgate does not implement protocol \"UDP\" (it serves HTTP, HTTPS, TLS, TCP): the Gateway is stored, but this listener is not programmed (its status says Accepted False, reason UnsupportedProtocol)")]
+    [InlineData("HBONE", 15008, "Meshgate does not implement protocol \"HBONE\" (it serves HTTP, HTTPS, TLS, TCP): the Gateway is stored, but this listener is not programmed (its status says Accepted False, reason UnsupportedProtocol)")]
+    [InlineData("example.com/quic", 443, "Meshgate does not implement protocol \"example.com/quic\" (it serves HTTP, HTTPS, TLS, TCP): the Gateway is stored, but this listener is not programmed (its status says Accepted False, reason UnsupportedProtocol)")]
+    [InlineData("http", 8080, "Meshgate does not implement protocol \"http\" (it serves HTTP, HTTPS, TLS, TCP): the Gateway is stored, but this listener is not programmed (its status says Accepted False, reason UnsupportedProtocol); protocol names are upper-case: did you mean HTTP?")]
+    public void ParseText_ListenerProtocolTheApiAllowsButMeshgateLacks_IsStoredWithWarning(string protocol, int port, string warning)
+    {
+        // Gateway API's ProtocolType pattern admits these; an implementation without them marks the listener
+        // Accepted False (UnsupportedProtocol) rather than refusing the Gateway, so apply stores it too.
+        var yaml = $$"""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: Gateway
+            metadata:
+              name: cnn-egress-gateway
+            spec:
+              gatewayClassName: istio
+              listeners:
+              - {name: http, hostname: edition.cnn.com, port: 80, protocol: HTTP}
+              - {name: other, port: {{port}}, protocol: {{protocol}}}
+            """;
+
+        var result = ResourceParser.ParseText(yaml, Source);
+
+        Assert.True(result.Ok, string.Join("\n", result.Errors));
+        Assert.Equal("cnn-egress-gateway", Assert.Single(result.Resources).Name);
+        var error = Assert.Single(result.Errors);
+        Assert.True(error.IsWarning);
+        Assert.Equal($"Gateway default/cnn-egress-gateway (stdin, document 1, line 9): spec.listeners[1].protocol: {warning}", error.ToString());
     }
 
     [Fact]

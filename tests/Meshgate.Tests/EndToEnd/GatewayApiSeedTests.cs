@@ -1,0 +1,157 @@
+using System.Text.RegularExpressions;
+using Xunit;
+
+namespace Meshgate.Tests.EndToEnd;
+
+/// <summary>
+/// The seed's Gateway API tab with <c>meshgate up</c>, from the seed's YAML as written: the Gateway of class istio gets
+/// its workload deployed (ServiceAccount, Service, a supervised proxy as Pod <c>cnn-egress-gateway-istio-…</c>) and
+/// programmed, curl through the sidecar reaches the stand-in site through it, its log shows the seed's line with the
+/// route named <c>default.forward-cnn-from-egress-gateway.0</c>, its certificate carries its SPIFFE identity, and the
+/// seed's cleanup removes the workload again.
+/// </summary>
+[Collection(SeedMeshCollection.Name)]
+public sealed class GatewayApiSeedTests(SeedMesh mesh)
+{
+    private const string Selector = "gateway.networking.k8s.io/gateway-name=cnn-egress-gateway";
+    private const string StartTime = """^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\] """;
+
+    [Fact]
+    public async Task HttpTab_GatewayDeployedAndProgrammed_TrafficThroughIt_CleanupRemovesIt()
+    {
+        int removedBefore;
+        try
+        {
+            Assert.Equal("serviceentry.networking.istio.io/cnn created\n", await mesh.ApplySeedAsync("http-serviceentry.yaml"));
+            Assert.Equal("gateway.gateway.networking.k8s.io/cnn-egress-gateway created\n", await mesh.CliAsync("apply", "-f", Seed("http-gatewayapi-gateway.yaml")));
+            await WaitProgrammedAsync();
+            Assert.Equal(
+                "httproute.gateway.networking.k8s.io/direct-cnn-to-egress-gateway created\nhttproute.gateway.networking.k8s.io/forward-cnn-from-egress-gateway created\n",
+                await mesh.ApplySeedAsync("http-gatewayapi-httproutes.yaml"));
+
+            var (code, output) = await mesh.CurlAsync("-sSL", "-o", "/dev/null", "-D", "-", "http://edition.cnn.com/politics");
+            Assert.True(code == 0, output);
+            Assert.Equal(["HTTP/1.1 301 Moved Permanently", "HTTP/2 200"], Regex.Matches(output, "(?m)^HTTP/\\S+ \\d+.*$").Select(m => m.Value.TrimEnd()));
+
+            // kubectl logs -l gateway.networking.k8s.io/gateway-name=cnn-egress-gateway -c istio-proxy | tail
+            var line = await LogLineAsync("outbound|80||edition.cnn.com");
+            Assert.Matches(
+                StartTime + $$"""
+                    "GET /politics HTTP/1\.1" 301 - via_upstream - "-" 0 \d+ \d+ \d+ "[0-9.]+" "curl/[^"]+" "[0-9a-f-]{36}" "edition\.cnn\.com" "{{Regex.Escape(mesh.OriginAddress)}}:80" outbound\|80\|\|edition\.cnn\.com [0-9.]+:\d+ {{Regex.Escape(mesh.ProxyIp)}}:\d+ [0-9.]+:\d+ - default\.forward-cnn-from-egress-gateway\.0$
+                    """,
+                line);
+
+            // The seed's certificate check, for this gateway's identity.
+            var meshgate = $"{MeshgateProcess.Executable} --server {mesh.Server}";
+            var (checkCode, check) = await Bash.RunAsync($$"""
+                set -o pipefail
+                {{meshgate}} pc secret "$({{meshgate}} get pod -l {{Selector}} -o jsonpath='{.items[0].metadata.name}')" -ojson | jq '[.dynamicActiveSecrets[] | select(.name == "default")][0].secret.tlsCertificate.certificateChain.inlineBytes' -r | base64 -d | openssl x509 -text -noout | grep 'Subject Alternative Name' -A 1
+                """);
+            Assert.True(checkCode == 0, check);
+            Assert.Contains("X509v3 Subject Alternative Name: critical", check);
+            Assert.Contains("URI:spiffe://cluster.local/ns/default/sa/cnn-egress-gateway-istio", check);
+        }
+        finally
+        {
+            removedBefore = Removed();
+            await CleanupAsync("httproute");
+        }
+
+        await AssertRemovedAsync(removedBefore);
+    }
+
+    [Fact]
+    public async Task HttpsTab_TlsPassthroughListenerAndTwoTlsRoutes_TrafficThroughIt()
+    {
+        int removedBefore;
+        try
+        {
+            await mesh.ApplySeedAsync("https-serviceentry.yaml");
+            await mesh.CliAsync("apply", "-f", Seed("https-gatewayapi-gateway-tlsroutes.yaml"));
+            await WaitProgrammedAsync();
+            await mesh.WaitSyncedAsync();
+
+            var (code, output) = await mesh.CurlAsync("-sSL", "-o", "/dev/null", "-D", "-", "https://edition.cnn.com/politics");
+            Assert.True(code == 0, output);
+            Assert.StartsWith("HTTP/2 200", output);
+            var line = await LogLineAsync("outbound|443||edition.cnn.com");
+            Assert.Matches(
+                StartTime + $$"""
+                    "- - -" 0 - - - "-" \d+ \d+ \d+ - "-" "-" "-" "-" "{{Regex.Escape(mesh.OriginAddress)}}:443" outbound\|443\|\|edition\.cnn\.com [0-9.]+:\d+ {{Regex.Escape(mesh.ProxyIp)}}:\d+ [0-9.]+:\d+ edition\.cnn\.com -$
+                    """,
+                line);
+        }
+        finally
+        {
+            removedBefore = Removed();
+            await CleanupAsync("tlsroute");
+        }
+
+        await AssertRemovedAsync(removedBefore);
+    }
+
+    private static string Seed(string file) => Path.Combine(TestPaths.TestData, "Seed", file);
+
+    /// <summary>Polls <c>get gtw</c> until PROGRAMMED is True (the gateway's proxy runs its configuration).</summary>
+    private async Task WaitProgrammedAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var table = await mesh.CliAsync("get", "gtw", "cnn-egress-gateway");
+            if (Regex.IsMatch(table, @"(?m)^cnn-egress-gateway\s+istio\s+\S+\s+True\s"))
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the Gateway is not programmed:\n{table}\n{await mesh.CliAsync("get", "gtw", "cnn-egress-gateway", "-o", "yaml")}\n{mesh.Up.Output}");
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>The first line of the gateway's log (<c>logs -l … -c istio-proxy</c>) containing <paramref name="text"/>, polled.</summary>
+    private async Task<string> LogLineAsync(string text)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (true)
+        {
+            var log = await mesh.CliAsync("logs", "-l", Selector, "-c", "istio-proxy", "--tail", "100000");
+            if (log.Split('\n').FirstOrDefault(l => l.StartsWith('[') && l.Contains(text, StringComparison.Ordinal)) is { } line)
+            {
+                return line;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"no line with {text} in the gateway's log:\n{log}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>The seed's cleanup commands for the Gateway API tab.</summary>
+    private async Task CleanupAsync(string routeKind)
+    {
+        foreach (var (kind, name) in new[] { ("serviceentry", "cnn"), ("gtw", "cnn-egress-gateway"), (routeKind, "direct-cnn-to-egress-gateway"), (routeKind, "forward-cnn-from-egress-gateway") })
+        {
+            await MeshgateProcess.RunAsync("", "delete", kind, name, "--server", mesh.Server);
+        }
+    }
+
+    /// <summary>How many times <c>up</c> has stopped a Gateway API gateway's proxy so far.</summary>
+    private int Removed() => Regex.Matches(mesh.Up.Output, "Gateway API gateway default/cnn-egress-gateway-istio-\\S+ removed: stopping it").Count;
+
+    /// <summary>The deleted Gateway's pod, Service and ServiceAccount go, and <c>up</c> stops its proxy.</summary>
+    private async Task AssertRemovedAsync(int removedBefore)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var (_, left) = await MeshgateProcess.RunAsync("", "get", "pod,svc,sa", "-l", Selector, "-o", "name", "--server", mesh.Server);
+            if (!left.Contains("cnn-egress-gateway-istio", StringComparison.Ordinal) && Removed() > removedBefore)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the gateway's workload is still there:\n{left}\n{mesh.Up.Output}");
+            await Task.Delay(200);
+        }
+    }
+}
