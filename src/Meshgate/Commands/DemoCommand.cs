@@ -97,10 +97,13 @@ public static class DemoCommand
                 {
                     await mesh.WaitReadyAsync(StepTimeout, cancellationToken);
                     var demo = new Walkthrough(mesh, curl, caFile, proxyAddress, Say);
+                    await demo.IdentityAsync(cancellationToken);
                     await demo.HttpAsync(cancellationToken);
                     await demo.HttpsAsync(cancellationToken);
+                    await demo.GatewayApiHttpAsync(cancellationToken);
+                    await demo.GatewayApiHttpsAsync(cancellationToken);
                     Say("");
-                    Say("Done: both flows left through the egress gateway, as the task shows. Stopping the proxies and the control plane.");
+                    Say("Done: every flow left through an egress gateway, in both tabs, as the task shows. Stopping the proxies and the control plane.");
                 }
             }
 
@@ -144,6 +147,84 @@ public static class DemoCommand
             await CurlAsync("https://edition.cnn.com/politics", cancellationToken);
             await GatewayLogAsync("outbound|443||edition.cnn.com", cancellationToken);
             await CleanupAsync(cancellationToken);
+        }
+
+        /// <summary>The egress gateway's workload certificate, as the task's "verify the certificate" tip shows it.</summary>
+        public async Task IdentityAsync(CancellationToken cancellationToken)
+        {
+            Section("The egress gateway's identity (secrets default and ROOTCA from the mesh CA)");
+            var pod = await PodAsync("istio=egressgateway", "istio-system", cancellationToken);
+            await MeshgateAsync(["pc", "secret", "-n", "istio-system", pod], cancellationToken);
+        }
+
+        public async Task GatewayApiHttpAsync(CancellationToken cancellationToken)
+        {
+            Section("Egress gateway for HTTP traffic (Gateway API)");
+            await ApplyAsync("Define a ServiceEntry for edition.cnn.com", "http-serviceentry.yaml", cancellationToken);
+            await ApplyAsync("Create an egress Gateway of class istio for edition.cnn.com, port 80: the control plane deploys it", "http-gatewayapi-gateway.yaml", cancellationToken);
+            await ProgrammedAsync(cancellationToken);
+            await ApplyAsync("Route the sidecars' traffic to the gateway, and the gateway's to edition.cnn.com", "http-gatewayapi-httproutes.yaml", cancellationToken);
+            await CurlAsync("http://edition.cnn.com/politics", cancellationToken);
+            await GatewayLogAsync("outbound|80||edition.cnn.com", cancellationToken, GatewayApiSelector, "default");
+            await GatewayApiCleanupAsync("httproute", cancellationToken);
+        }
+
+        public async Task GatewayApiHttpsAsync(CancellationToken cancellationToken)
+        {
+            Section("Egress gateway for HTTPS traffic (Gateway API)");
+            await ApplyAsync("Define a ServiceEntry for edition.cnn.com, port 443 (TLS)", "https-serviceentry.yaml", cancellationToken);
+            await ApplyAsync("Create an egress Gateway (TLS Passthrough) and TLSRoutes through it", "https-gatewayapi-gateway-tlsroutes.yaml", cancellationToken);
+            await ProgrammedAsync(cancellationToken);
+            await mesh.WaitSyncedAsync(StepTimeout, cancellationToken);
+            await CurlAsync("https://edition.cnn.com/politics", cancellationToken);
+            await GatewayLogAsync("outbound|443||edition.cnn.com", cancellationToken, GatewayApiSelector, "default");
+            await GatewayApiCleanupAsync("tlsroute", cancellationToken);
+        }
+
+        private const string GatewayApiSelector = "gateway.networking.k8s.io/gateway-name=cnn-egress-gateway";
+
+        /// <summary>Waits until the Gateway's deployed proxy runs its configuration, then shows <c>get gtw</c>.</summary>
+        private async Task ProgrammedAsync(CancellationToken cancellationToken)
+        {
+            var deadline = Stopwatch.StartNew();
+            while (true)
+            {
+                using var output = new StringWriter();
+                await Cli.RunAsync(["get", "gtw", "cnn-egress-gateway", "--server", _server], new CliContext(TextReader.Null, output, TextWriter.Null), cancellationToken: cancellationToken);
+                if (System.Text.RegularExpressions.Regex.IsMatch(output.ToString(), @"\sTrue\s"))
+                {
+                    say("");
+                    say("$ meshgate get gtw cnn-egress-gateway");
+                    Print(output.ToString());
+                    await mesh.WaitSyncedAsync(StepTimeout, cancellationToken);
+                    return;
+                }
+
+                if (deadline.Elapsed > StepTimeout)
+                {
+                    throw new CliException($"error: Gateway cnn-egress-gateway is not programmed after {StepTimeout.TotalSeconds:0}s:\n{output}");
+                }
+
+                await Task.Delay(200, cancellationToken);
+            }
+        }
+
+        private async Task GatewayApiCleanupAsync(string routeKind, CancellationToken cancellationToken)
+        {
+            say("");
+            say("# Clean up");
+            await MeshgateAsync(["delete", "serviceentry", "cnn"], cancellationToken);
+            await MeshgateAsync(["delete", "gtw", "cnn-egress-gateway"], cancellationToken);
+            await MeshgateAsync(["delete", routeKind, "direct-cnn-to-egress-gateway"], cancellationToken);
+            await MeshgateAsync(["delete", routeKind, "forward-cnn-from-egress-gateway"], cancellationToken);
+            await mesh.WaitSyncedAsync(StepTimeout, cancellationToken);
+        }
+
+        private async Task<string> PodAsync(string selector, string ns, CancellationToken cancellationToken)
+        {
+            using var output = new StringWriter();
+            await Cli.RunAsync(["get", "pod", "-l", selector, "-n", ns, "-o", "jsonpath={.items[0].metadata.name}", "--server", _server], new CliContext(TextReader.Null, output, TextWriter.Null), cancellationToken: cancellationToken);
+            return output.ToString().Trim();
         }
 
         private void Section(string title)
@@ -216,11 +297,11 @@ public static class DemoCommand
             }
         }
 
-        private async Task GatewayLogAsync(string cluster, CancellationToken cancellationToken)
+        private async Task GatewayLogAsync(string cluster, CancellationToken cancellationToken, string selector = "istio=egressgateway", string ns = "istio-system")
         {
             say("");
             say("# Check the egress gateway's log: the request went through it");
-            string[] args = ["logs", "-l", "istio=egressgateway", "-c", "istio-proxy", "-n", "istio-system", "--tail", "200"];
+            string[] args = ["logs", "-l", selector, "-c", "istio-proxy", "-n", ns, "--tail", "200"];
             say("$ meshgate " + string.Join(' ', args) + " | tail");
             var deadline = Stopwatch.StartNew();
             while (true)

@@ -6,7 +6,7 @@ namespace Meshgate.Tests.EndToEnd;
 public sealed class DemoTests
 {
     [Fact]
-    public async Task Demo_WalksTheHttpAndHttpsSections_AndShowsWhatTheSeedShows()
+    public async Task Demo_WalksTheHttpAndHttpsSectionsInBothTabs_AndShowsWhatTheSeedShows()
     {
         ExternalTools.Require("curl");
 
@@ -15,6 +15,9 @@ public sealed class DemoTests
         Assert.True(code == 0, output);
         string[] expected =
         [
+            "== The egress gateway's identity",
+            "default         Cert Chain   ACTIVE   true",
+            "ROOTCA          CA           ACTIVE   true",
             "== Egress gateway for HTTP traffic",
             "serviceentry.networking.istio.io/cnn created",
             "HTTP/1.1 301 Moved Permanently",
@@ -26,7 +29,19 @@ public sealed class DemoTests
             "== Egress gateway for HTTPS traffic",
             "\"- - -\" 0 - - - \"-\" ",
             "\"127.0.0.79:443\" outbound|443||edition.cnn.com",
-            "Done: both flows left through the egress gateway",
+            "== Egress gateway for HTTP traffic (Gateway API)",
+            "gateway.gateway.networking.k8s.io/cnn-egress-gateway created",
+            "cnn-egress-gateway   istio",
+            "httproute.gateway.networking.k8s.io/forward-cnn-from-egress-gateway created",
+            "HTTP/1.1 301 Moved Permanently",
+            "HTTP/2 200",
+            "outbound|80||edition.cnn.com",
+            " - default.forward-cnn-from-egress-gateway.0",
+            "== Egress gateway for HTTPS traffic (Gateway API)",
+            "tlsroute.gateway.networking.k8s.io/forward-cnn-from-egress-gateway created",
+            "HTTP/2 200",
+            "\"127.0.0.79:443\" outbound|443||edition.cnn.com",
+            "Done: every flow left through an egress gateway, in both tabs",
         ];
         var position = 0;
         foreach (var text in expected)
