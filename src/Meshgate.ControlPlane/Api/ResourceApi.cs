@@ -62,6 +62,12 @@ public static class ResourceApi
         {
             var warnings = parsed.Errors.Where(e => e.IsWarning).Select(e => e.ToString()).ToList();
             var outcomes = store.Apply(parsed.Resources, request.DryRun);
+            if (!request.DryRun && outcomes.Any(o => o.Key.Type == ResourceTypes.ConfigMap && o.Key.Name == Core.Translation.MeshConfigReader.ConfigMapName))
+            {
+                // The mesh config is read leniently (a bad field keeps its default); say what was not taken.
+                warnings.AddRange(Core.Translation.MeshConfigReader.Read(store.Current).Problems);
+            }
+
             var results = outcomes.Select(o => Result(o.Key, o.Action.ToString().ToLowerInvariant())).ToList();
             if (!request.DryRun && outcomes.Count(o => o.Action != ApplyAction.Unchanged) >= LargeApply)
             {

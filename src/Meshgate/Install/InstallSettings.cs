@@ -18,7 +18,9 @@ public sealed record InstallSettings
     [
         "meshConfig.accessLogFile",
         "meshConfig.accessLogEncoding",
+        "meshConfig.accessLogFormat",
         "meshConfig.outboundTrafficPolicy.mode",
+        "meshConfig.trustDomain",
         "components.egressGateways[0].enabled",
         "components.egressGateways[0].name",
     ];
@@ -79,6 +81,22 @@ public sealed record InstallSettings
                         "JSON" => AccessLogEncoding.Json,
                         _ => throw Bad(path, value, "TEXT or JSON"),
                     },
+                },
+            },
+            "meshConfig.accessLogFormat" => this with
+            {
+                Mesh = Mesh with
+                {
+                    AccessLogFormat = value.Length == 0 || Core.ProxyConfiguration.AccessLogFormat.TryParse(value, out _, out var formatError)
+                        ? value
+                        : throw Bad(path, value, "Envoy command operators: " + formatError),
+                },
+            },
+            "meshConfig.trustDomain" => this with
+            {
+                Mesh = Mesh with
+                {
+                    TrustDomain = Core.Validation.Names.CheckDns1123Subdomain(value) is { } domainError ? throw Bad(path, value, "a DNS name: " + domainError) : value,
                 },
             },
             "meshConfig.outboundTrafficPolicy.mode" => this with

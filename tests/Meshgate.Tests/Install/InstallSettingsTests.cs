@@ -51,11 +51,30 @@ public sealed class InstallSettingsTests
     [InlineData("demo", "meshConfig.accessLogEncoding=XML", "--set meshConfig.accessLogEncoding=\"XML\": expected TEXT or JSON")]
     [InlineData("demo", "meshConfig.outboundTrafficPolicy.mode=DENY", "--set meshConfig.outboundTrafficPolicy.mode=\"DENY\": expected ALLOW_ANY or REGISTRY_ONLY")]
     [InlineData("demo", "components.egressGateways[0].enabled=yes", "--set components.egressGateways[0].enabled=\"yes\": expected true or false")]
-    [InlineData("demo", "values.global.proxy.privileged=true", "--set \"values.global.proxy.privileged\" is not a setting Meshgate knows; supported: meshConfig.accessLogFile, meshConfig.accessLogEncoding, meshConfig.outboundTrafficPolicy.mode, components.egressGateways[0].enabled, components.egressGateways[0].name")]
+    [InlineData("demo", "values.global.proxy.privileged=true", "--set \"values.global.proxy.privileged\" is not a setting Meshgate knows; supported: meshConfig.accessLogFile, meshConfig.accessLogEncoding, meshConfig.accessLogFormat, meshConfig.outboundTrafficPolicy.mode, meshConfig.trustDomain, components.egressGateways[0].enabled, components.egressGateways[0].name")]
     public void BadSettingsSayWhatIsWrongAndWhatFits(string profile, string set, string message)
     {
         var e = Assert.Throws<InstallSettingsException>(() => InstallSettings.Parse(profile, [set]));
         Assert.Equal(message, e.Message);
+    }
+
+    [Fact]
+    public void AccessLogFormatAndTrustDomain_ReachTheMeshConfig_AndReadBackTheSame()
+    {
+        const string Format = "[%START_TIME%] \"%REQ(:METHOD)%\" %RESPONSE_CODE% peer=%DOWNSTREAM_PEER_URI_SAN%\n";
+        var settings = InstallSettings.Parse("demo", ["meshConfig.accessLogFormat=" + Format, "meshConfig.trustDomain=example.org"]);
+        var objects = InstallResources.For(settings);
+        var (read, problems) = MeshConfigReader.Parse(objects[0].Json["data"]!["mesh"]!.ToString(), "mesh");
+        Assert.Empty(problems);
+        Assert.Equal(Format.TrimEnd('\n'), read.AccessLogFormat.TrimEnd('\n')); // the proxy ends every line with one newline either way
+        Assert.Equal("example.org", read.TrustDomain);
+    }
+
+    [Fact]
+    public void UnknownAccessLogOperator_RefusedNamingIt()
+    {
+        var e = Assert.Throws<InstallSettingsException>(() => InstallSettings.Parse("demo", ["meshConfig.accessLogFormat=%NOT_AN_OPERATOR%"]));
+        Assert.Contains("NOT_AN_OPERATOR", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
