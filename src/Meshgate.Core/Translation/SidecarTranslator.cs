@@ -25,7 +25,22 @@ internal sealed class SidecarTranslator(TranslationContext context)
         var allowAny = context.Mesh.OutboundTrafficPolicy == OutboundTrafficPolicyMode.AllowAny;
         var fallback = allowAny ? Cluster.Passthrough : Cluster.BlackHole;
 
-        // Every port of every visible service gets a listener; the first service (by host) on a port decides its protocol.
+        // Every port of every visible service gets a listener of one protocol (Envoy's sniffs each connection and keeps
+        // both; Meshgate's listener is one kind): HTTP when any service on the port is HTTP, since plaintext requests
+        // need its route table (a Gateway API gateway's Service declares its HTTPS listener port, e.g. 80, beside a
+        // ServiceEntry's HTTP port 80: Istio's TLS-origination page); otherwise the first service (by host) decides.
+        var kinds = new Dictionary<int, PortKind>();
+        foreach (var service in services)
+        {
+            foreach (var port in service.Ports)
+            {
+                if (port.Number != CapturePort && (!kinds.TryGetValue(port.Number, out var kind) || (port.Kind == PortKind.Http && kind != PortKind.Http)))
+                {
+                    kinds[port.Number] = kinds.ContainsKey(port.Number) ? PortKind.Http : port.Kind;
+                }
+            }
+        }
+
         var ports = new SortedDictionary<int, (PortKind Kind, List<MeshService> Services)>();
         foreach (var service in services)
         {
@@ -38,7 +53,7 @@ internal sealed class SidecarTranslator(TranslationContext context)
 
                 if (!ports.TryGetValue(port.Number, out var entry))
                 {
-                    entry = (port.Kind, []);
+                    entry = (kinds[port.Number], []);
                     ports[port.Number] = entry;
                 }
 

@@ -98,6 +98,61 @@ public sealed class MutualTlsSeedTests(SeedMesh mesh)
     }
 
     /// <summary>
+    /// The same page's Gateway API tab: Gateway <c>cnn-egress-gateway</c> (HTTPS listener terminating ISTIO_MUTUAL, as the
+    /// option <c>gateway.istio.io/tls-terminate-mode</c> says) deployed by the control plane, the DestinationRule on its
+    /// Service, two HTTPRoutes, and TLS origination to 443: curl gets 200, the deployed gateway logs the request with
+    /// the sidecar's identity in its metrics.
+    /// </summary>
+    [Fact]
+    public async Task TlsOriginationPage_GatewayApiTab_CurlGets200ThroughTheDeployedGateway()
+    {
+        string[] page =
+        [
+            "egress-gateway-tls-origination--perform_tls_origination_with_an_egress_gateway_1.yaml",
+            "egress-gateway-tls-origination--perform_tls_origination_with_an_egress_gateway_4.yaml",
+            "egress-gateway-tls-origination--perform_tls_origination_with_an_egress_gateway_6.yaml",
+            "egress-gateway-tls-origination--perform_tls_origination_with_an_egress_gateway_7.yaml",
+        ];
+        const string Selector = "gateway.networking.k8s.io/gateway-name=cnn-egress-gateway";
+        try
+        {
+            foreach (var file in page)
+            {
+                await mesh.CliAsync("apply", "-f", Path.Combine(TestPaths.TestData, "IstioDocs", file));
+            }
+
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (!System.Text.RegularExpressions.Regex.IsMatch(await mesh.CliAsync("get", "gtw", "cnn-egress-gateway"), @"\sTrue\s"))
+            {
+                Assert.True(DateTime.UtcNow < deadline, await mesh.CliAsync("get", "gtw", "cnn-egress-gateway", "-o", "yaml"));
+                await Task.Delay(200);
+            }
+
+            await mesh.WaitSyncedAsync();
+            var (code, output) = await mesh.CurlAsync("-sSL", "-o", "/dev/null", "-D", "-", "http://edition.cnn.com/politics");
+            Assert.True(code == 0, output);
+            Assert.True(output.StartsWith("HTTP/1.1 200", StringComparison.Ordinal), $"{output}\n{await mesh.CliAsync("logs", "-l", Selector, "--tail", "50")}");
+            var line = await mesh.AccessLogLineAsync(Selector, "default", "outbound|443||edition.cnn.com");
+            Assert.Contains("\"GET /politics HTTP/", line);
+            Assert.Contains($"\"{mesh.OriginAddress}:443\"", line);
+
+            var pod = (await mesh.CliAsync("get", "pod", "-l", Selector, "-o", "jsonpath={.items[0].metadata.name}")).Trim();
+            var admin = await AdminPortAsync(pod, "default");
+            using var http = new HttpClient();
+            Assert.Contains("source_principal=\"spiffe://cluster.local/ns/default/sa/sleep\"", await http.GetStringAsync($"http://127.0.0.1:{admin}/stats/prometheus"));
+        }
+        finally
+        {
+            foreach (var file in page.Reverse())
+            {
+                await mesh.CliAsync("delete", "-f", Path.Combine(TestPaths.TestData, "IstioDocs", file));
+            }
+
+            await mesh.WaitSyncedAsync();
+        }
+    }
+
+    /// <summary>
     /// The page's second half, "Configure mutual TLS origination for egress traffic": the client credential made with
     /// <c>meshgate create secret</c> in istio-system, the Gateway, DestinationRules and VirtualService as written, and a
     /// real nginx that requires a client certificate (<c>ssl_verify_client on</c>). The page runs that nginx as a

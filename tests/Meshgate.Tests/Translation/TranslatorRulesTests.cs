@@ -421,4 +421,26 @@ public class TranslatorRulesTests
             Translator.Translate(resources, mesh, TranslationFixtures.Sleep(), "7"),
             Translator.Translate(TranslationFixtures.Parse(Cnn), mesh, TranslationFixtures.Sleep(), "7"));
     }
+
+    [Fact]
+    public void Port_HttpServiceEntryAndTlsService_TheListenerIsHttpSoPlaintextRequestsAreRouted()
+    {
+        // A Gateway API gateway's Service declares its HTTPS listener's port 80 (appProtocol https) beside the
+        // ServiceEntry's HTTP port 80, as Istio's TLS-origination page has it; the host that sorts first is the Service.
+        var config = Sidecar(Cnn + """
+
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: cnn-egress-gateway-istio
+            spec:
+              selector: {gateway.networking.k8s.io/gateway-name: cnn-egress-gateway}
+              ports:
+              - {name: https-80, port: 80, appProtocol: https}
+            """);
+        var listener = Assert.Single(config.Listeners.AsSpan().ToArray(), l => l.Port == 80);
+        Assert.Equal(ListenerProtocol.Http, listener.Protocol);
+        Assert.Contains(Assert.Single(config.RouteTables.AsSpan().ToArray(), t => t.Name == "80").VirtualHosts.AsSpan().ToArray(), h => h.Name == "edition.cnn.com:80");
+    }
 }
