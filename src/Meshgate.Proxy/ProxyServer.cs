@@ -30,6 +30,8 @@ public sealed partial class ProxyServer : IAsyncDisposable
     private readonly EndpointResolver _resolver;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _updates = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _retiring = [];
     private bool _started;
     private volatile bool _ready;
 
@@ -166,6 +168,7 @@ public sealed partial class ProxyServer : IAsyncDisposable
             Metrics.UpdateApplied();
             Log.Applied(_logger, next.Version, current.Config.Version);
             _accessLogs.Retire(current.AccessLog, accessLog, DrainTime);
+            RetireClusters(current, snapshot);
 
             var errors = change is null ? [] : await _listeners.CompleteAsync(change, DrainTime, cancellationToken).ConfigureAwait(false);
             return errors.Count == 0 ? ProxyUpdateResult.Success : new ProxyUpdateResult(true, errors);
@@ -187,7 +190,9 @@ public sealed partial class ProxyServer : IAsyncDisposable
         try
         {
             var current = Snapshots.Current;
-            Snapshots.Swap(new ProxySnapshot(current.Config, _resolver, current, current.AccessLog, workload));
+            var snapshot = new ProxySnapshot(current.Config, _resolver, current, current.AccessLog, workload);
+            Snapshots.Swap(snapshot);
+            RetireClusters(current, snapshot); // ISTIO_MUTUAL clusters were rebuilt around the new certificate
         }
         finally
         {
@@ -215,8 +220,58 @@ public sealed partial class ProxyServer : IAsyncDisposable
     {
         _ready = false;
         await _listeners.StopAsync(TimeSpan.Zero).ConfigureAwait(false);
+
+        // Nothing runs any more: retired clusters go now rather than after their drain, and so do the current ones.
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        Task[] retiring;
+        lock (_retiring)
+        {
+            retiring = [.. _retiring];
+            _retiring.Clear();
+        }
+
+        await Task.WhenAll(retiring).ConfigureAwait(false);
+        foreach (var cluster in Snapshots.Current.Clusters)
+        {
+            cluster.Dispose();
+        }
+
         await _accessLogs.DisposeAsync().ConfigureAwait(false);
         await _services.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Disposes the HTTP clients (and so the pooled upstream connections) of the clusters <paramref name="next"/> no
+    /// longer uses, once requests that started on <paramref name="previous"/> have had <see cref="DrainTime"/> to
+    /// finish, as removed listeners drain: Envoy drains a removed or changed cluster's connection pools the same way.
+    /// </summary>
+    private void RetireClusters(ProxySnapshot previous, ProxySnapshot next)
+    {
+        var retired = previous.Retired(next);
+        if (retired.Count == 0)
+        {
+            return;
+        }
+
+        var disposing = DisposeLaterAsync(retired, DrainTime, _stopping.Token);
+        lock (_retiring)
+        {
+            _retiring.RemoveAll(t => t.IsCompleted);
+            _retiring.Add(disposing);
+        }
+    }
+
+    private async Task DisposeLaterAsync(IReadOnlyList<ClusterState> clusters, TimeSpan drain, CancellationToken stopping)
+    {
+        // Cut short when the proxy is disposed.
+        await Task.Delay(drain, Time, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+
+        foreach (var cluster in clusters)
+        {
+            cluster.Dispose();
+        }
+
+        Log.ClustersRetired(_logger, clusters.Count);
     }
 
     private ProxyUpdateResult Refuse(ProxyConfig next, IReadOnlyList<string> errors)
@@ -236,5 +291,8 @@ public sealed partial class ProxyServer : IAsyncDisposable
 
         [LoggerMessage(3, LogLevel.Information, "resolving with {Resolver}")]
         public static partial void Resolving(ILogger logger, string resolver);
+
+        [LoggerMessage(4, LogLevel.Debug, "closed the connection pools of {Count} replaced or removed clusters")]
+        public static partial void ClustersRetired(ILogger logger, int count);
     }
 }

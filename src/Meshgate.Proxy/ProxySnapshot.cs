@@ -179,9 +179,23 @@ public sealed class ProxySnapshot
     private static ClusterState? Reuse(ProxySnapshot? previous, Core.ProxyConfiguration.Cluster cluster, Dictionary<string, Secret> secrets) =>
         previous?._clusters.GetValueOrDefault(cluster.Name) is { } old && old.Cluster == cluster && old.SameSecrets(secrets) ? old : null;
 
-    /// <summary>Cluster states the next snapshot no longer uses, to dispose once it is in place.</summary>
-    public IEnumerable<ClusterState> Retired(ProxySnapshot next) =>
-        _clusters.Values.Where(c => next._clusters.GetValueOrDefault(c.Name) != c);
+    /// <summary>
+    /// Cluster states the next snapshot no longer uses (the cluster was removed, changed, or its secrets were): their
+    /// HTTP clients and pooled connections are to be disposed once requests that started on this snapshot are done.
+    /// </summary>
+    public IReadOnlyList<ClusterState> Retired(ProxySnapshot next)
+    {
+        List<ClusterState>? retired = null;
+        foreach (var state in _clusters.Values)
+        {
+            if (!ReferenceEquals(next._clusters.GetValueOrDefault(state.Name), state))
+            {
+                (retired ??= []).Add(state);
+            }
+        }
+
+        return retired ?? (IReadOnlyList<ClusterState>)[];
+    }
 }
 
 /// <summary>A listener with its SNI table (TLS listeners) built.</summary>

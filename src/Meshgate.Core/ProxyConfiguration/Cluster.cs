@@ -31,6 +31,15 @@ public sealed record Cluster
     /// <summary>TLS origination; absent sends the bytes as they are.</summary>
     public UpstreamTls? Tls { get; init; }
 
+    /// <summary>
+    /// HTTP requests go to the endpoints over HTTP/2 (Envoy's <c>http2_protocol_options</c>, which Istio sets for
+    /// service ports of protocol HTTP2, GRPC and GRPC-WEB): with prior knowledge (h2c) in plaintext, by ALPN <c>h2</c>
+    /// when the cluster originates TLS. Otherwise HTTP/1.1. The mesh tunnel (<see cref="UpstreamTls.Tunnel"/>) always
+    /// carries HTTP/1.1. Written only when true.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Http2 { get; init; }
+
     /// <summary>The <see cref="BlackHole"/> cluster as Istio defines it: STATIC with no endpoints.</summary>
     public static Cluster BlackHoleCluster { get; } = new() { Name = BlackHole, Discovery = ClusterDiscovery.Static };
 

@@ -40,6 +40,12 @@ internal static class ClusterRules
             scope.Error("discovery", $"{Cluster.Passthrough} must be ORIGINAL_DST; it forwards to each connection's original destination");
         }
 
+        if (cluster.Http2 && cluster.Name is Cluster.BlackHole or Cluster.Passthrough)
+        {
+            // Istio's PassthroughCluster forwards whatever the client asked for, and BlackHoleCluster nothing at all.
+            scope.Error("http2", $"{cluster.Name} cannot be HTTP/2; it is what Istio makes it, with no protocol options");
+        }
+
         if (cluster.Tls is { } tls)
         {
             Tls(tls, scope, references);

@@ -14,6 +14,7 @@ internal static partial class ProxyConfigReader
         EquatableArray<Endpoint> endpoints = default;
         TimeSpan? connectTimeout = null;
         UpstreamTls? tls = null;
+        var http2 = false;
         if (r.TokenType != JsonTokenType.StartObject)
         {
             return false;
@@ -27,7 +28,8 @@ internal static partial class ProxyConfigReader
                 : r.ValueTextEquals("discovery"u8) ? Value(ref r, ref seen, 2) && ReadDiscovery(ref r, out discovery)
                 : r.ValueTextEquals("endpoints"u8) ? Value(ref r, ref seen, 4) && ReadList(ref r, s, Kind.Endpoint, out endpoints)
                 : r.ValueTextEquals("connectTimeout"u8) ? Value(ref r, ref seen, 8) && Duration(ref r, s, out connectTimeout)
-                : r.ValueTextEquals("tls"u8) && Value(ref r, ref seen, 16) && (IsNull(ref r) || ReadUpstreamTls(ref r, s, out tls));
+                : r.ValueTextEquals("tls"u8) ? Value(ref r, ref seen, 16) && (IsNull(ref r) || ReadUpstreamTls(ref r, s, out tls))
+                : r.ValueTextEquals("http2"u8) && Value(ref r, ref seen, 32) && Boolean(ref r, out http2);
             if (!ok)
             {
                 return false;
@@ -39,7 +41,7 @@ internal static partial class ProxyConfigReader
             return false;
         }
 
-        value = new Cluster { Name = name!, Discovery = discovery, Endpoints = endpoints, ConnectTimeout = connectTimeout, Tls = tls };
+        value = new Cluster { Name = name!, Discovery = discovery, Endpoints = endpoints, ConnectTimeout = connectTimeout, Tls = tls, Http2 = http2 };
         return true;
     }
 

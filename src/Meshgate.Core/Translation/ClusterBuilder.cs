@@ -163,6 +163,9 @@ internal sealed class ClusterBuilder(TranslationContext context)
             Endpoints = [.. endpoints],
             ConnectTimeout = connectTimeout is not null && Durations.TryParse(connectTimeout, out var timeout) && timeout > TimeSpan.Zero ? timeout : null,
             Tls = tls,
+
+            // Istio's setH2Options: HTTP2, GRPC and GRPC-WEB ports are HTTP/2 to the upstream.
+            Http2 = port.Protocol is PortProtocol.Http2 or PortProtocol.Grpc,
         };
     }
 

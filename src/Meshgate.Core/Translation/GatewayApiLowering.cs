@@ -98,6 +98,7 @@ internal static class GatewayApiLowering
     /// <summary>The VirtualServices the HTTPRoutes and TLSRoutes lower to, one per route and parent.</summary>
     public static IEnumerable<(Resource Resource, BoundVirtualService Vs)> VirtualServices(Registry registry)
     {
+        var backends = new GatewayApiBackends(registry);
         foreach (var resource in registry.Of(ResourceTypes.HttpRoute))
         {
             if (ParsedSpecs.Spec<HttpRouteSpec>(resource) is not { } spec)
@@ -109,7 +110,7 @@ internal static class GatewayApiLowering
             {
                 if (Parent(registry, resource, parent, spec.Hostnames) is { } bound)
                 {
-                    yield return (resource, Bound(resource, bound, new VirtualServiceSpec { Http = HttpRules(resource, spec, parent.Port) }));
+                    yield return (resource, Bound(resource, bound, new VirtualServiceSpec { Http = HttpRules(resource, spec, parent.Port, backends) }));
                 }
             }
         }
@@ -125,7 +126,7 @@ internal static class GatewayApiLowering
             {
                 if (Parent(registry, resource, parent, spec.Hostnames) is { } bound)
                 {
-                    yield return (resource, Bound(resource, bound, new VirtualServiceSpec { Tls = TlsRules(resource, spec, bound.Hosts, parent.Port) }));
+                    yield return (resource, Bound(resource, bound, new VirtualServiceSpec { Tls = TlsRules(resource, spec, bound.Hosts, parent.Port, backends) }));
                 }
             }
         }
@@ -183,7 +184,7 @@ internal static class GatewayApiLowering
         return false;
     }
 
-    private static List<IstioHttpRoute> HttpRules(Resource resource, HttpRouteSpec spec, long? port)
+    private static List<IstioHttpRoute> HttpRules(Resource resource, HttpRouteSpec spec, long? port, GatewayApiBackends backends)
     {
         var rules = new List<IstioHttpRoute>();
         var rulesSpec = spec.Rules is { Count: > 0 } given ? given : [new HttpRouteRule()];
@@ -215,48 +216,95 @@ internal static class GatewayApiLowering
                 matches.Add(new HttpMatchRequest { Port = port });
             }
 
-            var backends = rule.BackendRefs ?? [];
-            rules.Add(new IstioHttpRoute
-            {
-                Name = $"{resource.Namespace}.{resource.Name}.{i}",
-                Match = matches.Count == 0 ? null : matches,
-                // A rule without backends answers 500 (Gateway API: HTTPRouteRule.backendRefs).
-                DirectResponse = backends.Count == 0 ? new HttpDirectResponse { Status = 500 } : null,
-                Route = backends.Count == 0 ? null : [.. backends.Select(b => new HttpRouteDestination
-                {
-                    Destination = Destination(b.Group, b.Kind, b.Name, b.Namespace, b.Port, resource.Namespace),
-                    Weight = b.Weight ?? 1,
-                })],
-                Timeout = rule.Timeouts?.Request,
-            });
+            rules.Add(HttpRule($"{resource.Namespace}.{resource.Name}.{i}", matches.Count == 0 ? null : matches, rule, resource, backends));
         }
 
         return rules;
     }
 
-    private static List<Resources.Istio.TlsRoute> TlsRules(Resource resource, TlsRouteSpec spec, List<string> hosts, long? port)
+    /// <summary>
+    /// One rule's actions, as Istio's <c>convertHTTPRoute</c>: its filters, then its backends. Answers 500 (Gateway API:
+    /// HTTPRouteRule.backendRefs) when no backend has weight and no filter redirects, when none of its backends is
+    /// valid, or when a filter cannot be carried out. Invalid backends among valid ones are left out: Istio sends their
+    /// share to a cluster that does not exist and Envoy answers 500 for it (cluster_not_found_response_code); the
+    /// proxy here has no such answer, so that share goes to the valid backends (docs/translation.md).
+    /// </summary>
+    private static IstioHttpRoute HttpRule(string name, List<HttpMatchRequest>? matches, HttpRouteRule rule, Resource resource, GatewayApiBackends backends)
+    {
+        var failed = new IstioHttpRoute { Name = name, Match = matches, DirectResponse = new HttpDirectResponse { Status = 500 } };
+        var filters = GatewayApiFilters.Rule(rule.Filters, resource, backends);
+        if (filters.FailClosed)
+        {
+            return failed;
+        }
+
+        var lowered = failed with
+        {
+            DirectResponse = null,
+            Headers = filters.Headers,
+            Rewrite = filters.Rewrite,
+            Mirrors = filters.Mirrors,
+            CorsPolicy = filters.Cors,
+            Timeout = rule.Timeouts?.Request,
+        };
+        if (filters.Redirect is { } redirect)
+        {
+            return lowered with { Redirect = redirect };
+        }
+
+        var destinations = new List<HttpRouteDestination>();
+        foreach (var backend in rule.BackendRefs ?? [])
+        {
+            // Weight 0 is never sent traffic (Istio drops it); the default weight is 1.
+            var weight = backend.Weight ?? 1;
+            if (weight <= 0)
+            {
+                continue;
+            }
+
+            var (headers, usable) = GatewayApiFilters.Backend(backend.Filters);
+            if (!usable)
+            {
+                return failed;
+            }
+
+            if (backends.Resolve(resource, backend.Group, backend.Kind, backend.Name, backend.Namespace, backend.Port) is { } destination)
+            {
+                destinations.Add(new HttpRouteDestination { Destination = destination, Weight = weight, Headers = headers });
+            }
+        }
+
+        return destinations.Count == 0 ? failed : lowered with { Route = destinations };
+    }
+
+    /// <summary>
+    /// TLSRoute rules. A rule with no valid backend of weight above 0 keeps its match with no destination, so its SNI
+    /// goes to BlackHoleCluster and the connection is closed. Leaving the rule out instead would let another chain
+    /// take the SNI (on a sidecar, the service host's own cluster: around the egress gateway). Istio points such a
+    /// rule at a destination that does not exist for the same effect.
+    /// </summary>
+    private static List<Resources.Istio.TlsRoute> TlsRules(Resource resource, TlsRouteSpec spec, List<string> hosts, long? port, GatewayApiBackends backends)
     {
         var rules = new List<Resources.Istio.TlsRoute>();
         foreach (var rule in spec.Rules ?? [])
         {
+            var destinations = new List<RouteDestination>();
+            foreach (var backend in rule.BackendRefs ?? [])
+            {
+                if ((backend.Weight ?? 1) > 0
+                    && backends.Resolve(resource, backend.Group, backend.Kind, backend.Name, backend.Namespace, backend.Port) is { } destination)
+                {
+                    destinations.Add(new RouteDestination { Destination = destination, Weight = backend.Weight ?? 1 });
+                }
+            }
+
             rules.Add(new Resources.Istio.TlsRoute
             {
                 Match = [new TlsMatchAttributes { SniHosts = hosts, Port = port }],
-                Route = [.. (rule.BackendRefs ?? []).Select(b => new RouteDestination
-                {
-                    Destination = Destination(b.Group, b.Kind, b.Name, b.Namespace, b.Port, resource.Namespace),
-                    Weight = b.Weight ?? 1,
-                })],
+                Route = destinations,
             });
         }
 
         return rules;
     }
-
-    /// <summary>A backendRef as a destination: a Service (<c>name.ns.svc.cluster.local</c>) or an Istio <c>Hostname</c>.</summary>
-    private static Destination Destination(string? group, string? kind, string? name, string? ns, long? port, string routeNamespace) => new()
-    {
-        Host = group == IstioGroup && kind == "Hostname" ? name : HostNames.ServiceHost(name ?? "", ns ?? routeNamespace),
-        Port = port is { } p ? new PortSelector { Number = p } : null,
-    };
 }

@@ -437,7 +437,8 @@ internal static class SchemaValidator
             var fields = new Dictionary<string, FieldSchema>(StringComparer.Ordinal);
             foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
             {
-                if (property.GetCustomAttribute<JsonIgnoreAttribute>() is not null || property.GetIndexParameters().Length > 0)
+                // [JsonIgnore] alone is never read; one with a condition (written only when set) is a field like any other.
+                if (property.GetCustomAttribute<JsonIgnoreAttribute>() is { Condition: JsonIgnoreCondition.Always } || property.GetIndexParameters().Length > 0)
                 {
                     continue;
                 }

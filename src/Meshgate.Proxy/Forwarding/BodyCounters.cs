@@ -13,13 +13,16 @@ namespace Meshgate.Proxy.Forwarding;
 /// </summary>
 internal sealed class BodyCounters : IHttpResponseBodyFeature
 {
-    private readonly CountingStream _requestBody = new();
+    private readonly RetryableRequestBody _requestBody = new();
     private readonly CountingStream _responseBody = new();
     private readonly CountingPipeWriter _responseWriter = new();
     private IHttpResponseBodyFeature _inner = null!;
 
     /// <summary>Request body bytes read so far.</summary>
     public long Received => _requestBody.Count;
+
+    /// <summary>The request body, which keeps a copy of itself for retries (<see cref="RetryableRequestBody"/>).</summary>
+    public RetryableRequestBody RequestBody => _requestBody;
 
     /// <summary>Response body bytes written so far.</summary>
     public long Sent => _responseBody.Count + _responseWriter.Count;

@@ -7,14 +7,14 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Meshgate.Proxy.Forwarding;
 
 /// <summary>
-/// The header handling of an Envoy-style proxy: the Host stays what the client asked for,
+/// The header handling of an Envoy-style proxy: the Host stays what the client asked for (unless the route rewrites it),
 /// <c>x-forwarded-for</c> gets the client's address appended, <c>x-request-id</c> is generated when
 /// absent, and responses carry <c>x-envoy-upstream-service-time</c> (milliseconds to response headers).
 /// Each attempt carries <c>x-envoy-attempt-count</c>; a response whose status the retry policy retries is held back
 /// (not sent downstream) while attempts remain, so the handler can try again.
 /// One per pooled <see cref="ProxyRequest"/>, used by one request at a time, so it can time the upstream in a field.
 /// </summary>
-internal sealed class ForwardingTransformer : HttpTransformer
+internal sealed class ForwardingTransformer(RetryableRequestBody body) : HttpTransformer
 {
     private static readonly string[] AttemptCounts = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"];
 
@@ -29,13 +29,16 @@ internal sealed class ForwardingTransformer : HttpTransformer
     /// <summary>True when this attempt's response was held back for a retry.</summary>
     public bool RetryRequested { get; set; }
 
+    /// <summary>The route's <c>host_rewrite_literal</c> (Istio's <c>rewrite.authority</c>); null keeps the client's Host.</summary>
+    public string? HostRewrite { get; set; }
+
     /// <summary>The upstream status of the held-back response.</summary>
     public int HeldStatus { get; private set; }
 
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);
-        proxyRequest.Headers.Host = httpContext.Request.Host.Value;
+        proxyRequest.Headers.Host = HostRewrite ?? httpContext.Request.Host.Value; // HTTP/2 upstreams send it as :authority
 
         var client = httpContext.Connection.RemoteIpAddress?.ToString();
         if (client is not null)
@@ -62,7 +65,8 @@ internal sealed class ForwardingTransformer : HttpTransformer
 
     public override ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
-        if (HoldRetriable is { } policy && proxyResponse is not null && UpstreamFailure.Retriable(policy, (int)proxyResponse.StatusCode))
+        // A body that outgrew the retry buffer cannot be sent again: the answer goes to the client, as Envoy's does.
+        if (HoldRetriable is { } policy && proxyResponse is not null && body.CanReplay && UpstreamFailure.Retriable(policy, proxyResponse))
         {
             // Nothing was sent downstream yet: YARP only set the status, which the handler resets before the next try.
             RetryRequested = true;

@@ -19,18 +19,10 @@ namespace Meshgate.Proxy.Forwarding;
 /// access-log line. The request reads its listener's snapshot once and uses only that one, so a swap never
 /// changes a request halfway.
 /// </summary>
-internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics metrics, TimeProvider time, LoopGuard loops)
+internal sealed partial class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics metrics, TimeProvider time, LoopGuard loops)
 {
-    /// <summary>Envoy's local reply body when the upstream connection fails before response headers.</summary>
-    private const string UpstreamConnectFailure = "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
-
-    // Plaintext upstreams speak HTTP/1.1 (h2c needs prior knowledge, which an external host may not have).
-    private static readonly ForwarderRequestConfig DefaultRequest = new()
-    {
-        ActivityTimeout = TimeSpan.FromMinutes(5),
-        Version = HttpVersion.Version11,
-        VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
-    };
+    private readonly IHttpForwarder _forwarder = forwarder;
+    private readonly LoopGuard _loops = loops;
 
     public async Task HandleAsync(ProxyRequest request, ListenerContext listener)
     {
@@ -72,6 +64,20 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
                 return;
             }
 
+            if (IsHttp1(context) && Http1RequestChecks.HasUnsupportedTransferCoding(context.Request.Headers.TransferEncoding))
+            {
+                await Local(request, StatusCodes.Status501NotImplemented, ResponseFlags.DownstreamProtocolError, "http1.invalid_transfer_encoding").ConfigureAwait(false);
+                context.Response.Headers.Connection = "close";
+                return;
+            }
+
+            if (IsHttp1(context) && Http1RequestChecks.HasInvalidTarget(context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget))
+            {
+                await Local(request, StatusCodes.Status400BadRequest, ResponseFlags.DownstreamProtocolError, "http1.invalid_url").ConfigureAwait(false);
+                context.Response.Headers.Connection = "close";
+                return;
+            }
+
             await RouteAsync(request, snapshot, listener.Name, terminated).ConfigureAwait(false);
         }
         finally
@@ -82,6 +88,7 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
                 entry.DownstreamLocalAddress = new IPEndPoint(original, captured.Port);
             }
 
+            entry.Authority = request.AuthorityRewrite ?? entry.Authority;
             entry.RouteName = request.RouteName;
             entry.UpstreamCluster = request.ClusterName;
             entry.UpstreamHost = request.Upstream;
@@ -234,210 +241,6 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
         return OriginalDestination.TryParse(end < 0 ? authority : authority[..end], 80, out destination);
     }
 
-    private async Task ForwardAsync(ProxyRequest request, ClusterState cluster, ForwardAction? forward)
-    {
-        var context = request.Http;
-        var policy = forward?.Retries is { Attempts: > 0 } retries ? retries : null;
-        var maxAttempts = 1 + (policy?.Attempts ?? 0);
-
-        // A body can be sent again only while none of it has been read from the client (Envoy buffers for that;
-        // we stream, so only requests whose body was never touched are replayed).
-        var transformer = request.Transformer;
-
-        // Envoy's ORIGINAL_DST on a connection nobody redirected (a gateway's listener): the original destination is
-        // the address the request arrived at, the proxy itself; the loop check below answers it instead of looping.
-        if (request.Destination is null && cluster.Cluster.Discovery == ClusterDiscovery.OriginalDestination && context.Connection.LocalIpAddress is { } local)
-        {
-            request.Destination = OriginalDestination.From(new IPEndPoint(local, context.Connection.LocalPort));
-        }
-
-        UpstreamConnection.Current = request.UpstreamLocal; // flows into the upstream client's writes for this request
-        CancellationTokenSource? deadline = null;
-        if (forward?.Timeout is { } timeout && timeout > TimeSpan.Zero)
-        {
-            deadline = request.Deadline();
-            deadline.CancelAfter(timeout);
-        }
-
-        var token = deadline?.Token ?? CancellationToken.None;
-        var retryExhausted = false;
-        for (var attempt = 1; ; attempt++)
-        {
-            request.Attempts = attempt;
-            UpstreamTarget? target;
-            try
-            {
-                target = await cluster.PickTargetAsync(request.Destination, context.RequestAborted).ConfigureAwait(false);
-
-                // Istio configures Envoy's previous_hosts retry predicate (up to 5 reselections): a retry avoids the
-                // endpoints already tried, which a shared round robin alone would not under concurrent load.
-                for (var reselect = 0; reselect < MaxHostReselections && target is not null && attempt > 1 && request.Tried(target); reselect++)
-                {
-                    target = await cluster.PickTargetAsync(request.Destination, context.RequestAborted).ConfigureAwait(false);
-                }
-            }
-            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-            {
-                SetOutcome(request, ResponseFlags.DownstreamConnectionTermination, "downstream_remote_disconnect", null);
-                return;
-            }
-
-            if (target is null)
-            {
-                SetOutcome(request, ResponseFlags.NoHealthyUpstream, "no_healthy_upstream", null);
-                await WriteLocalAsync(context, StatusCodes.Status503ServiceUnavailable, "no healthy upstream").ConfigureAwait(false);
-                return;
-            }
-
-            request.Upstream = target.EndPoint;
-            if (loops.IsSelf(target.EndPoint))
-            {
-                // Forwarding to our own listener would come straight back here, again and again. Envoy has no flag for
-                // this; UH (no usable upstream host) is the nearest, with the details saying why.
-                SetOutcome(request, ResponseFlags.NoHealthyUpstream, TlsPassthroughHandler.LoopDetected, null);
-                await WriteLocalAsync(context, StatusCodes.Status508LoopDetected, "upstream loop detected").ConfigureAwait(false);
-                return;
-            }
-
-            request.Try(target);
-            var last = attempt >= maxAttempts;
-            transformer.Attempt = attempt;
-            transformer.RetryRequested = false;
-            transformer.HoldRetriable = last ? null : policy;
-            var error = await SendAsync(request, cluster, target, policy, token).ConfigureAwait(false);
-            if (transformer.RetryRequested)
-            {
-                ResetResponse(context); // a retriable status (503 by Istio's default) held back; try the next endpoint
-                continue;
-            }
-
-            if (error.Failure == PerTryTimedOut && !last && policy is not null && UpstreamFailure.RetriableTimeout(policy) && CanReplay(request))
-            {
-                ResetResponse(context);
-                continue;
-            }
-
-            var kind = UpstreamFailure.Classify(error.Forwarder, context, out var transportFailure);
-            var retriable = policy is not null && UpstreamFailure.Retriable(policy, kind);
-            if (retriable && !last && error.Failure == 0 && CanReplay(request))
-            {
-                ResetResponse(context);
-                continue;
-            }
-
-            retryExhausted = policy is not null && attempt > 1 && (retriable
-                || (error.Forwarder == ForwarderError.None && UpstreamFailure.Retriable(policy, context.Response.StatusCode)));
-            await FinishAsync(request, error, kind, transportFailure, attempt > 1).ConfigureAwait(false);
-            break;
-        }
-
-        if (retryExhausted)
-        {
-            request.Flags |= ResponseFlags.UpstreamRetryLimitExceeded;
-        }
-    }
-
-    /// <summary>Istio's <c>host_selection_retry_max_attempts</c>.</summary>
-    private const int MaxHostReselections = 5;
-
-    private const int WholeTimedOut = 1;
-    private const int PerTryTimedOut = 2;
-
-    /// <summary>One attempt; <c>Failure</c> says which of our own timeouts, if any, ended it.</summary>
-    private async Task<(ForwarderError Forwarder, int Failure)> SendAsync(ProxyRequest request, ClusterState cluster, UpstreamTarget target, RetryPolicy? policy, CancellationToken deadline)
-    {
-        var context = request.Http;
-        if (request.Attempts > 1)
-        {
-            context.Features.Set<IForwarderErrorFeature>(null); // the failed try's error is not this one's
-        }
-
-        if (policy?.PerTryTimeout is not { } perTry || perTry <= TimeSpan.Zero)
-        {
-            var error = await forwarder.SendAsync(context, target.Prefix, cluster.Invoker, DefaultRequest, request.Transformer, deadline).ConfigureAwait(false);
-            return (error, deadline.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested ? WholeTimedOut : 0);
-        }
-
-        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(deadline);
-        attempt.CancelAfter(perTry);
-        var result = await forwarder.SendAsync(context, target.Prefix, cluster.Invoker, DefaultRequest, request.Transformer, attempt.Token).ConfigureAwait(false);
-        var failure = context.RequestAborted.IsCancellationRequested ? 0
-            : deadline.IsCancellationRequested ? WholeTimedOut
-            : attempt.IsCancellationRequested ? PerTryTimedOut
-            : 0;
-        return (result, failure);
-    }
-
-    private static async Task FinishAsync(ProxyRequest request, (ForwarderError Forwarder, int Failure) error, UpstreamFailureKind kind, string? transportFailure, bool retried)
-    {
-        var context = request.Http;
-        if (error.Failure != 0)
-        {
-            // Envoy: 504 "upstream request timeout" with UT, whether the route's timeout or the last try's fired.
-            SetOutcome(request, ResponseFlags.UpstreamRequestTimeout, error.Failure == WholeTimedOut ? "response_timeout" : "upstream_per_try_timeout", null);
-            if (!context.Response.HasStarted)
-            {
-                ResetResponse(context);
-                await WriteLocalAsync(context, StatusCodes.Status504GatewayTimeout, "upstream request timeout").ConfigureAwait(false);
-            }
-            else
-            {
-                context.Abort();
-            }
-
-            return;
-        }
-
-        switch (kind)
-        {
-            case UpstreamFailureKind.None:
-                SetOutcome(request, ResponseFlags.None, "via_upstream", null);
-                return;
-            case UpstreamFailureKind.ConnectFailure or UpstreamFailureKind.Reset:
-                var connect = kind == UpstreamFailureKind.ConnectFailure;
-                SetOutcome(
-                    request,
-                    connect ? ResponseFlags.UpstreamConnectionFailure : ResponseFlags.UpstreamConnectionTermination,
-                    connect ? "upstream_reset_before_response_started{connection_failure}" : "upstream_reset_before_response_started{connection_termination}",
-                    transportFailure);
-                if (!context.Response.HasStarted)
-                {
-                    // YARP answers 502; Envoy answers a failure before response headers with 503 and this local reply.
-                    ResetResponse(context);
-                    await WriteLocalAsync(context, StatusCodes.Status503ServiceUnavailable, ConnectFailureBody(connect, transportFailure, retried)).ConfigureAwait(false);
-                }
-
-                return;
-        }
-
-        var (flags, details) = error.Forwarder switch
-        {
-            ForwarderError.RequestTimedOut => (ResponseFlags.UpstreamRequestTimeout, "upstream_response_timeout"),
-            ForwarderError.RequestCanceled or ForwarderError.RequestBodyClient or ForwarderError.ResponseBodyClient or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled
-                => (ResponseFlags.DownstreamConnectionTermination, "downstream_remote_disconnect"),
-            ForwarderError.ResponseHeaders or ForwarderError.ResponseBodyDestination or ForwarderError.RequestBodyDestination => (ResponseFlags.UpstreamConnectionTermination, "upstream_reset_after_response_started"),
-            _ => (ResponseFlags.UpstreamRemoteReset, "upstream_reset"),
-        };
-        SetOutcome(request, flags, details, null);
-    }
-
-    private static string ConnectFailureBody(bool connect, string? transportFailure, bool retried)
-    {
-        if (!retried && connect && transportFailure is null or "connection_failure")
-        {
-            return UpstreamConnectFailure;
-        }
-
-        var reason = connect ? "connection failure" : "connection termination";
-        var body = retried
-            ? "upstream connect error or disconnect/reset before headers. retried and the latest reset reason: " + reason
-            : "upstream connect error or disconnect/reset before headers. reset reason: " + reason;
-        return transportFailure is null or "connection_failure" ? body : body + ", transport failure reason: " + transportFailure;
-    }
-
-    /// <summary>True while the request can be sent again: nothing of its body read, nothing of the response sent.</summary>
-    private static bool CanReplay(ProxyRequest request) => request.Bodies.Received == 0 && !request.Http.Response.HasStarted;
-
     /// <summary>Forgets what an attempt put on the (unstarted) response: status, reason phrase, headers.</summary>
     private static void ResetResponse(HttpContext context)
     {
@@ -514,6 +317,9 @@ internal sealed class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics me
         && context.Request.Headers.ContainsKey("X-Content-Length")
         && !HttpProtocol.IsHttp2(context.Request.Protocol)
         && !HttpProtocol.IsHttp3(context.Request.Protocol);
+
+    private static bool IsHttp1(HttpContext context) =>
+        !HttpProtocol.IsHttp2(context.Request.Protocol) && !HttpProtocol.IsHttp3(context.Request.Protocol);
 
     private static string? FirstRouteTable(Listener? listener) => listener is { FilterChains.Count: > 0 } ? listener.FilterChains[0].RouteTable : null;
 

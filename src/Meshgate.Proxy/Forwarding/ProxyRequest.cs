@@ -18,7 +18,7 @@ internal sealed class ProxyRequest
     public ProxyRequest(IFeatureCollection features)
     {
         Http = new DefaultHttpContext(features);
-        Transformer = new ForwardingTransformer();
+        Transformer = new ForwardingTransformer(Bodies.RequestBody);
     }
 
     public DefaultHttpContext Http { get; }
@@ -30,6 +30,9 @@ internal sealed class ProxyRequest
     public ForwardingTransformer Transformer { get; }
 
     public string? RouteName { get; set; }
+
+    /// <summary>The authority the route sent upstream instead of the client's (the access log's %REQ(:AUTHORITY)%).</summary>
+    public string? AuthorityRewrite { get; set; }
 
     /// <summary>The cluster the route chose, even when the snapshot has no such cluster (NC).</summary>
     public string? ClusterName { get; set; }
@@ -100,6 +103,7 @@ internal sealed class ProxyRequest
     {
         Http.Initialize(features);
         RouteName = null;
+        AuthorityRewrite = null;
         ClusterName = null;
         Cluster = null;
         Upstream = null;

@@ -16,6 +16,12 @@ internal enum UpstreamFailureKind
     /// <summary>The upstream closed or reset the connection before response headers: UC, <c>reset</c>.</summary>
     Reset,
 
+    /// <summary>
+    /// The HTTP/2 upstream refused the stream (RST_STREAM REFUSED_STREAM, RFC 9113 §8.7: not processed, safe to send
+    /// again): UR, <c>refused-stream</c> (and <c>reset</c>).
+    /// </summary>
+    RefusedStream,
+
     /// <summary>Anything else (timeouts, the client leaving, failures after the response started): never retried.</summary>
     Other,
 }
@@ -33,6 +39,7 @@ internal static class UpstreamFailure
 
         var connect = false;
         var timeout = false;
+        var refused = false;
         for (var e = context.Features.Get<IForwarderErrorFeature>()?.Exception; e is not null; e = e.InnerException)
         {
             switch (e)
@@ -40,6 +47,9 @@ internal static class UpstreamFailure
                 case UpstreamTlsException tls:
                     transportFailure = tls.Reason;
                     return UpstreamFailureKind.ConnectFailure;
+                case HttpProtocolException { ErrorCode: RefusedStreamCode }:
+                    refused = true;
+                    break;
                 case HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError or HttpRequestError.NameResolutionError }:
                     connect = true;
                     break;
@@ -66,13 +76,16 @@ internal static class UpstreamFailure
             return UpstreamFailureKind.ConnectFailure;
         }
 
-        return UpstreamFailureKind.Reset;
+        return refused ? UpstreamFailureKind.RefusedStream : UpstreamFailureKind.Reset;
     }
+
+    /// <summary>HTTP/2's REFUSED_STREAM error code (RFC 9113 §7).</summary>
+    private const long RefusedStreamCode = 0x7;
 
     /// <summary>Envoy's <c>retry_on</c> for a failure before response headers (router's <c>wouldRetryFromReset</c>).</summary>
     public static bool Retriable(RetryPolicy policy, UpstreamFailureKind kind)
     {
-        if (kind is not (UpstreamFailureKind.ConnectFailure or UpstreamFailureKind.Reset))
+        if (kind is not (UpstreamFailureKind.ConnectFailure or UpstreamFailureKind.Reset or UpstreamFailureKind.RefusedStream))
         {
             return false;
         }
@@ -82,8 +95,8 @@ internal static class UpstreamFailure
             switch (condition)
             {
                 case RetryCondition.ServerError or RetryCondition.GatewayError or RetryCondition.Reset:
-                    return true;
                 case RetryCondition.ConnectFailure when kind == UpstreamFailureKind.ConnectFailure:
+                case RetryCondition.RefusedStream when kind == UpstreamFailureKind.RefusedStream:
                     return true;
             }
         }
@@ -91,7 +104,68 @@ internal static class UpstreamFailure
         return false;
     }
 
-    /// <summary>Envoy's <c>retry_on</c> for a response status (router's <c>wouldRetryFromHeaders</c>).</summary>
+    /// <summary>
+    /// Envoy's <c>retry_on</c> for response headers (router's <c>wouldRetryFromHeaders</c>): the status, and for the
+    /// gRPC conditions the <c>grpc-status</c> header of a trailers-only response (Envoy reads it from the headers only:
+    /// once headers are passed on, a status in the trailers comes too late to retry).
+    /// </summary>
+    public static bool Retriable(RetryPolicy policy, HttpResponseMessage response)
+    {
+        if (Retriable(policy, (int)response.StatusCode))
+        {
+            return true;
+        }
+
+        return HasGrpcCondition(policy)
+            && response.Headers.NonValidated.TryGetValues(GrpcStatusHeader, out var values)
+            && values.Count == 1
+            && RetriableGrpc(policy, values.ToString());
+    }
+
+    /// <summary>As <see cref="Retriable(RetryPolicy, HttpResponseMessage)"/>, for the response as it was passed on.</summary>
+    public static bool Retriable(RetryPolicy policy, HttpResponse response) =>
+        Retriable(policy, response.StatusCode)
+        || (HasGrpcCondition(policy) && response.Headers.TryGetValue(GrpcStatusHeader, out var values) && values.Count == 1 && RetriableGrpc(policy, values[0]));
+
+    private const string GrpcStatusHeader = "grpc-status";
+
+    private static bool HasGrpcCondition(RetryPolicy policy)
+    {
+        foreach (var condition in policy.RetryOn)
+        {
+            if (condition is RetryCondition.Cancelled or RetryCondition.DeadlineExceeded or RetryCondition.ResourceExhausted or RetryCondition.Unavailable)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Envoy's <c>x-envoy-retry-grpc-on</c> conditions: CANCELLED 1, DEADLINE_EXCEEDED 4, RESOURCE_EXHAUSTED 8, UNAVAILABLE 14.</summary>
+    private static bool RetriableGrpc(RetryPolicy policy, string? value)
+    {
+        if (!int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var status))
+        {
+            return false;
+        }
+
+        foreach (var condition in policy.RetryOn)
+        {
+            switch (condition)
+            {
+                case RetryCondition.Cancelled when status == 1:
+                case RetryCondition.DeadlineExceeded when status == 4:
+                case RetryCondition.ResourceExhausted when status == 8:
+                case RetryCondition.Unavailable when status == 14:
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Envoy's <c>retry_on</c> for a response status.</summary>
     public static bool Retriable(RetryPolicy policy, int status)
     {
         foreach (var condition in policy.RetryOn)

@@ -29,7 +29,16 @@ internal sealed class KestrelServerFactory(ILoggerFactory loggerFactory, IServic
     {
         // AllowAlternateSchemes: an HTTP/2 request's :scheme is the client's to say (h2c connections look like TLS to
         // Kestrel, see H2cPriorKnowledge), as Envoy takes it.
-        var options = new KestrelServerOptions { AddServerHeader = false, ApplicationServices = services, AllowAlternateSchemes = true };
+        // AllowHostHeaderOverride: an absolute-form request's authority replaces its Host (RFC 9112 §3.2.2, RFC 9110 §7.2:
+        // a proxy MUST ignore the received Host), so it is routed and forwarded by that one authority, as Envoy does;
+        // without it Kestrel refuses a Host that differs with 400.
+        var options = new KestrelServerOptions
+        {
+            AddServerHeader = false,
+            ApplicationServices = services,
+            AllowAlternateSchemes = true,
+            AllowHostHeaderOverride = true,
+        };
         ApplyProxyLimits(options.Limits);
         configure(options);
         return new KestrelServer(Options.Create(options), _transport, loggerFactory);

@@ -93,12 +93,22 @@ internal sealed class MeshTunnelAcceptor(ProxyMetrics metrics, TimeProvider time
         }
     }
 
-    /// <summary>Peeks (never consumes) until the first bytes are a complete ClientHello offering the tunnel, or are not.</summary>
-    private static async Task<bool> StartsWithTunnelAsync(ConnectionContext connection)
+    /// <summary>
+    /// How long a TCP listener waits for a client's first bytes before taking the connection as plaintext: a protocol
+    /// whose server speaks first (SMTP, MySQL) sends nothing, and is relayed after this wait (Envoy's listener filter
+    /// timeout, as Istio's protocol detection once was). Tunnelled clients send their ClientHello at once.
+    /// </summary>
+    public static readonly TimeSpan ServerFirstWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Peeks (never consumes) until the first bytes are a complete ClientHello offering the tunnel, or are not; nothing
+    /// within <paramref name="wait"/> (the ClientHello timeout unless given) counts as not.
+    /// </summary>
+    public static async Task<bool> StartsWithTunnelAsync(ConnectionContext connection, TimeSpan? wait = null)
     {
         var input = connection.Transport.Input;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
-        timeout.CancelAfter(TlsPassthroughHandler.HelloTimeout);
+        timeout.CancelAfter(wait ?? TlsPassthroughHandler.HelloTimeout);
         while (true)
         {
             System.IO.Pipelines.ReadResult read;

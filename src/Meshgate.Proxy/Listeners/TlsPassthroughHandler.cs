@@ -80,6 +80,14 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
 
     private async Task RelayAsync(ConnectionContext connection, ListenerContext log, ProxySnapshot snapshot, CompiledListener? listener, FilterChain? fallback, OriginalDestination? destination, long started, AccessLogEntry entry, ConnectionDelegate? http, bool http2, bool tunneled)
     {
+        // Another proxy's mesh tunnel around what it sent: unwrap it, then handle the inside as this listener would.
+        Task UnwrapAsync(DownstreamTlsContext tunnelTls) => tunnels.RunAsync(connection, log, tunnelTls, tunnel =>
+        {
+            entry.DownstreamPeerUriSan = tunnel.PeerUriSan;
+            entry.DownstreamLocalUriSan = tunnel.LocalUriSan;
+            return RelayAsync(connection, log, snapshot, listener, fallback, destination, started, entry, http, http2, tunneled: true);
+        });
+
         var tcp = metrics.Tcp(Unrouted);
         FilterChain? chain;
         if (listener?.Sni is { } sni)
@@ -97,12 +105,7 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
             if (hello.MeshTunnel && !tunneled && destination is null && snapshot.MeshTunnelTls is { } tunnelTls)
             {
                 // Another proxy's mutual TLS around what it sent: unwrap it, then route the inner ClientHello by its SNI.
-                await tunnels.RunAsync(connection, log, tunnelTls, tunnel =>
-                {
-                    entry.DownstreamPeerUriSan = tunnel.PeerUriSan;
-                    entry.DownstreamLocalUriSan = tunnel.LocalUriSan;
-                    return RelayAsync(connection, log, snapshot, listener, fallback, destination, started, entry, http, http2, tunneled: true);
-                }).ConfigureAwait(false);
+                await UnwrapAsync(tunnelTls).ConfigureAwait(false);
                 return;
             }
 
@@ -111,6 +114,14 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
         }
         else if (listener is not null)
         {
+            if (!tunneled && destination is null && snapshot.MeshTunnelTls is { } tcpTunnelTls
+                && await MeshTunnelAcceptor.StartsWithTunnelAsync(connection, MeshTunnelAcceptor.ServerFirstWait).ConfigureAwait(false))
+            {
+                // A TCP listener of a gateway: the sidecar's tunnel around the application's bytes, unwrapped, then relayed.
+                await UnwrapAsync(tcpTunnelTls).ConfigureAwait(false);
+                return;
+            }
+
             chain = listener.Listener.FilterChains.Count > 0 ? listener.Listener.FilterChains[0] : listener.Listener.DefaultFilterChain;
         }
         else

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Meshgate.Core.ProxyConfiguration;
@@ -34,22 +35,56 @@ public sealed class ClusterState : IDisposable
         Cluster = cluster;
         ServiceHost = ClusterName.TryParse(cluster.Name, out var name) && name.Host.Length > 0 ? name.Host : cluster.Name;
         _resolver = resolver;
+        if (cluster.Tls is { } tls)
+        {
+            Tls = UpstreamTlsContext.Create(tls, TlsHost(cluster, ServiceHost), secrets);
+            TlsSecrets = [Lookup(secrets, tls.EffectiveCaSecret), Lookup(secrets, tls.EffectiveCertificateSecret)];
+        }
+
         _targets = new Targets?[cluster.Endpoints.Count];
         for (var i = 0; i < _targets.Length; i++)
         {
             var endpoint = cluster.Endpoints[i];
             if (IPAddress.TryParse(endpoint.Address, out var ip))
             {
-                _targets[i] = new Targets([], [new UpstreamTarget(new IPEndPoint(ip, endpoint.Port))], Fixed: true);
+                _targets[i] = new Targets([], [new UpstreamTarget(new IPEndPoint(ip, endpoint.Port), Origination)], Fixed: true);
             }
         }
 
-        if (cluster.Tls is { } tls)
+        Protocol = cluster.Tls switch
         {
-            Tls = UpstreamTlsContext.Create(tls, TlsHost(cluster, ServiceHost), secrets);
-            TlsSecrets = [Lookup(secrets, tls.EffectiveCaSecret), Lookup(secrets, tls.EffectiveCertificateSecret)];
+            // Inside the mesh tunnel the bytes are what the plaintext hop would carry: h2c with prior knowledge for an HTTP/2
+            // port (the gateway's listener detects the preface once unwrapped), HTTP/1.1 otherwise (docs/identity.md).
+            { Tunnel: true } => cluster.Http2 ? UpstreamHttpProtocol.Http2 : UpstreamHttpProtocol.Http11,
+            _ when cluster.Http2 => UpstreamHttpProtocol.Http2,
+
+            // Mutual TLS to a mesh workload (a gateway server with tls ISTIO_MUTUAL): HTTP/2 when the peer chooses h2
+            // from h2 and http/1.1, as Istio's sidecars reach Istio's gateways; HTTP/1.1 on the same connection otherwise.
+            { Mode: TlsMode.IstioMutual } => UpstreamHttpProtocol.Negotiated,
+            _ => UpstreamHttpProtocol.Http11,
+        };
+        if (Protocol != UpstreamHttpProtocol.Http11)
+        {
+            _http2Connections = new ConcurrentDictionary<IPEndPoint, UpstreamConnection>();
         }
     }
+
+    /// <summary>
+    /// TLS the HTTP client should see as https (its ALPN decides the version); the mesh tunnel is transport only, so
+    /// requests inside it go as over plaintext (http://, h2c with prior knowledge for HTTP/2).
+    /// </summary>
+    private bool Origination => Tls is { Tunnel: false };
+
+    /// <summary>How the cluster's HTTP requests go: HTTP/1.1, HTTP/2, or HTTP/2 when the endpoint's ALPN offers it.</summary>
+    internal UpstreamHttpProtocol Protocol { get; }
+
+    // The newest HTTP/2 connection to each endpoint: its frames are written by the connection's own loop, so a request
+    // learns its local address and peer identity here rather than from a write (UpstreamConnection.NotesRequests).
+    private readonly ConcurrentDictionary<IPEndPoint, UpstreamConnection>? _http2Connections;
+
+    /// <summary>The newest HTTP/2 connection to <paramref name="endpoint"/>, for the access log; null when none.</summary>
+    internal UpstreamConnection? Http2Connection(IPEndPoint endpoint) =>
+        _http2Connections is { } connections && connections.TryGetValue(endpoint, out var connection) ? connection : null;
 
     public Cluster Cluster { get; }
 
@@ -124,11 +159,11 @@ public sealed class ClusterState : IDisposable
 
         if (target.Address is { } ip)
         {
-            return new UpstreamTarget(new IPEndPoint(ip, target.Port));
+            return new UpstreamTarget(new IPEndPoint(ip, target.Port), Origination);
         }
 
         var resolved = await _resolver.ResolveAsync(target.Host, cancellationToken).ConfigureAwait(false);
-        return resolved.Length > 0 ? new UpstreamTarget(new IPEndPoint(resolved[0], target.Port)) : null;
+        return resolved.Length > 0 ? new UpstreamTarget(new IPEndPoint(resolved[0], target.Port), Origination) : null;
     }
 
     private async ValueTask<UpstreamTarget?> PickSlowAsync(uint turn, CancellationToken cancellationToken)
@@ -160,7 +195,7 @@ public sealed class ClusterState : IDisposable
                 var list = new UpstreamTarget[addresses.Length];
                 for (var i = 0; i < list.Length; i++)
                 {
-                    list[i] = new UpstreamTarget(new IPEndPoint(addresses[i], endpoint.Port));
+                    list[i] = new UpstreamTarget(new IPEndPoint(addresses[i], endpoint.Port), Origination);
                 }
 
                 targets = new Targets(addresses, list, Fixed: false);
@@ -248,7 +283,7 @@ public sealed class ClusterState : IDisposable
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
             EnableMultipleHttp2Connections = true,
             ActivityHeadersPropagator = null,
-            ConnectCallback = new UpstreamConnector(Tls).ConnectAsync,
+            ConnectCallback = new UpstreamConnector(Tls, Protocol, _http2Connections is { } h2 ? (endpoint, connection) => h2[endpoint] = connection : null).ConnectAsync,
         });
         var winner = Interlocked.CompareExchange(ref _invoker, created, null);
         if (winner is null)

@@ -21,6 +21,12 @@ internal sealed class UpstreamConnection(Socket socket) : NetworkStream(socket, 
     /// </summary>
     public string? PeerUriSan { get; set; }
 
+    /// <summary>
+    /// False on an HTTP/2 connection: its frames are written by the connection's own loop, never on a request's flow,
+    /// so writes tell nothing about which request they carry (<see cref="ClusterState"/> keeps the connection instead).
+    /// </summary>
+    public bool NotesRequests { get; set; } = true;
+
     /// <summary>Where the request on the current async flow wants its upstream local address written; set once per request.</summary>
     public static UpstreamLocalAddress? Current
     {
@@ -30,20 +36,28 @@ internal sealed class UpstreamConnection(Socket socket) : NetworkStream(socket, 
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        Note(LocalEndPoint, PeerUriSan);
+        NoteRequest();
         return base.WriteAsync(buffer, cancellationToken);
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
     {
-        Note(LocalEndPoint, PeerUriSan);
+        NoteRequest();
         return base.WriteAsync(buffer, offset, count, cancellationToken);
     }
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        Note(LocalEndPoint, PeerUriSan);
+        NoteRequest();
         base.Write(buffer);
+    }
+
+    private void NoteRequest()
+    {
+        if (NotesRequests)
+        {
+            Note(LocalEndPoint, PeerUriSan);
+        }
     }
 
     internal static void Note(IPEndPoint? local, string? peerUriSan)

@@ -11,13 +11,16 @@ namespace Meshgate.Proxy.Upstream;
 /// and, when the cluster originates TLS, the handshake with the cluster's <see cref="UpstreamTlsContext"/> (the server
 /// certificate's URI SANs kept on the connection for %UPSTREAM_PEER_URI_SAN%). A refused handshake throws <see cref="UpstreamTlsException"/> with Envoy's transport failure reason.
 /// </summary>
-internal sealed class UpstreamConnector(UpstreamTlsContext? tls)
+internal sealed class UpstreamConnector(UpstreamTlsContext? tls, UpstreamHttpProtocol protocol = UpstreamHttpProtocol.Http11, Action<IPEndPoint, UpstreamConnection>? http2Connected = null)
 {
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
         var endpoint = context.DnsEndPoint;
         var address = IPAddress.Parse(endpoint.Host); // the destination prefix always carries an IP (UpstreamTarget)
         var destination = new IPEndPoint(address, endpoint.Port);
+
+        // The HTTP client opens a connection for HTTP/2 when the request it is opened for asks for HTTP/2.
+        var http2 = protocol != UpstreamHttpProtocol.Http11 && context.InitialRequestMessage.Version.Major >= 2;
         var socket = UpstreamSocket.CreateFor(destination); // SO_MARK under transparent capture, bound to the workload's IP
         try
         {
@@ -32,16 +35,34 @@ internal sealed class UpstreamConnector(UpstreamTlsContext? tls)
         var connection = new UpstreamConnection(socket);
         if (tls is null)
         {
+            // h2c with prior knowledge, or HTTP/1.1.
+            Connected(http2, destination, connection);
             return connection;
         }
 
-        var ssl = await HandshakeAsync(connection, tls, cancellationToken).ConfigureAwait(false);
+        // With TLS the prefix is https://: the client speaks what ALPN chose on the SslStream returned here, HTTP/2 for
+        // h2 and HTTP/1.1 otherwise (a cluster that negotiates takes either; one that says HTTP/2 requires h2).
+        var alpn = !http2 ? UpstreamTlsContext.Http11Only
+            : protocol == UpstreamHttpProtocol.Negotiated ? UpstreamTlsContext.Http2AndHttp11
+            : UpstreamTlsContext.Http2Only;
+        var ssl = await HandshakeAsync(connection, tls, cancellationToken, alpn).ConfigureAwait(false);
         connection.PeerUriSan = UriSubjectAltNames.Join(ssl.RemoteCertificate); // once per connection, for every request on it
+        Connected(http2 && (tls.Tunnel || ssl.NegotiatedApplicationProtocol == SslApplicationProtocol.Http2), destination, connection);
         return ssl;
     }
 
+    private void Connected(bool http2, IPEndPoint destination, UpstreamConnection connection)
+    {
+        if (http2)
+        {
+            // Its frames are written by the connection's own loop: requests learn it from the cluster instead.
+            connection.NotesRequests = false;
+            http2Connected?.Invoke(destination, connection);
+        }
+    }
+
     /// <summary>TLS over <paramref name="connection"/>; disposes it when the handshake fails.</summary>
-    public static async Task<SslStream> HandshakeAsync(Stream connection, UpstreamTlsContext tls, CancellationToken cancellationToken)
+    public static async Task<SslStream> HandshakeAsync(Stream connection, UpstreamTlsContext tls, CancellationToken cancellationToken, List<SslApplicationProtocol>? alpn = null)
     {
         if (tls.Unusable is { } unusable)
         {
@@ -53,7 +74,7 @@ internal sealed class UpstreamConnector(UpstreamTlsContext? tls)
         var failure = new TlsFailure();
         try
         {
-            await ssl.AuthenticateAsClientAsync(tls.Options(failure), cancellationToken).ConfigureAwait(false);
+            await ssl.AuthenticateAsClientAsync(tls.Options(failure, alpn), cancellationToken).ConfigureAwait(false);
             return ssl;
         }
         catch (Exception e) when (e is AuthenticationException or IOException)

@@ -8,17 +8,19 @@ namespace Meshgate.Proxy.Upstream;
 /// </summary>
 public sealed class UpstreamTarget
 {
-    public UpstreamTarget(IPEndPoint endPoint)
+    /// <param name="tls">The cluster originates TLS: the prefix is <c>https://</c>.</param>
+    public UpstreamTarget(IPEndPoint endPoint, bool tls = false)
     {
         EndPoint = endPoint;
-        Prefix = "http://" + endPoint; // IPv6 prints as [addr]:port, as a URI wants it
+        Prefix = (tls ? "https://" : "http://") + endPoint; // IPv6 prints as [addr]:port, as a URI wants it
     }
 
     public IPEndPoint EndPoint { get; }
 
     /// <summary>
-    /// Always <c>http://</c>: TLS towards the upstream, when the cluster originates it, is made by the cluster's own
-    /// connect callback (<see cref="UpstreamConnector"/>), so the HTTP client sees a plaintext connection.
+    /// <c>http://</c>, or <c>https://</c> when the cluster originates TLS. The TLS itself is always made by the cluster's
+    /// own connect callback (<see cref="UpstreamConnector"/>), which returns the established <c>SslStream</c>: the HTTP
+    /// client uses it as it is, sends <c>:scheme https</c> over HTTP/2, and speaks HTTP/2 or HTTP/1.1 as its ALPN chose.
     /// </summary>
     public string Prefix { get; }
 

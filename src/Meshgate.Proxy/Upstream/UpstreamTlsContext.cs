@@ -20,7 +20,14 @@ public sealed class UpstreamTlsContext
     /// <summary>ISTIO_MUTUAL: the peer is a workload named by its SPIFFE identity, never by the SNI (which names the destination host).</summary>
     private readonly bool _meshPeer;
 
-    private static readonly List<SslApplicationProtocol> Http11Only = [SslApplicationProtocol.Http11];
+    /// <summary>ALPN for an HTTP/1.1 connection.</summary>
+    internal static readonly List<SslApplicationProtocol> Http11Only = [SslApplicationProtocol.Http11];
+
+    /// <summary>ALPN for a cluster that speaks HTTP/2 (Envoy's <c>http2_protocol_options</c> with TLS).</summary>
+    internal static readonly List<SslApplicationProtocol> Http2Only = [SslApplicationProtocol.Http2];
+
+    /// <summary>ALPN for a cluster that takes HTTP/2 when the server offers it, else HTTP/1.1.</summary>
+    internal static readonly List<SslApplicationProtocol> Http2AndHttp11 = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11];
 
     /// <summary>The mesh tunnel's mark (<see cref="UpstreamTls.TunnelProtocol"/>); nothing else is offered.</summary>
     internal static readonly List<SslApplicationProtocol> TunnelOnly = [new(UpstreamTls.TunnelProtocol)];
@@ -100,13 +107,25 @@ public sealed class UpstreamTlsContext
         return new UpstreamTlsContext(tls.Sni ?? serviceHost, roots, sans, client, tls.Mode == TlsMode.IstioMutual, tls.Tunnel);
     }
 
+    /// <summary>The mesh tunnel (ALPN <c>istio</c>, HTTP/1.1 inside): its connections offer nothing else.</summary>
+    public bool Tunnel => ReferenceEquals(_alpn, TunnelOnly);
+
+    /// <summary>ISTIO_MUTUAL: the peer is a mesh workload (a sidecar or a gateway).</summary>
+    public bool MeshPeer => _meshPeer;
+
     /// <summary>Options for one handshake; <paramref name="failure"/> receives why the server was refused, Envoy style.</summary>
-    public SslClientAuthenticationOptions Options(TlsFailure failure)
+    public SslClientAuthenticationOptions Options(TlsFailure failure) => Options(failure, null);
+
+    /// <summary>
+    /// As <see cref="Options(TlsFailure)"/>, offering <paramref name="alpn"/> (HTTP/1.1 when null); the tunnel always
+    /// offers only its own mark.
+    /// </summary>
+    public SslClientAuthenticationOptions Options(TlsFailure failure, List<SslApplicationProtocol>? alpn)
     {
         var options = new SslClientAuthenticationOptions
         {
             TargetHost = Sni,
-            ApplicationProtocols = _alpn,
+            ApplicationProtocols = Tunnel ? TunnelOnly : alpn ?? Http11Only,
             RemoteCertificateValidationCallback = (_, certificate, chain, errors) => Validate(certificate as X509Certificate2, errors, failure),
         };
         // As BoringSSL in Envoy: no revocation checks and no fetching of missing intermediates, so a handshake never

@@ -24,7 +24,7 @@ public sealed class DemoTests
             "location: https://edition.cnn.com/politics",
             "HTTP/2 200",
             "virtualservice.networking.istio.io/direct-cnn-through-egress-gateway created",
-            "\"GET /politics HTTP/1.1\" 301 - via_upstream - ",
+            "\"GET /politics HTTP/2\" 301 - via_upstream - ",
             "\"127.0.0.79:80\" outbound|80||edition.cnn.com",
             "== Egress gateway for HTTPS traffic",
             "\"- - -\" 0 - - - \"-\" ",

@@ -29,12 +29,13 @@ public sealed class GatewayApiSeedTests(SeedMesh mesh)
                 "httproute.gateway.networking.k8s.io/direct-cnn-to-egress-gateway created\nhttproute.gateway.networking.k8s.io/forward-cnn-from-egress-gateway created\n",
                 await mesh.ApplySeedAsync("http-gatewayapi-httproutes.yaml"));
 
+            var before = (await mesh.AccessLogAsync(Selector, "default")).Count; // the pod's log outlives a Gateway of the same name
             var (code, output) = await mesh.CurlAsync("-sSL", "-o", "/dev/null", "-D", "-", "http://edition.cnn.com/politics");
             Assert.True(code == 0, output);
             Assert.Equal(["HTTP/1.1 301 Moved Permanently", "HTTP/2 200"], Regex.Matches(output, "(?m)^HTTP/\\S+ \\d+.*$").Select(m => m.Value.TrimEnd()));
 
             // kubectl logs -l gateway.networking.k8s.io/gateway-name=cnn-egress-gateway -c istio-proxy | tail
-            var line = await LogLineAsync("outbound|80||edition.cnn.com");
+            var line = await mesh.AccessLogLineAsync(Selector, "default", "outbound|80||edition.cnn.com", before);
             Assert.Matches(
                 StartTime + $$"""
                     "GET /politics HTTP/1\.1" 301 - via_upstream - "-" 0 \d+ \d+ \d+ "[0-9.]+" "curl/[^"]+" "[0-9a-f-]{36}" "edition\.cnn\.com" "{{Regex.Escape(mesh.OriginAddress)}}:80" outbound\|80\|\|edition\.cnn\.com [0-9.]+:\d+ {{Regex.Escape(mesh.ProxyIp)}}:\d+ [0-9.]+:\d+ - default\.forward-cnn-from-egress-gateway\.0$
@@ -71,10 +72,11 @@ public sealed class GatewayApiSeedTests(SeedMesh mesh)
             await WaitProgrammedAsync();
             await mesh.WaitSyncedAsync();
 
+            var before = (await mesh.AccessLogAsync(Selector, "default")).Count;
             var (code, output) = await mesh.CurlAsync("-sSL", "-o", "/dev/null", "-D", "-", "https://edition.cnn.com/politics");
             Assert.True(code == 0, output);
             Assert.StartsWith("HTTP/2 200", output);
-            var line = await LogLineAsync("outbound|443||edition.cnn.com");
+            var line = await mesh.AccessLogLineAsync(Selector, "default", "outbound|443||edition.cnn.com", before);
             Assert.Matches(
                 StartTime + $$"""
                     "- - -" 0 - - - "-" \d+ \d+ \d+ - "-" "-" "-" "-" "{{Regex.Escape(mesh.OriginAddress)}}:443" outbound\|443\|\|edition\.cnn\.com [0-9.]+:\d+ {{Regex.Escape(mesh.ProxyIp)}}:\d+ [0-9.]+:\d+ edition\.cnn\.com -$
@@ -106,23 +108,6 @@ public sealed class GatewayApiSeedTests(SeedMesh mesh)
 
             Assert.True(DateTime.UtcNow < deadline, $"the Gateway is not programmed:\n{table}\n{await mesh.CliAsync("get", "gtw", "cnn-egress-gateway", "-o", "yaml")}\n{mesh.Up.Output}");
             await Task.Delay(200);
-        }
-    }
-
-    /// <summary>The first line of the gateway's log (<c>logs -l … -c istio-proxy</c>) containing <paramref name="text"/>, polled.</summary>
-    private async Task<string> LogLineAsync(string text)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (true)
-        {
-            var log = await mesh.CliAsync("logs", "-l", Selector, "-c", "istio-proxy", "--tail", "100000");
-            if (log.Split('\n').FirstOrDefault(l => l.StartsWith('[') && l.Contains(text, StringComparison.Ordinal)) is { } line)
-            {
-                return line;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"no line with {text} in the gateway's log:\n{log}");
-            await Task.Delay(100);
         }
     }
 

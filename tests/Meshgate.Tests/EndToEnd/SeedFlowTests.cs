@@ -38,13 +38,13 @@ public sealed class SeedFlowTests(SeedMesh mesh)
             sidecarBefore = (await mesh.AccessLogAsync(Sidecar, "default")).Count;
             AssertRedirectThenOk(await mesh.CurlAsync("-sSL", "-o", "/dev/null", "-D", "-", "http://edition.cnn.com/politics"));
 
-            // The seed: [2024-01-09T15:35:47.283Z] "GET /politics HTTP/1.1" 301 - via_upstream - "-" 0 0 2 2 "172.30.239.55"
-            // "curl/7.87.0-DEV" "6c01d65f-…" "edition.cnn.com" "151.101.195.5:80" outbound|80||edition.cnn.com
-            // 172.30.239.16:55636 172.30.239.16:80 172.30.239.55:59224 - <route>
+            // The seed (Istio APIs): [2019-09-03T20:57:49.103Z] "GET /politics HTTP/2" 301 ... "edition.cnn.com"
+            // "151.101.65.67:80" outbound|80||edition.cnn.com ...: HTTP/2 on the hop to the gateway's "http2" port, in
+            // today's default format (the Gateway API tab's line shows it: via_upstream, the local addresses, the route).
             var line = await mesh.AccessLogLineAsync(Gateway, "istio-system", "outbound|80||edition.cnn.com", gatewayBefore);
             AssertLine(
                 StartTime + $$"""
-                    "GET /politics HTTP/1\.1" 301 - via_upstream - "-" 0 \d+ \d+ \d+ "[0-9.]+" "curl/[^"]+" "{{Uuid}}" "edition\.cnn\.com" "127\.0\.0\.81:80" outbound\|80\|\|edition\.cnn\.com 127\.0\.0\.\d+:\d+ 127\.0\.0\.72:8080 127\.0\.0\.72:\d+ - -$
+                    "GET /politics HTTP/2" 301 - via_upstream - "-" 0 \d+ \d+ \d+ "[0-9.]+" "curl/[^"]+" "{{Uuid}}" "edition\.cnn\.com" "127\.0\.0\.81:80" outbound\|80\|\|edition\.cnn\.com 127\.0\.0\.\d+:\d+ 127\.0\.0\.72:8080 127\.0\.0\.72:\d+ - -$
                     """,
                 line);
 
@@ -143,7 +143,7 @@ public sealed class SeedFlowTests(SeedMesh mesh)
             var (_, status) = await mesh.CurlAsync("-s", "-o", "/dev/null", "-w", "%{http_code}", "http://edition.cnn.com/politics");
 
             Assert.Equal("503", status);
-            var line = await mesh.AccessLogLineAsync(Gateway, "istio-system", "\"GET /politics HTTP/1.1\" 503", before);
+            var line = await mesh.AccessLogLineAsync(Gateway, "istio-system", "\"GET /politics HTTP/2\" 503", before);
             Assert.Contains(" UH no_healthy_upstream ", line, StringComparison.Ordinal);
             var (code, analysis) = await MeshgateProcess.RunAsync("", "analyze", "-A", "--server", mesh.Server);
             Assert.Equal(79, code);
@@ -179,7 +179,7 @@ public sealed class SeedFlowTests(SeedMesh mesh)
             var (_, status) = await mesh.CurlAsync("-s", "-o", "/dev/null", "-w", "%{http_code}", "http://edition.cnn.com/politics");
 
             Assert.Equal("508", status);
-            var line = await mesh.AccessLogLineAsync(Gateway, "istio-system", "\"GET /politics HTTP/1.1\" 508", before);
+            var line = await mesh.AccessLogLineAsync(Gateway, "istio-system", "\"GET /politics HTTP/2\" 508", before);
             Assert.Contains(" UH upstream_loop_detected ", line, StringComparison.Ordinal);
             Assert.Contains($"\"{SeedMesh.ProxyAddress}:8080\" outbound|80||edition.cnn.com ", line, StringComparison.Ordinal);
 
