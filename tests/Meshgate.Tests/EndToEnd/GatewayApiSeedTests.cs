@@ -92,6 +92,112 @@ public sealed class GatewayApiSeedTests(SeedMesh mesh)
         await AssertRemovedAsync(removedBefore);
     }
 
+    /// <summary>
+    /// A Gateway in another namespace with another name works the same way: routes in default attach to it (its
+    /// listener admits All namespaces), the mesh route's backend in its namespace needs a ReferenceGrant (RefNotPermitted
+    /// until there is one), then traffic goes through it; deleting the namespace removes its gateway.
+    /// </summary>
+    [Fact]
+    public async Task GatewayInAnotherNamespace_NeedsAGrantForTheBackend_ThenCarriesTheTraffic()
+    {
+        const string Other = "gateway.networking.k8s.io/gateway-name=other-egress";
+        var routes = """
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata:
+              name: direct-cnn-to-other-egress
+            spec:
+              parentRefs:
+              - {kind: ServiceEntry, group: networking.istio.io, name: cnn}
+              rules:
+              - backendRefs:
+                - {name: other-egress-istio, namespace: egress-ns, port: 80}
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata:
+              name: forward-cnn-from-other-egress
+            spec:
+              parentRefs:
+              - {name: other-egress, namespace: egress-ns}
+              hostnames: [edition.cnn.com]
+              rules:
+              - backendRefs:
+                - {kind: Hostname, group: networking.istio.io, name: edition.cnn.com, port: 80}
+            """;
+        var gateway = """
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: Gateway
+            metadata:
+              name: other-egress
+              namespace: egress-ns
+              annotations: {networking.istio.io/service-type: ClusterIP}
+            spec:
+              gatewayClassName: istio
+              listeners:
+              - name: http
+                hostname: edition.cnn.com
+                port: 80
+                protocol: HTTP
+                allowedRoutes: {namespaces: {from: All}}
+            """;
+        const string Grant = """
+            apiVersion: gateway.networking.k8s.io/v1beta1
+            kind: ReferenceGrant
+            metadata:
+              name: default-routes-to-other-egress
+              namespace: egress-ns
+            spec:
+              from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: default}]
+              to: [{group: "", kind: Service}]
+            """;
+        try
+        {
+            await mesh.ApplySeedAsync("http-serviceentry.yaml");
+            await mesh.CliAsync("create", "namespace", "egress-ns");
+            await mesh.CliWithStdinAsync(gateway, "apply", "-f", "-");
+            await mesh.CliWithStdinAsync(routes, "apply", "-f", "-");
+
+            // Without the grant the mesh route's backend is refused, and says so.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (!(await mesh.CliAsync("get", "httproute", "direct-cnn-to-other-egress", "-o", "yaml")).Contains("RefNotPermitted", StringComparison.Ordinal))
+            {
+                Assert.True(DateTime.UtcNow < deadline, await mesh.CliAsync("get", "httproute", "direct-cnn-to-other-egress", "-o", "yaml"));
+                await Task.Delay(200);
+            }
+
+            await mesh.CliWithStdinAsync(Grant, "apply", "-f", "-");
+            var table = "";
+            deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (!Regex.IsMatch(table = await mesh.CliAsync("get", "gtw", "other-egress", "-n", "egress-ns"), @"(?m)^other-egress\s+istio\s+\S+\s+True\s"))
+            {
+                Assert.True(DateTime.UtcNow < deadline, table);
+                await Task.Delay(200);
+            }
+
+            await mesh.WaitSyncedAsync();
+            var before = (await mesh.AccessLogAsync(Other, "egress-ns")).Count;
+            var (code, output) = await mesh.CurlAsync("-sSL", "-o", "/dev/null", "-D", "-", "http://edition.cnn.com/politics");
+            Assert.True(code == 0, output);
+            Assert.Equal(["HTTP/1.1 301 Moved Permanently", "HTTP/2 200"], Regex.Matches(output, "(?m)^HTTP/\\S+ \\d+.*$").Select(m => m.Value.TrimEnd()));
+            var line = await mesh.AccessLogLineAsync(Other, "egress-ns", "outbound|80||edition.cnn.com", before);
+            Assert.EndsWith(" - default.forward-cnn-from-other-egress.0", line);
+        }
+        finally
+        {
+            await mesh.CliWithStdinAsync(routes, "delete", "-f", "-");
+            await MeshgateProcess.RunAsync("", "delete", "serviceentry", "cnn", "--server", mesh.Server);
+            await MeshgateProcess.RunAsync("", "delete", "namespace", "egress-ns", "--server", mesh.Server);
+        }
+
+        var gone = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while ((await MeshgateProcess.RunAsync("", "get", "pod", "-l", Other, "-A", "-o", "name", "--server", mesh.Server)).Output.Contains("other-egress-istio", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < gone, "the other namespace's gateway pod is still there");
+            await Task.Delay(200);
+        }
+    }
+
     private static string Seed(string file) => Path.Combine(TestPaths.TestData, "Seed", file);
 
     /// <summary>Polls <c>get gtw</c> until PROGRAMMED is True (the gateway's proxy runs its configuration).</summary>
