@@ -67,6 +67,14 @@ internal sealed class SmugglingRig : IAsyncDisposable
     public async Task AssertAsync(string name, SmugglingCase row)
     {
         var exchange = await ExchangeAsync(Encoding.Latin1.GetBytes(row.Request), row.Statuses.Length);
+        if (exchange.Reset && exchange.Bytes.Length == 0 && row.Statuses.Length > 0)
+        {
+            // The proxy answered and closed with the rest of our bytes unread, so its kernel sent a reset, and a reset
+            // that arrives before we read discards the answer on our side (Linux drops received data on RST). That is
+            // the client's view racing, not the proxy's behaviour: the same exchange once more.
+            exchange = await ExchangeAsync(Encoding.Latin1.GetBytes(row.Request), row.Statuses.Length);
+        }
+
         Assert.True(row.Statuses.SequenceEqual(exchange.Statuses), $"{name}: expected [{string.Join(", ", row.Statuses)}], got [{string.Join(", ", exchange.Statuses)}]: \"{exchange.Raw}\"");
         Assert.True(exchange.Closed, $"{name}: the proxy left the connection open; it sent \"{exchange.Raw}\"");
 
@@ -118,6 +126,7 @@ internal sealed class SmugglingRig : IAsyncDisposable
         var received = new MemoryStream();
         var buffer = new byte[16 * 1024];
         var closed = false;
+        var reset = false;
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         while (true)
         {
@@ -132,7 +141,8 @@ internal sealed class SmugglingRig : IAsyncDisposable
             }
             catch (SocketException)
             {
-                closed = true; // reset
+                closed = true;
+                reset = true;
                 break;
             }
 
@@ -150,7 +160,7 @@ internal sealed class SmugglingRig : IAsyncDisposable
         }
 
         var data = received.ToArray();
-        return new Exchange(Statuses(data, ended: closed), closed, SmugglingHttp1.Escape(data), data);
+        return new Exchange(Statuses(data, ended: closed), closed, SmugglingHttp1.Escape(data), data) { Reset = reset };
     }
 
     /// <summary>The statuses of the complete responses in <paramref name="data"/>, then -1 for trailing bytes that are none once the connection ended.</summary>
@@ -183,5 +193,9 @@ internal sealed class SmugglingRig : IAsyncDisposable
     }
 
     /// <summary>What came back on one client connection.</summary>
-    internal sealed record Exchange(IReadOnlyList<int> Statuses, bool Closed, string Raw, byte[] Bytes);
+    internal sealed record Exchange(IReadOnlyList<int> Statuses, bool Closed, string Raw, byte[] Bytes)
+    {
+        /// <summary>The connection ended with a reset rather than an orderly close.</summary>
+        public bool Reset { get; init; }
+    }
 }
