@@ -9,7 +9,7 @@ namespace Meshgate.ControlPlane.GatewayStatus;
 
 /// <summary>
 /// Istio's gateway status controller: keeps the <c>status</c> of Gateway API objects (GatewayClass, Gateway, HTTPRoute,
-/// TLSRoute) as <see cref="GatewayApiStatusCalculator"/> computes it. It recomputes, debounced, after every store change
+/// TLSRoute, TCPRoute) as <see cref="GatewayApiStatusCalculator"/> computes it. It recomputes, debounced, after every store change
 /// that is not one of its own status writes, and whenever the sync state of a gateway's proxy changes (polled every
 /// <see cref="PollInterval"/>); it writes only the statuses that differ, so a pass over its own result writes nothing.
 /// </summary>
@@ -20,7 +20,7 @@ public sealed partial class GatewayStatusController : IAsyncDisposable
     private static readonly HashSet<ResourceType> Inputs =
     [
         ResourceTypes.GatewayClass, ResourceTypes.KubernetesGateway, ResourceTypes.HttpRoute, ResourceTypes.TlsRoute,
-        ResourceTypes.ReferenceGrant, ResourceTypes.Service, ResourceTypes.ServiceEntry, ResourceTypes.Secret,
+        ResourceTypes.TcpRoute, ResourceTypes.ReferenceGrant, ResourceTypes.Service, ResourceTypes.ServiceEntry, ResourceTypes.Secret,
         ResourceTypes.ConfigMap, ResourceTypes.Namespace, ResourceTypes.Pod,
     ];
 

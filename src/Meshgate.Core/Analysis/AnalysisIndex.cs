@@ -37,6 +37,7 @@ internal sealed class AnalysisIndex
             .ToDictionary(g => g.Reference, StringComparer.Ordinal);
         GatewayApiRoutes = resources.List(ResourceTypes.HttpRoute).Select(GatewayApiRouteView.FromHttpRoute)
             .Concat(resources.List(ResourceTypes.TlsRoute).Select(GatewayApiRouteView.FromTlsRoute))
+            .Concat(resources.List(ResourceTypes.TcpRoute).Select(GatewayApiRouteView.FromTcpRoute))
             .ToList();
 
         // A Gateway of class istio is deployed as Service <name>-istio (Istio's deployment controller); until the control
@@ -82,7 +83,7 @@ internal sealed class AnalysisIndex
     /// <summary>Gateway API Gateways by <c>namespace/name</c>.</summary>
     public IReadOnlyDictionary<string, GatewayApiGatewayView> GatewayApiGateways { get; }
 
-    /// <summary>HTTPRoutes, then TLSRoutes.</summary>
+    /// <summary>HTTPRoutes, then TLSRoutes, then TCPRoutes.</summary>
     public IReadOnlyList<GatewayApiRouteView> GatewayApiRoutes { get; }
 
     public IReadOnlyList<VirtualServiceView> VirtualServices { get; }

@@ -63,7 +63,7 @@ internal sealed record RouteBackend(string Field, string? Group, string? Kind, s
 /// <summary>One entry of a route's <c>status.parents</c>: the parent it is about and its conditions (Accepted, ResolvedRefs).</summary>
 internal sealed record RouteParentStatus(int Index, string Kind, string Namespace, string Name, IReadOnlyList<ConditionView> Conditions);
 
-/// <summary>An HTTPRoute or TLSRoute as the analyzers read it: parents, hostnames, backends and the status written on it.</summary>
+/// <summary>An HTTPRoute, TLSRoute or TCPRoute as the analyzers read it: parents, hostnames, backends and the status written on it.</summary>
 internal sealed record GatewayApiRouteView(
     Resource Resource,
     IReadOnlyList<ParentReference> ParentRefs,
@@ -89,6 +89,15 @@ internal sealed record GatewayApiRouteView(
         var backends = (spec.Rules ?? []).SelectMany((rule, i) => (rule.BackendRefs ?? []).Select((b, j) =>
             new RouteBackend($"spec.rules[{i}].backendRefs[{j}]", b.Group, b.Kind, b.Namespace, b.Name, b.Port)));
         return new GatewayApiRouteView(resource, spec.ParentRefs ?? [], spec.Hostnames ?? [], backends.ToList(), ReadParents(resource));
+    }
+
+    /// <summary>A TCPRoute: no hostnames, so it serves every host on the listener it attaches to.</summary>
+    public static GatewayApiRouteView FromTcpRoute(Resource resource)
+    {
+        var spec = resource.Spec<TcpRouteSpec>() ?? new TcpRouteSpec();
+        var backends = (spec.Rules ?? []).SelectMany((rule, i) => (rule.BackendRefs ?? []).Select((b, j) =>
+            new RouteBackend($"spec.rules[{i}].backendRefs[{j}]", b.Group, b.Kind, b.Namespace, b.Name, b.Port)));
+        return new GatewayApiRouteView(resource, spec.ParentRefs ?? [], [], backends.ToList(), ReadParents(resource));
     }
 
     /// <summary>The namespace/name of a parentRef that is a Gateway API Gateway, or null for other parents.</summary>

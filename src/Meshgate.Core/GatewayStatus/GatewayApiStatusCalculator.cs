@@ -12,7 +12,7 @@ namespace Meshgate.Core.GatewayStatus;
 /// proxies' sync state (pure: the same inputs give the same statuses):
 /// GatewayClasses of controller <c>istio.io/gateway-controller</c> are Accepted; Gateways of such a class (or of class
 /// <c>istio</c>) get Accepted, Programmed, their address and one entry per listener with its attached routes; HTTPRoutes
-/// and TLSRoutes get one <c>parents</c> entry per parentRef of ours, Accepted and ResolvedRefs. Entries other controllers
+/// TLSRoutes and TCPRoutes get one <c>parents</c> entry per parentRef of ours, Accepted and ResolvedRefs. Entries other controllers
 /// wrote on a route are kept. Conditions keep their <c>lastTransitionTime</c> while their status holds, so a status
 /// recomputed unchanged equals the stored one and is not returned.
 /// </summary>
@@ -76,6 +76,23 @@ public static class GatewayApiStatusCalculator
                 }
 
                 AddIfChanged(routeUpdates, route, RouteStatus(route, spec.ParentRefs ?? [], spec.Hostnames ?? [], refs, resources, gateways, backends, time));
+            }
+        }
+
+        foreach (var route in resources.List(ResourceTypes.TcpRoute))
+        {
+            if (ParsedSpecs.Spec<TcpRouteSpec>(route) is { } spec)
+            {
+                var refs = new List<BackendRefView>();
+                foreach (var rule in spec.Rules ?? [])
+                {
+                    foreach (var b in rule.BackendRefs ?? [])
+                    {
+                        refs.Add(new BackendRefView(b.Group, b.Kind, b.Name, b.Namespace, b.Weight));
+                    }
+                }
+
+                AddIfChanged(routeUpdates, route, RouteStatus(route, spec.ParentRefs ?? [], [], refs, resources, gateways, backends, time));
             }
         }
 

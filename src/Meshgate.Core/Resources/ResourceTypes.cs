@@ -21,6 +21,7 @@ public static class ResourceTypes
     public static readonly ResourceType KubernetesGateway = new(GatewayApiGroup, "Gateway", "gateways", true, ["v1", "v1beta1"], ["gtw"], typeof(CustomResource<GatewayApiGatewaySpec>));
     public static readonly ResourceType HttpRoute = new(GatewayApiGroup, "HTTPRoute", "httproutes", true, ["v1", "v1beta1"], [], typeof(CustomResource<HttpRouteSpec>));
     public static readonly ResourceType TlsRoute = new(GatewayApiGroup, "TLSRoute", "tlsroutes", true, ["v1alpha2", "v1alpha3"], [], typeof(CustomResource<TlsRouteSpec>));
+    public static readonly ResourceType TcpRoute = new(GatewayApiGroup, "TCPRoute", "tcproutes", true, ["v1alpha2"], [], typeof(CustomResource<TcpRouteSpec>));
     public static readonly ResourceType ReferenceGrant = new(GatewayApiGroup, "ReferenceGrant", "referencegrants", true, ["v1beta1", "v1alpha2"], ["refgrant"], typeof(CustomResource<ReferenceGrantSpec>));
     public static readonly ResourceType GatewayClass = new(GatewayApiGroup, "GatewayClass", "gatewayclasses", false, ["v1", "v1beta1"], ["gc"], typeof(CustomResource<GatewayClassSpec>));
 
@@ -41,7 +42,7 @@ public static class ResourceTypes
     [
         Namespace, ServiceAccount, Service, Endpoints, Pod, Deployment, NetworkPolicy, Secret, ConfigMap, Role, RoleBinding,
         ServiceEntry, Gateway, VirtualService, DestinationRule,
-        GatewayClass, KubernetesGateway, HttpRoute, TlsRoute, ReferenceGrant,
+        GatewayClass, KubernetesGateway, HttpRoute, TlsRoute, TcpRoute, ReferenceGrant,
     ];
 
     private static readonly Dictionary<(string Group, string Kind), ResourceType> ByGroupKind =

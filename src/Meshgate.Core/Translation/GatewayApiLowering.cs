@@ -9,8 +9,8 @@ namespace Meshgate.Core.Translation;
 /// <summary>
 /// Gateway API lowered to the Istio shapes the builders already read, in one step (as istio/istio
 /// <c>pilot/pkg/config/kube/gateway/conversion.go</c> does): a Gateway becomes Istio Gateway servers for the workload
-/// deployed for it (label <c>gateway.networking.k8s.io/gateway-name</c>, in its namespace); an HTTPRoute or TLSRoute
-/// becomes a VirtualService per parent. A parent of kind ServiceEntry or Service binds the route to <c>mesh</c> for
+/// deployed for it (label <c>gateway.networking.k8s.io/gateway-name</c>, in its namespace); an HTTPRoute, TLSRoute or
+/// TCPRoute becomes a VirtualService per parent. A parent of kind ServiceEntry or Service binds the route to <c>mesh</c> for
 /// that registry host (istio/istio PR #48301); a parent Gateway binds it to that Gateway. Rules are named
 /// <c>&lt;namespace&gt;.&lt;route&gt;.&lt;rule index&gt;</c>, Istio's Gateway API route names.
 /// </summary>
@@ -95,7 +95,7 @@ internal static class GatewayApiLowering
         return new ServerTlsSettings { Mode = ServerTlsMode.Simple, CredentialName = tls.CertificateRefs?.FirstOrDefault()?.Name };
     }
 
-    /// <summary>The VirtualServices the HTTPRoutes and TLSRoutes lower to, one per route and parent.</summary>
+    /// <summary>The VirtualServices the HTTPRoutes, TLSRoutes and TCPRoutes lower to, one per route and parent.</summary>
     public static IEnumerable<(Resource Resource, BoundVirtualService Vs)> VirtualServices(Registry registry)
     {
         var backends = new GatewayApiBackends(registry);
@@ -128,6 +128,25 @@ internal static class GatewayApiLowering
                 {
                     yield return (resource, Bound(resource, bound, new VirtualServiceSpec { Tls = TlsRules(resource, spec, bound.Hosts, parent.Port, backends) }));
                 }
+            }
+        }
+
+        foreach (var resource in registry.Of(ResourceTypes.TcpRoute))
+        {
+            if (ParsedSpecs.Spec<TcpRouteSpec>(resource) is not { } spec)
+            {
+                continue;
+            }
+
+            foreach (var parent in spec.ParentRefs ?? [])
+            {
+                if (Parent(registry, resource, parent, null) is not { } bound
+                    || TcpPorts(registry, resource, parent) is not { } ports)
+                {
+                    continue;
+                }
+
+                yield return (resource, Bound(resource, bound, new VirtualServiceSpec { Tcp = TcpRules(resource, spec, ports, backends) }));
             }
         }
     }
@@ -301,6 +320,71 @@ internal static class GatewayApiLowering
             rules.Add(new Resources.Istio.TlsRoute
             {
                 Match = [new TlsMatchAttributes { SniHosts = hosts, Port = port }],
+                Route = destinations,
+            });
+        }
+
+        return rules;
+    }
+
+    /// <summary>
+    /// The ports a TCPRoute's parent matches on: its <c>port</c>, else, for a Gateway, the ports of the TCP listeners it
+    /// names (by <c>sectionName</c>, else all of them); null when a Gateway parent has no TCP listener to attach to.
+    /// An empty list (a mesh parent with no port) matches every port of the parent's hosts.
+    /// </summary>
+    private static List<long>? TcpPorts(Registry registry, Resource route, ParentReference parent)
+    {
+        if ((parent.Kind ?? "Gateway") != "Gateway")
+        {
+            return parent.Port is { } meshPort ? [meshPort] : [];
+        }
+
+        var ns = parent.Namespace ?? route.Namespace;
+        if (registry.Get(new ObjectKey(ResourceTypes.KubernetesGateway, ns, parent.Name ?? "")) is not { } gateway
+            || ParsedSpecs.Spec<GatewayApiGatewaySpec>(gateway) is not { } spec)
+        {
+            return null;
+        }
+
+        var ports = new List<long>();
+        foreach (var listener in spec.Listeners ?? [])
+        {
+            if (listener.Protocol == "TCP" && listener.Port is { } port
+                && (parent.SectionName is null || parent.SectionName == listener.Name)
+                && (parent.Port is null || parent.Port == port)
+                && ((listener.AllowedRoutes?.Namespaces?.From ?? "Same") == "All" || ns == route.Namespace)
+                && !ports.Contains(port))
+            {
+                ports.Add(port);
+            }
+        }
+
+        return ports.Count > 0 ? ports : null;
+    }
+
+    /// <summary>
+    /// TCPRoute rules, each matching the parent's ports. As for TLSRoute, a rule with no valid backend of weight above
+    /// 0 keeps its match with no destination, so its connections go to BlackHoleCluster and are closed rather than
+    /// taken by another chain.
+    /// </summary>
+    private static List<TcpRoute> TcpRules(Resource resource, TcpRouteSpec spec, List<long> ports, GatewayApiBackends backends)
+    {
+        var rules = new List<TcpRoute>();
+        foreach (var rule in spec.Rules ?? [])
+        {
+            var destinations = new List<RouteDestination>();
+            foreach (var backend in rule.BackendRefs ?? [])
+            {
+                if ((backend.Weight ?? 1) > 0
+                    && backends.Resolve(resource, backend.Group, backend.Kind, backend.Name, backend.Namespace, backend.Port) is { } destination)
+                {
+                    destinations.Add(new RouteDestination { Destination = destination, Weight = backend.Weight ?? 1 });
+                }
+            }
+
+            rules.Add(new TcpRoute
+            {
+                Match = ports.Count > 0 ? [.. ports.Select(p => new L4MatchAttributes { Port = p })] : null,
                 Route = destinations,
             });
         }

@@ -219,6 +219,28 @@ internal static partial class GatewayApiRules
         }
     }
 
+    public static void TcpRoute(TcpRouteSpec spec, RuleContext c)
+    {
+        ParentRefs(spec.ParentRefs, c);
+        var rules = spec.Rules ?? [];
+        if (c.NonEmpty("spec.rules", rules, "rule") && rules.Count > 16)
+        {
+            c.Error("spec.rules", $"{rules.Count} rules is more than the limit of 16");
+        }
+
+        for (var i = 0; i < rules.Count; i++)
+        {
+            var path = FieldPath.Index("spec.rules", i);
+            var backends = rules[i].BackendRefs ?? [];
+            c.NonEmpty(path + ".backendRefs", backends, "backendRef");
+            for (var b = 0; b < backends.Count; b++)
+            {
+                var backend = backends[b];
+                Backend(backend.Group, backend.Kind, backend.Namespace, backend.Name, backend.Port, backend.Weight, FieldPath.Index(path + ".backendRefs", b), c);
+            }
+        }
+    }
+
     public static void GatewayClass(GatewayClassSpec spec, RuleContext c)
     {
         if (spec.ControllerName is { } controller)

@@ -39,6 +39,8 @@ internal static class KindRules
                 return Checked(Spec<HttpRouteSpec>(spec), s => GatewayApiRules.HttpRoute(s, c));
             case var t when t == ResourceTypes.TlsRoute:
                 return Checked(Spec<TlsRouteSpec>(spec), s => GatewayApiRules.TlsRoute(s, c));
+            case var t when t == ResourceTypes.TcpRoute:
+                return Checked(Spec<TcpRouteSpec>(spec), s => GatewayApiRules.TcpRoute(s, c));
             case var t when t == ResourceTypes.GatewayClass:
                 return Checked(Spec<GatewayClassSpec>(spec), s => GatewayApiRules.GatewayClass(s, c));
             case var t when t == ResourceTypes.Service:

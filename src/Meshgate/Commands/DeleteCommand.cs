@@ -8,7 +8,7 @@ public static class DeleteCommand
 {
     public static Command Create(CliContext cli)
     {
-        var kind = new Argument<string?>("kind") { Arity = ArgumentArity.ZeroOrOne, Description = "Kind (se, gw, vs, dr, gtw, httproute, tlsroute, netpol, ns...) or KIND/NAME" };
+        var kind = new Argument<string?>("kind") { Arity = ArgumentArity.ZeroOrOne, Description = "Kind (se, gw, vs, dr, gtw, httproute, tlsroute, tcproute, netpol, ns...) or KIND/NAME" };
         var names = new Argument<string[]>("name") { Arity = ArgumentArity.ZeroOrMore, Description = "Names of the objects" };
         var files = CommonOptions.Files("File, directory or - (stdin) naming the objects to delete");
         var ns = CommonOptions.Namespace();

@@ -12,7 +12,7 @@ public static class GetCommand
 {
     public static Command Create(CliContext cli, TimeProvider time)
     {
-        var kinds = new Argument<string>("kind") { Description = "Kind, or kinds separated by commas (se, gw, vs, dr, gtw, httproute, tlsroute, netpol, ns...), or KIND/NAME" };
+        var kinds = new Argument<string>("kind") { Description = "Kind, or kinds separated by commas (se, gw, vs, dr, gtw, httproute, tlsroute, tcproute, netpol, ns...), or KIND/NAME" };
         var names = new Argument<string[]>("name") { Arity = ArgumentArity.ZeroOrMore, Description = "Names of the objects (all when omitted)" };
         var ns = CommonOptions.Namespace();
         var all = new Option<bool>("--all-namespaces", "-A") { Description = "List objects in every namespace" };

@@ -214,6 +214,57 @@ public sealed class GatewayApiStatusCalculatorTests
     }
 
     [Fact]
+    public void Updates_TcpRoute_AttachedToTheTcpListenerOnly()
+    {
+        const string tcp = """
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: Gateway
+            metadata:
+              name: cnn-egress-gateway
+            spec:
+              gatewayClassName: istio
+              listeners:
+              - name: http
+                hostname: edition.cnn.com
+                port: 80
+                protocol: HTTP
+              - name: tcp
+                port: 9000
+                protocol: TCP
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: db
+            spec:
+              ports:
+              - name: tcp
+                port: 9000
+            ---
+            apiVersion: gateway.networking.k8s.io/v1alpha2
+            kind: TCPRoute
+            metadata:
+              name: db
+            spec:
+              parentRefs:
+              - name: cnn-egress-gateway
+                sectionName: tcp
+              rules:
+              - backendRefs:
+                - name: db
+                  port: 9000
+            """;
+        var resources = Settle(Store(5, tcp, CnnGatewayService, IstioClass));
+
+        var listeners = (JsonArray)Status(resources, ResourceTypes.KubernetesGateway, "cnn-egress-gateway")["listeners"]!;
+        Assert.Equal(0, listeners[0]!["attachedRoutes"]!.GetValue<int>());
+        Assert.Equal(1, listeners[1]!["attachedRoutes"]!.GetValue<int>());
+        Assert.Equal("""[{"group":"gateway.networking.k8s.io","kind":"TCPRoute"}]""", listeners[1]!["supportedKinds"]!.ToJsonString());
+        var parent = Assert.Single((JsonArray)Status(resources, ResourceTypes.TcpRoute, "db")["parents"]!)!;
+        Assert.All((JsonArray)parent["conditions"]!, c => Assert.Equal("True", c!["status"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public void Updates_RefusedRoutes_NotCountedAsAttached()
     {
         var resources = Settle(Store(5, HttpSeed, Route("elsewhere", "name: cnn-egress-gateway", "[www.example.com]"), Route("wrong-section", "{name: cnn-egress-gateway, sectionName: https}")));

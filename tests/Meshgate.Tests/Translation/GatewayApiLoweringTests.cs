@@ -516,6 +516,164 @@ public class GatewayApiLoweringTests
         Assert.Equal("outbound|443||backend.other.svc.cluster.local", ChainCluster(yaml + grant));
     }
 
+    /// <summary>A Gateway with a TCP listener on 9000 and Service <c>backend</c> (namespace <c>other</c>) on 9000.</summary>
+    private const string TcpBase = """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: cnn-egress-gateway, namespace: default}
+        spec:
+          gatewayClassName: istio
+          listeners:
+          - {name: tcp, port: 9000, protocol: TCP}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: backend, namespace: other}
+        spec:
+          selector: {app: backend}
+          ports: [{name: tcp, port: 9000}]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: local, namespace: default}
+        spec:
+          selector: {app: local}
+          ports: [{name: tcp, port: 9000}]
+        """;
+
+    [Fact]
+    public void TcpRoute_OnATcpListener_LoweredToATcpRouteToTheBackend()
+    {
+        const string yaml = TcpBase + """
+
+            ---
+            apiVersion: gateway.networking.k8s.io/v1alpha2
+            kind: TCPRoute
+            metadata: {name: forward, namespace: default}
+            spec:
+              parentRefs: [{name: cnn-egress-gateway, sectionName: tcp}]
+              rules:
+              - backendRefs: [{name: local, port: 9000}]
+            """;
+
+        var (_, vs) = Assert.Single(GatewayApiLowering.VirtualServices(Registry.For(TranslationFixtures.Parse(yaml))));
+        Assert.Equal([GatewayApiLowering.GatewayKey("default", "cnn-egress-gateway")], vs.Gateways);
+        var rule = Assert.Single(vs.Spec.Tcp!);
+        Assert.Equal(9000, Assert.Single(rule.Match!).Port);
+        var destination = Assert.Single(rule.Route!);
+        Assert.Equal("local.default.svc.cluster.local", destination.Destination!.Host);
+        Assert.Equal(1, destination.Weight);
+
+        var listener = Assert.Single(Translate(yaml, TranslationFixtures.CnnEgressGateway()).Listeners);
+        Assert.Equal("outbound|9000||local.default.svc.cluster.local", Assert.Single(listener.FilterChains).Cluster);
+    }
+
+    [Fact]
+    public void TcpRoute_OnAnHttpListener_NotLowered()
+    {
+        var yaml = Base + """
+
+            ---
+            apiVersion: gateway.networking.k8s.io/v1alpha2
+            kind: TCPRoute
+            metadata: {name: forward, namespace: default}
+            spec:
+              parentRefs: [{name: cnn-egress-gateway}]
+              rules:
+              - backendRefs: [{name: httpbin, port: 80}]
+            """;
+
+        Assert.Empty(GatewayApiLowering.VirtualServices(Registry.For(TranslationFixtures.Parse(yaml))));
+    }
+
+    [Fact]
+    public void TcpRoute_ServiceEntryParent_BindsMeshOnTheParentPort()
+    {
+        const string yaml = """
+            apiVersion: networking.istio.io/v1
+            kind: ServiceEntry
+            metadata: {name: db, namespace: default}
+            spec:
+              hosts: [db.example.com]
+              ports: [{number: 9000, name: tcp, protocol: TCP}]
+              resolution: DNS
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: cnn-egress-gateway-istio, namespace: default}
+            spec:
+              selector: {app: gw}
+              ports: [{name: tcp, port: 9000}]
+            ---
+            apiVersion: gateway.networking.k8s.io/v1alpha2
+            kind: TCPRoute
+            metadata: {name: db-to-egress, namespace: default}
+            spec:
+              parentRefs: [{kind: ServiceEntry, group: networking.istio.io, name: db, port: 9000}]
+              rules:
+              - backendRefs: [{name: cnn-egress-gateway-istio, port: 9000, weight: 3}]
+            """;
+
+        var (_, vs) = Assert.Single(GatewayApiLowering.VirtualServices(Registry.For(TranslationFixtures.Parse(yaml))));
+        Assert.Equal([VirtualServiceIndex.Mesh], vs.Gateways);
+        Assert.Equal(["db.example.com"], vs.Hosts);
+        var rule = Assert.Single(vs.Spec.Tcp!);
+        Assert.Equal(9000, Assert.Single(rule.Match!).Port);
+        var destination = Assert.Single(rule.Route!);
+        Assert.Equal("cnn-egress-gateway-istio.default.svc.cluster.local", destination.Destination!.Host);
+        Assert.Equal(3, destination.Weight);
+    }
+
+    [Theory]
+    [InlineData("{name: missing, port: 9000}")]
+    [InlineData("{name: backend, namespace: other, port: 9000}")]
+    [InlineData("{name: local, port: 9000, weight: 0}")]
+    public void TcpRoute_NoValidBackend_SendsNothingAnywhere(string backend)
+    {
+        var yaml = TcpBase + $$"""
+
+            ---
+            apiVersion: gateway.networking.k8s.io/v1alpha2
+            kind: TCPRoute
+            metadata: {name: forward, namespace: default}
+            spec:
+              parentRefs: [{name: cnn-egress-gateway}]
+              rules:
+              - backendRefs: [{{backend}}]
+            """;
+
+        var (_, vs) = Assert.Single(GatewayApiLowering.VirtualServices(Registry.For(TranslationFixtures.Parse(yaml))));
+        Assert.Empty(Assert.Single(vs.Spec.Tcp!).Route!);
+        var chains = Assert.Single(Translate(yaml, TranslationFixtures.CnnEgressGateway()).Listeners).FilterChains;
+        Assert.All(chains, c => Assert.Equal(Cluster.BlackHole, c.Cluster));
+    }
+
+    [Fact]
+    public void TcpRoute_CrossNamespaceBackend_RoutedWithATcpRouteGrant()
+    {
+        const string yaml = TcpBase + """
+
+            ---
+            apiVersion: gateway.networking.k8s.io/v1alpha2
+            kind: TCPRoute
+            metadata: {name: forward, namespace: default}
+            spec:
+              parentRefs: [{name: cnn-egress-gateway}]
+              rules:
+              - backendRefs: [{name: backend, namespace: other, port: 9000}]
+            ---
+            apiVersion: gateway.networking.k8s.io/v1beta1
+            kind: ReferenceGrant
+            metadata: {name: allow-default, namespace: other}
+            spec:
+              from: [{group: gateway.networking.k8s.io, kind: TCPRoute, namespace: default}]
+              to: [{group: "", kind: Service}]
+            """;
+
+        var chain = Assert.Single(Assert.Single(Translate(yaml, TranslationFixtures.CnnEgressGateway()).Listeners).FilterChains);
+        Assert.Equal("outbound|9000||backend.other.svc.cluster.local", chain.Cluster);
+    }
+
     /// <summary>
     /// Translation and the status controller judge backends alike: a backend the route's ResolvedRefs condition
     /// reports (RefNotPermitted, BackendNotFound) is the one translation does not route to, and the others are routed.

@@ -1,3 +1,4 @@
+using Meshgate.Core.Resources;
 using Meshgate.Core.Validation;
 using Xunit;
 
@@ -1185,6 +1186,35 @@ public class InvalidInputTests
             "TLSRoute default/forward-cnn-from-egress-gateway (stdin, document 1, line 6): spec.rules: at least one rule is required"
         },
         {
+            "TCPRoute without rules",
+            """
+            apiVersion: gateway.networking.k8s.io/v1alpha2
+            kind: TCPRoute
+            metadata:
+              name: db
+            spec:
+              parentRefs:
+              - name: cnn-egress-gateway
+            """,
+            "TCPRoute default/db (stdin, document 1, line 6): spec.rules: at least one rule is required"
+        },
+        {
+            "TCPRoute Service backend without port",
+            """
+            apiVersion: gateway.networking.k8s.io/v1alpha2
+            kind: TCPRoute
+            metadata:
+              name: db
+            spec:
+              parentRefs:
+              - name: cnn-egress-gateway
+              rules:
+              - backendRefs:
+                - {name: db}
+            """,
+            "TCPRoute default/db (stdin, document 1, line 10): spec.rules[0].backendRefs[0].port: port is required when the backend is a Service"
+        },
+        {
             "fractional duration",
             """
             apiVersion: gateway.networking.k8s.io/v1
@@ -1352,6 +1382,52 @@ public class InvalidInputTests
     [Theory]
     [MemberData(nameof(KubernetesCases))]
     public void ParseText_InvalidKubernetesObject_ReportsExactErrors(string name, string yaml, string expected) => AssertRefused(name, yaml, expected);
+
+    [Fact]
+    public void ParseText_TcpRoute_ParsedAsTheGatewayApiKind()
+    {
+        const string yaml = """
+            apiVersion: gateway.networking.k8s.io/v1alpha2
+            kind: TCPRoute
+            metadata:
+              name: db
+            spec:
+              parentRefs:
+              - name: cnn-egress-gateway
+                sectionName: tcp
+              rules:
+              - backendRefs:
+                - {name: db, port: 9000, weight: 2}
+            """;
+
+        var result = ResourceParser.ParseText(yaml, Source);
+
+        Assert.True(result.Ok, string.Join("\n", result.Errors));
+        var route = Assert.Single(result.Resources);
+        Assert.Equal(ResourceTypes.TcpRoute, route.Type);
+        Assert.Equal(ResourceTypes.TcpRoute, ResourceTypes.Find(ResourceTypes.GatewayApiGroup, "TCPRoute"));
+    }
+
+    [Fact]
+    public void ParseText_RouteWithoutParentRefs_TcpRouteJudgedAsTlsRoute()
+    {
+        static string Route(string kind) => $$"""
+            apiVersion: gateway.networking.k8s.io/v1alpha2
+            kind: {{kind}}
+            metadata:
+              name: r
+            spec:
+              rules:
+              - backendRefs:
+                - {name: db, port: 9000}
+            """;
+
+        var tls = ResourceParser.ParseText(Route("TLSRoute"), Source);
+        var tcp = ResourceParser.ParseText(Route("TCPRoute"), Source);
+
+        Assert.Equal(tls.Ok, tcp.Ok);
+        Assert.Equal(tls.Errors.Count, tcp.Errors.Count);
+    }
 
     [Fact]
     public void ParseText_NamespaceOtherThanEnforcedOne_ReportsMismatch()

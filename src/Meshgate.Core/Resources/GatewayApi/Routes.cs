@@ -1,7 +1,8 @@
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
-// gateway.networking.k8s.io HTTPRoute (apis/v1/httproute_types.go) and TLSRoute (apis/v1alpha2/tlsroute_types.go).
+// gateway.networking.k8s.io HTTPRoute (apis/v1/httproute_types.go), TLSRoute (apis/v1alpha2/tlsroute_types.go) and
+// TCPRoute (apis/v1alpha2/tcproute_types.go).
 namespace Meshgate.Core.Resources.GatewayApi;
 
 public sealed record HttpRouteSpec
@@ -16,6 +17,12 @@ public sealed record TlsRouteSpec
     public List<ParentReference>? ParentRefs { get; init; }
     public List<string>? Hostnames { get; init; }
     public List<TlsRouteRule>? Rules { get; init; }
+}
+
+public sealed record TcpRouteSpec
+{
+    public List<ParentReference>? ParentRefs { get; init; }
+    public List<TcpRouteRule>? Rules { get; init; }
 }
 
 public sealed record ParentReference
@@ -41,6 +48,12 @@ public sealed record HttpRouteRule
 }
 
 public sealed record TlsRouteRule
+{
+    public string? Name { get; init; }
+    public List<BackendRef>? BackendRefs { get; init; }
+}
+
+public sealed record TcpRouteRule
 {
     public string? Name { get; init; }
     public List<BackendRef>? BackendRefs { get; init; }
