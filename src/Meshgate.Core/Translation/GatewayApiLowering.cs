@@ -59,14 +59,12 @@ internal static class GatewayApiLowering
                     continue;
                 }
 
-                var from = listener.AllowedRoutes?.Namespaces?.From ?? "Same";
-                var ns = from == "All" ? "*" : resource.Namespace;
                 var host = listener.Hostname is { Length: > 0 } h ? h : "*";
                 yield return (GatewayKey(resource.Namespace, resource.Name), resource.Name, resource.Namespace, new Server
                 {
                     Name = listener.Name,
                     Port = new Port { Number = port, Name = listener.Name, Protocol = listener.Protocol },
-                    Hosts = [$"{ns}/{host}"],
+                    Hosts = [.. AdmittedNamespaces(registry, listener, resource.Namespace).Select(ns => $"{ns}/{host}")],
                     Tls = ServerTls(listener.Tls),
                 });
             }
@@ -177,7 +175,7 @@ internal static class GatewayApiLowering
                 return ([HostNames.ServiceHost(name, ns)], VirtualServiceIndex.Mesh);
             case (ResourceTypes.GatewayApiGroup, "Gateway"):
                 if (registry.Get(new ObjectKey(ResourceTypes.KubernetesGateway, ns, name)) is not { } gateway
-                    || ParsedSpecs.Spec<GatewayApiGatewaySpec>(gateway) is not { } spec || !Allowed(spec, parent, ns, route.Namespace))
+                    || ParsedSpecs.Spec<GatewayApiGatewaySpec>(gateway) is not { } spec || !Allowed(registry, spec, parent, ns, route.Namespace))
                 {
                     return null;
                 }
@@ -189,18 +187,46 @@ internal static class GatewayApiLowering
     }
 
     /// <summary><c>allowedRoutes.namespaces.from</c>: Same (the default) admits routes of the Gateway's namespace, All any.</summary>
-    private static bool Allowed(GatewayApiGatewaySpec gateway, ParentReference parent, string gatewayNamespace, string routeNamespace)
+    private static bool Allowed(Registry registry, GatewayApiGatewaySpec gateway, ParentReference parent, string gatewayNamespace, string routeNamespace)
     {
         foreach (var listener in gateway.Listeners ?? [])
         {
-            if ((parent.SectionName is null || parent.SectionName == listener.Name) && (parent.Port is null || parent.Port == listener.Port)
-                && ((listener.AllowedRoutes?.Namespaces?.From ?? "Same") == "All" || gatewayNamespace == routeNamespace))
+            if ((parent.SectionName is null || parent.SectionName == listener.Name) && (parent.Port is null || parent.Port == listener.Port))
             {
-                return true;
+                foreach (var ns in AdmittedNamespaces(registry, listener, gatewayNamespace))
+                {
+                    if (ns == "*" || ns == routeNamespace)
+                    {
+                        return true;
+                    }
+                }
             }
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The namespaces a listener's <c>allowedRoutes.namespaces</c> admits routes from (upstream's buildHostnameMatch, as
+    /// the status controller reads it): <c>*</c> for All, the Gateway's for Same (the default), the namespaces whose
+    /// labels the selector matches for Selector (<c>~</c>, which is no namespace, when none does; a Selector without a
+    /// selector admits all, as upstream).
+    /// </summary>
+    private static IEnumerable<string> AdmittedNamespaces(Registry registry, Resources.GatewayApi.Listener listener, string gatewayNamespace)
+    {
+        var from = listener.AllowedRoutes?.Namespaces;
+        switch (from?.From ?? "Same")
+        {
+            case "All":
+                return ["*"];
+            case "Selector" when from!.Selector is { } selector:
+                var matched = registry.Of(ResourceTypes.Namespace).Where(ns => GatewayStatus.NamespaceSelector.Matches(selector, ns.Labels)).Select(ns => ns.Name).ToList();
+                return matched.Count > 0 ? matched : ["~"];
+            case "Selector":
+                return ["*"];
+            default:
+                return [gatewayNamespace];
+        }
     }
 
     private static List<IstioHttpRoute> HttpRules(Resource resource, HttpRouteSpec spec, long? port, GatewayApiBackends backends)
@@ -352,7 +378,7 @@ internal static class GatewayApiLowering
             if (listener.Protocol == "TCP" && listener.Port is { } port
                 && (parent.SectionName is null || parent.SectionName == listener.Name)
                 && (parent.Port is null || parent.Port == port)
-                && ((listener.AllowedRoutes?.Namespaces?.From ?? "Same") == "All" || ns == route.Namespace)
+                && AdmittedNamespaces(registry, listener, ns).Any(admitted => admitted == "*" || admitted == route.Namespace)
                 && !ports.Contains(port))
             {
                 ports.Add(port);

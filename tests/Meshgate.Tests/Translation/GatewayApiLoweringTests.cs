@@ -714,4 +714,36 @@ public class GatewayApiLoweringTests
         Assert.Equal(valid, status.Status);
         Assert.Equal(valid, DirectStatus(GatewayRoute(yaml)) is null);
     }
+
+    [Theory]
+    [InlineData("team: egress", true)]
+    [InlineData("team: other", false)]
+    public void AllowedRoutesSelector_RouteFromASelectedNamespaceAttaches_OtherwiseNot(string labels, bool attaches)
+    {
+        var yaml = Base.Replace(
+            "  - {name: http, hostname: edition.cnn.com, port: 80, protocol: HTTP}",
+            "  - {name: http, hostname: edition.cnn.com, port: 80, protocol: HTTP, allowedRoutes: {namespaces: {from: Selector, selector: {matchLabels: {team: egress}}}}}",
+            StringComparison.Ordinal) + $$"""
+
+            ---
+            apiVersion: v1
+            kind: Namespace
+            metadata:
+              name: routes
+              labels: { {{labels}} }
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: cnn, namespace: routes}
+            spec:
+              parentRefs: [{name: cnn-egress-gateway, namespace: default}]
+              hostnames: [edition.cnn.com]
+              rules:
+              - {{ToHostname}}
+            """;
+        var config = Translate(yaml, TranslationFixtures.CnnEgressGateway());
+        var routes = JsonNode.Parse(ProxyConfigLoader.ToJson(config))!["routeTables"]!.AsArray()
+            .SelectMany(t => t!["virtualHosts"]!.AsArray()).SelectMany(h => h!["routes"]!.AsArray()).ToList();
+        Assert.Equal(attaches, routes.Any(r => r!["name"]?.GetValue<string>() == "routes.cnn.0"));
+    }
 }
