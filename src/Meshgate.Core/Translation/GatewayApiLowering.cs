@@ -175,7 +175,7 @@ internal static class GatewayApiLowering
                 return ([HostNames.ServiceHost(name, ns)], VirtualServiceIndex.Mesh);
             case (ResourceTypes.GatewayApiGroup, "Gateway"):
                 if (registry.Get(new ObjectKey(ResourceTypes.KubernetesGateway, ns, name)) is not { } gateway
-                    || ParsedSpecs.Spec<GatewayApiGatewaySpec>(gateway) is not { } spec || !Allowed(registry, spec, parent, ns, route.Namespace))
+                    || ParsedSpecs.Spec<GatewayApiGatewaySpec>(gateway) is not { } spec || !Allowed(registry, spec, parent, ns, route))
                 {
                     return null;
                 }
@@ -186,16 +186,20 @@ internal static class GatewayApiLowering
         }
     }
 
-    /// <summary><c>allowedRoutes.namespaces.from</c>: Same (the default) admits routes of the Gateway's namespace, All any.</summary>
-    private static bool Allowed(Registry registry, GatewayApiGatewaySpec gateway, ParentReference parent, string gatewayNamespace, string routeNamespace)
+    /// <summary>
+    /// A listener the parent reference selects (sectionName, port) admits the route: its namespace by
+    /// <c>allowedRoutes.namespaces</c>, its kind by <c>allowedRoutes.kinds</c> (else the listener protocol's kinds).
+    /// </summary>
+    private static bool Allowed(Registry registry, GatewayApiGatewaySpec gateway, ParentReference parent, string gatewayNamespace, Resource route)
     {
         foreach (var listener in gateway.Listeners ?? [])
         {
-            if ((parent.SectionName is null || parent.SectionName == listener.Name) && (parent.Port is null || parent.Port == listener.Port))
+            if ((parent.SectionName is null || parent.SectionName == listener.Name) && (parent.Port is null || parent.Port == listener.Port)
+                && AdmitsKind(listener, route.Type.Kind))
             {
                 foreach (var ns in AdmittedNamespaces(registry, listener, gatewayNamespace))
                 {
-                    if (ns == "*" || ns == routeNamespace)
+                    if (ns == "*" || ns == route.Namespace)
                     {
                         return true;
                     }
@@ -204,6 +208,35 @@ internal static class GatewayApiLowering
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// <c>allowedRoutes.kinds</c> when given (group defaulting to Gateway API's), else the kinds the listener's
+    /// protocol takes, as the Gateway API spec defines them: HTTPRoute (and GRPCRoute) on HTTP and HTTPS, TLSRoute on TLS,
+    /// TCPRoute on TCP.
+    /// </summary>
+    private static bool AdmitsKind(Resources.GatewayApi.Listener listener, string kind)
+    {
+        if (listener.AllowedRoutes?.Kinds is { Count: > 0 } kinds)
+        {
+            foreach (var allowed in kinds)
+            {
+                if (allowed.Kind == kind && (allowed.Group ?? ResourceTypes.GatewayApiGroup) == ResourceTypes.GatewayApiGroup)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        return listener.Protocol switch
+        {
+            "HTTP" or "HTTPS" => kind is "HTTPRoute" or "GRPCRoute",
+            "TLS" => kind == "TLSRoute",
+            "TCP" => kind == "TCPRoute",
+            _ => false,
+        };
     }
 
     /// <summary>

@@ -746,4 +746,18 @@ public class GatewayApiLoweringTests
             .SelectMany(t => t!["virtualHosts"]!.AsArray()).SelectMany(h => h!["routes"]!.AsArray()).ToList();
         Assert.Equal(attaches, routes.Any(r => r!["name"]?.GetValue<string>() == "routes.cnn.0"));
     }
+
+    [Theory]
+    [InlineData("", true)]
+    [InlineData(", allowedRoutes: {kinds: [{kind: HTTPRoute}]}", true)]
+    [InlineData(", allowedRoutes: {kinds: [{kind: GRPCRoute}]}", false)]
+    public void AllowedRoutesKinds_AnHttpRouteAttachesOnlyWhereItsKindIsAdmitted(string allowed, bool attaches)
+    {
+        var yaml = Route(ToHostname).Replace(
+            "  - {name: http, hostname: edition.cnn.com, port: 80, protocol: HTTP}",
+            "  - {name: http, hostname: edition.cnn.com, port: 80, protocol: HTTP" + allowed + "}",
+            StringComparison.Ordinal);
+        var registry = Registry.For(TranslationFixtures.Parse(yaml));
+        Assert.Equal(attaches, GatewayApiLowering.VirtualServices(registry).Any(v => v.Resource.Name == "cnn"));
+    }
 }
