@@ -18,31 +18,15 @@ public static class PodRegistration
 
     public static Resource PodFor(ProxyNode node, int adminPort)
     {
-        var labels = new JsonObject();
-        foreach (var (key, value) in node.Labels)
+        var annotations = new JsonObject
         {
-            labels[key] = value;
-        }
-
-        var metadata = new JsonObject
-        {
-            ["name"] = node.Name,
-            ["namespace"] = node.Namespace,
-            ["annotations"] = new JsonObject
-            {
-                [RoleAnnotation] = node.Role == ProxyRole.Gateway ? "gateway" : "sidecar",
-                [AdminPortAnnotation] = adminPort.ToString(CultureInfo.InvariantCulture),
-                [ProxyIdAnnotation] = node.Id,
-            },
+            [RoleAnnotation] = node.Role == ProxyRole.Gateway ? "gateway" : "sidecar",
+            [AdminPortAnnotation] = adminPort.ToString(CultureInfo.InvariantCulture),
+            [ProxyIdAnnotation] = node.Id,
         };
         if (node.HasWorkloadCertificate)
         {
-            metadata["annotations"]![ProxyNode.WorkloadCertificateAnnotation] = "true";
-        }
-
-        if (labels.Count > 0)
-        {
-            metadata["labels"] = labels;
+            annotations[ProxyNode.WorkloadCertificateAnnotation] = "true";
         }
 
         var status = new JsonObject { ["phase"] = "Running" };
@@ -52,6 +36,35 @@ public static class PodRegistration
             status["podIPs"] = new JsonArray([.. node.Addresses.Select(a => (JsonNode)new JsonObject { ["ip"] = a })]);
         }
 
+        return Pod(node.Name, node.Namespace, node.Labels, node.ServiceAccount, annotations, status);
+    }
+
+    /// <summary>
+    /// The Pod of a proxy about to start (what kubelet has before the containers run): Pending until its proxy connects
+    /// and <see cref="PodFor"/> replaces it, keeping its uid, so a token bound to it stays valid.
+    /// </summary>
+    public static Resource PendingPodFor(string name, string ns, IReadOnlyDictionary<string, string> labels, string serviceAccount) =>
+        Pod(name, ns, labels, serviceAccount, null, new JsonObject { ["phase"] = "Pending" });
+
+    private static Resource Pod(string name, string ns, IReadOnlyDictionary<string, string> labels, string serviceAccount, JsonObject? annotations, JsonObject status)
+    {
+        var metadata = new JsonObject { ["name"] = name, ["namespace"] = ns };
+        if (annotations is not null)
+        {
+            metadata["annotations"] = annotations;
+        }
+
+        if (labels.Count > 0)
+        {
+            var labelObject = new JsonObject();
+            foreach (var (key, value) in labels)
+            {
+                labelObject[key] = value;
+            }
+
+            metadata["labels"] = labelObject;
+        }
+
         var json = new JsonObject
         {
             ["apiVersion"] = "v1",
@@ -59,7 +72,7 @@ public static class PodRegistration
             ["metadata"] = metadata,
             ["spec"] = new JsonObject
             {
-                ["serviceAccountName"] = node.ServiceAccount,
+                ["serviceAccountName"] = serviceAccount,
                 ["containers"] = new JsonArray(new JsonObject { ["name"] = "istio-proxy", ["image"] = "meshgate" }),
             },
             ["status"] = status,

@@ -31,7 +31,8 @@ public static class GatewayApiStatusCalculator
         var time = now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
         var updates = new List<Resource>();
         var classes = OurClasses(resources, updates, time);
-        var grants = new ReferenceGrants(resources);
+        var registry = Registry.For(resources);
+        var grants = new ReferenceGrantIndex(registry);
 
         var gateways = new Dictionary<ObjectKey, GatewayState>();
         foreach (var gateway in resources.List(ResourceTypes.KubernetesGateway))
@@ -43,7 +44,7 @@ public static class GatewayApiStatusCalculator
         }
 
         // Routes first: binding them counts each listener's attached routes.
-        var backends = new BackendResolution(resources, grants);
+        var backends = new BackendResolution(new GatewayApiBackends(registry));
         var routeUpdates = new List<Resource>();
         foreach (var route in resources.List(ResourceTypes.HttpRoute))
         {

@@ -1,5 +1,6 @@
 using Meshgate.Core.Resources;
 using Meshgate.Core.Resources.GatewayApi;
+using Meshgate.Core.Translation;
 using static Meshgate.Core.GatewayStatus.GatewayApiConditions;
 
 namespace Meshgate.Core.GatewayStatus;
@@ -15,9 +16,8 @@ internal static class ListenerEvaluation
 {
     private const string GatewayGroup = ResourceTypes.GatewayApiGroup;
     private const string NoErrors = "No errors found";
-    private static readonly string[] Implemented = ["HTTP", "HTTPS", "TLS", "TCP"];
 
-    public static List<ListenerView> Evaluate(Resource gateway, GatewayApiGatewaySpec spec, ResourceSet resources, ReferenceGrants grants)
+    public static List<ListenerView> Evaluate(Resource gateway, GatewayApiGatewaySpec spec, ResourceSet resources, ReferenceGrantIndex grants)
     {
         var views = new List<ListenerView>();
         var listeners = spec.Listeners ?? [];
@@ -57,7 +57,7 @@ internal static class ListenerEvaluation
     /// <summary>Upstream's <c>listenerProtocolToIstio</c>, less its alpha gate (Meshgate routes TLS and TCP).</summary>
     private static string? ProtocolError(string protocol)
     {
-        if (Implemented.Contains(protocol))
+        if (GatewayApiLowering.Implements(protocol))
         {
             return null;
         }
@@ -68,7 +68,7 @@ internal static class ListenerEvaluation
         }
 
         var upper = protocol.ToUpperInvariant();
-        return Implemented.Contains(upper) || upper == "HBONE"
+        return GatewayApiLowering.Implements(upper) || upper == "HBONE"
             ? $"protocol \"{protocol}\" is unsupported. hint: \"{upper}\" (uppercase) may be supported"
             : $"protocol \"{protocol}\" is unsupported";
     }
@@ -77,7 +77,7 @@ internal static class ListenerEvaluation
     /// Upstream's <c>buildTLS</c>: a Terminate listener needs at least one usable certificate: a Secret (in another
     /// namespace only with a ReferenceGrant) that exists. Istio's own terminate modes need none.
     /// </summary>
-    private static (string Reason, string Message)? TlsError(Resource gateway, GatewayTlsConfig? tls, ResourceSet resources, ReferenceGrants grants)
+    private static (string Reason, string Message)? TlsError(Resource gateway, GatewayTlsConfig? tls, ResourceSet resources, ReferenceGrantIndex grants)
     {
         if (tls is null || (tls.Mode ?? "Terminate") != "Terminate")
         {
@@ -130,7 +130,7 @@ internal static class ListenerEvaluation
     /// TLSRoute on TLS, TCPRoute on TCP; none on a listener whose protocol is not accepted. <c>allowedRoutes.kinds</c>
     /// narrows them, and naming a kind the listener cannot take makes the kinds invalid.
     /// </summary>
-    private static (List<(string Group, string Kind)> Kinds, bool Valid) SupportedKinds(Listener listener, bool protocolAccepted)
+    internal static (List<(string Group, string Kind)> Kinds, bool Valid) SupportedKinds(Listener listener, bool protocolAccepted)
     {
         List<(string Group, string Kind)> supported = !protocolAccepted ? [] : listener.Protocol switch
         {
@@ -164,28 +164,7 @@ internal static class ListenerEvaluation
     private static List<(string Namespace, string Host)> Hostnames(string gatewayNamespace, Listener listener, ResourceSet resources)
     {
         var host = listener.Hostname is { Length: > 0 } h ? h : "*";
-        var from = listener.AllowedRoutes?.Namespaces;
-        switch (from?.From ?? "Same")
-        {
-            case "All":
-                return [("*", host)];
-            case "Selector" when from!.Selector is { } selector:
-                var matched = new List<(string, string)>();
-                foreach (var ns in resources.List(ResourceTypes.Namespace))
-                {
-                    if (NamespaceSelector.Matches(selector, ns.Labels))
-                    {
-                        matched.Add((ns.Name, host));
-                    }
-                }
-
-                // Nothing selected: "~" matches no namespace, so the listener admits no route (yet).
-                return matched.Count > 0 ? matched : [("~", host)];
-            case "Selector":
-                return [("*", host)];
-            default:
-                return [(gatewayNamespace, host)];
-        }
+        return [.. GatewayApiLowering.AdmittedNamespaces(Registry.For(resources), listener, gatewayNamespace).Select(ns => (ns, host))];
     }
 
     /// <summary>The route kinds a parent with no listeners of its own (a ServiceEntry or Service: the mesh) takes.</summary>

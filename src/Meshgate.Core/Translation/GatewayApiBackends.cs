@@ -6,8 +6,8 @@ namespace Meshgate.Core.Translation;
 
 /// <summary>
 /// Gateway API backendRefs as destinations, or null for an invalid one, as Istio's <c>buildDestination</c>
-/// (pilot/pkg/config/kube/gateway/conversion.go) judges them and with the status controller's rules
-/// (GatewayStatus/BackendResolution), so that a backend the route's ResolvedRefs condition reports is never routed to:
+/// (pilot/pkg/config/kube/gateway/conversion.go) judges them. The status controller reports the same verdicts
+/// (GatewayStatus/BackendResolution asks <see cref="Problem"/>), so a backend ResolvedRefs reports is never routed to:
 /// <list type="bullet">
 /// <item>a reference into another namespace needs a ReferenceGrant there (RefNotPermitted);</item>
 /// <item>a Service must exist, a <c>Hostname</c> (group <c>networking.istio.io</c>) must be a host of the registry and a
@@ -50,10 +50,33 @@ internal sealed class GatewayApiBackends
     }
 
     /// <summary>
-    /// The destination a backendRef of <paramref name="route"/> names, or null when it is invalid. A Service is
-    /// <c>name.ns.svc.cluster.local</c>, a <c>Hostname</c> is its name, a ServiceEntry is its first host.
+    /// The destination a backendRef of <paramref name="route"/> names, or null when it is invalid (<see cref="Problem"/>).
+    /// A Service is <c>name.ns.svc.cluster.local</c>, a <c>Hostname</c> is its name, a ServiceEntry is its first host.
     /// </summary>
     public Destination? Resolve(Resource route, string? group, string? kind, string? name, string? ns, long? port)
+    {
+        if (Problem(route, group, kind, name, ns) is not null)
+        {
+            return null;
+        }
+
+        name ??= "";
+        ns ??= route.Namespace;
+        var portSelector = port is { } p ? new PortSelector { Number = p } : null;
+        return (ReferenceGrantIndex.Group(group), kind ?? "Service") switch
+        {
+            ("", "Service") => new Destination { Host = HostNames.ServiceHost(name, ns), Port = portSelector },
+            (IstioGroup, "ServiceEntry") => new Destination
+            {
+                Host = ParsedSpecs.Spec<ServiceEntrySpec>(_registry.Get(new ObjectKey(ResourceTypes.ServiceEntry, ns, name))!)!.Hosts![0].ToLowerInvariant(),
+                Port = portSelector,
+            },
+            _ => new Destination { Host = name, Port = portSelector }, // a Hostname
+        };
+    }
+
+    /// <summary>Why a backendRef of <paramref name="route"/> is invalid, or null when it is valid.</summary>
+    public BackendProblem? Problem(Resource route, string? group, string? kind, string? name, string? ns)
     {
         name ??= "";
         group = ReferenceGrantIndex.Group(group);
@@ -64,27 +87,18 @@ internal sealed class GatewayApiBackends
         if (ns is { } target && target != route.Namespace
             && !_grants.Allows(ResourceTypes.GatewayApiGroup, route.Type.Kind, route.Namespace, group, kind, target, name))
         {
-            return null;
+            return BackendProblem.RefNotPermitted;
         }
 
         ns ??= route.Namespace;
-        var portSelector = port is { } p ? new PortSelector { Number = p } : null;
-        switch (group, kind)
+        return (group, kind) switch
         {
-            case ("", "Service"):
-                return _registry.Get(new ObjectKey(ResourceTypes.Service, ns, name)) is null
-                    ? null
-                    : new Destination { Host = HostNames.ServiceHost(name, ns), Port = portSelector };
-            case (IstioGroup, "Hostname"):
-                return HostKnown(name) ? new Destination { Host = name, Port = portSelector } : null;
-            case (IstioGroup, "ServiceEntry"):
-                return _registry.Get(new ObjectKey(ResourceTypes.ServiceEntry, ns, name)) is { } entry
-                    && ParsedSpecs.Spec<ServiceEntrySpec>(entry)?.Hosts is [var first, ..]
-                    ? new Destination { Host = first.ToLowerInvariant(), Port = portSelector }
-                    : null;
-            default:
-                return null;
-        }
+            ("", "Service") => _registry.Get(new ObjectKey(ResourceTypes.Service, ns, name)) is null ? BackendProblem.NotFound : null,
+            (IstioGroup, "Hostname") => HostKnown(name) ? null : BackendProblem.NotFound,
+            (IstioGroup, "ServiceEntry") => _registry.Get(new ObjectKey(ResourceTypes.ServiceEntry, ns, name)) is { } entry
+                && ParsedSpecs.Spec<ServiceEntrySpec>(entry)?.Hosts is [_, ..] ? null : BackendProblem.NotFound,
+            _ => BackendProblem.InvalidKind,
+        };
     }
 
     /// <summary>A host some ServiceEntry declares (exactly or by a wildcard that covers it), or a Service's host.</summary>
@@ -105,4 +119,17 @@ internal sealed class GatewayApiBackends
 
         return false;
     }
+}
+
+/// <summary>Why a backendRef is not routed to (the route's ResolvedRefs reason).</summary>
+internal enum BackendProblem
+{
+    /// <summary>Into another namespace without a ReferenceGrant there (RefNotPermitted).</summary>
+    RefNotPermitted,
+
+    /// <summary>The Service or ServiceEntry does not exist, or the Hostname is no host of the registry (BackendNotFound).</summary>
+    NotFound,
+
+    /// <summary>A group and kind Meshgate does not route to (InvalidKind).</summary>
+    InvalidKind,
 }

@@ -211,32 +211,20 @@ internal static class GatewayApiLowering
     }
 
     /// <summary>
-    /// <c>allowedRoutes.kinds</c> when given (group defaulting to Gateway API's), else the kinds the listener's
-    /// protocol takes, as the Gateway API spec defines them: HTTPRoute (and GRPCRoute) on HTTP and HTTPS, TLSRoute on TLS,
-    /// TCPRoute on TCP.
+    /// The listener takes routes of <paramref name="kind"/>: its protocol's kinds narrowed by <c>allowedRoutes.kinds</c>,
+    /// the same list the status reports as its supportedKinds.
     /// </summary>
     private static bool AdmitsKind(Resources.GatewayApi.Listener listener, string kind)
     {
-        if (listener.AllowedRoutes?.Kinds is { Count: > 0 } kinds)
+        foreach (var supported in GatewayStatus.ListenerEvaluation.SupportedKinds(listener, Implements(listener.Protocol)).Kinds)
         {
-            foreach (var allowed in kinds)
+            if (supported.Kind == kind)
             {
-                if (allowed.Kind == kind && (allowed.Group ?? ResourceTypes.GatewayApiGroup) == ResourceTypes.GatewayApiGroup)
-                {
-                    return true;
-                }
+                return true;
             }
-
-            return false;
         }
 
-        return listener.Protocol switch
-        {
-            "HTTP" or "HTTPS" => kind is "HTTPRoute" or "GRPCRoute",
-            "TLS" => kind == "TLSRoute",
-            "TCP" => kind == "TCPRoute",
-            _ => false,
-        };
+        return false;
     }
 
     /// <summary>
@@ -245,7 +233,7 @@ internal static class GatewayApiLowering
     /// labels the selector matches for Selector (<c>~</c>, which is no namespace, when none does; a Selector without a
     /// selector admits all, as upstream).
     /// </summary>
-    private static IEnumerable<string> AdmittedNamespaces(Registry registry, Resources.GatewayApi.Listener listener, string gatewayNamespace)
+    internal static IEnumerable<string> AdmittedNamespaces(Registry registry, Resources.GatewayApi.Listener listener, string gatewayNamespace)
     {
         var from = listener.AllowedRoutes?.Namespaces;
         switch (from?.From ?? "Same")
@@ -408,7 +396,7 @@ internal static class GatewayApiLowering
         var ports = new List<long>();
         foreach (var listener in spec.Listeners ?? [])
         {
-            if (listener.Protocol == "TCP" && listener.Port is { } port
+            if (listener.Port is { } port && AdmitsKind(listener, "TCPRoute")
                 && (parent.SectionName is null || parent.SectionName == listener.Name)
                 && (parent.Port is null || parent.Port == port)
                 && AdmittedNamespaces(registry, listener, ns).Any(admitted => admitted == "*" || admitted == route.Namespace)

@@ -6,17 +6,23 @@ namespace Meshgate.Core.Translation;
 /// <summary>
 /// Gateway API ReferenceGrants (<c>gateway.networking.k8s.io/v1beta1</c>) by the namespace they live in: a route may
 /// refer to an object in another namespace only when a grant in that namespace names the route's group, kind and
-/// namespace (<c>from</c>) and the object's group and kind, and its name when the grant gives one (<c>to</c>). The same
-/// rule as the status controller's (GatewayStatus/ReferenceGrants), so translation and ResolvedRefs agree; Istio
-/// indexes them the same way (<c>convertReferencePolicies</c>, <c>BackendAllowed</c>).
+/// namespace (<c>from</c>) and the object's group and kind, and its name when the grant gives one (<c>to</c>). Translation
+/// and the status controller (ResolvedRefs, certificate refs) both ask this one index, so they agree; Istio indexes them
+/// the same way (<c>convertReferencePolicies</c>, <c>BackendAllowed</c>).
 /// </summary>
 internal sealed class ReferenceGrantIndex
 {
     private readonly Dictionary<string, List<ReferenceGrantSpec>> _byNamespace = new(StringComparer.Ordinal);
 
     public ReferenceGrantIndex(Registry registry)
+        : this(registry.Of(ResourceTypes.ReferenceGrant))
     {
-        foreach (var grant in registry.Of(ResourceTypes.ReferenceGrant))
+    }
+
+    /// <param name="grants">The ReferenceGrant objects.</param>
+    public ReferenceGrantIndex(IReadOnlyList<Resource> grants)
+    {
+        foreach (var grant in grants)
         {
             if (ParsedSpecs.Spec<ReferenceGrantSpec>(grant) is not { } spec)
             {

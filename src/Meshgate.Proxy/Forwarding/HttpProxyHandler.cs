@@ -31,7 +31,9 @@ internal sealed partial class HttpProxyHandler(IHttpForwarder forwarder, ProxyMe
         var context = request.Http;
         request.Bodies.Attach(context);
         var terminated = context.Features.Get<TerminatedTls>();
-        var tunnel = terminated is null ? context.Features.Get<MeshTunnel>() : null; // a plaintext listener's sidecar traffic
+        // A plaintext listener's traffic from a sidecar arrives unwrapped from the mesh tunnel; only a proxy with a
+        // workload certificate unwraps, so others skip the lookup.
+        var tunnel = terminated is null && snapshot.MeshTunnelTls is not null ? context.Features.Get<MeshTunnel>() : null;
         var entry = new AccessLogEntry
         {
             StartTime = time.GetUtcNow(),
@@ -64,16 +66,9 @@ internal sealed partial class HttpProxyHandler(IHttpForwarder forwarder, ProxyMe
                 return;
             }
 
-            if (IsHttp1(context) && Http1RequestChecks.HasUnsupportedTransferCoding(context.Request.Headers.TransferEncoding))
+            if (IsHttp1(context) && Http1Refusal(context) is { } refusal)
             {
-                await Local(request, StatusCodes.Status501NotImplemented, ResponseFlags.DownstreamProtocolError, "http1.invalid_transfer_encoding").ConfigureAwait(false);
-                context.Response.Headers.Connection = "close";
-                return;
-            }
-
-            if (IsHttp1(context) && Http1RequestChecks.HasInvalidTarget(context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget))
-            {
-                await Local(request, StatusCodes.Status400BadRequest, ResponseFlags.DownstreamProtocolError, "http1.invalid_url").ConfigureAwait(false);
+                await Local(request, refusal.Status, ResponseFlags.DownstreamProtocolError, refusal.Details).ConfigureAwait(false);
                 context.Response.Headers.Connection = "close";
                 return;
             }
@@ -224,7 +219,8 @@ internal sealed partial class HttpProxyHandler(IHttpForwarder forwarder, ProxyMe
 
     /// <summary>
     /// The destination of an absolute-form request (RFC 9112 §3.2.2, what <c>curl -x</c> sends): the authority of
-    /// <c>http://host[:port]/path</c>, port 80 when absent. Kestrel has already checked that Host agrees with it.
+    /// <c>http://host[:port]/path</c>, port 80 when absent. It wins over Host, which Kestrel replaces with it
+    /// (<c>AllowHostHeaderOverride</c>), so exactly one Host, the target's, goes upstream.
     /// </summary>
     private static bool TryAbsoluteTarget(HttpContext context, out OriginalDestination destination)
     {
@@ -315,8 +311,13 @@ internal sealed partial class HttpProxyHandler(IHttpForwarder forwarder, ProxyMe
     private static bool IsContentLengthAndChunked(HttpContext context) =>
         context.Request.Headers.TransferEncoding.Count > 0
         && context.Request.Headers.ContainsKey("X-Content-Length")
-        && !HttpProtocol.IsHttp2(context.Request.Protocol)
-        && !HttpProtocol.IsHttp3(context.Request.Protocol);
+        && IsHttp1(context);
+
+    /// <summary>An HTTP/1.x request Kestrel took but Envoy refuses (Http1RequestChecks): the answer and its details.</summary>
+    private static (int Status, string Details)? Http1Refusal(HttpContext context) =>
+        Http1RequestChecks.HasUnsupportedTransferCoding(context.Request.Headers.TransferEncoding) ? (StatusCodes.Status501NotImplemented, "http1.invalid_transfer_encoding")
+        : Http1RequestChecks.HasInvalidTarget(context.Features.Get<IHttpRequestFeature>()?.RawTarget) ? (StatusCodes.Status400BadRequest, "http1.invalid_url")
+        : null;
 
     private static bool IsHttp1(HttpContext context) =>
         !HttpProtocol.IsHttp2(context.Request.Protocol) && !HttpProtocol.IsHttp3(context.Request.Protocol);

@@ -323,31 +323,19 @@ public sealed class LocalMesh : IAsyncDisposable
         var existing = Server.Store.Current.Get(key);
         if (existing?.Json["spec"]?["serviceAccountName"]?.GetValue<string>() != workload.ServiceAccount)
         {
-            var labels = new System.Text.Json.Nodes.JsonObject();
+            var labels = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var pair in workload.Labels.Split(',', StringSplitOptions.RemoveEmptyEntries))
             {
-                var (name, value) = (pair[..pair.IndexOf('=', StringComparison.Ordinal)], pair[(pair.IndexOf('=', StringComparison.Ordinal) + 1)..]);
-                labels[name] = value;
+                var equals = pair.IndexOf('=', StringComparison.Ordinal);
+                labels[pair[..equals]] = pair[(equals + 1)..];
             }
 
-            var pod = new System.Text.Json.Nodes.JsonObject
-            {
-                ["apiVersion"] = "v1",
-                ["kind"] = "Pod",
-                ["metadata"] = new System.Text.Json.Nodes.JsonObject { ["name"] = workload.Name, ["namespace"] = workload.Namespace, ["labels"] = labels },
-                ["spec"] = new System.Text.Json.Nodes.JsonObject
-                {
-                    ["serviceAccountName"] = workload.ServiceAccount,
-                    ["containers"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["name"] = "istio-proxy", ["image"] = "meshgate" }),
-                },
-                ["status"] = new System.Text.Json.Nodes.JsonObject { ["phase"] = "Pending" },
-            };
             if (existing is not null)
             {
                 Server.Store.Delete([key]); // another service account: a new pod, a new uid, the old token void
             }
 
-            Server.Store.Apply([new Resource(ResourceTypes.Pod, pod)]);
+            Server.Store.Apply([ControlPlane.Push.PodRegistration.PendingPodFor(workload.Name, workload.Namespace, labels, workload.ServiceAccount)]);
         }
 
         var uid = Server.Store.Current.Get(key)!.Metadata["uid"]!.GetValue<string>();

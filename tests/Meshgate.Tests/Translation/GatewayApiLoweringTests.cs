@@ -708,7 +708,7 @@ public class GatewayApiLoweringTests
         var route = resources.Get(new ObjectKey(ResourceTypes.HttpRoute, "default", "cnn"))!;
         var spec = ParsedSpecs.Spec<Core.Resources.GatewayApi.HttpRouteSpec>(route)!;
         var b = Assert.Single(Assert.Single(spec.Rules!).BackendRefs!);
-        var status = new BackendResolution(resources, new ReferenceGrants(resources))
+        var status = new BackendResolution(new GatewayApiBackends(Registry.For(resources)))
             .Resolve(route, [new BackendRefView(b.Group, b.Kind, b.Name, b.Namespace, b.Weight)]);
 
         Assert.Equal(valid, status.Status);
