@@ -175,15 +175,7 @@ public sealed class CertificateAuthority : IDisposable
         AddAuthorityKeyIdentifier(signed);
 
         var now = _time.GetUtcNow();
-        var notAfter = now + lifetime;
-        if (notAfter > _signer.NotAfter)
-        {
-            notAfter = _signer.NotAfter; // never outlive the CA
-        }
-
-        var serial = RandomNumberGenerator.GetBytes(16);
-        serial[0] &= 0x7f; // a positive INTEGER (RFC 5280 4.1.2.2)
-        using var certificate = signed.Create(_signer.SubjectName, Generator(), now - Backdate, notAfter, serial);
+        using var certificate = signed.Create(_signer.SubjectName, Generator(), now - Backdate, NotAfter(now, lifetime), NewSerial());
         var chain = new List<string>(_chainAboveLeaf.Length + 1) { certificate.ExportCertificatePem() + "\n" };
         chain.AddRange(_chainAboveLeaf);
         return new IssuedCertificate(chain, certificate.SerialNumber.ToLowerInvariant(), certificate.NotAfter.ToUniversalTime());
@@ -212,9 +204,7 @@ public sealed class CertificateAuthority : IDisposable
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
         AddAuthorityKeyIdentifier(request);
         var now = _time.GetUtcNow();
-        var serial = RandomNumberGenerator.GetBytes(16);
-        serial[0] &= 0x7f;
-        using var certificate = request.Create(_signer.SubjectName, Generator(), now - Backdate, now + lifetime < _signer.NotAfter ? now + lifetime : _signer.NotAfter, serial);
+        using var certificate = request.Create(_signer.SubjectName, Generator(), now - Backdate, NotAfter(now, lifetime), NewSerial());
         return certificate.CopyWithPrivateKey(key);
     }
 
@@ -228,6 +218,18 @@ public sealed class CertificateAuthority : IDisposable
         }
 
         return chain;
+    }
+
+    /// <summary>The end of a certificate's validity: <paramref name="lifetime"/> from now, never past the CA's own.</summary>
+    private DateTimeOffset NotAfter(DateTimeOffset now, TimeSpan lifetime) =>
+        now + lifetime < _signer.NotAfter ? now + lifetime : new DateTimeOffset(_signer.NotAfter.ToUniversalTime(), TimeSpan.Zero);
+
+    /// <summary>A random 127-bit serial: a positive INTEGER (RFC 5280 4.1.2.2).</summary>
+    private static byte[] NewSerial()
+    {
+        var serial = RandomNumberGenerator.GetBytes(16);
+        serial[0] &= 0x7f;
+        return serial;
     }
 
     /// <summary>RFC 5280 4.2.1.1: the signer's key identifier, when it has one (a plug-in CA's certificate may not).</summary>

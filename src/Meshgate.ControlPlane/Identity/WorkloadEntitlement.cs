@@ -30,8 +30,6 @@ public static class WorkloadEntitlement
         }
 
         var mesh = Translator.MeshSettingsFrom(resources);
-        return (SpiffeIdentity(mesh.TrustDomain, pod.Namespace, pod.ServiceAccount), null);
+        return (MeshSettings.SpiffeIdentity(mesh.TrustDomain, pod.Namespace, pod.ServiceAccount), null);
     }
-
-    public static string SpiffeIdentity(string trustDomain, string ns, string serviceAccount) => $"spiffe://{trustDomain}/ns/{ns}/sa/{serviceAccount}";
 }

@@ -28,8 +28,11 @@ public sealed record MeshSettings
     /// <summary>Where mesh-wide DestinationRules and the mesh config live (Istio's <c>rootNamespace</c>).</summary>
     public string RootNamespace { get; init; } = DefaultRootNamespace;
 
-    /// <summary>The SPIFFE trust domain: identities are <c>spiffe://{TrustDomain}/ns/{ns}/sa/{sa}</c>.</summary>
+    /// <summary>The SPIFFE trust domain: identities are <c>spiffe://{TrustDomain}/ns/{ns}/sa/{sa}</c> (<see cref="SpiffeIdentity"/>).</summary>
     public string TrustDomain { get; init; } = "cluster.local";
+
+    /// <summary>A workload's identity, as Istio spells it: <c>spiffe://&lt;trustDomain&gt;/ns/&lt;ns&gt;/sa/&lt;sa&gt;</c>.</summary>
+    public static string SpiffeIdentity(string trustDomain, string ns, string serviceAccount) => $"spiffe://{trustDomain}/ns/{ns}/sa/{serviceAccount}";
 }
 
 /// <summary>What a sidecar does with traffic to a host no ServiceEntry or Service names.</summary>

@@ -40,5 +40,5 @@ internal sealed class TranslationContext
     public bool IsGateway => Node.Role == ProxyConfiguration.ProxyRole.Gateway;
 
     /// <summary>Istio's SPIFFE identity of a service account.</summary>
-    public string Identity(string ns, string serviceAccount) => $"spiffe://{Mesh.TrustDomain}/ns/{ns}/sa/{serviceAccount}";
+    public string Identity(string ns, string serviceAccount) => MeshSettings.SpiffeIdentity(Mesh.TrustDomain, ns, serviceAccount);
 }

@@ -134,7 +134,7 @@ public static class ProxyCommand
         // As istio-agent: the workload certificate first, so ISTIO_MUTUAL works from the first snapshot on.
         await using var rotator = identity.TokenFile is { } tokenFile
             ? CertificateRotator.Start(server, new WorkloadCertificateClient(channel,
-                $"spiffe://{identity.TrustDomain}/ns/{node.Namespace}/sa/{node.ServiceAccount}", tokenFile, identity.RootBundle, identity.RequestedLifetime))
+                Meshgate.Core.Translation.MeshSettings.SpiffeIdentity(identity.TrustDomain, node.Namespace, node.ServiceAccount), tokenFile, identity.RootBundle, identity.RequestedLifetime))
             : null;
         if (rotator is not null)
         {
