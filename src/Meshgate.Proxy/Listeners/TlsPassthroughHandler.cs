@@ -80,13 +80,6 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
 
     private async Task RelayAsync(ConnectionContext connection, ListenerContext log, ProxySnapshot snapshot, CompiledListener? listener, FilterChain? fallback, OriginalDestination? destination, long started, AccessLogEntry entry, ConnectionDelegate? http, bool http2, bool tunneled)
     {
-        // Another proxy's mesh tunnel around what it sent: unwrap it, then handle the inside as this listener would.
-        Task UnwrapAsync(DownstreamTlsContext tunnelTls) => tunnels.RunAsync(connection, log, tunnelTls, tunnel =>
-        {
-            entry.DownstreamPeerUriSan = tunnel.PeerUriSan;
-            entry.DownstreamLocalUriSan = tunnel.LocalUriSan;
-            return RelayAsync(connection, log, snapshot, listener, fallback, destination, started, entry, http, http2, tunneled: true);
-        });
 
         var tcp = metrics.Tcp(Unrouted);
         FilterChain? chain;
@@ -105,7 +98,7 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
             if (hello.MeshTunnel && !tunneled && destination is null && snapshot.MeshTunnelTls is { } tunnelTls)
             {
                 // Another proxy's mutual TLS around what it sent: unwrap it, then route the inner ClientHello by its SNI.
-                await UnwrapAsync(tunnelTls).ConfigureAwait(false);
+                await UnwrapAsync(tunnelTls, connection, log, snapshot, listener, fallback, destination, started, entry, http, http2).ConfigureAwait(false);
                 return;
             }
 
@@ -118,7 +111,7 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
                 && await MeshTunnelAcceptor.StartsWithTunnelAsync(connection, MeshTunnelAcceptor.ServerFirstWait).ConfigureAwait(false))
             {
                 // A TCP listener of a gateway: the sidecar's tunnel around the application's bytes, unwrapped, then relayed.
-                await UnwrapAsync(tcpTunnelTls).ConfigureAwait(false);
+                await UnwrapAsync(tcpTunnelTls, connection, log, snapshot, listener, fallback, destination, started, entry, http, http2).ConfigureAwait(false);
                 return;
             }
 
@@ -137,6 +130,18 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
 
         await RelayToClusterAsync(connection, log, snapshot, chain, destination, started, entry).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Another proxy's mesh tunnel around what it sent: unwrapped, then the inside handled as this listener would. A
+    /// method of its own, so the closure it needs is allocated only for tunnelled connections.
+    /// </summary>
+    private Task UnwrapAsync(DownstreamTlsContext tunnelTls, ConnectionContext connection, ListenerContext log, ProxySnapshot snapshot, CompiledListener? listener, FilterChain? fallback, OriginalDestination? destination, long started, AccessLogEntry entry, ConnectionDelegate? http, bool http2) =>
+        tunnels.RunAsync(connection, log, tunnelTls, tunnel =>
+        {
+            entry.DownstreamPeerUriSan = tunnel.PeerUriSan;
+            entry.DownstreamLocalUriSan = tunnel.LocalUriSan;
+            return RelayAsync(connection, log, snapshot, listener, fallback, destination, started, entry, http, http2, tunneled: true);
+        });
 
     /// <summary>Relays the connection's bytes (as they come, or decrypted when the chain terminated TLS) to the chain's cluster.</summary>
     private async Task RelayToClusterAsync(ConnectionContext connection, ListenerContext log, ProxySnapshot snapshot, FilterChain? chain, OriginalDestination? destination, long started, AccessLogEntry entry)
