@@ -131,6 +131,10 @@ public static class UpCommand
         {
             throw new CliException($"error: cannot listen on {options.ApiEndpoint} or discovery port {options.DiscoveryPort}: address already in use; is another Meshgate running? (stop it, or use --listen and --discovery-port)");
         }
+        catch (InvalidDataException e)
+        {
+            throw new CliException($"error: the mesh CA: {e.Message}");
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
             throw new CliException($"error: cannot open the store in {Path.GetFullPath(options.DataDirectory)}: {e.Message}");
