@@ -91,7 +91,7 @@ public sealed class CertificateAuthority : IDisposable
     {
         string Text(string key) => data.TryGetValue(key, out var bytes) && bytes.Length > 0
             ? Encoding.UTF8.GetString(bytes)
-            : throw new InvalidDataException($"Secret cacerts: key {key} is missing; a plug-in CA needs ca-cert.pem, ca-key.pem, root-cert.pem and cert-chain.pem (istio's \"Plug in CA certificates\")");
+            : throw new InvalidDataException($"Secret cacerts: key {key} is missing; a plug-in CA needs ca-cert.pem, ca-key.pem and root-cert.pem, and cert-chain.pem when ca-cert.pem is an intermediate (Istio's \"Plug in CA certificates\"); create it with meshgate create secret generic cacerts -n istio-system --from-file=... and restart the control plane");
 
         var caCertificate = Text("ca-cert.pem");
         var caKey = Text("ca-key.pem");
