@@ -35,6 +35,13 @@ public sealed record ControlPlaneOptions
     public IPEndPoint? SecureDiscoveryEndpoint { get; init; }
 
     /// <summary>
+    /// Opens the listening socket of <see cref="SecureDiscoveryEndpoint"/> instead of Kestrel: the local cluster binds it
+    /// inside istiod's pod network namespace (<c>meshgate up --cluster</c>), so proxies reach the control plane at its
+    /// pod IP through the pod network and its policies. Null (the default) lets Kestrel bind it here.
+    /// </summary>
+    public Func<IPEndPoint, System.Net.Sockets.Socket>? OpenDiscoverySocket { get; init; }
+
+    /// <summary>
     /// The port a Gateway API gateway's workload listens on for a listener port (its Service's targetPort); null (the
     /// default) picks a free local port, since every proxy of a local mesh shares this machine's addresses.
     /// </summary>

@@ -24,6 +24,7 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ILogger _logger;
     private Func<(ListenOptions? Api, ListenOptions? Discovery, ListenOptions? Secure)> _listens = () => (null, null, null);
+    private IPEndPoint? _secureSocketEndPoint;
 
     private ControlPlaneServer(WebApplication app, ResourceStore store, PushService push, MeshIdentity identity, ILogger logger)
     {
@@ -95,6 +96,7 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         ListenOptions? api = null;
         ListenOptions? discovery = null;
         ListenOptions? secure = null;
+        IPEndPoint? secureSocketEndPoint = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(options.ApiEndpoint, listen =>
@@ -113,7 +115,7 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
 
             if (options.SecureDiscoveryEndpoint is { } tls)
             {
-                kestrel.Listen(tls, listen =>
+                void Configure(ListenOptions listen)
                 {
                     listen.Protocols = HttpProtocols.Http2;
                     listen.UseHttps(new HttpsConnectionAdapterOptions
@@ -123,7 +125,20 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
                         ClientCertificateMode = ClientCertificateMode.NoCertificate,
                     });
                     secure = listen;
-                });
+                }
+
+                if (options.OpenDiscoverySocket is { } open)
+                {
+                    var socket = open(tls);
+                    secureSocketEndPoint = (IPEndPoint?)socket.LocalEndPoint;
+                    kestrel.ListenHandle((ulong)socket.Handle, Configure);
+                    socket.SafeHandle.SetHandleAsInvalid(); // Kestrel's transport owns the descriptor from here and closes it
+
+                }
+                else
+                {
+                    kestrel.Listen(tls, Configure);
+                }
             }
             kestrel.Limits.MaxRequestBodySize = ResourceApi.MaxRequestBytes;
             kestrel.AddServerHeader = false;
@@ -147,6 +162,7 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         return new ControlPlaneServer(app, store, push, identity, logger)
         {
             _listens = () => (api, discovery, secure),
+            _secureSocketEndPoint = secureSocketEndPoint,
             Deployer = new GatewayDeployer(store, loggerFactory.CreateLogger("meshgate.controlplane.deploy"), options.GatewayTargetPort),
             StatusController = new GatewayStatusController(store, push, time, loggerFactory.CreateLogger("meshgate.controlplane.status")),
         };
@@ -216,7 +232,7 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
             DiscoveryEndPoint = discovery;
         }
 
-        SecureDiscoveryEndPoint = secureListen?.IPEndPoint;
+        SecureDiscoveryEndPoint = secureListen?.IPEndPoint ?? _secureSocketEndPoint;
         Deployer.Start();
         Push.Start();
         StatusController.Start();

@@ -20,6 +20,7 @@ public static class Cli
             LabelCommand.Create(cli),
             LogsCommand.Create(cli),
             UpCommand.Create(cli),
+            DownCommand.Create(cli),
             DemoCommand.Create(cli),
             ControlPlaneCommand.Create(cli),
             ProxyCommand.Create(cli),

@@ -31,7 +31,9 @@ internal sealed partial class DiscoveryService(PushService push, ResourceStore s
 
         try
         {
-            store.ApplyWithStatus(PodRegistration.PodFor(node, first.Node.AdminPort));
+            var registered = PodRegistration.PodFor(node, first.Node.AdminPort);
+            var existing = store.Current.Get(registered.Key);
+            store.ApplyWithStatus(existing is not null && PodRegistration.IsKubeletPod(existing) ? PodRegistration.Annotate(existing, registered) : registered);
         }
         catch (StoreException e)
         {

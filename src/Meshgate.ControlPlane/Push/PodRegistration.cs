@@ -40,6 +40,28 @@ public static class PodRegistration
     }
 
     /// <summary>
+    /// A Pod a kubelet runs (the local cluster's, <c>spec.nodeName</c> set): its spec and status are the kubelet's, so a
+    /// proxy that registers only adds what the control plane learns from it (<see cref="Annotate"/>).
+    /// </summary>
+    public static bool IsKubeletPod(Resource pod) => pod.Json["spec"]?["nodeName"] is not null;
+
+    /// <summary>The kubelet's Pod with the registration's annotations (role, admin port, proxy id, workload certificate).</summary>
+    public static Resource Annotate(Resource kubeletPod, Resource registration)
+    {
+        var json = (JsonObject)kubeletPod.Json.DeepClone();
+        var metadata = (JsonObject)json["metadata"]!;
+        var annotations = metadata["annotations"] as JsonObject ?? new JsonObject();
+        metadata["annotations"] = annotations;
+        annotations.Remove(ProxyNode.WorkloadCertificateAnnotation);
+        foreach (var (key, value) in registration.Metadata["annotations"]?.AsObject() ?? [])
+        {
+            annotations[key] = value?.DeepClone();
+        }
+
+        return new Resource(ResourceTypes.Pod, json);
+    }
+
+    /// <summary>
     /// The Pod of a proxy about to start (what kubelet has before the containers run): Pending until its proxy connects
     /// and <see cref="PodFor"/> replaces it, keeping its uid, so a token bound to it stays valid.
     /// </summary>

@@ -32,9 +32,11 @@ internal sealed class ListenerHost
         var capture = services.Capture;
         _application = new PooledHttpApplication(request => http.HandleAsync(request, context));
         var address = IPAddress.Parse(listener.Address);
-        if (services.InstanceIp is { } instance && address.Equals(IPAddress.Any))
+        if (services.InstanceIp is { } instance && address.Equals(IPAddress.Any) && !listener.UseOriginalDestination)
         {
-            address = instance; // --ip: a wildcard listener binds the instance's own address
+            // --ip: a wildcard listener binds the instance's own address; not the transparent capture listener, which
+            // nftables' redirect reaches on 127.0.0.1 (the output hook maps it to loopback), as Envoy's 0.0.0.0:15001.
+            address = instance;
         }
 
         _server = services.Kestrel.Create(options => options.Listen(address, listener.Port, listen =>

@@ -22,6 +22,13 @@ public static class ControlPlaneChannel
             KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
         };
+        if (Upstream.UpstreamSocket.Mark != 0)
+        {
+            // Under transparent capture the control plane connection carries the proxy's mark too, or the capture
+            // rules would send it back to the proxy (Istio exempts the proxy's uid instead).
+            handler.ConnectCallback = ConnectMarkedAsync;
+        }
+
         if (address.Scheme == Uri.UriSchemeHttps)
         {
             if (string.IsNullOrWhiteSpace(rootBundle))
@@ -50,5 +57,27 @@ public static class ControlPlaneChannel
             HttpHandler = handler,
             MaxReceiveMessageSize = 64 * 1024 * 1024,
         });
+    }
+
+    private static async ValueTask<Stream> ConnectMarkedAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var addresses = await System.Net.Dns.GetHostAddressesAsync(context.DnsEndPoint.Host, cancellationToken).ConfigureAwait(false);
+        Exception? last = null;
+        foreach (var address in addresses)
+        {
+            var socket = Upstream.UpstreamSocket.Create(address.AddressFamily);
+            try
+            {
+                await socket.ConnectAsync(new System.Net.IPEndPoint(address, context.DnsEndPoint.Port), cancellationToken).ConfigureAwait(false);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                socket.Dispose();
+                last = e;
+            }
+        }
+
+        throw last ?? new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.HostNotFound);
     }
 }

@@ -43,9 +43,19 @@ public static class UpCommand
             Description = "Lifetime of the proxies' workload certificates, e.g. 24h (the default) or 30s to watch them rotate (Istio's SECRET_TTL)",
             HelpName = "DURATION",
         };
+        var cluster = new Option<bool>("--cluster")
+        {
+            Description = "Run a local cluster in network namespaces (root): pods, Services, kube-dns, sidecar injection, NetworkPolicy, and an internet namespace serving --site hosts (docs/cluster.md)",
+        };
+        var sites = new Option<string[]>("--site")
+        {
+            Description = "With --cluster: a host the internet namespace serves (HTTP 301 to HTTPS, HTTPS 200), repeatable; default edition.cnn.com",
+            HelpName = "HOST",
+            Arity = ArgumentArity.OneOrMore,
+        };
         var command = new Command("up", "Run Meshgate on this machine: control plane, egress gateway and a local sidecar, in the foreground (Ctrl-C stops all)")
         {
-            data, listen, discovery, profile, set, dnsServers, proxyAddress, certificateLifetime,
+            data, listen, discovery, profile, set, dnsServers, proxyAddress, certificateLifetime, cluster, sites,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -77,6 +87,27 @@ public static class UpCommand
                 lifetime = Core.Validation.Durations.TryParse(lifetimeText, out var parsed) && parsed >= TimeSpan.FromSeconds(2)
                     ? parsed
                     : throw new CliException($"error: --workload-cert-ttl \"{lifetimeText}\" is not a duration of at least 2s, e.g. 24h or 30s");
+            }
+
+            if (parse.GetValue(cluster))
+            {
+                var hosts = parse.GetValue(sites) is { Length: > 0 } given ? given : ["edition.cnn.com"];
+                foreach (var host in hosts)
+                {
+                    if (Uri.CheckHostName(host) != UriHostNameType.Dns)
+                    {
+                        throw new CliException($"error: --site \"{host}\" is not a host name, for example edition.cnn.com");
+                    }
+                }
+
+                return await ClusterUp.RunAsync(cli, new LocalCluster.ClusterOptions
+                {
+                    DataDirectory = parse.GetValue(data)!,
+                    ApiEndpoint = endpoint,
+                    Settings = settings,
+                    Sites = hosts,
+                    WorkloadCertificateLifetime = lifetime,
+                }, cancellationToken);
             }
 
             var options = new LocalMeshOptions

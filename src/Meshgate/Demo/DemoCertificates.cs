@@ -20,8 +20,12 @@ public sealed class DemoCertificates : IDisposable
     /// <summary>The server certificate with its private key, for Kestrel.</summary>
     public X509Certificate2 Server { get; }
 
-    public static DemoCertificates Create(string hostName)
+    public static DemoCertificates Create(string hostName) => Create([hostName]);
+
+    /// <summary>A CA and one server certificate for every name in <paramref name="hostNames"/> (the first is its CN).</summary>
+    public static DemoCertificates Create(IReadOnlyList<string> hostNames)
     {
+        var hostName = hostNames[0];
         var now = DateTimeOffset.UtcNow;
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var caRequest = new CertificateRequest("CN=Meshgate demo CA (throwaway)", caKey, HashAlgorithmName.SHA256);
@@ -33,7 +37,11 @@ public sealed class DemoCertificates : IDisposable
         using var serverKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var serverRequest = new CertificateRequest($"CN={hostName}", serverKey, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
-        names.AddDnsName(hostName);
+        foreach (var name in hostNames)
+        {
+            names.AddDnsName(name);
+        }
+
         serverRequest.CertificateExtensions.Add(names.Build());
         serverRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
         serverRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
@@ -54,6 +62,18 @@ public sealed class DemoCertificates : IDisposable
         var path = Path.Combine(directory, "demo-ca.pem");
         File.WriteAllText(path, Ca.ExportCertificatePem() + "\n");
         return path;
+    }
+
+    /// <summary>Writes the server certificate and its key (mode 0600) as PEM, for nginx; returns both paths.</summary>
+    public (string Certificate, string Key) WriteServerPem(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var certificate = Path.Combine(directory, "server-cert.pem");
+        File.WriteAllText(certificate, Server.ExportCertificatePem() + "\n");
+        var key = Path.Combine(directory, "server-key.pem");
+        using var ecdsa = Server.GetECDsaPrivateKey()!;
+        ControlPlane.Identity.SecretFile.Write(key, ecdsa.ExportPkcs8PrivateKeyPem() + "\n");
+        return (certificate, key);
     }
 
     public void Dispose()

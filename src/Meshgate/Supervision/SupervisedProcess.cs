@@ -51,6 +51,23 @@ public sealed class SupervisedProcess : IAsyncDisposable
 
     public int? ProcessId => _current is { HasExited: false } p ? p.Id : null;
 
+    /// <summary>Whether the process runs now (between its start and its exit).</summary>
+    public bool IsRunning => _running;
+
+    /// <summary>How many times it was started again after exiting (a container's <c>restartCount</c>).</summary>
+    public int Restarts => Math.Max(0, Starts - 1);
+
+    /// <summary>When the current (or last) run started.</summary>
+    public DateTimeOffset? StartedAt { get; private set; }
+
+    /// <summary>The exit code and time of the last run that ended; null while none has.</summary>
+    public (int Code, DateTimeOffset At)? LastExit { get; private set; }
+
+    /// <summary>Why it is not running: it could not be started at all (the program is missing).</summary>
+    public string? StartError { get; private set; }
+
+    private volatile bool _running;
+
     public void Start()
     {
         Directory.CreateDirectory(Path.GetDirectoryName(LogPath)!);
@@ -71,9 +88,11 @@ public sealed class SupervisedProcess : IAsyncDisposable
             catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
             {
                 _report($"{Name}: cannot start {_executable}: {e.Message}");
+                StartError = e.Message;
                 return;
             }
 
+            LastExit = (exitCode, DateTimeOffset.UtcNow);
             if (_stopping.IsCancellationRequested)
             {
                 return;
@@ -124,10 +143,20 @@ public sealed class SupervisedProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => Write(log, e.Data);
         process.Start();
         Starts++;
+        StartedAt = DateTimeOffset.UtcNow;
         _current = process;
+        _running = true;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _running = false;
+        }
+
         return process.ExitCode;
     }
 
