@@ -19,6 +19,7 @@ public static class Cli
             CreateCommand.Create(cli),
             LabelCommand.Create(cli),
             LogsCommand.Create(cli),
+            ExecCommand.Create(cli),
             UpCommand.Create(cli),
             DownCommand.Create(cli),
             DemoCommand.Create(cli),

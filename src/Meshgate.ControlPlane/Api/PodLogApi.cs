@@ -7,18 +7,26 @@ using Microsoft.AspNetCore.Routing;
 namespace Meshgate.ControlPlane.Api;
 
 /// <summary>
-/// Kubernetes' pod log path, <c>GET /api/v1/namespaces/NS/pods/NAME/log?container=istio-proxy&amp;tailLines=N&amp;follow=true</c>:
-/// what a supervised proxy wrote to its standard output and error (its access log included), from
-/// <c>DATA/logs/NS/NAME.log</c> (see <see cref="PathFor"/>).
+/// Kubernetes' pod log path, <c>GET /api/v1/namespaces/NS/pods/NAME/log?container=C&amp;tailLines=N&amp;follow=true</c>:
+/// what a container wrote to its standard output and error, from <c>DATA/logs/NS/NAME/C.log</c> (see
+/// <see cref="ContainerPathFor"/>, where the cluster's kubelet writes it). Without <c>container</c> it is the pod's
+/// only container, else the one its <c>kubectl.kubernetes.io/default-container</c> annotation names, else the first.
+/// A proxy that <c>meshgate up</c> supervises (a pod with no per-container log) writes <c>DATA/logs/NS/NAME.log</c>
+/// (<see cref="PathFor"/>), served as its <c>istio-proxy</c> container's.
 /// </summary>
 public static class PodLogApi
 {
-    /// <summary>The one container whose log Meshgate keeps, as in <c>kubectl logs ... -c istio-proxy</c>.</summary>
+    /// <summary>The proxy's container, whose log a proxy that <c>meshgate up</c> supervises writes to <see cref="PathFor"/>.</summary>
     public const string ProxyContainer = "istio-proxy";
 
     private const int MaxTailLines = 100_000;
 
+    /// <summary>The log of a proxy that <c>meshgate up</c> supervises: <c>DATA/logs/NS/POD.log</c>, its istio-proxy container's.</summary>
     public static string PathFor(string logsDirectory, string ns, string pod) => Path.Combine(logsDirectory, ns, pod + ".log");
+
+    /// <summary>One container's log: <c>DATA/logs/NS/POD/CONTAINER.log</c>.</summary>
+    public static string ContainerPathFor(string logsDirectory, string ns, string pod, string container) =>
+        Path.Combine(logsDirectory, ns, pod, container + ".log");
 
     public static void Map(IEndpointRouteBuilder app, ResourceStore store, string logsDirectory)
     {
@@ -28,19 +36,24 @@ public static class PodLogApi
 
     private static async Task ReadAsync(ResourceStore store, string logsDirectory, string ns, string name, string? container, int? tailLines, bool follow, HttpContext context)
     {
-        if (store.Current.Get(new ObjectKey(ResourceTypes.Pod, ns, name)) is null)
+        var pod = store.Current.Get(new ObjectKey(ResourceTypes.Pod, ns, name));
+        if (pod is null)
         {
             await WriteStatusAsync(context, new Status($"pods \"{name}\" not found", "NotFound", 404)).ConfigureAwait(false);
             return;
         }
 
-        if (container is { Length: > 0 } && container != ProxyContainer)
+        // A pod whose spec lists no containers is a proxy's from before containers were listed: istio-proxy.
+        var listsContainers = PodContainers.Containers(pod.Json).Count > 0;
+        if (container is { Length: > 0 } && !PodContainers.Has(pod.Json, container) && (listsContainers || container != ProxyContainer))
         {
-            await WriteStatusAsync(context, new Status(
-                $"container {container} is not valid for pod {name}: Meshgate keeps the log of the {ProxyContainer} container only (the proxy); use -c {ProxyContainer} or leave -c out",
-                "BadRequest",
-                400)).ConfigureAwait(false);
+            await WriteStatusAsync(context, new Status($"container {container} is not valid for pod {name}", "BadRequest", 400)).ConfigureAwait(false);
             return;
+        }
+
+        if (container is not { Length: > 0 })
+        {
+            container = PodContainers.Default(pod.Json)?.Name ?? ProxyContainer;
         }
 
         if (tailLines is < 0 or > MaxTailLines)
@@ -48,9 +61,35 @@ public static class PodLogApi
             tailLines = null;
         }
 
-        var path = PathFor(logsDirectory, ns, name);
+        var paths = container == ProxyContainer
+            ? [ContainerPathFor(logsDirectory, ns, name, container), PathFor(logsDirectory, ns, name)]
+            : new[] { ContainerPathFor(logsDirectory, ns, name, container) };
         context.Response.ContentType = "text/plain; charset=utf-8";
-        if (!File.Exists(path))
+        var path = paths.FirstOrDefault(File.Exists);
+        if (path is null && follow)
+        {
+            // A container that has not started yet has no log: wait for it, as kubectl logs -f waits.
+            await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+            using var wait = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
+            try
+            {
+                while (path is null && await wait.WaitForNextTickAsync(context.RequestAborted).ConfigureAwait(false))
+                {
+                    if (store.Current.Get(pod.Key) is null)
+                    {
+                        return;
+                    }
+
+                    path = paths.FirstOrDefault(File.Exists);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+
+        if (path is null)
         {
             return;
         }
@@ -70,6 +109,18 @@ public static class PodLogApi
         {
             while (await timer.WaitForNextTickAsync(context.RequestAborted).ConfigureAwait(false))
             {
+                if (store.Current.Get(pod.Key) is null)
+                {
+                    // The pod was deleted: its log ends, as kubectl logs -f ends.
+                    return;
+                }
+
+                if (file.Length < file.Position)
+                {
+                    // Truncated (the container started again): follow the new content from its start.
+                    file.Position = 0;
+                }
+
                 if (file.Length > file.Position)
                 {
                     await file.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);

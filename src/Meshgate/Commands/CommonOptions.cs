@@ -29,14 +29,17 @@ public static class CommonOptions
     };
 
     /// <summary>
-    /// kubectl accepts <c>-ojson</c> and <c>-nfoo</c>; System.CommandLine wants a separator, so split them.
+    /// kubectl accepts <c>-ojson</c> and <c>-nfoo</c>; System.CommandLine wants a separator, so split them. What
+    /// follows <c>--</c> (the command of <c>exec</c>) is left as it is.
     /// </summary>
     public static string[] Normalize(string[] args)
     {
         var result = new List<string>(args.Length);
+        var literal = false;
         foreach (var arg in args)
         {
-            if (arg.Length > 2 && arg[0] == '-' && arg[1] is 'o' or 'n' or 'l' && arg[2] is not '=' and not ':' && !arg.StartsWith("--", StringComparison.Ordinal))
+            literal |= arg == "--";
+            if (!literal && arg.Length > 2 && arg[0] == '-' && arg[1] is 'o' or 'n' or 'l' && arg[2] is not '=' and not ':' && !arg.StartsWith("--", StringComparison.Ordinal))
             {
                 result.Add(arg[..2]);
                 result.Add(arg[2..]);

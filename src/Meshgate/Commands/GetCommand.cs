@@ -179,7 +179,10 @@ public static class GetCommand
         foreach (var group in found.GroupBy(f => f.Type))
         {
             var type = group.Key;
-            var columns = PrinterColumns.For(type).Where(c => format.Kind == OutputKind.Wide || !c.WideOnly).ToList();
+            // kubectl prints AGE after the standard columns and before the wide ones.
+            var all = PrinterColumns.For(type, now);
+            var columns = all.Where(c => !c.WideOnly).ToList();
+            var wide = format.Kind == OutputKind.Wide ? all.Where(c => c.WideOnly).ToList() : [];
             var headers = new List<string>();
             var withNamespace = allNamespaces && type.Namespaced;
             if (withNamespace)
@@ -190,6 +193,7 @@ public static class GetCommand
             headers.Add("NAME");
             headers.AddRange(columns.Select(c => c.Header));
             headers.Add("AGE");
+            headers.AddRange(wide.Select(c => c.Header));
             if (showLabels)
             {
                 headers.Add("LABELS");
@@ -209,6 +213,7 @@ public static class GetCommand
                 row.Add(qualify ? $"{type.QualifiedKind}/{name}" : name);
                 row.AddRange(columns.Select(c => c.Value(obj)));
                 row.Add(Age(metadata, now));
+                row.AddRange(wide.Select(c => c.Value(obj)));
                 if (showLabels)
                 {
                     row.Add(metadata?["labels"] is JsonObject labels && labels.Count > 0

@@ -6,7 +6,8 @@ namespace Meshgate.Writers;
 
 /// <summary>
 /// The columns <c>get</c> prints for each kind: the additionalPrinterColumns of Istio's and Gateway API's
-/// CRDs, and kubectl's built-in columns for Kubernetes kinds. <c>-o wide</c> adds the wide ones.
+/// CRDs, and kubectl's built-in columns for Kubernetes kinds. <c>-o wide</c> adds the wide ones, which kubectl prints
+/// after AGE.
 /// </summary>
 public static class PrinterColumns
 {
@@ -14,7 +15,8 @@ public static class PrinterColumns
 
     private static readonly Column[] None = [];
 
-    public static IReadOnlyList<Column> For(ResourceType type) => type.Kind switch
+    /// <summary>The columns of <paramref name="type"/>; <paramref name="now"/> is when the table is printed (for ages in cells).</summary>
+    public static IReadOnlyList<Column> For(ResourceType type, DateTimeOffset now) => type.Kind switch
     {
         "ServiceEntry" => [Json("HOSTS", "spec", "hosts"), Text("LOCATION", "spec", "location"), Text("RESOLUTION", "spec", "resolution")],
         "VirtualService" => [Json("GATEWAYS", "spec", "gateways"), Json("HOSTS", "spec", "hosts")],
@@ -35,10 +37,13 @@ public static class PrinterColumns
         ],
         "Pod" =>
         [
-            new Column("READY", o => Get(o, "status", "phase")?.ToString() == "Running" ? "2/2" : "0/2"),
-            new Column("STATUS", o => Get(o, "status", "phase")?.ToString() ?? "Pending"),
-            new Column("RESTARTS", _ => "0"),
-            new Column("IP", o => Get(o, "status", "podIP")?.ToString() ?? "<none>", WideOnly: true),
+            new Column("READY", o => PodPrinter.Summarize(o, now).Ready),
+            new Column("STATUS", o => PodPrinter.Summarize(o, now).Status),
+            new Column("RESTARTS", o => PodPrinter.Summarize(o, now).Restarts),
+            new Column("IP", PodPrinter.Ip, WideOnly: true),
+            new Column("NODE", o => Get(o, "spec", "nodeName")?.ToString() is { Length: > 0 } node ? node : "<none>", WideOnly: true),
+            new Column("NOMINATED NODE", o => Get(o, "status", "nominatedNodeName")?.ToString() is { Length: > 0 } node ? node : "<none>", WideOnly: true),
+            new Column("READINESS GATES", PodPrinter.ReadinessGates, WideOnly: true),
         ],
         "Deployment" =>
         [

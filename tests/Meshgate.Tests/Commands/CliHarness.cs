@@ -1,6 +1,8 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using Meshgate.Commands;
 using Meshgate.ControlPlane;
+using Meshgate.Core.Resources;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 
@@ -40,11 +42,17 @@ public sealed class CliHarness : IAsyncLifetime
         using var output = new StringWriter();
         using var error = new StringWriter();
         var context = new CliContext(new StringReader(stdin), output, error);
-        var code = await Meshgate.Cli.RunAsync([.. args, "--server", Server.ApiAddress.ToString()], context);
+        // Before a "--" (exec's command follows it), else last.
+        var dash = Array.IndexOf(args, "--");
+        var at = dash < 0 ? args.Length : dash;
+        var code = await Meshgate.Cli.RunAsync([.. args[..at], "--server", Server.ApiAddress.ToString(), .. args[at..]], context);
         return new Result(code, output.ToString(), error.ToString());
     }
 
     public Task<Result> RunAsync(params string[] args) => RunWithStdinAsync("", args);
+
+    /// <summary>Stores a Pod with its status, as the cluster's kubelet writes it (apply leaves status to the server).</summary>
+    public void StorePod(string json) => Server.Store.ApplyWithStatus(new Resource(ResourceTypes.Pod, (JsonObject)JsonNode.Parse(json)!));
 
     /// <summary>Runs and asserts success, returning stdout.</summary>
     public async Task<string> OkAsync(params string[] args)
