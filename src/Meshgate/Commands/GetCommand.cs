@@ -142,8 +142,7 @@ public static class GetCommand
             case OutputKind.Yaml:
                 return YamlWriter.Write(Document(found, singleObject));
             case OutputKind.JsonPath:
-                var text = format.JsonPath!.Evaluate(Document(found, singleObject));
-                return text.EndsWith('\n') || text.Length == 0 ? text : text + "\n";
+                return format.JsonPath!.Evaluate(Document(found, singleObject)); // as kubectl: no newline of its own
             default:
                 return Tables(format, found, types, allNamespaces, showLabels, now);
         }

@@ -25,7 +25,7 @@ public sealed record ClusterService(string Namespace, string Name, IPAddress Clu
 
 /// <summary>Everything the node's nftables rules are rendered from (<see cref="ClusterRules.Render"/>).</summary>
 /// <param name="Policies">NetworkPolicies with <c>metadata.namespace</c> set (a policy without one counts as <c>default</c>'s).</param>
-/// <param name="PodCidr">The pods' addresses.</param>
+/// <param name="PodCidr">The pods' addresses (for the caller's routes; the rules go by each pod's own address).</param>
 /// <param name="ServiceCidr">The ClusterIPs; traffic to one that no Service port serves is rejected.</param>
 /// <param name="HostLinkAddress">The host's address on <c>mg-host0</c>: the node (kubelet), whose traffic to and from
 /// pods NetworkPolicies never block.</param>

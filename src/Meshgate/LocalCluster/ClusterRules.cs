@@ -114,26 +114,18 @@ public static class ClusterRules
         var policies = new NetworkPolicyChains(pods, input.Namespaces, input.Policies);
         var chains = new List<(string Name, IReadOnlyList<string> Rules)>();
         var jumps = new List<string>();
-        for (var i = 0; i < pods.Count; i++)
+        // Every pod's egress chain first, then the ingress chains: a connection needs both ends to allow it.
+        foreach (var (direction, field, prefix) in new[] { (PolicyDirection.Egress, "saddr", "egress_"), (PolicyDirection.Ingress, "daddr", "ingress_") })
         {
-            var pod = pods[i];
-            var comment = Comment($"{pod.Namespace}/{pod.Name}");
-            if (policies.Chain(pod, PolicyDirection.Egress) is { } egress)
+            for (var i = 0; i < pods.Count; i++)
             {
-                var name = "egress_" + i.ToString(CultureInfo.InvariantCulture);
-                chains.Add((name, egress));
-                jumps.Add($"ip saddr {pod.Address} jump {name} comment {comment}");
-            }
-        }
-
-        for (var i = 0; i < pods.Count; i++)
-        {
-            var pod = pods[i];
-            if (policies.Chain(pod, PolicyDirection.Ingress) is { } ingress)
-            {
-                var name = "ingress_" + i.ToString(CultureInfo.InvariantCulture);
-                chains.Add((name, ingress));
-                jumps.Add($"ip daddr {pod.Address} jump {name} comment {Comment($"{pod.Namespace}/{pod.Name}")}");
+                var pod = pods[i];
+                if (policies.Chain(pod, direction) is { } rules)
+                {
+                    var name = prefix + i.ToString(CultureInfo.InvariantCulture);
+                    chains.Add((name, rules));
+                    jumps.Add($"ip {field} {pod.Address} jump {name} comment {Comment($"{pod.Namespace}/{pod.Name}")}");
+                }
             }
         }
 

@@ -34,7 +34,8 @@ internal sealed class DeploymentController(ResourceStore store, ProxyTemplate pr
 
             var hash = TemplateHash(template);
             var replicas = deployment.Json["spec"]?["replicas"]?.GetValue<int>() ?? 1;
-            var owned = pods.Where(p => p.Namespace == deployment.Namespace && OwnerName(p) == deployment.Name).ToList();
+            var uid = deployment.Metadata["uid"]?.GetValue<string>();
+            var owned = pods.Where(p => p.Namespace == deployment.Namespace && Owner(p) == (deployment.Name, uid)).ToList();
             var current = owned.Where(p => p.Labels.TryGetValue(TemplateHashLabel, out var h) && h == hash).ToList();
             delete.AddRange(owned.Except(current).Select(p => p.Key));
             delete.AddRange(current.Skip(replicas).Select(p => p.Key));
@@ -46,7 +47,9 @@ internal sealed class DeploymentController(ResourceStore store, ProxyTemplate pr
 
         foreach (var pod in pods)
         {
-            if (OwnerName(pod) is { } owner && !deployments.Any(d => d.Namespace == pod.Namespace && d.Name == owner))
+            // A Deployment deleted and created again has another uid: its old pods are not its pods.
+            if (Owner(pod) is { Name: not null } owner
+                && !deployments.Any(d => d.Namespace == pod.Namespace && d.Name == owner.Name && d.Metadata["uid"]?.GetValue<string>() == owner.Uid))
             {
                 delete.Add(pod.Key);
             }
@@ -93,11 +96,12 @@ internal sealed class DeploymentController(ResourceStore store, ProxyTemplate pr
         return new Resource(ResourceTypes.Pod, pod);
     }
 
-    /// <summary>The Deployment that owns <paramref name="pod"/>, from its owner reference.</summary>
-    public static string? OwnerName(Resource pod) =>
-        pod.Metadata["ownerReferences"] is JsonArray owners
-            ? owners.OfType<JsonObject>().FirstOrDefault(o => o["kind"]?.GetValue<string>() == "Deployment")?["name"]?.GetValue<string>()
-            : null;
+    /// <summary>The Deployment that owns <paramref name="pod"/> (name and uid), from its owner reference.</summary>
+    private static (string? Name, string? Uid) Owner(Resource pod)
+    {
+        var owner = (pod.Metadata["ownerReferences"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(o => o["kind"]?.GetValue<string>() == "Deployment");
+        return (owner?["name"]?.GetValue<string>(), owner?["uid"]?.GetValue<string>());
+    }
 
     /// <summary>Ten characters from the template's content, as the ReplicaSet's pod-template-hash.</summary>
     private static string TemplateHash(JsonObject template)

@@ -52,7 +52,7 @@ public sealed class AnalyzeCommandTests : IAsyncLifetime
         Assert.Equal(79, result.ExitCode);
         Assert.Equal(LoopFinding + "\n", result.Out);
         Assert.Equal("1 error found when analyzing namespace: default.\n" + Failed, result.Error);
-        Assert.Equal("DNS\n", await _cli.OkAsync("get", "se", "cnn", "-o", "jsonpath={.spec.resolution}"));
+        Assert.Equal("DNS", await _cli.OkAsync("get", "se", "cnn", "-o", "jsonpath={.spec.resolution}"));
     }
 
     [Fact]

@@ -83,9 +83,9 @@ public sealed class GetPodsTests : IAsyncLifetime
     [Fact]
     public async Task JsonPathPrintsNamesSpaceSeparatedAsKubectlDoes()
     {
-        Assert.Equal("istio-egressgateway-abc12 sleep-7d9f8\n", await GetAsync("get", "pods", "-o", "jsonpath={.items..metadata.name}"));
-        Assert.Equal("sleep-7d9f8\n", await GetAsync("get", "pod", "-l", "app=sleep", "-o", "jsonpath={.items..metadata.name}"));
-        Assert.Equal("sleep istio-proxy\n", await GetAsync("get", "pod", "sleep-7d9f8", "-o", "jsonpath={.spec.containers[*].name}"));
-        Assert.Equal("CrashLoopBackOff\n", await GetAsync("get", "pod", "sleep-7d9f8", "-o", "jsonpath={.status.containerStatuses[?(@.name==\"sleep\")].state.waiting.reason}"));
+        Assert.Equal("istio-egressgateway-abc12 sleep-7d9f8", await GetAsync("get", "pods", "-o", "jsonpath={.items..metadata.name}"));
+        Assert.Equal("sleep-7d9f8", await GetAsync("get", "pod", "-l", "app=sleep", "-o", "jsonpath={.items..metadata.name}"));
+        Assert.Equal("sleep istio-proxy", await GetAsync("get", "pod", "sleep-7d9f8", "-o", "jsonpath={.spec.containers[*].name}"));
+        Assert.Equal("CrashLoopBackOff", await GetAsync("get", "pod", "sleep-7d9f8", "-o", "jsonpath={.status.containerStatuses[?(@.name==\"sleep\")].state.waiting.reason}"));
     }
 }

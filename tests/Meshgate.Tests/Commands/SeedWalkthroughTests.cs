@@ -65,7 +65,7 @@ public sealed class SeedWalkthroughTests : IAsyncLifetime
             await _cli.OkAsync("apply", "-n", "test-egress", "-f", Seed("netpol-istio-destinationrule-test-egress.yaml")));
         Assert.Equal("namespace/test-egress labeled\n", await _cli.OkAsync("label", "namespace", "test-egress", "istio-injection=enabled"));
 
-        Assert.Equal("test-egress\n", await _cli.OkAsync("get", "ns", "-l", "istio-injection=enabled", "-o", "jsonpath={.items..metadata.name}"));
+        Assert.Equal("test-egress", await _cli.OkAsync("get", "ns", "-l", "istio-injection=enabled", "-o", "jsonpath={.items..metadata.name}"));
         Assert.Equal("istio-system\n", await _cli.OkAsync("get", "namespace", "-l", "istio=system", "-o", "name").ContinueWith(t => t.Result.Replace("namespace/", "")));
 
         Assert.Equal("serviceaccount \"sleep\" deleted\nservice \"sleep\" deleted\ndeployment.apps \"sleep\" deleted\n",
