@@ -9,7 +9,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # System tools the end-to-end tests drive: a real external server (nginx), a real resolver
 # (dnsmasq), real clients (curl, openssl) and the kernel's packet filter and namespaces.
 need=()
-for tool in nginx:nginx dnsmasq:dnsmasq curl:curl openssl:openssl nft:nftables ip:iproute2 jq:jq; do
+for tool in nginx:nginx dnsmasq:dnsmasq curl:curl openssl:openssl nft:nftables ip:iproute2 jq:jq sysctl:procps; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool##*:}")
 done
 if ((${#need[@]})); then

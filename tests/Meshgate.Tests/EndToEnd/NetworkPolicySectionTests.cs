@@ -72,6 +72,53 @@ public sealed partial class NetworkPolicySectionTests
         await AssertCleanAsync(cluster, "default", "gateway");
     }
 
+    /// <summary>
+    /// A held-out variant of the section: another namespace, another site, and a policy written with <c>ipBlock</c> (the
+    /// pod network only) instead of selectors. The outcome must be the same: reachable before, blocked after, reachable
+    /// again through the egress gateway once injected.
+    /// </summary>
+    [RootFact]
+    public async Task HeldOutVariant_OtherNamespaceSiteAndIpBlockPolicy_SameOutcome()
+    {
+        await using var cluster = await LocalClusterRun.StartAsync("--site", "example.org");
+        await cluster.StepAsync($"for f in {Seed("https-serviceentry.yaml")} {Seed("https-istio-gateway-destinationrule-virtualservice.yaml")}; do sed 's/edition\\.cnn\\.com/example.org/g' $f | kubectl apply -f -; done");
+        await cluster.StepAsync("kubectl create namespace egress-lab && kubectl apply -n egress-lab -f samples/sleep/sleep.yaml");
+        const string pod = "$(kubectl get pod -n egress-lab -l app=sleep -o jsonpath={.items..metadata.name})";
+        await cluster.WaitForAsync($"kubectl get pod \"{pod}\" -n egress-lab", o => Regex.IsMatch(o, @"\s1/1\s+Running\s"), "the bare pod to run");
+        const string curl = $"kubectl exec \"{pod}\" -n egress-lab -c sleep -- curl -sS -o /dev/null -w \"%{{http_code}}\\n\" https://example.org/";
+        Assert.Equal("200\n", await cluster.StepAsync(curl));
+
+        await cluster.StepAsync("""
+            kubectl apply -n egress-lab -f - <<EOF
+            apiVersion: networking.k8s.io/v1
+            kind: NetworkPolicy
+            metadata:
+              name: pod-network-only
+            spec:
+              podSelector: {}
+              policyTypes:
+              - Egress
+              egress:
+              - to:
+                - ipBlock:
+                    cidr: 10.244.0.0/16
+            EOF
+            """);
+        var (code, _, error) = await cluster.BashAsync(curl, TimeSpan.FromSeconds(60));
+        Assert.NotEqual(0, code);
+        Assert.Contains("Failed to connect to example.org port 443", error, StringComparison.Ordinal);
+
+        await cluster.StepAsync("kubectl label namespace egress-lab istio-injection=enabled && kubectl delete deployment sleep -n egress-lab && kubectl apply -f samples/sleep/sleep.yaml -n egress-lab");
+        await cluster.WaitForAsync($"kubectl get pod \"{pod}\" -n egress-lab", o => Regex.IsMatch(o, @"\s2/2\s+Running\s"), "the injected pod to be ready");
+        await cluster.StepAsync($"kubectl apply -n egress-lab -f - < {Seed("netpol-istio-destinationrule-test-egress.yaml")}");
+        Assert.Equal("200\n", await cluster.StepAsync(curl));
+        var log = await cluster.WaitForAsync("kubectl logs -l istio=egressgateway -n istio-system", o => o.Contains("outbound|443||example.org", StringComparison.Ordinal), "the gateway's log line");
+        Assert.Contains(" example.org -", log.Split('\n').Last(l => l.Contains("outbound|443||example.org", StringComparison.Ordinal)), StringComparison.Ordinal);
+
+        await cluster.StepAsync("kubectl delete namespace egress-lab");
+        await cluster.WaitForAsync("ip netns list | grep -c '^mgk-egress-lab' || true", o => o.Trim() == "0", "egress-lab's pod namespaces to be removed");
+    }
+
     /// <summary>Steps 2 to 9: a bare pod in test-egress gets 200, the namespaces are labelled, the policy applied, and the same request times out.</summary>
     private static async Task BarePodReachesTheSiteUntilThePolicyAsync(LocalClusterRun cluster, string labelSystemNamespaces, string policyFile)
     {
