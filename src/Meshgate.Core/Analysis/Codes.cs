@@ -63,12 +63,15 @@ public static class Codes
     /// <summary>A Gateway API listener's protocol is valid but not implemented by Meshgate (UDP, HBONE...): it is not programmed.</summary>
     public static readonly FindingCode UnsupportedListenerProtocol = new("MG0019", Severity.Warning, "UnsupportedListenerProtocol");
 
+    /// <summary>A namespace with sidecar injection has no NetworkPolicy keeping its pods' egress in: bare pods bypass the egress gateway.</summary>
+    public static readonly FindingCode EgressNotConfinedToGateway = new("MG0020", Severity.Warning, "EgressNotConfinedToGateway");
+
     public static readonly IReadOnlyList<FindingCode> All =
     [
         GatewayForwardsToOriginalDestination, ReferencedGatewayNotFound, ReferencedSubsetNotFound, DestinationRuleNotOnLookupPath,
         GatewaySelectsNoWorkload, HostNotInGatewayServer, ReferencedHostNotFound, EgressGatewayRouteMissing,
         VirtualServiceHostNotInRegistry, VirtualServiceHostBlocked, ConflictingServiceEntryResolution, RouteProtocolMismatch,
         GatewayPortNotOnService, ReferencedParentNotFound, PlaintextGatewayHop, GatewayNotProgrammed, BackendNotResolved,
-        UnsupportedListenerProtocol,
+        UnsupportedListenerProtocol, EgressNotConfinedToGateway,
     ];
 }

@@ -23,6 +23,7 @@ public static class ConfigAnalyzer
         new GatewayApiStatusAnalyzer(),
         new GatewayApiListenerAnalyzer(),
         new PlaintextGatewayHopAnalyzer(),
+        new EgressBypassAnalyzer(),
     ];
 
     /// <summary>

@@ -105,6 +105,33 @@ internal static class AnalyzerCases
             - {kind: Hostname, group: networking.istio.io, name: edition.cnn.com, port: 80}
         """;
 
+    private const string InjectedNamespace = """
+        apiVersion: v1
+        kind: Namespace
+        metadata:
+          name: test-egress
+          labels:
+            istio-injection: enabled
+        """;
+
+    /// <summary>Selects every pod for Egress, but its one rule has no <c>to</c>: it allows every destination.</summary>
+    private const string AllowAllEgressPolicy = """
+        apiVersion: networking.k8s.io/v1
+        kind: NetworkPolicy
+        metadata:
+          name: allow-dns-anywhere
+          namespace: test-egress
+        spec:
+          podSelector: {}
+          policyTypes:
+          - Egress
+          egress:
+          - ports:
+            - protocol: UDP
+              port: 53
+          - {}
+        """;
+
     private const string UdpAndHboneListeners = """
           - {name: dns, port: 53, protocol: UDP}
           - {name: hbone, port: 15008, protocol: HBONE}
@@ -201,6 +228,8 @@ internal static class AnalyzerCases
             ["MG0018 Gateway API backend not resolved"] = ([.. GatewayApiHttp,
                 Replace(GatewayApiRoutes, "      name: edition.cnn.com\n", "      name: edition.cnn.co\n") + BackendNotFoundStatus], AllowAny),
             ["MG0019 UDP and HBONE listeners"] = ([.. GatewayApiHttp, GatewayApiGateway + UdpAndHboneListeners], AllowAny),
+            ["MG0020 injected namespace without an egress policy"] = (With(InjectedNamespace, AllowAllEgressPolicy), AllowAny),
+            ["injected namespace with the task's egress policy"] = (With(InjectedNamespace, SeedFile("netpol-istio-networkpolicy.yaml").Replace("name: allow-egress", "namespace: test-egress\n  name: allow-egress", StringComparison.Ordinal)), AllowAny),
             ["ISTIO_MUTUAL between sidecar and gateway"] = (With(Replace(SeedConfiguration.DestinationRule, "  subsets:\n", "  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n  subsets:\n")), AllowAny),
             ["MG0016 plaintext hop to the gateway"] = (With(Replace(SeedConfiguration.DestinationRule, "  subsets:\n", "  trafficPolicy:\n    tls:\n      mode: DISABLE\n  subsets:\n")), AllowAny),
         };

@@ -148,6 +148,11 @@ public sealed class ConfigAnalyzerTests
             """Warning [MG0019] (Gateway default/cnn-egress-gateway) Listener "dns" has protocol UDP (spec.listeners[1].protocol), which Meshgate does not implement, so the listener is not programmed (its status says Accepted False, reason UnsupportedProtocol): the gateway serves nothing for it on port 53, and a route attached only to it is attached nowhere. Fix: use protocol HTTP, HTTPS, TLS or TCP, or remove the listener""",
             """Warning [MG0019] (Gateway default/cnn-egress-gateway) Listener "hbone" has protocol HBONE (spec.listeners[2].protocol), which Meshgate does not implement, so the listener is not programmed (its status says Accepted False, reason UnsupportedProtocol): the gateway serves nothing for it on port 15008, and a route attached only to it is attached nowhere. Fix: HBONE listeners are for ambient waypoint proxies (class istio-waypoint), which Meshgate does not run: use protocol HTTP, HTTPS, TLS or TCP, or remove the listener""",
         ],
+        ["MG0020 injected namespace without an egress policy"] =
+        [
+            """Warning [MG0020] (Namespace test-egress) Namespace test-egress has sidecar injection (metadata.labels.istio-injection), but no NetworkPolicy limits its pods' egress: a pod without a sidecar, or one that gets around it, reaches external hosts directly, past the egress gateway and its log. Fix: apply in test-egress a NetworkPolicy with podSelector: {} and policyTypes: [Egress] that allows only DNS (UDP 53 to kube-system) and the namespaces of the control plane and the egress gateway, as the task's "Apply Kubernetes network policies" section does""",
+        ],
+        ["injected namespace with the task's egress policy"] = [],
         ["ISTIO_MUTUAL between sidecar and gateway"] = [],
         ["MG0016 plaintext hop to the gateway"] =
         [
