@@ -42,7 +42,7 @@ internal sealed class InternetSites : IAsyncDisposable
                         server_name {{host}};
                         ssl_certificate {{certificate.Certificate}};
                         ssl_certificate_key {{certificate.Key}};
-                        location / { default_type text/html; return 200 "<!doctype html><title>{{host}}</title><p>Meshgate cluster stand-in for {{host}}$uri</p>\n"; }
+                        location / { default_type text/html; charset utf-8; return 200 "<!doctype html><title>{{host}}</title><p>Meshgate cluster stand-in for {{host}}$uri</p>\n"; }
                     }
 
                 """);
