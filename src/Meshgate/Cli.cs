@@ -22,6 +22,7 @@ public static class Cli
             ExecCommand.Create(cli),
             UpCommand.Create(cli),
             DownCommand.Create(cli),
+            InstallCommand.Create(cli),
             DemoCommand.Create(cli),
             ControlPlaneCommand.Create(cli),
             ProxyCommand.Create(cli),

@@ -53,7 +53,7 @@ public static class ProxyConfigCommand
             }
 
             var admin = new Uri($"http://127.0.0.1:{adminPort}");
-            using var http = new HttpClient { BaseAddress = admin, Timeout = TimeSpan.FromSeconds(15) };
+            using var http = AdminClient(admin, found?["metadata"]?["annotations"]?[LocalCluster.Kubelet.NetnsAnnotation]?.GetValue<string>());
             var dump = await FetchAsync(http, "/config_dump", name, namespaceName, cancellationToken);
             var loaded = Read(dump, $"{admin}config_dump");
             if (loaded.Config is not { } config)
@@ -106,6 +106,42 @@ public static class ProxyConfigCommand
         "secrets" => "secret",
         _ => section,
     };
+
+    /// <summary>
+    /// The proxy's admin pages listen on its own loopback: on this machine's for a proxy of <c>meshgate up</c>, in its
+    /// pod's network namespace for one of the local cluster (entered for the connection, as root).
+    /// </summary>
+    private static HttpClient AdminClient(Uri admin, string? networkNamespace)
+    {
+        if (networkNamespace is null)
+        {
+            return new HttpClient { BaseAddress = admin, Timeout = TimeSpan.FromSeconds(15) };
+        }
+
+        if (!Environment.IsPrivilegedProcess)
+        {
+            throw new CliException($"error: the proxy's admin port is in its pod's network namespace {networkNamespace}; reading it needs root (run it with sudo)");
+        }
+
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = LocalCluster.NamespaceSockets.Create(networkNamespace, System.Net.Sockets.AddressFamily.InterNetwork);
+                try
+                {
+                    await socket.ConnectAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, context.DnsEndPoint.Port), cancellationToken);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        return new HttpClient(handler) { BaseAddress = admin, Timeout = TimeSpan.FromSeconds(15) };
+    }
 
     private static async Task<string> FetchAsync(HttpClient http, string path, string name, string ns, CancellationToken cancellationToken)
     {

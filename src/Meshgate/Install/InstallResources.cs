@@ -16,8 +16,24 @@ public static class InstallResources
 {
     public const string SleepName = "sleep";
 
-    public static IReadOnlyList<Resource> For(InstallSettings settings)
+    /// <summary>The ConfigMap annotations that record how the mesh was installed (profile, <c>--set</c>s, local cluster).</summary>
+    public const string ProfileAnnotation = "meshgate.io/install-profile";
+
+    public const string SetsAnnotation = "meshgate.io/install-sets";
+
+    public const string ClusterAnnotation = "meshgate.io/cluster";
+
+    public static IReadOnlyList<Resource> For(InstallSettings settings, bool cluster = false) =>
+        [.. Components(settings, cluster), .. Parse(SleepYaml(), "meshgate up")];
+
+    /// <summary>
+    /// What <c>meshgate install</c> manages: the mesh config (annotated with the profile and sets) and, when enabled,
+    /// the egress gateway's ServiceAccount and Service; in the local cluster also its Deployment, whose pod the kubelet
+    /// runs (elsewhere <c>up</c> runs the gateway's proxy itself).
+    /// </summary>
+    public static IReadOnlyList<Resource> Components(InstallSettings settings, bool cluster)
     {
+        var sets = System.Text.Json.JsonSerializer.Serialize(settings.Sets);
         var yaml = new StringBuilder();
         yaml.Append(CultureInfo.InvariantCulture, $"""
             apiVersion: v1
@@ -27,6 +43,10 @@ public static class InstallResources
               namespace: {settings.Mesh.RootNamespace}
               labels:
                 install.operator.istio.io/owning-resource: meshgate-up
+              annotations:
+                {ProfileAnnotation}: {settings.Profile}
+                {SetsAnnotation}: {System.Text.Json.JsonSerializer.Serialize(sets)}
+                {ClusterAnnotation}: "{(cluster ? "true" : "false")}"
             data:
               mesh: |-
                 accessLogFile: "{settings.Mesh.AccessLogFile}"
@@ -75,6 +95,33 @@ public static class InstallResources
                 """);
         }
 
+        if (cluster && settings.EgressGatewayEnabled)
+        {
+            yaml.Append(LocalCluster.ClusterResources.EgressGatewayDeployment(settings));
+        }
+
+        return Parse(yaml.ToString(), "meshgate install");
+    }
+
+    /// <summary>The egress gateway's objects by name, for removing them when it is disabled.</summary>
+    public static IReadOnlyList<ObjectKey> EgressGatewayKeys(string ns, string name) =>
+    [
+        new(ResourceTypes.Deployment, ns, name),
+        new(ResourceTypes.Service, ns, name),
+        new(ResourceTypes.ServiceAccount, ns, name + "-service-account"),
+    ];
+
+    private static IReadOnlyList<Resource> Parse(string yaml, string source)
+    {
+        var parsed = ResourceParser.ParseText(yaml, source);
+        return parsed.Ok
+            ? parsed.Resources
+            : throw new InvalidOperationException($"the objects {source} installs do not validate: " + string.Join("; ", parsed.Errors));
+    }
+
+    private static string SleepYaml()
+    {
+        var yaml = new StringBuilder();
         yaml.Append(CultureInfo.InvariantCulture, $"""
             apiVersion: v1
             kind: ServiceAccount
@@ -129,9 +176,6 @@ public static class InstallResources
                       optional: true
 
             """);
-        var parsed = ResourceParser.ParseText(yaml.ToString(), "meshgate up");
-        return parsed.Ok
-            ? parsed.Resources
-            : throw new InvalidOperationException("the objects meshgate up installs do not validate: " + string.Join("; ", parsed.Errors));
+        return yaml.ToString();
     }
 }

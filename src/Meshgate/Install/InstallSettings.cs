@@ -33,6 +33,10 @@ public sealed record InstallSettings
 
     public string EgressGatewayName { get; init; } = DefaultGatewayName;
 
+    /// <summary>The <c>--set</c>s these settings were made with, in order (kept with the installation, so a later
+    /// <c>meshgate install</c> starts from them: "the flags you used to install").</summary>
+    public IReadOnlyList<string> Sets { get; init; } = [];
+
     public static InstallSettings ForProfile(string profile) => profile switch
     {
         "demo" => new InstallSettings
@@ -50,12 +54,13 @@ public sealed record InstallSettings
     public static InstallSettings Parse(string profile, IEnumerable<string> sets)
     {
         var settings = ForProfile(profile);
-        foreach (var set in sets)
+        var all = sets.ToList();
+        foreach (var set in all)
         {
             settings = settings.With(set);
         }
 
-        return settings;
+        return settings with { Sets = all };
     }
 
     private InstallSettings With(string set)

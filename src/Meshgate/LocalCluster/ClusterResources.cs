@@ -13,6 +13,43 @@ namespace Meshgate.LocalCluster;
 /// </summary>
 internal static class ClusterResources
 {
+    /// <summary>The egress gateway's Deployment (YAML), its pod's <c>istio-proxy</c> filled by the gateway template.</summary>
+    public static string EgressGatewayDeployment(InstallSettings settings)
+    {
+        var root = settings.Mesh.RootNamespace;
+        var name = settings.EgressGatewayName;
+        return string.Create(CultureInfo.InvariantCulture, $"""
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata:
+                  name: {name}
+                  namespace: {root}
+                  labels:
+                    app: {name}
+                    istio: egressgateway
+                spec:
+                  replicas: 1
+                  selector:
+                    matchLabels:
+                      app: {name}
+                      istio: egressgateway
+                  template:
+                    metadata:
+                      labels:
+                        app: {name}
+                        istio: egressgateway
+                        sidecar.istio.io/inject: "true"
+                      annotations:
+                        inject.istio.io/templates: gateway
+                    spec:
+                      serviceAccountName: {name}-service-account
+                      containers:
+                      - name: istio-proxy
+                        image: auto
+
+                """);
+    }
+
     public static IReadOnlyList<Resource> For(InstallSettings settings, string istiodPod, string dnsDirectory)
     {
         var root = settings.Mesh.RootNamespace;
@@ -110,45 +147,9 @@ internal static class ClusterResources
                   protocol: TCP
 
             """);
-        if (settings.EgressGatewayEnabled)
-        {
-            var name = settings.EgressGatewayName;
-            yaml += string.Create(CultureInfo.InvariantCulture, $"""
-                ---
-                apiVersion: apps/v1
-                kind: Deployment
-                metadata:
-                  name: {name}
-                  namespace: {root}
-                  labels:
-                    app: {name}
-                    istio: egressgateway
-                spec:
-                  replicas: 1
-                  selector:
-                    matchLabels:
-                      app: {name}
-                      istio: egressgateway
-                  template:
-                    metadata:
-                      labels:
-                        app: {name}
-                        istio: egressgateway
-                        sidecar.istio.io/inject: "true"
-                      annotations:
-                        inject.istio.io/templates: gateway
-                    spec:
-                      serviceAccountName: {name}-service-account
-                      containers:
-                      - name: istio-proxy
-                        image: auto
-
-                """);
-        }
-
         var parsed = ResourceParser.ParseText(yaml, "meshgate up --cluster");
         return parsed.Ok
-            ? [.. InstallResources.For(settings), .. parsed.Resources]
+            ? [.. InstallResources.For(settings, cluster: true), .. parsed.Resources]
             : throw new InvalidOperationException("the objects meshgate up --cluster installs do not validate: " + string.Join("; ", parsed.Errors));
     }
 }

@@ -14,36 +14,8 @@ internal static partial class NamespaceSockets
 {
     private const int CloneNewNet = 0x40000000;
 
-    public static Socket Listen(string networkNamespace, IPEndPoint endpoint)
-    {
-        Socket? result = null;
-        Exception? failure = null;
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                result = ListenOnThisThread(networkNamespace, endpoint);
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-        })
-        {
-            IsBackground = true,
-            Name = "netns " + networkNamespace,
-        };
-        thread.Start();
-        thread.Join();
-        return result ?? throw new IOException($"cannot listen on {endpoint} in network namespace {networkNamespace}: {failure?.Message}", failure);
-    }
-
-    private static Socket ListenOnThisThread(string networkNamespace, IPEndPoint endpoint)
-    {
-        using var home = File.OpenHandle("/proc/thread-self/ns/net");
-        using var target = File.OpenHandle("/run/netns/" + networkNamespace);
-        Enter(target);
-        try
+    public static Socket Listen(string networkNamespace, IPEndPoint endpoint) =>
+        InNamespace(networkNamespace, () =>
         {
             var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
@@ -58,6 +30,47 @@ internal static partial class NamespaceSockets
                 socket.Dispose();
                 throw;
             }
+        }, $"cannot listen on {endpoint}");
+
+    /// <summary>
+    /// A TCP socket (not yet connected) that belongs to a pod's network namespace: connecting it reaches what listens on
+    /// that pod's loopback, such as a proxy's admin port, which the pod network does not expose.
+    /// </summary>
+    public static Socket Create(string networkNamespace, AddressFamily family) =>
+        InNamespace(networkNamespace, () => new Socket(family, SocketType.Stream, ProtocolType.Tcp), "cannot open a socket");
+
+    private static Socket InNamespace(string networkNamespace, Func<Socket> create, string what)
+    {
+        Socket? result = null;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                result = OnThisThread(networkNamespace, create);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "netns " + networkNamespace,
+        };
+        thread.Start();
+        thread.Join();
+        return result ?? throw new IOException($"{what} in network namespace {networkNamespace}: {failure?.Message}", failure);
+    }
+
+    private static Socket OnThisThread(string networkNamespace, Func<Socket> create)
+    {
+        using var home = File.OpenHandle("/proc/thread-self/ns/net");
+        using var target = File.OpenHandle("/run/netns/" + networkNamespace);
+        Enter(target);
+        try
+        {
+            return create();
         }
         finally
         {
