@@ -158,6 +158,12 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         app.MapGrpcService<DiscoveryService>();
         app.MapGrpcService<CertificateService>();
         app.MapGet("/debug/syncz", () => Results.Json(push.Statuses(), ApiJson.Options));
+        // Whether every connected proxy runs the store's current revision (what istioctl x wait --for=distribution asks).
+        app.MapGet("/debug/synced", () =>
+        {
+            var revision = store.Current.Revision;
+            return Results.Json(new { revision, synced = push.IsSynced(revision) }, ApiJson.Options);
+        });
         Log.Authority(logger, identity.Authority.Source, identity.Authority.SigningCertificate.SerialNumber.ToLowerInvariant(), identity.Authority.SigningCertificate.NotAfter.ToUniversalTime());
         return new ControlPlaneServer(app, store, push, identity, logger)
         {

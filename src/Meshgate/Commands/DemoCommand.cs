@@ -23,9 +23,41 @@ public static class DemoCommand
         var address = new Option<string>("--origin-address") { Description = $"Loopback address the stand-in for {Host} listens on (ports 80 and 443)", DefaultValueFactory = _ => "127.0.0.77" };
         var keep = new Option<bool>("--keep") { Description = "Keep the demo's data directory (store, proxy logs) instead of deleting it" };
         var proxyAddress = UpCommand.ProxyAddressOption();
-        var command = new Command("demo", "Walk through the Egress Gateways task (HTTP and HTTPS) end to end on this machine") { address, proxyAddress, keep };
+        var loopback = new Option<bool>("--loopback")
+        {
+            Description = "The loopback walkthrough (HTTP and HTTPS sections through explicit-proxy curl), even where the local cluster could run the page as written",
+        };
+        var command = new Command("demo", "The Egress Gateways page end to end on this machine: every command as written in a local cluster (root), else its HTTP and HTTPS sections on loopback") { address, proxyAddress, keep, loopback };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            if (!parse.GetValue(loopback))
+            {
+                if (LocalCluster.ClusterMesh.Preflight() is { } why)
+                {
+                    await cli.Out.WriteLineAsync($"note: {why}; showing the loopback walkthrough instead");
+                }
+                else
+                {
+                    void Say(string line)
+                    {
+                        lock (cli.Out)
+                        {
+                            cli.Out.WriteLine(line);
+                            cli.Out.Flush();
+                        }
+                    }
+
+                    try
+                    {
+                        return await ClusterDemo.RunAsync(Say, parse.GetValue(keep), cancellationToken);
+                    }
+                    catch (LocalCluster.ClusterException e)
+                    {
+                        throw new CliException("error: " + e.Message);
+                    }
+                }
+            }
+
             var text = parse.GetValue(address)!;
             if (!IPAddress.TryParse(text, out var ip) || !IPAddress.IsLoopback(ip))
             {

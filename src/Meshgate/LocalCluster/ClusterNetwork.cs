@@ -22,7 +22,7 @@ internal sealed class ClusterNetwork
     /// </summary>
     public static async Task<ClusterNetwork> CreateAsync(string dataDirectory, string extraCaPem, IReadOnlyList<IPAddress> siteAddresses, Action<string> report)
     {
-        await RemoveAllAsync(report).ConfigureAwait(false);
+        await RemoveAllAsync(report, leftOver: true).ConfigureAwait(false);
         var ssl = Path.GetFullPath(Path.Combine(dataDirectory, "cluster", "ssl"));
         if (Directory.Exists(ssl))
         {
@@ -96,7 +96,8 @@ internal sealed class ClusterNetwork
     /// Removes everything a cluster made, running or crashed: every <c>mgk-</c> network namespace (after killing the
     /// processes in it; their links go with them) and the files under <c>/etc/netns</c>. The node namespace goes last.
     /// </summary>
-    public static async Task RemoveAllAsync(Action<string> report)
+    /// <param name="leftOver">Whether what is removed was left by an earlier cluster (said so in the report).</param>
+    public static async Task RemoveAllAsync(Action<string> report, bool leftOver = false)
     {
         var names = await ListAsync().ConfigureAwait(false);
         var removed = 0;
@@ -116,7 +117,7 @@ internal sealed class ClusterNetwork
 
         if (removed > 0)
         {
-            report(string.Create(CultureInfo.InvariantCulture, $"removed {removed} network namespaces of an earlier cluster"));
+            report(string.Create(CultureInfo.InvariantCulture, $"removed {removed} network namespaces{(leftOver ? " left by an earlier cluster" : "")}"));
         }
     }
 

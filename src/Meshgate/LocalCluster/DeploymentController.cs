@@ -60,9 +60,57 @@ internal sealed class DeploymentController(ResourceStore store, ProxyTemplate pr
             store.Delete(delete);
         }
 
+        foreach (var deployment in deployments)
+        {
+            WriteStatus(deployment, pods);
+        }
+
         if (create.Count > 0)
         {
             store.Apply(create);
+        }
+    }
+
+    /// <summary>
+    /// The Deployment's status as the controller reports it (<c>replicas</c>, <c>readyReplicas</c>,
+    /// <c>availableReplicas</c>, <c>updatedReplicas</c>, condition Available), so <c>get deploy</c> shows READY and
+    /// whoever waits for a rollout can.
+    /// </summary>
+    private void WriteStatus(Resource deployment, IReadOnlyList<Resource> pods)
+    {
+        var uid = deployment.Metadata["uid"]?.GetValue<string>();
+        var owned = pods.Where(p => p.Namespace == deployment.Namespace && Owner(p) == (deployment.Name, uid)).ToList();
+        var ready = owned.Count(p => (p.Json["status"]?["conditions"] as JsonArray ?? [])
+            .Any(c => c?["type"]?.GetValue<string>() == "Ready" && c["status"]?.GetValue<string>() == "True"));
+        var wanted = deployment.Json["spec"]?["replicas"]?.GetValue<int>() ?? 1;
+        var status = new JsonObject
+        {
+            ["observedGeneration"] = deployment.Metadata["generation"]?.DeepClone(),
+            ["replicas"] = owned.Count,
+            ["updatedReplicas"] = owned.Count,
+            ["readyReplicas"] = ready,
+            ["availableReplicas"] = ready,
+            ["conditions"] = new JsonArray(new JsonObject
+            {
+                ["type"] = "Available",
+                ["status"] = ready >= wanted ? "True" : "False",
+                ["reason"] = ready >= wanted ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
+            }),
+        };
+        if (JsonNode.DeepEquals(deployment.Json["status"], status))
+        {
+            return;
+        }
+
+        var json = (JsonObject)deployment.Json.DeepClone();
+        json["status"] = status;
+        try
+        {
+            store.ApplyWithStatus(new Resource(ResourceTypes.Deployment, json));
+        }
+        catch (StoreException)
+        {
+            // Deleted with its namespace meanwhile.
         }
     }
 

@@ -10,7 +10,7 @@ public sealed class DemoTests
     {
         ExternalTools.Require("curl");
 
-        var (code, output) = await MeshgateProcess.RunAsync("", "demo", "--origin-address", "127.0.0.79", "--proxy-address", "127.0.0.74");
+        var (code, output) = await MeshgateProcess.RunAsync("", "demo", "--loopback", "--origin-address", "127.0.0.79", "--proxy-address", "127.0.0.74");
 
         Assert.True(code == 0, output);
         string[] expected =

@@ -95,12 +95,15 @@ public sealed class MeshgateProcess : IAsyncDisposable
     }
 
     /// <summary>Runs a command to completion (deadline 60s) and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(string stdin, params string[] args)
+    public static Task<(int ExitCode, string Output)> RunAsync(string stdin, params string[] args) => RunAsync(TimeSpan.FromSeconds(60), stdin, args);
+
+    /// <summary>Runs a command to completion within <paramref name="deadline"/> and returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(TimeSpan deadline, string stdin, params string[] args)
     {
         await using var process = Start(args);
         await process._process.StandardInput.WriteAsync(stdin);
         process._process.StandardInput.Close();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var timeout = new CancellationTokenSource(deadline);
         await process._process.WaitForExitAsync(timeout.Token);
         process._process.WaitForExit(); // drains the output readers
         return (process._process.ExitCode, process.Output);
