@@ -192,9 +192,10 @@ public sealed class ClusterMesh : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception e) when (e is ClusterException or ControlPlane.Store.StoreException or IOException)
+            catch (Exception e)
             {
-                _report("cluster: " + e.Message);
+                // The loop is the cluster's kubelet and controllers: it reports what went wrong and goes on.
+                _report($"cluster: {e.Message} ({e.GetType().Name})");
                 await Task.Delay(500, CancellationToken.None).ConfigureAwait(false);
             }
         }

@@ -49,7 +49,10 @@ public sealed class SupervisedProcess : IAsyncDisposable
     /// <summary>How many times the process was started (1 when it never had to be restarted).</summary>
     public int Starts { get; private set; }
 
-    public int? ProcessId => _current is { HasExited: false } p ? p.Id : null;
+    /// <summary>The running process's id; null between runs (read from a field: the <see cref="Process"/> of an ended run is disposed).</summary>
+    public int? ProcessId => _running ? _processId : null;
+
+    private volatile int _processId;
 
     /// <summary>Whether the process runs now (between its start and its exit).</summary>
     public bool IsRunning => _running;
@@ -145,6 +148,7 @@ public sealed class SupervisedProcess : IAsyncDisposable
         Starts++;
         StartedAt = DateTimeOffset.UtcNow;
         _current = process;
+        _processId = process.Id;
         _running = true;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
