@@ -120,7 +120,10 @@ internal sealed partial class HttpProxyHandler(IHttpForwarder forwarder, ProxyMe
         {
             // No domain fronting: a request on a TLS connection the proxy terminated names the host its SNI named (a
             // client that reuses a connection for another host, as HTTP/2 coalescing does, is told to open its own).
-            if (terminated.ServerName is { } serverName && !snapshot.Egress.AllowsPair(serverName, request.Http.Request.Host.Value))
+            // ISTIO_MUTUAL is the mesh's own hop: its SNI is the DestinationRule's, set by the sidecar for every host it
+            // sends through that gateway subset, never chosen by the application.
+            if (terminated.ServerName is { } serverName && terminated.Chain.Tls?.Mode != TlsMode.IstioMutual
+                && !snapshot.Egress.AllowsPair(serverName, request.Http.Request.Host.Value))
             {
                 _metrics.DomainFrontingRefused(DomainFrontingCheck.SniHost);
                 SetOutcome(request, ResponseFlags.DomainFrontingBlocked, EgressRefusals.SniHostMismatch, null);
