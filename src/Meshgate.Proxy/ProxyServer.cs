@@ -95,7 +95,7 @@ public sealed partial class ProxyServer : IAsyncDisposable
         var http = new HttpProxyHandler(services.GetRequiredService<IHttpForwarder>(), metrics, time, loops);
         var tunnels = new MeshTunnelAcceptor(metrics, time);
         var tls = new TlsPassthroughHandler(metrics, time, loops, tunnels);
-        var capture = new CaptureConnectionHandler(tls, time);
+        var capture = new CaptureConnectionHandler(tls, time, metrics, loops);
         var listeners = new ListenerSet(
             new ListenerServices(snapshots, kestrel, http, tls, capture, tunnels, options.InstanceIp), loops, loggerFactory.CreateLogger("meshgate.proxy.listeners"));
         return new ProxyServer(services, snapshots, metrics, listeners, accessLogs, resolver, kestrel, time, loggerFactory);

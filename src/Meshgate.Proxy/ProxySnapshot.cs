@@ -28,6 +28,9 @@ public sealed class ProxySnapshot
     {
         Config = config;
         Workload = workload;
+        Egress = config.Egress is null ? EgressPolicy.Strict
+            : previous?.Egress.Settings is { } same && same == config.Egress ? previous.Egress
+            : new EgressPolicy(config.Egress);
         AccessLog = accessLog ?? AccessLogSink.Off;
         _routeTables = new Dictionary<string, CompiledRouteTable>(config.RouteTables.Count, StringComparer.Ordinal);
         foreach (var table in config.RouteTables)
@@ -117,6 +120,9 @@ public sealed class ProxySnapshot
     internal DownstreamTlsContext? MeshTunnelTls { get; }
 
     public AccessLogSink AccessLog { get; }
+
+    /// <summary>The egress guard's allowed ranges and the domain fronting checks (docs/egress-safety.md).</summary>
+    public EgressPolicy Egress { get; }
 
     /// <summary>Every cluster with its state, the built-in ones included (for <c>/clusters</c>).</summary>
     public IEnumerable<ClusterState> Clusters => _clusters.Values;

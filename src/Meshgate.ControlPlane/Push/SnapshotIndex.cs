@@ -5,15 +5,16 @@ namespace Meshgate.ControlPlane.Push;
 
 /// <summary>
 /// Where each named object of a serialized snapshot is in its bytes: listeners, clusters, secrets, route tables and
-/// the virtual hosts of each route table, plus the access log settings. Two translations of a node key are compared
+/// the virtual hosts of each route table, plus the access log and egress settings. Two translations of a node key are compared
 /// object by object on these bytes, with no object graph kept: equal bytes are an unchanged object (the snapshot is
 /// written the same way each time), so "did anything change?" and "what changed?" (the delta,
 /// <see cref="Diff"/>) cost one pass over the JSON.
 /// </summary>
 internal sealed class SnapshotIndex
 {
-    private SnapshotIndex(byte[] json, Section listeners, Section routeTables, Section clusters, Section secrets, Range accessLog)
+    private SnapshotIndex(byte[] json, Section listeners, Section routeTables, Section clusters, Section secrets, Range accessLog, Range egress)
     {
+        Egress = egress;
         Json = json;
         Listeners = listeners;
         RouteTables = routeTables;
@@ -36,13 +37,16 @@ internal sealed class SnapshotIndex
     /// <summary>The access log settings' value (<c>null</c> included); empty when the field is absent.</summary>
     public Range AccessLog { get; }
 
+    /// <summary>The egress settings' value; empty when the field is absent (the defaults).</summary>
+    public Range Egress { get; }
+
     /// <summary>Indexes a snapshot as <c>ProxyConfigLoader.ToJsonUtf8</c> writes it.</summary>
     /// <exception cref="InvalidOperationException">The bytes are not such a snapshot.</exception>
     public static SnapshotIndex Build(byte[] json)
     {
         var r = new Utf8JsonReader(json);
         Section listeners = Section.Empty, routeTables = Section.Empty, clusters = Section.Empty, secrets = Section.Empty;
-        Range accessLog = default;
+        Range accessLog = default, egress = default;
         Expect(r.Read() && r.TokenType == JsonTokenType.StartObject);
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
@@ -69,6 +73,13 @@ internal sealed class SnapshotIndex
                 r.Skip();
                 accessLog = new Range(start, (int)r.BytesConsumed);
             }
+            else if (r.ValueTextEquals("egress"u8))
+            {
+                Expect(r.Read());
+                var start = (int)r.TokenStartIndex;
+                r.Skip();
+                egress = new Range(start, (int)r.BytesConsumed);
+            }
             else
             {
                 // The version and the node are not content; any other field would be content this index misses.
@@ -79,12 +90,13 @@ internal sealed class SnapshotIndex
         }
 
         Expect(r.TokenType == JsonTokenType.EndObject);
-        return new SnapshotIndex(json, listeners, routeTables, clusters, secrets, accessLog);
+        return new SnapshotIndex(json, listeners, routeTables, clusters, secrets, accessLog, egress);
     }
 
     /// <summary>True when <paramref name="other"/> holds the same objects in the same order (version and node aside).</summary>
     public bool SameContent(SnapshotIndex other) =>
         Bytes(AccessLog).SequenceEqual(other.Bytes(other.AccessLog))
+        && Bytes(Egress).SequenceEqual(other.Bytes(other.Egress))
         && SameSection(Listeners, other, other.Listeners)
         && SameSection(RouteTables, other, other.RouteTables)
         && SameSection(Clusters, other, other.Clusters)
@@ -122,6 +134,20 @@ internal sealed class SnapshotIndex
                 else
                 {
                     writer.WriteRawValue(accessLog, skipInputValidation: true);
+                }
+            }
+
+            var egress = to.Bytes(to.Egress);
+            if (!egress.SequenceEqual(from.Bytes(from.Egress)))
+            {
+                writer.WritePropertyName("egress"u8);
+                if (egress.IsEmpty)
+                {
+                    writer.WriteNullValue();
+                }
+                else
+                {
+                    writer.WriteRawValue(egress, skipInputValidation: true);
                 }
             }
 

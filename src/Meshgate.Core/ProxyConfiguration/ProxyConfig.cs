@@ -25,4 +25,7 @@ public sealed record ProxyConfig
 
     /// <summary>Where and how the proxy writes its access log; absent means no access log (Istio's default).</summary>
     public AccessLogSettings? AccessLog { get; init; }
+
+    /// <summary>Egress safety (address guard, domain fronting); absent means the strict defaults.</summary>
+    public EgressSettings? Egress { get; init; }
 }

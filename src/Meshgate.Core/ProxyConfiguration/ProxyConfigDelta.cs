@@ -31,6 +31,11 @@ public sealed class ProxyConfigDelta
 
     public AccessLogSettings? AccessLog { get; init; }
 
+    /// <summary>True when the delta states the egress settings (<see cref="Egress"/>, null for the defaults); false keeps them.</summary>
+    public bool SetsEgress { get; init; }
+
+    public EgressSettings? Egress { get; init; }
+
     /// <summary>
     /// The snapshot <paramref name="utf8"/> (a delta's JSON) makes of <paramref name="current"/>, or why it cannot be
     /// applied: not a delta, made for another base version, or naming objects the base does not have. Everything
@@ -78,6 +83,7 @@ public sealed class ProxyConfigDelta
                 Clusters = clusters,
                 Secrets = secrets,
                 AccessLog = SetsAccessLog ? AccessLog : current.AccessLog,
+                Egress = SetsEgress ? Egress : current.Egress,
             },
             []);
     }

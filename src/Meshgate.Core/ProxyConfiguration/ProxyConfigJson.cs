@@ -89,6 +89,7 @@ public static class ProxyConfigJson
 [JsonSerializable(typeof(Cluster))]
 [JsonSerializable(typeof(Endpoint))]
 [JsonSerializable(typeof(Secret))]
+[JsonSerializable(typeof(EgressSettings))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(int))]
 public sealed partial class ProxyConfigJsonContext : JsonSerializerContext

@@ -50,6 +50,7 @@ internal static partial class ProxyConfigReader
         ListDelta<Cluster>? clusters = null;
         ListDelta<Secret>? secrets = null;
         AccessLogSettings? accessLog = null;
+        EgressSettings? egress = null;
         if (r.TokenType != JsonTokenType.StartObject)
         {
             return false;
@@ -65,7 +66,8 @@ internal static partial class ProxyConfigReader
                 : r.ValueTextEquals("routeTables"u8) ? Value(ref r, ref seen, 8) && ReadListDelta(ref r, s, Kind.RouteTable, at.Enter("routeTables"), out routeTables)
                 : r.ValueTextEquals("clusters"u8) ? Value(ref r, ref seen, 16) && ReadListDelta(ref r, s, Kind.Cluster, at.Enter("clusters"), out clusters)
                 : r.ValueTextEquals("secrets"u8) ? Value(ref r, ref seen, 32) && ReadListDelta(ref r, s, Kind.Secret, at.Enter("secrets"), out secrets)
-                : r.ValueTextEquals("accessLog"u8) && Value(ref r, ref seen, 64) && (IsNull(ref r) || ReadAccessLog(ref r, out accessLog));
+                : r.ValueTextEquals("accessLog"u8) ? Value(ref r, ref seen, 64) && (IsNull(ref r) || ReadAccessLog(ref r, out accessLog))
+                : r.ValueTextEquals("egress"u8) && Value(ref r, ref seen, 128) && (IsNull(ref r) || ReadEgress(ref r, s, out egress));
             if (!ok)
             {
                 return false;
@@ -89,6 +91,8 @@ internal static partial class ProxyConfigReader
             Secrets = secrets,
             SetsAccessLog = (seen & 64) != 0,
             AccessLog = accessLog,
+            SetsEgress = (seen & 128) != 0,
+            Egress = egress,
         };
         return true;
     }

@@ -68,6 +68,7 @@ internal static partial class ProxyConfigReader
         EquatableArray<Cluster> clusters = default;
         EquatableArray<Secret> secrets = default;
         AccessLogSettings? accessLog = null;
+        EgressSettings? egress = null;
         if (r.TokenType != JsonTokenType.StartObject)
         {
             return false;
@@ -83,7 +84,8 @@ internal static partial class ProxyConfigReader
                 : r.ValueTextEquals("routeTables"u8) ? Value(ref r, ref seen, 8) && ReadList(ref r, s, Kind.RouteTable, out routeTables)
                 : r.ValueTextEquals("clusters"u8) ? Value(ref r, ref seen, 16) && ReadList(ref r, s, Kind.Cluster, out clusters)
                 : r.ValueTextEquals("secrets"u8) ? Value(ref r, ref seen, 32) && ReadList(ref r, s, Kind.Secret, out secrets)
-                : r.ValueTextEquals("accessLog"u8) && Value(ref r, ref seen, 64) && (IsNull(ref r) || ReadAccessLog(ref r, out accessLog));
+                : r.ValueTextEquals("accessLog"u8) ? Value(ref r, ref seen, 64) && (IsNull(ref r) || ReadAccessLog(ref r, out accessLog))
+                : r.ValueTextEquals("egress"u8) && Value(ref r, ref seen, 128) && (IsNull(ref r) || ReadEgress(ref r, s, out egress));
             if (!ok)
             {
                 return false;
@@ -104,7 +106,40 @@ internal static partial class ProxyConfigReader
             Clusters = clusters,
             Secrets = secrets,
             AccessLog = accessLog,
+            Egress = egress,
         };
+        return true;
+    }
+
+    private static bool ReadEgress(ref Utf8JsonReader r, Scratch s, [NotNullWhen(true)] out EgressSettings? value)
+    {
+        value = null;
+        EquatableArray<string> allowedCidrs = default, exceptions = default;
+        var allowFronting = false;
+        if (r.TokenType != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+
+        var seen = 0;
+        while (NextProperty(ref r))
+        {
+            var ok =
+                r.ValueTextEquals("allowedCidrs"u8) ? Value(ref r, ref seen, 1) && ReadList(ref r, s, Kind.String, out allowedCidrs)
+                : r.ValueTextEquals("allowDomainFronting"u8) ? Value(ref r, ref seen, 2) && Boolean(ref r, out allowFronting)
+                : r.ValueTextEquals("domainFrontingExceptions"u8) && Value(ref r, ref seen, 4) && ReadList(ref r, s, Kind.String, out exceptions);
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        if (r.TokenType != JsonTokenType.EndObject)
+        {
+            return false;
+        }
+
+        value = new EgressSettings { AllowedCidrs = allowedCidrs, AllowDomainFronting = allowFronting, DomainFrontingExceptions = exceptions };
         return true;
     }
 

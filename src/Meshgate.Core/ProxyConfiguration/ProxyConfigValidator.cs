@@ -13,6 +13,23 @@ public static class ProxyConfigValidator
     // Snapshots already found consistent, with their name indexes. A ProxyConfig cannot change once built (records with
     // init-only members over immutable arrays), so a snapshot checked by the loader is not checked again when the
     // proxy swaps it in, and a snapshot made from it by a delta is checked against its indexes.
+    private static void CheckEgress(EgressSettings egress, ConsistencyScope top)
+    {
+        for (var i = 0; i < egress.AllowedCidrs.Count; i++)
+        {
+            if (!CidrBlock.TryParse(egress.AllowedCidrs[i], out _, out var error))
+            {
+                top.Error($"egress.allowedCidrs[{i}]", error);
+            }
+        }
+
+        for (var i = 0; i < egress.DomainFrontingExceptions.Count; i++)
+        {
+            var host = egress.DomainFrontingExceptions[i];
+            top.Check($"egress.domainFrontingExceptions[{i}]", host == "*" ? "\"*\" names every host; set allowDomainFronting: true instead" : Validation.Names.CheckWildcardHost(host));
+        }
+    }
+
     private static readonly ConditionalWeakTable<ProxyConfig, Indexes> Consistent = [];
 
     /// <summary>
@@ -73,6 +90,11 @@ public static class ProxyConfigValidator
         if (config.AccessLog?.Format is { } format && !AccessLogFormat.TryParse(format, out _, out var formatError))
         {
             top.Error("accessLog.format", formatError);
+        }
+
+        if (config.Egress is { } egress)
+        {
+            CheckEgress(egress, top);
         }
 
         var secrets = Index(config.Secrets, static s => s.Name, "secret", "secrets", errors, before?.Secrets);

@@ -31,6 +31,12 @@ public sealed record MeshSettings
     /// <summary>The SPIFFE trust domain: identities are <c>spiffe://{TrustDomain}/ns/{ns}/sa/{sa}</c> (<see cref="SpiffeIdentity"/>).</summary>
     public string TrustDomain { get; init; } = "cluster.local";
 
+    /// <summary>
+    /// Meshgate's own <c>meshgate.egress</c> section: the address ranges the egress guard lets through, and the domain
+    /// fronting checks (docs/egress-safety.md). The defaults are strict.
+    /// </summary>
+    public EgressSettings Egress { get; init; } = new();
+
     /// <summary>A workload's identity, as Istio spells it: <c>spiffe://&lt;trustDomain&gt;/ns/&lt;ns&gt;/sa/&lt;sa&gt;</c>.</summary>
     public static string SpiffeIdentity(string trustDomain, string ns, string serviceAccount) => $"spiffe://{trustDomain}/ns/{ns}/sa/{serviceAccount}";
 }

@@ -23,6 +23,7 @@ public static class Translator
                 Encoding = mesh.AccessLogEncoding,
                 Format = mesh.AccessLogFormat.Length == 0 ? null : mesh.AccessLogFormat,
             },
+            Egress = mesh.Egress.IsDefault() ? null : mesh.Egress,
         };
 
         var context = new TranslationContext(resources, mesh, node);

@@ -10,6 +10,12 @@ namespace Meshgate.Proxy.Capture;
 /// <param name="Address">Set when <paramref name="Host"/> is an IP literal.</param>
 public readonly record struct OriginalDestination(string Host, IPAddress? Address, int Port)
 {
+    /// <summary>
+    /// For a destination given as a name: the address it was resolved to and the egress guard checked before the
+    /// tunnel was answered (a CONNECT to PassthroughCluster). PassthroughCluster dials it rather than resolving again.
+    /// </summary>
+    public IPAddress? Vetted { get; init; }
+
     public static OriginalDestination From(IPEndPoint endpoint) => new(endpoint.Address.ToString(), endpoint.Address, endpoint.Port);
 
     /// <summary>
@@ -84,8 +90,25 @@ public readonly record struct OriginalDestination(string Host, IPAddress? Addres
         }
 
         var text = host.ToString();
-        destination = new OriginalDestination(text, IPAddress.TryParse(text, out var ip) ? ip : null, number);
+        destination = new OriginalDestination(text, ParseLiteral(text), number);
         return true;
+    }
+
+    /// <summary>
+    /// The address an IP literal stands for, in every form a URL parser or <c>inet_aton</c> takes for IPv4 (WHATWG URL
+    /// host parsing): dotted decimal, one to four parts (<c>127.1</c>), a single number (<c>2130706433</c>), octal
+    /// (<c>0177.0.0.1</c>) and hexadecimal (<c>0x7f.1</c>) parts, and a trailing dot; null for a host name. The egress
+    /// guard classifies this address, so <c>http://2130706433/</c> is loopback like <c>http://127.0.0.1/</c>.
+    /// </summary>
+    public static IPAddress? ParseLiteral(string host)
+    {
+        if (IPAddress.TryParse(host, out var ip))
+        {
+            return ip;
+        }
+
+        return host.Length > 1 && host.EndsWith('.') && IPAddress.TryParse(host.AsSpan(0, host.Length - 1), out var dotted)
+            && dotted.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? dotted : null;
     }
 
     public override string ToString() => Address is { AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 } ? $"[{Host}]:{Port}" : $"{Host}:{Port}";

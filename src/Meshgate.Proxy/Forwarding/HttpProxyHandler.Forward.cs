@@ -45,7 +45,7 @@ internal sealed partial class HttpProxyHandler
         VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
     };
 
-    private async Task ForwardAsync(ProxyRequest request, ClusterState cluster, ForwardAction? forward)
+    private async Task ForwardAsync(ProxyRequest request, ClusterState cluster, ForwardAction? forward, EgressPolicy egress)
     {
         var context = request.Http;
         var policy = forward?.Retries is { Attempts: > 0 } retries ? retries : null;
@@ -82,7 +82,7 @@ internal sealed partial class HttpProxyHandler
 
         try
         {
-            await AttemptAsync(request, cluster, policy, maxAttempts, deadline?.Token ?? CancellationToken.None).ConfigureAwait(false);
+            await AttemptAsync(request, cluster, policy, maxAttempts, egress, deadline?.Token ?? CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {
@@ -90,7 +90,7 @@ internal sealed partial class HttpProxyHandler
         }
     }
 
-    private async Task AttemptAsync(ProxyRequest request, ClusterState cluster, RetryPolicy? policy, int maxAttempts, CancellationToken token)
+    private async Task AttemptAsync(ProxyRequest request, ClusterState cluster, RetryPolicy? policy, int maxAttempts, EgressPolicy egress, CancellationToken token)
     {
         var context = request.Http;
         var transformer = request.Transformer;
@@ -102,13 +102,13 @@ internal sealed partial class HttpProxyHandler
             UpstreamTarget? target;
             try
             {
-                target = await cluster.PickTargetAsync(request.Destination, context.RequestAborted).ConfigureAwait(false);
+                target = await cluster.PickTargetAsync(request.Destination, egress, context.RequestAborted).ConfigureAwait(false);
 
                 // Istio configures Envoy's previous_hosts retry predicate (up to 5 reselections): a retry avoids the
                 // endpoints already tried, which a shared round robin alone would not under concurrent load.
                 for (var reselect = 0; reselect < MaxHostReselections && target is not null && attempt > 1 && request.Tried(target); reselect++)
                 {
-                    target = await cluster.PickTargetAsync(request.Destination, context.RequestAborted).ConfigureAwait(false);
+                    target = await cluster.PickTargetAsync(request.Destination, egress, context.RequestAborted).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
@@ -131,6 +131,16 @@ internal sealed partial class HttpProxyHandler
                 // this; UH (no usable upstream host) is the nearest, with the details saying why.
                 SetOutcome(request, ResponseFlags.NoHealthyUpstream, TlsPassthroughHandler.LoopDetected, null);
                 await WriteLocalAsync(context, StatusCodes.Status508LoopDetected, "upstream loop detected").ConfigureAwait(false);
+                return;
+            }
+
+            if (!egress.Allows(target))
+            {
+                // The egress guard: an address the proxy resolved (or the client chose) that is loopback, private,
+                // link-local... and in no allowed range. The address checked is the one that would have been dialled.
+                _metrics.EgressBlocked(target.Class);
+                SetOutcome(request, ResponseFlags.EgressDestinationBlocked, EgressRefusals.Details(target.Class), null);
+                await WriteLocalAsync(context, StatusCodes.Status403Forbidden, EgressRefusals.Body(target.Class)).ConfigureAwait(false);
                 return;
             }
 

@@ -23,6 +23,7 @@ internal sealed partial class HttpProxyHandler(IHttpForwarder forwarder, ProxyMe
 {
     private readonly IHttpForwarder _forwarder = forwarder;
     private readonly LoopGuard _loops = loops;
+    private readonly ProxyMetrics _metrics = metrics;
 
     public async Task HandleAsync(ProxyRequest request, ListenerContext listener)
     {
@@ -103,7 +104,7 @@ internal sealed partial class HttpProxyHandler(IHttpForwarder forwarder, ProxyMe
                 entry.UpstreamServiceTime = TimeSpan.FromMilliseconds(ms);
             }
 
-            metrics.Request(new RequestKey(
+            _metrics.Request(new RequestKey(
                 request.Cluster?.ServiceHost ?? SourceLabels.Unknown,
                 request.ClusterName ?? SourceLabels.Unknown,
                 entry.ResponseCode,
@@ -117,6 +118,18 @@ internal sealed partial class HttpProxyHandler(IHttpForwarder forwarder, ProxyMe
     {
         if (terminated is not null)
         {
+            // No domain fronting: a request on a TLS connection the proxy terminated names the host its SNI named (a
+            // client that reuses a connection for another host, as HTTP/2 coalescing does, is told to open its own).
+            // ISTIO_MUTUAL is the mesh's own hop: its SNI is the DestinationRule's, set by the sidecar for every host it
+            // sends through that gateway subset, never chosen by the application.
+            if (terminated.ServerName is { } serverName && terminated.Chain.Tls?.Mode != TlsMode.IstioMutual
+                && !snapshot.Egress.AllowsPair(serverName, request.Http.Request.Host.Value))
+            {
+                _metrics.DomainFrontingRefused(DomainFrontingCheck.SniHost);
+                SetOutcome(request, ResponseFlags.DomainFrontingBlocked, EgressRefusals.SniHostMismatch, null);
+                return WriteLocalAsync(request.Http, StatusCodes.Status421MisdirectedRequest, EgressRefusals.MisdirectedBody);
+            }
+
             // A TLS connection the proxy terminated: the chain its SNI selected routes it.
             return RouteByTableAsync(request, snapshot, snapshot.RouteTable(terminated.Chain.RouteTable));
         }
@@ -214,7 +227,7 @@ internal sealed partial class HttpProxyHandler(IHttpForwarder forwarder, ProxyMe
             return Local(request, StatusCodes.Status502BadGateway, ResponseFlags.None, "direct_response");
         }
 
-        return ForwardAsync(request, cluster, forward);
+        return ForwardAsync(request, cluster, forward, snapshot.Egress);
     }
 
     /// <summary>

@@ -103,6 +103,17 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
             }
 
             entry.RequestedServerName = hello.ServerName;
+            if (destination is { Address: null } connect && hello.ServerName is { } serverName && !snapshot.Egress.AllowsPair(connect.Host, serverName))
+            {
+                // No domain fronting through CONNECT: the tunnel was asked for one host, its TLS names another.
+                metrics.DomainFrontingRefused(DomainFrontingCheck.ConnectSni);
+                entry.ResponseCodeDetails = EgressRefusals.ConnectSniMismatch;
+                tcp.ConnectionOpened();
+                Finish(log, tcp, ref entry, started, ResponseFlags.DomainFrontingBlocked);
+                connection.Abort();
+                return;
+            }
+
             chain = sni.Match((hello.ServerName ?? "").AsSpan());
         }
         else if (listener is not null)
@@ -169,10 +180,10 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
             destination = OriginalDestination.From(local);
         }
 
-        IPEndPoint? endpoint;
+        UpstreamTarget? target;
         try
         {
-            endpoint = await cluster.PickAsync(destination, connection.ConnectionClosed).ConfigureAwait(false);
+            target = await cluster.PickTargetAsync(destination, snapshot.Egress, connection.ConnectionClosed).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -182,18 +193,29 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
         }
 
         // BlackHoleCluster has no endpoints: Envoy's tcp_proxy logs UH and closes, as here.
-        if (endpoint is null)
+        if (target is null)
         {
             Finish(log, tcp, ref entry, started, ResponseFlags.NoHealthyUpstream);
             connection.Abort();
             return;
         }
 
+        var endpoint = target.EndPoint;
         entry.UpstreamHost = endpoint;
         if (loops.IsSelf(endpoint))
         {
             entry.ResponseCodeDetails = LoopDetected;
             Finish(log, tcp, ref entry, started, ResponseFlags.NoHealthyUpstream);
+            connection.Abort();
+            return;
+        }
+
+        if (!snapshot.Egress.Allows(target))
+        {
+            // The egress guard: the address that would be dialled is not public and in no allowed range.
+            metrics.EgressBlocked(target.Class);
+            entry.ResponseCodeDetails = EgressRefusals.Details(target.Class);
+            Finish(log, tcp, ref entry, started, ResponseFlags.EgressDestinationBlocked);
             connection.Abort();
             return;
         }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Meshgate.Proxy.Upstream;
 
 namespace Meshgate.Proxy.Observability;
 
@@ -21,6 +22,12 @@ public static class MetricsExposition
     private const string TcpClosed = "istio_tcp_connections_closed_total";
     private const string TcpReceived = "istio_tcp_received_bytes_total";
     private const string TcpSent = "istio_tcp_sent_bytes_total";
+    private const string EgressBlocked = "meshgate_egress_blocked_total";
+    private const string FrontingRefused = "meshgate_domain_fronting_refused_total";
+
+    // The classes the egress guard refuses (all but public and operator-declared addresses), in the enum's order.
+    private static readonly AddressClass[] RefusedClasses =
+        [.. Enum.GetValues<AddressClass>().Where(c => c is not AddressClass.Public and not AddressClass.Declared)];
 
     private static readonly string[] s_bucketBounds =
         [.. RequestMetrics.DurationBuckets.Select(b => b.ToString("0.###", CultureInfo.InvariantCulture)), "+Inf"];
@@ -59,6 +66,16 @@ public static class MetricsExposition
         TcpFamily(output, TcpReceived, "Bytes received from downstream on TCP connections.", connections, source, static m => m.ReceivedBytes);
         TcpFamily(output, TcpSent, "Bytes sent to downstream on TCP connections.", connections, source, static m => m.SentBytes);
 
+        Family(output, EgressBlocked, "counter", "Upstream destinations the egress guard refused, by address class.");
+        foreach (var blocked in RefusedClasses)
+        {
+            output.Write($"{EgressBlocked}{{class=\"{EgressGuard.Name(blocked)}\"}} {metrics.EgressBlockedCount(blocked)}\n");
+        }
+
+        Family(output, FrontingRefused, "counter", "Requests (SNI against Host) and CONNECT tunnels (target against SNI) refused as domain fronting.");
+        output.Write($"{FrontingRefused}{{check=\"sni_host\"}} {metrics.DomainFrontingRefusedCount(DomainFrontingCheck.SniHost)}\n");
+        output.Write($"{FrontingRefused}{{check=\"connect_sni\"}} {metrics.DomainFrontingRefusedCount(DomainFrontingCheck.ConnectSni)}\n");
+
         Family(output, "envoy_server_live", "gauge", "1 once the listeners are open.");
         output.Write($"envoy_server_live {(server.Live ? 1 : 0)}\n");
         Family(output, "envoy_server_uptime", "gauge", "Seconds since the proxy started.");
@@ -78,6 +95,13 @@ public static class MetricsExposition
         output.Write($"listener_manager.total_listeners_active: {server.ActiveListeners}\n");
         output.Write($"server.live: {(server.Live ? 1 : 0)}\n");
         output.Write($"server.uptime: {(long)server.Uptime.TotalSeconds}\n");
+        foreach (var blocked in RefusedClasses)
+        {
+            output.Write($"meshgate.egress_blocked.{EgressGuard.Name(blocked)}: {metrics.EgressBlockedCount(blocked)}\n");
+        }
+
+        output.Write($"meshgate.domain_fronting_refused.sni_host: {metrics.DomainFrontingRefusedCount(DomainFrontingCheck.SniHost)}\n");
+        output.Write($"meshgate.domain_fronting_refused.connect_sni: {metrics.DomainFrontingRefusedCount(DomainFrontingCheck.ConnectSni)}\n");
 
         var source = server.Source;
         foreach (var request in metrics.Requests())

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Meshgate.Proxy.Upstream;
 
 namespace Meshgate.Proxy.Observability;
 
@@ -12,6 +13,8 @@ public sealed class ProxyMetrics
 {
     private readonly ConcurrentDictionary<RequestKey, RequestMetrics> _requests = new();
     private readonly ConcurrentDictionary<TcpKey, TcpMetrics> _tcp = new();
+    private readonly long[] _egressBlocked = new long[EgressGuard.ClassCount];
+    private readonly long[] _frontingRefused = new long[2];
     private long _updatesApplied;
     private long _updatesRejected;
 
@@ -28,6 +31,18 @@ public sealed class ProxyMetrics
 
     /// <summary>Configuration updates rejected, the last good one kept (Envoy's <c>lds.update_rejected</c>).</summary>
     public long UpdatesRejected => Interlocked.Read(ref _updatesRejected);
+
+    /// <summary>Counts a destination the egress guard refused (<c>meshgate_egress_blocked_total{class}</c>).</summary>
+    public void EgressBlocked(AddressClass addressClass) => Interlocked.Increment(ref _egressBlocked[(int)addressClass]);
+
+    /// <summary>Destinations of <paramref name="addressClass"/> refused so far.</summary>
+    public long EgressBlockedCount(AddressClass addressClass) => Interlocked.Read(ref _egressBlocked[(int)addressClass]);
+
+    /// <summary>Counts a refused domain fronting attempt (<c>meshgate_domain_fronting_refused_total{check}</c>).</summary>
+    public void DomainFrontingRefused(DomainFrontingCheck check) => Interlocked.Increment(ref _frontingRefused[(int)check]);
+
+    /// <summary>Domain fronting attempts refused so far by <paramref name="check"/>.</summary>
+    public long DomainFrontingRefusedCount(DomainFrontingCheck check) => Interlocked.Read(ref _frontingRefused[(int)check]);
 
     public void UpdateApplied() => Interlocked.Increment(ref _updatesApplied);
 
@@ -46,4 +61,14 @@ public sealed class ProxyMetrics
         [.. _tcp.Values.OrderBy(m => m.Key.DestinationService, StringComparer.Ordinal)
             .ThenBy(m => m.Key.UpstreamCluster, StringComparer.Ordinal)
             .ThenBy(m => m.Key.SourcePrincipal, StringComparer.Ordinal)];
+}
+
+/// <summary>Which domain fronting check refused a request or tunnel.</summary>
+public enum DomainFrontingCheck
+{
+    /// <summary>A request's Host is not the SNI of the TLS connection the proxy terminated (421).</summary>
+    SniHost,
+
+    /// <summary>A CONNECT tunnel's ClientHello names another host than the CONNECT target (closed).</summary>
+    ConnectSni,
 }

@@ -4,7 +4,7 @@ namespace Meshgate.Proxy.Observability;
 /// Envoy's response flags (%RESPONSE_FLAGS%): what the proxy itself did to a request or connection.
 /// Bit positions follow Envoy's <c>CoreResponseFlag</c> enum (source/common/stream_info/utility.h),
 /// which is also the order the short codes are printed in, joined by ','; no flag prints '-'.
-/// The short code of each flag is in its summary.
+/// The short code of each flag is in its summary. The last two are Meshgate's own, for what Envoy has no flag for.
 /// </summary>
 [Flags]
 public enum ResponseFlags : uint
@@ -97,4 +97,16 @@ public enum ResponseFlags : uint
 
     /// <summary>DR: downstream reset the stream.</summary>
     DownstreamRemoteReset = 1u << 28,
+
+    /// <summary>
+    /// SSRF (Meshgate's own, after Envoy's): the egress guard refused the upstream address, a loopback, private,
+    /// link-local or other non-public one the operator did not allow (403, or a closed connection; docs/egress-safety.md).
+    /// </summary>
+    EgressDestinationBlocked = 1u << 29,
+
+    /// <summary>
+    /// DFB (Meshgate's own): domain fronting refused, a request whose host is not the TLS server name of its connection
+    /// (421), or a CONNECT tunnel whose ClientHello names another host than the CONNECT target (closed).
+    /// </summary>
+    DomainFrontingBlocked = 1u << 30,
 }

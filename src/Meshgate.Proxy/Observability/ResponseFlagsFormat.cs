@@ -17,7 +17,7 @@ public static class ResponseFlagsFormat
         "FI"u8.ToArray(), "RL"u8.ToArray(), "UAEX"u8.ToArray(), "RLSE"u8.ToArray(), "DC"u8.ToArray(),
         "URX"u8.ToArray(), "SI"u8.ToArray(), "IH"u8.ToArray(), "DPE"u8.ToArray(), "UMSDR"u8.ToArray(),
         "RFCF"u8.ToArray(), "NFCF"u8.ToArray(), "DT"u8.ToArray(), "UPE"u8.ToArray(), "NC"u8.ToArray(),
-        "OM"u8.ToArray(), "DF"u8.ToArray(), "DO"u8.ToArray(), "DR"u8.ToArray(),
+        "OM"u8.ToArray(), "DF"u8.ToArray(), "DO"u8.ToArray(), "DR"u8.ToArray(), "SSRF"u8.ToArray(), "DFB"u8.ToArray(),
     ];
 
     /// <summary>The flags as Envoy prints them, e.g. <c>UF,URX</c>, or <c>-</c>.</summary>

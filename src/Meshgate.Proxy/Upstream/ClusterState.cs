@@ -47,7 +47,8 @@ public sealed class ClusterState : IDisposable
             var endpoint = cluster.Endpoints[i];
             if (IPAddress.TryParse(endpoint.Address, out var ip))
             {
-                _targets[i] = new Targets([], [new UpstreamTarget(new IPEndPoint(ip, endpoint.Port), Origination)], Fixed: true);
+                // An address the operator wrote (EDS, STATIC, an IP endpoint of a DNS cluster): the egress guard lets it through.
+                _targets[i] = new Targets([], [new UpstreamTarget(new IPEndPoint(ip, endpoint.Port), Origination, declared: true)], Fixed: true);
             }
         }
 
@@ -125,11 +126,20 @@ public sealed class ClusterState : IDisposable
         (await PickTargetAsync(destination, cancellationToken).ConfigureAwait(false))?.EndPoint;
 
     /// <summary>As <see cref="PickAsync(OriginalDestination?, CancellationToken)"/>, with the destination prefix for HTTP forwarding.</summary>
-    public ValueTask<UpstreamTarget?> PickTargetAsync(OriginalDestination? destination, CancellationToken cancellationToken)
+    public ValueTask<UpstreamTarget?> PickTargetAsync(OriginalDestination? destination, CancellationToken cancellationToken) =>
+        PickTargetAsync(destination, null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="PickTargetAsync(OriginalDestination?, CancellationToken)"/>; where a name resolved to several
+    /// addresses, one that <paramref name="policy"/> allows is taken over one it refuses. The target is resolved once
+    /// and carries its address: the connection dials exactly that address, the one the caller checks with
+    /// <see cref="EgressPolicy.Allows(UpstreamTarget)"/> (a rebinding answer after the check is never dialled).
+    /// </summary>
+    public ValueTask<UpstreamTarget?> PickTargetAsync(OriginalDestination? destination, EgressPolicy? policy, CancellationToken cancellationToken)
     {
         if (Cluster.Discovery == ClusterDiscovery.OriginalDestination)
         {
-            return OriginalAsync(destination, cancellationToken);
+            return OriginalAsync(destination, policy, cancellationToken);
         }
 
         var endpoints = Cluster.Endpoints;
@@ -146,27 +156,45 @@ public sealed class ClusterState : IDisposable
             return ValueTask.FromResult<UpstreamTarget?>(fixedTargets.List[0]);
         }
 
-        return PickSlowAsync(turn, cancellationToken);
+        return PickSlowAsync(turn, policy, cancellationToken);
     }
 
-    // Every destination differs: a target per request.
-    private async ValueTask<UpstreamTarget?> OriginalAsync(OriginalDestination? destination, CancellationToken cancellationToken)
+    // Every destination differs: a target per request. The client chose it, so it is always classified.
+    private async ValueTask<UpstreamTarget?> OriginalAsync(OriginalDestination? destination, EgressPolicy? policy, CancellationToken cancellationToken)
     {
         if (destination is not { } target)
         {
             return null;
         }
 
-        if (target.Address is { } ip)
+        if ((target.Address ?? target.Vetted) is { } ip)
         {
             return new UpstreamTarget(new IPEndPoint(ip, target.Port), Origination);
         }
 
         var resolved = await _resolver.ResolveAsync(target.Host, cancellationToken).ConfigureAwait(false);
-        return resolved.Length > 0 ? new UpstreamTarget(new IPEndPoint(resolved[0], target.Port), Origination) : null;
+        if (resolved.Length == 0)
+        {
+            return null;
+        }
+
+        var address = resolved[0];
+        if (policy is not null && !policy.Allows(address))
+        {
+            foreach (var candidate in resolved)
+            {
+                if (policy.Allows(candidate))
+                {
+                    address = candidate;
+                    break;
+                }
+            }
+        }
+
+        return new UpstreamTarget(new IPEndPoint(address, target.Port), Origination);
     }
 
-    private async ValueTask<UpstreamTarget?> PickSlowAsync(uint turn, CancellationToken cancellationToken)
+    private async ValueTask<UpstreamTarget?> PickSlowAsync(uint turn, EgressPolicy? policy, CancellationToken cancellationToken)
     {
         var endpoints = Cluster.Endpoints;
         for (var attempt = 0; attempt < endpoints.Count; attempt++)
@@ -203,7 +231,21 @@ public sealed class ClusterState : IDisposable
             }
 
             var pick = Cluster.Discovery == ClusterDiscovery.StrictDns ? (int)(turn / (uint)endpoints.Count % (uint)addresses.Length) : 0;
-            return targets.List[pick];
+            var chosen = targets.List[pick];
+            if (policy is not null && !policy.Allows(chosen))
+            {
+                // The answer mixes addresses the guard refuses with ones it allows: the next allowed one in turn.
+                for (var step = 1; step < targets.List.Length; step++)
+                {
+                    var next = targets.List[(pick + step) % targets.List.Length];
+                    if (policy.Allows(next))
+                    {
+                        return next;
+                    }
+                }
+            }
+
+            return chosen;
         }
 
         return null;

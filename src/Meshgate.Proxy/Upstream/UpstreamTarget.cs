@@ -9,13 +9,21 @@ namespace Meshgate.Proxy.Upstream;
 public sealed class UpstreamTarget
 {
     /// <param name="tls">The cluster originates TLS: the prefix is <c>https://</c>.</param>
-    public UpstreamTarget(IPEndPoint endPoint, bool tls = false)
+    /// <param name="declared">
+    /// The operator wrote this address (an EDS or STATIC endpoint, an IP endpoint of a DNS cluster): the egress guard
+    /// lets it through. Otherwise (a resolved name, an original destination) it is classified here, once.
+    /// </param>
+    public UpstreamTarget(IPEndPoint endPoint, bool tls = false, bool declared = false)
     {
         EndPoint = endPoint;
         Prefix = (tls ? "https://" : "http://") + endPoint; // IPv6 prints as [addr]:port, as a URI wants it
+        Class = declared ? AddressClass.Declared : EgressGuard.Classify(endPoint.Address);
     }
 
     public IPEndPoint EndPoint { get; }
+
+    /// <summary>What the egress guard makes of the address (<see cref="EgressPolicy.Allows(UpstreamTarget)"/>).</summary>
+    public AddressClass Class { get; }
 
     /// <summary>
     /// <c>http://</c>, or <c>https://</c> when the cluster originates TLS. The TLS itself is always made by the cluster's

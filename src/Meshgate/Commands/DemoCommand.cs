@@ -104,14 +104,15 @@ public static class DemoCommand
             await using (origin)
             {
                 Say($"- a stand-in for {Host} listens on {address}:80 (answers 301 to https) and {address}:443 (200, certificate from a throwaway CA: {caFile})");
-                Say($"- the proxies resolve {Host} to {address} ({HostsFile.OverrideVariable}={hostsFile})");
+                Say($"- the proxies resolve {Host} to {address} ({HostsFile.OverrideVariable}={hostsFile}), a loopback address the egress guard refuses by default: the demo allows it with --set values.meshgate.egress.allowedCidrs={address}");
                 using var loggerFactory = Logging.CreateFactory(Microsoft.Extensions.Logging.LogLevel.Warning);
                 var options = new LocalMeshOptions
                 {
                     DataDirectory = Path.Combine(directory, "data"),
                     ApiEndpoint = new IPEndPoint(IPAddress.Loopback, 0),
                     DiscoveryPort = 0,
-                    Settings = InstallSettings.ForProfile("demo"),
+                    // The stand-in is on loopback, which the egress guard refuses unless allowed (docs/egress-safety.md).
+                    Settings = InstallSettings.Parse("demo", [$"values.meshgate.egress.allowedCidrs={address}"]),
                     ProxyEnvironment = new Dictionary<string, string> { [HostsFile.OverrideVariable] = hostsFile },
                     WorkloadAddress = proxyAddress,
                 };

@@ -16,6 +16,37 @@ public static class InstallResources
 {
     public const string SleepName = "sleep";
 
+    /// <summary>
+    /// The mesh config's <c>meshgate.egress</c> section (docs/egress-safety.md), indented for the ConfigMap; nothing
+    /// for the strict defaults.
+    /// </summary>
+    internal static string EgressYaml(EgressSettings egress)
+    {
+        if (egress.IsDefault())
+        {
+            return "";
+        }
+
+        static string List(EquatableArray<string> items) => "[" + string.Join(", ", items.Select(i => System.Text.Json.JsonSerializer.Serialize(i))) + "]";
+        var yaml = new StringBuilder("\n    meshgate:\n      egress:");
+        if (!egress.AllowedCidrs.IsEmpty)
+        {
+            yaml.Append("\n        allowedCidrs: ").Append(List(egress.AllowedCidrs));
+        }
+
+        if (egress.AllowDomainFronting)
+        {
+            yaml.Append("\n        allowDomainFronting: true");
+        }
+
+        if (!egress.DomainFrontingExceptions.IsEmpty)
+        {
+            yaml.Append("\n        domainFrontingExceptions: ").Append(List(egress.DomainFrontingExceptions));
+        }
+
+        return yaml.ToString();
+    }
+
     /// <summary>The ConfigMap annotations that record how the mesh was installed (profile, <c>--set</c>s, local cluster).</summary>
     public const string ProfileAnnotation = "meshgate.io/install-profile";
 
@@ -54,7 +85,7 @@ public static class InstallResources
                 outboundTrafficPolicy:
                   mode: {(settings.Mesh.OutboundTrafficPolicy == OutboundTrafficPolicyMode.RegistryOnly ? "REGISTRY_ONLY" : "ALLOW_ANY")}
                 rootNamespace: {settings.Mesh.RootNamespace}
-                trustDomain: {settings.Mesh.TrustDomain}
+                trustDomain: {settings.Mesh.TrustDomain}{EgressYaml(settings.Mesh.Egress)}
             ---
 
             """);

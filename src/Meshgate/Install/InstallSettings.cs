@@ -23,6 +23,9 @@ public sealed record InstallSettings
         "meshConfig.trustDomain",
         "components.egressGateways[0].enabled",
         "components.egressGateways[0].name",
+        "values.meshgate.egress.allowedCidrs",
+        "values.meshgate.egress.allowDomainFronting",
+        "values.meshgate.egress.domainFrontingExceptions",
     ];
 
     public required string Profile { get; init; }
@@ -124,9 +127,54 @@ public sealed record InstallSettings
             {
                 EgressGatewayName = Core.Validation.Names.CheckDns1123Label(value) is { } error ? throw Bad(path, value, "a DNS-1123 label: " + error) : value,
             },
+            "values.meshgate.egress.allowedCidrs" => this with
+            {
+                Mesh = Mesh with { Egress = Mesh.Egress with { AllowedCidrs = CidrList(path, value) } },
+            },
+            "values.meshgate.egress.allowDomainFronting" => this with
+            {
+                Mesh = Mesh with
+                {
+                    Egress = Mesh.Egress with { AllowDomainFronting = bool.TryParse(value, out var fronting) ? fronting : throw Bad(path, value, "true or false") },
+                },
+            },
+            "values.meshgate.egress.domainFrontingExceptions" => this with
+            {
+                Mesh = Mesh with { Egress = Mesh.Egress with { DomainFrontingExceptions = HostList(path, value) } },
+            },
             _ => throw new InstallSettingsException(
                 $"--set \"{path}\" is not a setting Meshgate knows; supported: {string.Join(", ", SupportedPaths)}"),
         };
+    }
+
+    /// <summary>CIDR[,CIDR...] (an empty value allows no range: the strict default).</summary>
+    private static EquatableArray<string> CidrList(string path, string value)
+    {
+        var items = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var item in items)
+        {
+            if (!CidrBlock.TryParse(item, out _, out var error))
+            {
+                throw Bad(path, value, "CIDR blocks or addresses separated by commas, e.g. 10.0.0.0/8,127.0.0.77: " + error);
+            }
+        }
+
+        return [.. items];
+    }
+
+    /// <summary>HOST[,HOST...]: exact names or *.suffix.</summary>
+    private static EquatableArray<string> HostList(string path, string value)
+    {
+        var items = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var item in items)
+        {
+            if ((item == "*" ? "\"*\" names every host; set values.meshgate.egress.allowDomainFronting=true instead" : Core.Validation.Names.CheckWildcardHost(item)) is { } error)
+            {
+                throw Bad(path, value, "host names or *.suffix separated by commas: " + error);
+            }
+        }
+
+        return [.. items];
     }
 
     private static InstallSettingsException Bad(string path, string value, string expected) =>

@@ -131,7 +131,9 @@ public sealed class LocalMesh : IAsyncDisposable
         _report(string.Create(CultureInfo.InvariantCulture,
             $"profile {settings.Profile}: egress gateway {(settings.EgressGatewayEnabled ? $"{mesh.RootNamespace}/{settings.EgressGatewayName}" : "none")}, " +
             $"access log {(mesh.AccessLogFile.Length == 0 ? "off" : $"{mesh.AccessLogFile} ({mesh.AccessLogEncoding.ToString().ToUpperInvariant()})")}, " +
-            $"outbound traffic policy {(mesh.OutboundTrafficPolicy == Core.Translation.OutboundTrafficPolicyMode.RegistryOnly ? "REGISTRY_ONLY" : "ALLOW_ANY")}"));
+            $"outbound traffic policy {(mesh.OutboundTrafficPolicy == Core.Translation.OutboundTrafficPolicyMode.RegistryOnly ? "REGISTRY_ONLY" : "ALLOW_ANY")}, " +
+            $"egress guard {(mesh.Egress.AllowedCidrs.IsEmpty ? "strict (no private range allowed)" : "allowing " + string.Join(", ", mesh.Egress.AllowedCidrs))}" +
+            $"{(mesh.Egress.AllowDomainFronting ? ", domain fronting allowed" : "")}"));
     }
 
     private IEnumerable<Workload> PlannedWorkloads()

@@ -13,11 +13,12 @@ internal static class SidecarSnapshots
     /// An explicit-mode sidecar: 127.0.0.1:<paramref name="capturePort"/>; HTTP virtual listener on
     /// <paramref name="httpPort"/> (host <paramref name="httpHost"/> → STATIC <paramref name="httpUpstream"/>); TLS virtual
     /// listener on <paramref name="tlsPort"/> (SNI <paramref name="tlsHost"/> → STATIC <paramref name="tlsUpstream"/>);
-    /// <paramref name="fallback"/> (PassthroughCluster or BlackHoleCluster) everywhere else.
+    /// <paramref name="fallback"/> (PassthroughCluster or BlackHoleCluster) everywhere else. <paramref name="egress"/>
+    /// allows the tests' origins to PassthroughCluster, which the egress guard refuses on loopback and 10.x by default.
     /// </summary>
     public static ProxyConfig Sidecar(
         int capturePort, string fallback, int httpPort, string httpHost, string httpUpstream, int tlsPort, string tlsHost, string tlsUpstream,
-        string? accessLog = null, bool transparent = false, string captureAddress = "127.0.0.1")
+        string? accessLog = null, bool transparent = false, string captureAddress = "127.0.0.1", EgressSettings? egress = null)
     {
         var httpCluster = $"outbound|{httpPort}||{httpHost}";
         var tlsCluster = $"outbound|{tlsPort}||{tlsHost}";
@@ -26,6 +27,7 @@ internal static class SidecarSnapshots
         {
             Version = "1",
             AccessLog = accessLog is null ? null : new AccessLogSettings { Path = accessLog },
+            Egress = egress,
             Clusters =
             [
                 Static(httpCluster, httpUpstream),

@@ -76,6 +76,9 @@ public sealed class ControlPlaneRestartUnderTrafficTests : IAsyncLifetime
             data:
               mesh: |-
                 accessLogFile: /dev/stdout
+                meshgate:
+                  egress:
+                    allowedCidrs: [127.0.0.80/32]
             ---
             apiVersion: v1
             kind: Service

@@ -6,7 +6,7 @@ using Xunit;
 namespace Meshgate.Tests.EndToEnd;
 
 /// <summary>
-/// Issue 3's acceptance test: <c>samples/proxy/egress-gateway.yaml</c>, unchanged, in a real
+/// Issue 3's acceptance test: <c>samples/proxy/egress-gateway.yaml</c>, with only the stand-in's loopback addresses allowed, in a real
 /// <c>meshgate proxy</c> that resolves <c>edition.cnn.com</c> with a real DNS server (dnsmasq) to a real
 /// nginx on 127.0.0.77 (HTTP on 80, HTTPS on 443 with a certificate for that name from a throwaway CA).
 /// curl gets the origin's answers through 18080 and 18443, and the access log lines match the seed's
@@ -34,7 +34,11 @@ public sealed class EgressGatewaySampleTests : IAsyncLifetime
             ExternalTools.Require("curl");
             AssertSamplePortsFree();
             _origin = await CnnOrigin.StartAsync(_dir, Origin, Body);
-            var sample = Path.Combine(TestPaths.RepositoryRoot, "samples", "proxy", "egress-gateway.yaml");
+            // The sample as a user runs it against this stand-in: its loopback addresses allowed, as the sample's egress
+            // comment says (the egress guard refuses loopback by default; the real edition.cnn.com needs nothing).
+            var sample = Path.Combine(_dir, "egress-gateway.yaml");
+            await File.WriteAllTextAsync(sample, await File.ReadAllTextAsync(Path.Combine(TestPaths.RepositoryRoot, "samples", "proxy", "egress-gateway.yaml"))
+                + $"\negress:\n  allowedCidrs: [{Origin}, 127.0.0.78]\n");
             _proxy = MeshgateProcess.Start("proxy", "--config", sample, "--dns-server", _origin.Dns.Endpoint.ToString(), "--admin-port", "0", "--status-port", "0");
             await _proxy.WaitForOutputAsync("meshgate proxy: ready", TimeSpan.FromSeconds(60));
         }

@@ -213,7 +213,9 @@ public sealed class ExplicitProxyTests : IAsyncLifetime
 
     private async Task<MeshgateProcess> StartProxyAsync(string name, int port, string fallback)
     {
-        var config = SidecarSnapshots.Sidecar(port, fallback, 80, "edition.cnn.com", $"127.0.0.1:{_nginxHttp}", 443, "edition.cnn.com", $"127.0.0.1:{_nginxTls}", AccessLogSettings.Stdout);
+        // The origins PassthroughCluster reaches are on loopback, which the egress guard refuses unless allowed.
+        var config = SidecarSnapshots.Sidecar(port, fallback, 80, "edition.cnn.com", $"127.0.0.1:{_nginxHttp}", 443, "edition.cnn.com", $"127.0.0.1:{_nginxTls}", AccessLogSettings.Stdout,
+            egress: new EgressSettings { AllowedCidrs = ["127.0.0.1", _otherHost.ToString()] });
         var path = Path.Combine(_dir, name + ".json");
         await File.WriteAllTextAsync(path, ProxyConfigLoader.ToJson(config));
         var proxy = MeshgateProcess.Start("proxy", "--role", "sidecar", "--config", path, "--admin-port", "0", "--status-port", "0");

@@ -242,6 +242,7 @@ public sealed partial class ProxyAdminTests : IAsyncLifetime
     private string Config(string version, string target) => $$"""
         version: {{version}}
         accessLog: {path: /dev/stdout, encoding: TEXT}
+        egress: {allowedCidrs: [127.0.0.1, "::1"]} # b.test resolves "localhost", which the egress guard refuses unless allowed
         listeners:
         - {name: http, address: 127.0.0.1, port: {{_httpPort}}, protocol: HTTP, defaultFilterChain: {routeTable: http} }
         - name: tls

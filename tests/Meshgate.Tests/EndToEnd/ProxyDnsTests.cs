@@ -31,6 +31,7 @@ public sealed class ProxyDnsTests : IAsyncLifetime
         await File.WriteAllTextAsync(_config, $$"""
             version: test-1
             accessLog: {path: /dev/stdout, encoding: TEXT}
+            egress: {allowedCidrs: [127.0.0.77]} # the stand-in origin; loopback is refused unless allowed
             listeners:
             - name: egress-http
               address: 127.0.0.1

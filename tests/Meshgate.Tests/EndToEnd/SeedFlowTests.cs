@@ -206,6 +206,9 @@ public sealed class SeedFlowTests(SeedMesh mesh)
                 accessLogFile: "/dev/stdout"
                 outboundTrafficPolicy:
                   mode: {mode}
+                meshgate:
+                  egress:
+                    allowedCidrs: "{mesh.AllowedCidrs}"
             """, "apply", "-f", "-");
         await mesh.WaitSyncedAsync();
     }

@@ -41,6 +41,16 @@ public class SeedMesh : IAsyncLifetime
     /// <summary>Where the stand-in for edition.cnn.com listens.</summary>
     public string OriginAddress { get; }
 
+    /// <summary>
+    /// The stand-ins' loopback addresses, which the egress guard refuses by default (docs/egress-safety.md): allowed
+    /// as a user allows a range, <c>up --set values.meshgate.egress.allowedCidrs=...</c>. The stand-in for
+    /// edition.cnn.com and the origins that tests point other names at (<c>Dns.SetAsync</c>).
+    /// </summary>
+    public string AllowedCidrs => $"{OriginAddress},127.0.0.83,127.0.0.84";
+
+    /// <summary>The mesh config's egress section with <see cref="AllowedCidrs"/>, for tests that write the whole mesh config again.</summary>
+    public string EgressMeshConfig => $"meshgate:\n  egress:\n    allowedCidrs: \"{AllowedCidrs}\"";
+
     /// <summary>The proxies' pod IP: the sidecar on 15001, the gateway on 8080 and 8443.</summary>
     public string ProxyIp { get; }
 
@@ -75,7 +85,8 @@ public class SeedMesh : IAsyncLifetime
                 new Dictionary<string, string> { ["SSL_CERT_FILE"] = _origin.CaPath },
                 [
                     "up", "--data", Path.Combine(_dir, "data"), "--listen", $"127.0.0.1:{_apiPort}", "--discovery-port", "0",
-                    "--proxy-address", ProxyIp, "--dns-server", _origin.Dns.Endpoint.ToString(), .. _upArguments,
+                    "--proxy-address", ProxyIp, "--dns-server", _origin.Dns.Endpoint.ToString(),
+                    "--set", "values.meshgate.egress.allowedCidrs=" + AllowedCidrs, .. _upArguments,
                 ]);
             await _up.WaitForOutputAsync("meshgate up: ready", TimeSpan.FromSeconds(90));
         }

@@ -57,7 +57,8 @@ public sealed class TransparentCaptureTests
 
             var config = SidecarSnapshots.Sidecar(
                 CapturePort, Cluster.Passthrough, 8080, "nginx.test", $"{outside}:8080", 8443, "edition.cnn.com", $"{outside}:8443",
-                AccessLogSettings.Stdout, transparent: true, captureAddress: "0.0.0.0");
+                AccessLogSettings.Stdout, transparent: true, captureAddress: "0.0.0.0",
+                egress: new EgressSettings { AllowedCidrs = [$"{outside}"] }); // the "outside" is 10.x, refused unless allowed
             var path = Path.Combine(dir, "sidecar.json");
             await File.WriteAllTextAsync(path, ProxyConfigLoader.ToJson(config));
             proxy = ChildProcess.Start("ip", "netns", "exec", ns, MeshgateProcess.Executable,

@@ -51,7 +51,11 @@ public sealed class InstallSettingsTests
     [InlineData("demo", "meshConfig.accessLogEncoding=XML", "--set meshConfig.accessLogEncoding=\"XML\": expected TEXT or JSON")]
     [InlineData("demo", "meshConfig.outboundTrafficPolicy.mode=DENY", "--set meshConfig.outboundTrafficPolicy.mode=\"DENY\": expected ALLOW_ANY or REGISTRY_ONLY")]
     [InlineData("demo", "components.egressGateways[0].enabled=yes", "--set components.egressGateways[0].enabled=\"yes\": expected true or false")]
-    [InlineData("demo", "values.global.proxy.privileged=true", "--set \"values.global.proxy.privileged\" is not a setting Meshgate knows; supported: meshConfig.accessLogFile, meshConfig.accessLogEncoding, meshConfig.accessLogFormat, meshConfig.outboundTrafficPolicy.mode, meshConfig.trustDomain, components.egressGateways[0].enabled, components.egressGateways[0].name")]
+    [InlineData("demo", "values.global.proxy.privileged=true", "--set \"values.global.proxy.privileged\" is not a setting Meshgate knows; supported: meshConfig.accessLogFile, meshConfig.accessLogEncoding, meshConfig.accessLogFormat, meshConfig.outboundTrafficPolicy.mode, meshConfig.trustDomain, components.egressGateways[0].enabled, components.egressGateways[0].name, values.meshgate.egress.allowedCidrs, values.meshgate.egress.allowDomainFronting, values.meshgate.egress.domainFrontingExceptions")]
+    [InlineData("demo", "values.meshgate.egress.allowedCidrs=10/8", "--set values.meshgate.egress.allowedCidrs=\"10/8\": expected CIDR blocks or addresses separated by commas, e.g. 10.0.0.0/8,127.0.0.77: \"10/8\" is not an IP address or CIDR block (such as 10.0.0.0/8, fd00::/8 or 127.0.0.1)")]
+    [InlineData("demo", "values.meshgate.egress.allowedCidrs=10.1.0.0/8", "--set values.meshgate.egress.allowedCidrs=\"10.1.0.0/8\": expected CIDR blocks or addresses separated by commas, e.g. 10.0.0.0/8,127.0.0.77: \"10.1.0.0/8\" has address bits set beyond the /8 prefix; did you mean 10.0.0.0/8?")]
+    [InlineData("demo", "values.meshgate.egress.allowDomainFronting=yes", "--set values.meshgate.egress.allowDomainFronting=\"yes\": expected true or false")]
+    [InlineData("demo", "values.meshgate.egress.domainFrontingExceptions=*", "--set values.meshgate.egress.domainFrontingExceptions=\"*\": expected host names or *.suffix separated by commas: \"*\" names every host; set values.meshgate.egress.allowDomainFronting=true instead")]
     public void BadSettingsSayWhatIsWrongAndWhatFits(string profile, string set, string message)
     {
         var e = Assert.Throws<InstallSettingsException>(() => InstallSettings.Parse(profile, [set]));
@@ -101,5 +105,32 @@ public sealed class InstallSettingsTests
         Assert.Equal("egressgateway", service.Spec.Selector["istio"]);
 
         Assert.DoesNotContain(InstallResources.For(InstallSettings.Parse("minimal", [])), o => o.Type == ResourceTypes.Service && o.Namespace == "istio-system");
+    }
+
+    [Fact]
+    public void EgressSettings_StoredInTheMeshConfigAndReadBackByTranslation()
+    {
+        var settings = InstallSettings.Parse("demo",
+        [
+            "values.meshgate.egress.allowedCidrs=127.0.0.77, 10.0.0.0/8",
+            "values.meshgate.egress.domainFrontingExceptions=*.cdn.example",
+        ]);
+
+        Assert.Equal(["127.0.0.77", "10.0.0.0/8"], settings.Mesh.Egress.AllowedCidrs);
+        var configMap = InstallResources.For(settings).Single(r => r.Type == ResourceTypes.ConfigMap);
+        var (read, problems) = MeshConfigReader.Parse(configMap.Json["data"]!["mesh"]!.GetValue<string>(), "mesh");
+        Assert.Empty(problems);
+        Assert.Equal(settings.Mesh.Egress, read.Egress);
+        Assert.Equal(settings.Mesh, read);
+    }
+
+    [Fact]
+    public void EgressSettings_DefaultIsStrictAndLeavesTheMeshConfigAsBefore()
+    {
+        var settings = InstallSettings.Parse("demo", []);
+
+        Assert.True(settings.Mesh.Egress.IsDefault());
+        var mesh = InstallResources.For(settings).Single(r => r.Type == ResourceTypes.ConfigMap).Json["data"]!["mesh"]!.GetValue<string>();
+        Assert.DoesNotContain("meshgate", mesh, StringComparison.Ordinal);
     }
 }

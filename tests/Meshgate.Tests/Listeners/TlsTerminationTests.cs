@@ -233,6 +233,21 @@ public sealed class TlsTerminationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DomainFronting_MutualComparesSniAndHost_IstioMutualIsTheMeshsOwnHop()
+    {
+        // The route table takes both hosts: only the fronting check tells the answers apart.
+        var (mutualCode, mutual) = await CurlAsync("mtls.test", "--cert", _client.Certificate, "--key", _client.Key, "-H", "Host: gw.test");
+        var (meshCode, mesh) = await CurlAsync("mesh.test", "--cert", _client.Certificate, "--key", _client.Key, "-H", "Host: gw.test");
+
+        Assert.True(mutualCode == 0 && meshCode == 0, mutual + mesh);
+        Assert.EndsWith("421 2\n", mutual, StringComparison.Ordinal);
+        Assert.Equal("origin gw.test /path\n200 2\n", mesh);
+        var lines = await _proxy.LogLinesAsync(2);
+        Assert.Contains(lines, l => l.Contains("421 DFB domain_fronting_blocked{sni_host} ", StringComparison.Ordinal) && l.EndsWith(" mtls.test -", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains(" 200 - via_upstream ", StringComparison.Ordinal) && l.EndsWith(" mesh.test to-origin", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void IstioMutual_WithoutTheMeshSecrets_EveryHandshakeRefusedSayingWhich()
     {
         var context = DownstreamTlsContext.Create(new DownstreamTls { Mode = TlsMode.IstioMutual }, new Dictionary<string, Secret>());

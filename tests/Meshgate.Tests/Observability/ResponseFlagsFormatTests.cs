@@ -59,12 +59,12 @@ public sealed class ResponseFlagsFormatTests
     }
 
     [Fact]
-    public void ToShortString_EveryFlag_PrintsAllInEnvoyOrder()
+    public void ToShortString_EveryFlag_PrintsAllInEnvoyOrderThenMeshgates()
     {
         var all = Enum.GetValues<ResponseFlags>().Aggregate(ResponseFlags.None, static (sum, flag) => sum | flag);
 
         Assert.Equal(
-            "LH,UH,UT,LR,UR,UF,UC,UO,NR,DI,FI,RL,UAEX,RLSE,DC,URX,SI,IH,DPE,UMSDR,RFCF,NFCF,DT,UPE,NC,OM,DF,DO,DR",
+            "LH,UH,UT,LR,UR,UF,UC,UO,NR,DI,FI,RL,UAEX,RLSE,DC,URX,SI,IH,DPE,UMSDR,RFCF,NFCF,DT,UPE,NC,OM,DF,DO,DR,SSRF,DFB",
             all.ToShortString());
     }
 
@@ -72,7 +72,7 @@ public sealed class ResponseFlagsFormatTests
     public void ToShortString_UndefinedBits_AreIgnored()
     {
         Assert.Equal("-", ((ResponseFlags)(1u << 31)).ToShortString());
-        Assert.Equal("UF", (ResponseFlags.UpstreamConnectionFailure | (ResponseFlags)(1u << 30)).ToShortString());
+        Assert.Equal("UF", (ResponseFlags.UpstreamConnectionFailure | (ResponseFlags)(1u << 31)).ToShortString());
     }
 
     [Fact]

@@ -53,7 +53,7 @@ public class ProxyConfigLoaderTests
             "unknown top-level field",
             Valid + "\nsecret: []\n",
             [
-                "egress.yaml, line 25: secret: unknown field \"secret\"; did you mean \"secrets\"? (known fields: version, node, listeners, routeTables, clusters, secrets, accessLog)",
+                "egress.yaml, line 25: secret: unknown field \"secret\"; did you mean \"secrets\"? (known fields: version, node, listeners, routeTables, clusters, secrets, accessLog, egress)",
             ]
         },
         {
@@ -225,7 +225,7 @@ public class ProxyConfigLoaderTests
     [InlineData("""{"version":"1","listeners":[{"name":"http","address":"127.0.0.1","port":"18080","protocol":"HTTP","defaultFilterChain":{"cluster":"BlackHoleCluster"}}]}""",
         "snapshot 1: listeners[0].port: expected an integer, got string \"18080\"; remove the quotes")]
     [InlineData("""{"version":"1","clusterz":[]}""",
-        "snapshot 1: clusterz: unknown field \"clusterz\"; did you mean \"clusters\"? (known fields: version, node, listeners, routeTables, clusters, secrets, accessLog)")]
+        "snapshot 1: clusterz: unknown field \"clusterz\"; did you mean \"clusters\"? (known fields: version, node, listeners, routeTables, clusters, secrets, accessLog, egress)")]
     [InlineData("""{"version":"1","version":"2"}""", "snapshot 1: not valid JSON: ")]
     [InlineData("""{"version":"1",""", "snapshot 1: not valid JSON: ")]
     [InlineData("[]", "snapshot 1: expected a proxy configuration (an object with version, listeners, routeTables, clusters and secrets), got a list")]

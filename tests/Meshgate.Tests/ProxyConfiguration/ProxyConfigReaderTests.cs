@@ -24,6 +24,7 @@ public class ProxyConfigReaderTests
         Version = "42",
         Node = new Node { Id = "sidecar~10.0.0.7~sleep.default~default.svc.cluster.local", Role = ProxyRole.Gateway, Namespace = "default", ServiceAccount = "sleep" },
         AccessLog = new AccessLogSettings { Path = "/var/log/meshgate/access.log", Encoding = AccessLogEncoding.Json, Format = "[%START_TIME%] %DOWNSTREAM_PEER_URI_SAN%\n" },
+        Egress = new EgressSettings { AllowedCidrs = ["10.0.0.0/8", "127.0.0.77"], AllowDomainFronting = true, DomainFrontingExceptions = ["*.cdn.example"] },
         Listeners =
         [
             new Listener
@@ -194,7 +195,7 @@ public class ProxyConfigReaderTests
         }
 
         Assert.Empty(missing);
-        Assert.Equal(20, ModelTypes().Count);
+        Assert.Equal(21, ModelTypes().Count);
     }
 
     [Fact]

@@ -20,6 +20,13 @@ public class ProxyConfigValidatorTests
         ["empty version"] = (c => c with { Version = "" }, ["proxy config: version: must not be empty"]),
         ["empty access log path"] = (c => c with { AccessLog = new AccessLogSettings { Path = " " } },
             ["proxy config: accessLog.path: must not be empty; use /dev/stdout for the standard output"]),
+        ["egress ranges and exceptions that do not parse"] = (c => c with { Egress = new EgressSettings { AllowedCidrs = ["10.0.0.0/8", "10/8", "192.168.1.0/16"], DomainFrontingExceptions = ["cdn.example", "*", "a b"] } },
+        [
+            "proxy config: egress.allowedCidrs[1]: \"10/8\" is not an IP address or CIDR block (such as 10.0.0.0/8, fd00::/8 or 127.0.0.1)",
+            "proxy config: egress.allowedCidrs[2]: \"192.168.1.0/16\" has address bits set beyond the /16 prefix; did you mean 192.168.0.0/16?",
+            "proxy config: egress.domainFrontingExceptions[1]: \"*\" names every host; set allowDomainFronting: true instead",
+            "proxy config: egress.domainFrontingExceptions[2]: host \"a b\" is not a valid DNS name: each dot-separated label needs 1-63 letters, digits or '-', not starting or ending with '-'",
+        ]),
 
         // Dangling references.
         ["listener names a missing route table"] = (c => ChangeListener(c, 0, l => l with { DefaultFilterChain = new FilterChain { RouteTable = "http.80" } }),

@@ -259,8 +259,10 @@ public sealed class SnapshotDeltaTests(ITestOutputHelper output)
                 return random.Next(2) == 0
                     ? (config with { Secrets = Insert(config.Secrets, new Secret { Name = fresh, TrustedCa = "ca" }, random) }, "add secret", false)
                     : (config with { Secrets = config.Secrets.IsEmpty ? config.Secrets : RemoveAt(config.Secrets, 0) }, "remove secret", false);
-            case 11:
+            case 11 when random.Next(2) == 0:
                 return (config with { AccessLog = random.Next(3) == 0 ? null : new AccessLogSettings { Path = $"/tmp/{fresh}.log" } }, "change access log", false);
+            case 11:
+                return (config with { Egress = random.Next(3) == 0 ? null : new EgressSettings { AllowedCidrs = [$"10.{random.Next(256)}.0.0/16"] } }, "change egress", false);
             case 12 when config.Clusters.Count > 1:
                 {
                     // Two neighbours swap places, unchanged.

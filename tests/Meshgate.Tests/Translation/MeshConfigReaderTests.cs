@@ -108,4 +108,55 @@ public class MeshConfigReaderTests
         Assert.Equal(new MeshSettings(), settings);
         Assert.Contains("expected a mapping", Assert.Single(problems), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void MeshgateEgress_ReadIntoTheSettingsAndEverySnapshot()
+    {
+        var resources = WithMesh("""
+            accessLogFile: /dev/stdout
+            meshgate:
+              egress:
+                allowedCidrs: [10.0.0.0/8, 127.0.0.77]
+                allowDomainFronting: true
+                domainFrontingExceptions: ["*.cdn.example"]
+            """);
+
+        var (settings, problems) = MeshConfigReader.Read(resources);
+
+        Assert.Empty(problems);
+        Assert.Equal(new EgressSettings { AllowedCidrs = ["10.0.0.0/8", "127.0.0.77"], AllowDomainFronting = true, DomainFrontingExceptions = ["*.cdn.example"] }, settings.Egress);
+        Assert.Equal(settings.Egress, Translator.Translate(resources, settings, TranslationFixtures.Sleep(), "1").Egress);
+    }
+
+    [Fact]
+    public void MeshgateEgress_CommaSeparatedString_AsSetWritesIt()
+    {
+        var (settings, problems) = MeshConfigReader.Parse("meshgate:\n  egress:\n    allowedCidrs: \"127.0.0.81, 127.0.0.83\"", "mesh");
+
+        Assert.Empty(problems);
+        Assert.Equal(["127.0.0.81", "127.0.0.83"], settings.Egress.AllowedCidrs);
+    }
+
+    [Fact]
+    public void MeshgateEgress_Absent_StrictDefaultsAndNoFieldInTheSnapshot()
+    {
+        var resources = WithMesh("accessLogFile: /dev/stdout");
+        var settings = Translator.MeshSettingsFrom(resources);
+
+        Assert.True(settings.Egress.IsDefault());
+        Assert.Null(Translator.Translate(resources, settings, TranslationFixtures.Sleep(), "1").Egress);
+    }
+
+    [Theory]
+    [InlineData("allowedCidrs: [10.0.0.0/8, 10/8]", "mesh: meshgate.egress.allowedCidrs: \"10/8\" is not an IP address or CIDR block (such as 10.0.0.0/8, fd00::/8 or 127.0.0.1); allowing no range")]
+    [InlineData("allowedCidrs: {a: b}", "mesh: meshgate.egress.allowedCidrs: expected a list of strings; using the default")]
+    [InlineData("allowDomainFronting: maybe", "mesh: meshgate.egress.allowDomainFronting: expected true or false; using false")]
+    [InlineData("domainFrontingExceptions: [\"*\"]", "mesh: meshgate.egress.domainFrontingExceptions: \"*\" names every host; set allowDomainFronting: true instead; exempting no host")]
+    public void MeshgateEgress_BadValue_StrictDefaultForTheFieldAndAProblem(string field, string problem)
+    {
+        var (settings, problems) = MeshConfigReader.Parse($"meshgate:\n  egress:\n    {field}", "mesh");
+
+        Assert.Equal([problem], problems);
+        Assert.True(settings.Egress.IsDefault());
+    }
 }
