@@ -118,6 +118,35 @@ public sealed class KubectlTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Create_ThroughKubectlsTypedClients_ReadsTheirProtobufBodies()
+    {
+        Assert.Equal("namespace/test-egress created\n", await _k.OkAsync("create", "namespace", "test-egress"));
+        Assert.Equal("secret/s created\n", await _k.OkAsync("create", "secret", "generic", "s", "-n", "test-egress", "--from-literal=key=value"));
+        Assert.Equal("configmap/c created\n", await _k.OkAsync("create", "configmap", "c", "--from-literal=x=y", "--from-literal=empty="));
+        Assert.Equal("deployment.apps/web created\n", await _k.OkAsync("create", "deployment", "web", "--image=nginx", "--replicas=2", "--port=80"));
+        Assert.Equal("service/web exposed\n", await _k.OkAsync("expose", "deployment", "web", "--port=8080", "--target-port=80"));
+        _k.Cli.StorePod("""
+            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "sleep-1", "namespace": "default"},
+             "spec": {"containers": [{"name": "sleep", "image": "curl"}], "serviceAccountName": "default"}, "status": {"phase": "Running"}}
+            """);
+        var token = await _k.OkAsync("create", "token", "default", "--bound-object-kind", "Pod", "--bound-object-name", "sleep-1");
+        var again = await _k.RunAsync("create", "namespace", "test-egress");
+
+        var store = _k.Cli.Server.Store.Current;
+        Assert.True(store.NamespaceExists("test-egress"));
+        Assert.Equal("dmFsdWU=", store.Get(new ObjectKey(ResourceTypes.Secret, "test-egress", "s"))!.Json["data"]!["key"]!.ToString());
+        AssertJson("""{"empty": "", "x": "y"}""", store.Get(new ObjectKey(ResourceTypes.ConfigMap, "default", "c"))!.Json["data"]);
+        AssertJson("""{"replicas": 2, "selector": {"matchLabels": {"app": "web"}}, "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"image": "nginx", "name": "nginx", "ports": [{"containerPort": 80}]}]}}}""",
+            store.Get(new ObjectKey(ResourceTypes.Deployment, "default", "web"))!.Json["spec"]);
+        AssertJson("""{"ports": [{"port": 8080, "protocol": "TCP", "targetPort": 80}], "selector": {"app": "web"}}""", store.Get(new ObjectKey(ResourceTypes.Service, "default", "web"))!.Json["spec"]);
+        Assert.StartsWith("ey", token);
+        Assert.Contains("Error from server (AlreadyExists): namespaces \"test-egress\" already exists", again.Error);
+
+        static void AssertJson(string expected, JsonNode? actual) =>
+            Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), actual), $"expected {expected}\nactual   {actual?.ToJsonString()}");
+    }
+
+    [Fact]
     public async Task Label_Namespace_SetsThenRemovesTheLabel()
     {
         Assert.Equal("namespace/default labeled\n", await _k.OkAsync("label", "namespace", "default", "gateway=true"));

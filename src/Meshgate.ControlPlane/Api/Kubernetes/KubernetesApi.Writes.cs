@@ -282,6 +282,12 @@ public sealed partial class KubernetesApi
 
     private static async Task<DeleteOptions> ReadDeleteOptionsAsync(HttpContext context)
     {
+        if (MediaType.Parse(context.Request.ContentType).Type == KubernetesProtobuf.ContentType)
+        {
+            var options = KubernetesProtobuf.Decode(await ReadBytesAsync(context));
+            return new DeleteOptions(WriteOptions.From(context).DryRun || (options["dryRun"] as JsonArray)?.Any(v => v?.ToString() == "All") == true, options["preconditions"] as JsonObject);
+        }
+
         var text = await ReadTextAsync(context);
         JsonObject? body = null;
         if (text.Trim().Length > 0)
@@ -452,6 +458,13 @@ public sealed partial class KubernetesApi
         await WriteJsonAsync(context, json, status);
     }
 
+    private static async Task<byte[]> ReadBytesAsync(HttpContext context)
+    {
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        return buffer.ToArray();
+    }
+
     private static async Task<string> ReadTextAsync(HttpContext context)
     {
         using var reader = new StreamReader(context.Request.Body);
@@ -462,9 +475,14 @@ public sealed partial class KubernetesApi
     private static async Task<JsonObject> ReadObjectAsync(HttpContext context)
     {
         var contentType = MediaType.Parse(context.Request.ContentType).Type;
+        if (contentType == KubernetesProtobuf.ContentType)
+        {
+            return KubernetesProtobuf.Decode(await ReadBytesAsync(context));
+        }
+
         if (contentType is not ("" or "application/json" or "application/yaml" or "text/plain" or "*/*"))
         {
-            throw ApiError.UnsupportedMediaType($"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {contentType})");
+            throw ApiError.UnsupportedMediaType($"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {contentType})");
         }
 
         var text = await ReadTextAsync(context);
