@@ -130,6 +130,8 @@ public sealed class KubectlTests : IAsyncLifetime
              "spec": {"containers": [{"name": "sleep", "image": "curl"}], "serviceAccountName": "default"}, "status": {"phase": "Running"}}
             """);
         var token = await _k.OkAsync("create", "token", "default", "--bound-object-kind", "Pod", "--bound-object-name", "sleep-1");
+        Assert.Equal("deployment.apps/web scaled\n", await _k.OkAsync("scale", "deployment", "web", "--replicas=3"));
+        Assert.Equal("deployment.apps/web scaled\n", await _k.OkAsync("scale", "deployment", "web", "--replicas=2", "--current-replicas=3"));
         var again = await _k.RunAsync("create", "namespace", "test-egress");
 
         var store = _k.Cli.Server.Store.Current;

@@ -197,6 +197,11 @@ internal static class Discovery
             yield return ("status", ApiServing.StatusVerbs, (type.Group, version, type.Kind));
         }
 
+        if (type == ResourceTypes.Deployment)
+        {
+            yield return ("scale", ApiServing.StatusVerbs, ("autoscaling", "v1", "Scale"));
+        }
+
         if (type == ResourceTypes.Pod)
         {
             yield return ("log", ["get"], ("", "v1", "Pod"));

@@ -97,6 +97,12 @@ public sealed partial class KubernetesApi
             return;
         }
 
+        if (path.Subresource == "scale" && path.Type == ResourceTypes.Deployment && path.Name is not null && path.Namespace is not null)
+        {
+            await ScaleAsync(context, path);
+            return;
+        }
+
         if (path.Subresource is { } subresource && (subresource != "status" || !ApiServing.HasStatus(path.Type)))
         {
             throw ApiError.NoResource($"{path.Type.Plural}/{subresource}");
