@@ -355,6 +355,37 @@ public sealed class KubernetesApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Watch_WithInitialEvents_SendsTheObjectsThenTheEndBookmark_AsTableRowsWhenAsked()
+    {
+        await SendAsync("POST", SePath, Cnn);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{SePath}?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan");
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
+        using var tableRequest = new HttpRequestMessage(HttpMethod.Get, $"{SePath}?watch=true&resourceVersion=0");
+        tableRequest.Headers.TryAddWithoutValidation("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json");
+        using var tableResponse = await _http.SendAsync(tableRequest, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        using var tableReader = new StreamReader(await tableResponse.Content.ReadAsStreamAsync(timeout.Token));
+
+        var added = JsonNode.Parse((await reader.ReadLineAsync(timeout.Token))!)!;
+        var bookmark = JsonNode.Parse((await reader.ReadLineAsync(timeout.Token))!)!;
+        var row = JsonNode.Parse((await tableReader.ReadLineAsync(timeout.Token))!)!;
+        await SendAsync("PATCH", SePath + "/cnn", """{"metadata": {"labels": {"x": "y"}}}""", "application/merge-patch+json");
+        var modified = JsonNode.Parse((await tableReader.ReadLineAsync(timeout.Token))!)!;
+
+        Assert.Equal("ADDED", added["type"]!.ToString());
+        Assert.Equal("BOOKMARK", bookmark["type"]!.ToString());
+        Assert.Equal("true", bookmark["object"]!["metadata"]!["annotations"]!["k8s.io/initial-events-end"]!.ToString());
+        Assert.Equal("ADDED", row["type"]!.ToString());
+        Assert.Equal("Table", row["object"]!["kind"]!.ToString());
+        Assert.Equal("cnn", row["object"]!["rows"]![0]!["cells"]![0]!.ToString());
+        Assert.NotEmpty((JsonArray)row["object"]!["columnDefinitions"]!);
+        Assert.Equal("MODIFIED", modified["type"]!.ToString());
+        Assert.Empty((JsonArray)modified["object"]!["columnDefinitions"]!);
+        Assert.Equal("y", modified["object"]!["rows"]![0]!["object"]!["metadata"]!["labels"]!["x"]!.ToString());
+    }
+
+    [Fact]
     public async Task Watch_FromAVersionTheFeedNoLongerHas_Is410Expired_AndWatchStreamsEvents()
     {
         var created = (await SendAsync("POST", SePath, Cnn)).Body!;
