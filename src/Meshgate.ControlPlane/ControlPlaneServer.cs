@@ -152,7 +152,7 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         var app = builder.Build();
         var logger = loggerFactory.CreateLogger("meshgate.controlplane");
         ErrorHandling.Use(app, logger);
-        ResourceApi.Map(app, store);
+        ResourceApi.Map(app, store, time);
         PodLogApi.Map(app, store, options.LogsDirectory);
         TokenRequestApi.Map(app, store, identity);
         app.MapGrpcService<DiscoveryService>();

@@ -30,9 +30,11 @@ public sealed record Status(string Message, string Reason, int Code, StatusDetai
     public string Outcome => "Failure";
 }
 
-public sealed record StatusDetails(IReadOnlyList<StatusCause> Causes);
+/// <summary>What a <see cref="Status"/> is about: the object (<paramref name="Kind"/> is the resource, as kube-apiserver writes it) and the causes.</summary>
+public sealed record StatusDetails(IReadOnlyList<StatusCause>? Causes = null, string? Name = null, string? Group = null, string? Kind = null, string? Uid = null);
 
-public sealed record StatusCause(string Message);
+/// <summary>One cause: <paramref name="Field"/> is the field path (<c>spec.ports[0].number</c>), <paramref name="Reason"/> its kind (FieldValueInvalid, FieldManagerConflict...).</summary>
+public sealed record StatusCause(string Message, string? Field = null, string? Reason = null);
 
 /// <summary>One line of the watch stream (newline-delimited JSON).</summary>
 public sealed record WatchEvent(string Type, long Revision, JsonObject Object);

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Meshgate.ControlPlane.Store;
 using Meshgate.Core.Resources;
 using Meshgate.Core.Validation;
@@ -10,9 +9,9 @@ using Microsoft.AspNetCore.Routing;
 namespace Meshgate.ControlPlane.Api;
 
 /// <summary>
-/// The resource API the CLI talks to. Reads use Kubernetes' paths
-/// (<c>/apis/networking.istio.io/v1/namespaces/default/serviceentries/cnn</c>, <c>/api/v1/namespaces</c>);
-/// apply and delete take whole files so that the server validates them with the file's own line numbers.
+/// The resource API the CLI talks to: the Kubernetes API (<see cref="Kubernetes.KubernetesApi"/>, which kubectl uses
+/// too), and Meshgate's own verbs under <c>/apis/meshgate.io/v1</c>: apply and delete take whole files so that the
+/// server validates them with the file's own line numbers, and watch streams every change of every kind.
 /// </summary>
 public static class ResourceApi
 {
@@ -24,21 +23,34 @@ public static class ResourceApi
     /// <summary>An apply of at least this many objects is followed by a full, compacting garbage collection.</summary>
     internal const int LargeApply = 1000;
 
-    public static void Map(IEndpointRouteBuilder app, ResourceStore store)
+    public static void Map(IEndpointRouteBuilder app, ResourceStore store, TimeProvider time)
     {
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", () => Results.Text("ok"));
-        app.MapGet("/version", () => Results.Json(new { name = "meshgate", version = typeof(ResourceApi).Assembly.GetName().Version?.ToString(), revision = store.Current.Revision }));
+        app.MapGet("/version", () => Results.Json(new
+        {
+            name = "meshgate",
+            version = typeof(ResourceApi).Assembly.GetName().Version?.ToString(),
+            revision = store.Current.Revision,
+            // kube-apiserver's version.Info, which kubectl reads (kubectl version).
+            major = "1",
+            minor = "32",
+            gitVersion = Core.Schemas.OpenApiDocuments.KubernetesVersion + "+meshgate",
+            gitCommit = "",
+            gitTreeState = "clean",
+            buildDate = "",
+            goVersion = "",
+            compiler = "dotnet",
+            platform = $"{(OperatingSystem.IsLinux() ? "linux" : "other")}/{System.Runtime.InteropServices.RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant()}",
+        }));
 
         app.MapPost(MeshgatePrefix + "/apply", (ApplyRequest request) => Apply(store, request));
         app.MapPost(MeshgatePrefix + "/delete", (DeleteRequest request) => DeleteFiles(store, request));
         app.MapPost(MeshgatePrefix + "/label", (LabelRequest request) => Label(store, request));
         app.MapGet(MeshgatePrefix + "/watch", (long? revision, HttpContext context) => Watch(store, revision ?? store.Current.Revision, context));
 
-        app.MapGet("/api/{**path}", (string? path, string? labelSelector) => Read(store, "", path, labelSelector));
-        app.MapGet("/apis/{**path}", (string? path, string? labelSelector) => Read(store, null, path, labelSelector));
-        app.MapDelete("/api/{**path}", (string? path) => DeleteOne(store, "", path));
-        app.MapDelete("/apis/{**path}", (string? path) => DeleteOne(store, null, path));
+        // Everything else under /api and /apis is the Kubernetes API proper.
+        Kubernetes.KubernetesApi.Map(app, store, time);
     }
 
     private static IResult Apply(ResourceStore store, ApplyRequest request)
@@ -189,139 +201,8 @@ public static class ResourceApi
         return new ParseResult(resources, errors);
     }
 
-    private static IResult Read(ResourceStore store, string? group, string? path, string? labelSelector)
-    {
-        if (!TryRoute(group, path, out var route, out var error))
-        {
-            return Error(error!);
-        }
-
-        var selector = LabelSelector.Everything;
-        if (labelSelector is { Length: > 0 } && !LabelSelector.TryParse(labelSelector, out selector, out var selectorError))
-        {
-            return Error(new Status(selectorError ?? "invalid label selector", "BadRequest", 400));
-        }
-
-        var set = store.Current;
-        if (route.Name is not null)
-        {
-            var resource = set.Get(new ObjectKey(route.Type, route.Namespace ?? "", route.Name));
-            return resource is null
-                ? Error(NotFound(route.Type, route.Name))
-                : Results.Json(resource.Json, ApiJson.Options);
-        }
-
-        var items = new JsonArray();
-        foreach (var resource in set.List(route.Type, route.Namespace))
-        {
-            if (selector.Matches(resource.Labels))
-            {
-                items.Add(resource.Json.DeepClone());
-            }
-        }
-
-        var list = new JsonObject
-        {
-            ["apiVersion"] = route.Type.ApiVersion(route.Version),
-            ["kind"] = route.Type.Kind + "List",
-            ["metadata"] = new JsonObject { ["resourceVersion"] = set.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture) },
-            ["items"] = items,
-        };
-        return Results.Json(list, ApiJson.Options);
-    }
-
-    private static IResult DeleteOne(ResourceStore store, string? group, string? path)
-    {
-        if (!TryRoute(group, path, out var route, out var error))
-        {
-            return Error(error!);
-        }
-
-        if (route.Name is null)
-        {
-            return Error(new Status("deleting a whole collection is not supported; name the object", "MethodNotAllowed", 405));
-        }
-
-        try
-        {
-            var key = new ObjectKey(route.Type, route.Namespace ?? "", route.Name);
-            var (_, deleted) = store.Delete([key]).Single();
-            return deleted
-                ? Results.Json(new ApplyResponse([Result(key, "deleted")], [], store.Current.Revision), ApiJson.Options)
-                : Error(NotFound(route.Type, route.Name));
-        }
-        catch (StoreException e)
-        {
-            return Error(e);
-        }
-    }
-
-    private sealed record Route(ResourceType Type, string Version, string? Namespace, string? Name);
-
-    /// <summary>
-    /// Reads <c>[group/]version[/namespaces/NS]/PLURAL[/NAME]</c>, and <c>version/namespaces[/NAME]</c>
-    /// for namespaces themselves. <paramref name="group"/> is "" for <c>/api</c>, null for <c>/apis</c>.
-    /// </summary>
-    private static bool TryRoute(string? group, string? path, out Route route, out Status? error)
-    {
-        route = null!;
-        error = null;
-        var segments = (path ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries);
-        var i = 0;
-        if (group is null)
-        {
-            if (segments.Length < 1)
-            {
-                error = new Status("missing API group", "NotFound", 404);
-                return false;
-            }
-
-            group = segments[i++];
-        }
-
-        if (i >= segments.Length)
-        {
-            error = new Status("missing API version", "NotFound", 404);
-            return false;
-        }
-
-        var version = segments[i++];
-        string? ns = null;
-        var rest = segments[i..];
-        if (rest.Length >= 3 && rest[0] == "namespaces")
-        {
-            ns = rest[1];
-            rest = rest[2..];
-        }
-
-        if (rest.Length is < 1 or > 2)
-        {
-            error = new Status($"the path \"{path}\" names no resource", "NotFound", 404);
-            return false;
-        }
-
-        var plural = rest[0];
-        var type = ResourceTypes.All.FirstOrDefault(t => t.Group == group && t.Plural == plural);
-        if (type is null || !type.Versions.Contains(version))
-        {
-            error = new Status($"the server could not find the requested resource ({plural}.{group}/{version})", "NotFound", 404);
-            return false;
-        }
-
-        if (!type.Namespaced && ns is not null)
-        {
-            error = new Status($"{type.Resource} is not namespaced", "BadRequest", 400);
-            return false;
-        }
-
-        route = new Route(type, version, ns, rest.Length == 2 ? rest[1] : null);
-        return true;
-    }
-
     private static ObjectResult Result(ObjectKey key, string action) =>
         new(key.Type.Kind, key.Type.QualifiedKind, key.Namespace, key.Name, action);
-
-    private static Status NotFound(ResourceType type, string name) => new($"{type.Resource} \"{name}\" not found", "NotFound", 404);
 
     private static IResult Invalid(IReadOnlyList<ValidationError> errors)
     {

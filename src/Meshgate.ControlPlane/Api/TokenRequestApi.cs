@@ -25,11 +25,25 @@ public static class TokenRequestApi
             JsonNode? body;
             try
             {
-                body = await JsonNode.ParseAsync(context.Request.Body).ConfigureAwait(false);
+                if (context.Request.ContentType?.StartsWith(Kubernetes.KubernetesProtobuf.ContentType, StringComparison.Ordinal) == true)
+                {
+                    // kubectl create token sends it in Kubernetes' protobuf encoding.
+                    using var buffer = new MemoryStream();
+                    await context.Request.Body.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
+                    body = Kubernetes.KubernetesProtobuf.Decode(buffer.ToArray());
+                }
+                else
+                {
+                    body = await JsonNode.ParseAsync(context.Request.Body).ConfigureAwait(false);
+                }
             }
             catch (System.Text.Json.JsonException e)
             {
                 return Bad($"the TokenRequest is not JSON: {e.Message}");
+            }
+            catch (Kubernetes.ApiError e)
+            {
+                return Bad(e.Status.Message);
             }
 
             var spec = body?["spec"];

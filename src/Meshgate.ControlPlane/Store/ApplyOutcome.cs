@@ -11,3 +11,6 @@ public enum ApplyAction
 }
 
 public sealed record ApplyOutcome(ObjectKey Key, ApplyAction Action, Resource Object);
+
+/// <summary>What <see cref="ResourceStore.Write"/> stores: the object, and whether its <c>status</c> is written too (the status subresource) or kept.</summary>
+public sealed record WriteRequest(Resource Object, bool WithStatus = false);

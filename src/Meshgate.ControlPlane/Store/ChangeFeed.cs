@@ -46,6 +46,15 @@ public sealed class ChangeFeed
         signal.TrySetResult();
     }
 
+    /// <summary>Whether the feed still holds every change after <paramref name="afterRevision"/> (else a watch from there gets "Expired").</summary>
+    public bool CanWatchFrom(long afterRevision)
+    {
+        lock (_lock)
+        {
+            return afterRevision >= _droppedThrough;
+        }
+    }
+
     /// <summary>Changes after <paramref name="afterRevision"/> (one apply's changes share a revision), waiting for new ones until cancelled.</summary>
     /// <exception cref="StoreException">Reason "Expired": the feed no longer holds the changes after that revision.</exception>
     public async IAsyncEnumerable<Change> WatchAsync(long afterRevision, [EnumeratorCancellation] CancellationToken cancellationToken)

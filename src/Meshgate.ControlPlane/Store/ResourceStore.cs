@@ -140,6 +140,75 @@ public sealed class ResourceStore : IDisposable
         return outcome!;
     }
 
+    /// <summary>
+    /// Reads one object (null when it does not exist) and writes what <paramref name="compute"/> makes of it, both under
+    /// the write lock, so nothing changes in between: the Kubernetes API's create, update, patch and apply.
+    /// <paramref name="compute"/> may throw to refuse the write (nothing is stored).
+    /// </summary>
+    /// <exception cref="StoreException">Nothing was stored: the namespace is missing, or <paramref name="compute"/> refused.</exception>
+    public ApplyOutcome Write(ObjectKey key, Func<Resource?, WriteRequest> compute, bool dryRun = false)
+    {
+        ApplyOutcome? outcome = null;
+        Commit(set =>
+        {
+            var request = compute(set.GetValueOrDefault(key));
+            var resource = request.Object;
+            if (resource.Key != key)
+            {
+                throw new StoreException("BadRequest", 400, $"the object is {resource.Key}, not {key}");
+            }
+
+            if (resource.Type.Namespaced && !set.ContainsKey(new ObjectKey(ResourceTypes.Namespace, "", resource.Namespace)))
+            {
+                throw StoreException.NotFound($"namespaces \"{resource.Namespace}\" not found");
+            }
+
+            var pending = Put(set, resource, out var action, request.WithStatus);
+            outcome = new ApplyOutcome(key, action, pending?.Object ?? set[key]);
+            return pending is null ? [] : [pending];
+        }, dryRun);
+        return outcome!;
+    }
+
+    /// <summary>
+    /// Deletes one object if <paramref name="precondition"/> (which may throw) accepts it; a namespace takes what is in it.
+    /// </summary>
+    /// <returns>The object as it was, or null when it did not exist.</returns>
+    /// <exception cref="StoreException">Nothing was deleted: the namespace may not be deleted, or the precondition refused.</exception>
+    public Resource? DeleteOne(ObjectKey key, Action<Resource>? precondition = null, bool dryRun = false)
+    {
+        Resource? deleted = null;
+        Commit(set =>
+        {
+            if (key.Type == ResourceTypes.Namespace && Undeletable.Contains(key.Name))
+            {
+                throw StoreException.Forbidden($"namespaces \"{key.Name}\" is forbidden: this namespace may not be deleted");
+            }
+
+            if (!set.TryGetValue(key, out var existing))
+            {
+                return [];
+            }
+
+            precondition?.Invoke(existing);
+            var changes = new List<Pending>();
+            if (key.Type == ResourceTypes.Namespace)
+            {
+                foreach (var inside in set.Values.Where(r => r.Type.Namespaced && r.Namespace == key.Name).ToList())
+                {
+                    set.Remove(inside.Key);
+                    changes.Add(new Pending(ChangeType.Deleted, inside));
+                }
+            }
+
+            set.Remove(key);
+            changes.Add(new Pending(ChangeType.Deleted, existing));
+            deleted = existing;
+            return changes;
+        }, dryRun);
+        return deleted;
+    }
+
     /// <summary>Deletes objects in one transaction; deleting a namespace deletes everything in it.</summary>
     /// <returns>For each key, whether it existed.</returns>
     public IReadOnlyList<(ObjectKey Key, bool Deleted)> Delete(IReadOnlyList<ObjectKey> keys, bool dryRun = false)
@@ -319,6 +388,12 @@ public sealed class ResourceStore : IDisposable
         if (set.TryGetValue(incoming.Key, out var existing))
         {
             var old = existing.Json;
+            if (metadata["managedFields"] is null && old["metadata"]?["managedFields"] is { } managedFields)
+            {
+                // Field ownership (server-side apply) stays through writes that do not say it.
+                metadata["managedFields"] = managedFields.DeepClone();
+            }
+
             if (SameContent(old, json) && (!withStatus || JsonNode.DeepEquals(old["status"], json["status"])))
             {
                 action = ApplyAction.Unchanged;
@@ -364,7 +439,8 @@ public sealed class ResourceStore : IDisposable
     private static bool SameContent(JsonObject stored, JsonObject incoming) =>
         SameBody(stored, incoming)
         && JsonNode.DeepEquals(stored["metadata"]?["labels"], incoming["metadata"]?["labels"])
-        && JsonNode.DeepEquals(stored["metadata"]?["annotations"], incoming["metadata"]?["annotations"]);
+        && JsonNode.DeepEquals(stored["metadata"]?["annotations"], incoming["metadata"]?["annotations"])
+        && JsonNode.DeepEquals(stored["metadata"]?["managedFields"], incoming["metadata"]?["managedFields"]);
 
     /// <summary>The object less metadata, status and apiVersion: what <c>generation</c> counts changes of.</summary>
     private static bool SameBody(JsonObject stored, JsonObject incoming)

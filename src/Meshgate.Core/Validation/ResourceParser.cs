@@ -12,6 +12,14 @@ public sealed record ParseResult(IReadOnlyList<Resource> Resources, IReadOnlyLis
     public bool Ok => !Errors.Any(e => !e.IsWarning);
 }
 
+/// <summary>What to do with fields the schema does not know (the API's <c>fieldValidation</c>): refuse, warn and drop, or drop.</summary>
+public enum FieldValidation
+{
+    Strict,
+    Warn,
+    Ignore,
+}
+
 /// <summary>
 /// Turns documents into validated <see cref="Resource"/>s: kind lookup, strict schema, metadata and
 /// each kind's own rules, in that order; a document with any error yields no object.
@@ -45,7 +53,8 @@ public static class ResourceParser
     }
 
     /// <summary>Validates one document; a <c>kind: List</c> yields its items.</summary>
-    public static ParseResult Parse(SourceDocument document, string defaultNamespace = "default", bool enforceNamespace = false)
+    /// <param name="fieldValidation">Unknown fields are errors (Strict, as files are read), or dropped with a warning (Warn) or silently (Ignore).</param>
+    public static ParseResult Parse(SourceDocument document, string defaultNamespace = "default", bool enforceNamespace = false, FieldValidation fieldValidation = FieldValidation.Strict)
     {
         var errors = new List<ValidationError>();
         var resources = new List<Resource>();
@@ -62,7 +71,7 @@ public static class ResourceParser
             {
                 var item = items[i]?.DeepClone();
                 var itemDocument = document with { Root = item, Line = document.Positions.LineOf(items[i]) ?? document.Line };
-                var result = ParseObject(itemDocument, $"items[{i}].", defaultNamespace, enforceNamespace, document.Positions);
+                var result = ParseObject(itemDocument, $"items[{i}].", defaultNamespace, enforceNamespace, document.Positions, fieldValidation);
                 resources.AddRange(result.Resources);
                 errors.AddRange(result.Errors);
             }
@@ -70,10 +79,10 @@ public static class ResourceParser
             return new ParseResult(resources, errors);
         }
 
-        return ParseObject(document, "", defaultNamespace, enforceNamespace, document.Positions);
+        return ParseObject(document, "", defaultNamespace, enforceNamespace, document.Positions, fieldValidation);
     }
 
-    private static ParseResult ParseObject(SourceDocument document, string prefix, string defaultNamespace, bool enforceNamespace, YamlPositions positions)
+    private static ParseResult ParseObject(SourceDocument document, string prefix, string defaultNamespace, bool enforceNamespace, YamlPositions positions, FieldValidation fieldValidation)
     {
         var errors = new List<ValidationError>();
         var original = document.Root;
@@ -147,10 +156,34 @@ public static class ResourceParser
             metadata.Remove("namespace"); // cluster-scoped kinds ignore it, as kubectl does
         }
 
-        SchemaValidator.Validate(original, type.DocumentType, "", (path, message, node) => Report(path, message, node));
-        if (errors.Count > 0)
+        var unknown = new List<string>();
+        SchemaValidator.Validate(original, type.DocumentType, "", (path, message, node) =>
+        {
+            if (fieldValidation != FieldValidation.Strict && message.StartsWith("unknown field \"", StringComparison.Ordinal))
+            {
+                unknown.Add(path);
+                if (fieldValidation == FieldValidation.Warn)
+                {
+                    Report(path, message, node, warning: true);
+                }
+
+                return;
+            }
+
+            Report(path, message, node);
+        });
+        if (errors.Any(e => !e.IsWarning))
         {
             return new ParseResult([], errors);
+        }
+
+        foreach (var path in unknown)
+        {
+            // Dropped, as the API server prunes what its schema does not have.
+            var cut = LastSegmentStart(path);
+            var parent = cut < 0 ? "" : path[..cut];
+            var key = cut < 0 ? path : path[cut] == '.' ? path[(cut + 1)..] : path[(cut + 2)..^2];
+            (NodeAt(root, parent) as JsonObject)?.Remove(key);
         }
 
         if (name is null)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Meshgate.Core.Printing;
 using Meshgate.Core.Resources;
 using Meshgate.Core.Yaml;
 using Meshgate.Writers;
@@ -178,10 +179,8 @@ public static class GetCommand
         foreach (var group in found.GroupBy(f => f.Type))
         {
             var type = group.Key;
-            // kubectl prints AGE after the standard columns and before the wide ones.
-            var all = PrinterColumns.For(type, now);
-            var columns = all.Where(c => !c.WideOnly).ToList();
-            var wide = format.Kind == OutputKind.Wide ? all.Where(c => c.WideOnly).ToList() : [];
+            // NAME, the kind's columns, AGE, then the wide ones (priority 1), as the API's Table serves them.
+            var columns = ResourceTable.Columns(type, now).Where(c => c.Priority == 0 || format.Kind == OutputKind.Wide).ToList();
             var headers = new List<string>();
             var withNamespace = allNamespaces && type.Namespaced;
             if (withNamespace)
@@ -189,10 +188,7 @@ public static class GetCommand
                 headers.Add("NAMESPACE");
             }
 
-            headers.Add("NAME");
             headers.AddRange(columns.Select(c => c.Header));
-            headers.Add("AGE");
-            headers.AddRange(wide.Select(c => c.Header));
             if (showLabels)
             {
                 headers.Add("LABELS");
@@ -210,9 +206,7 @@ public static class GetCommand
 
                 var name = metadata?["name"]?.ToString() ?? "";
                 row.Add(qualify ? $"{type.QualifiedKind}/{name}" : name);
-                row.AddRange(columns.Select(c => c.Value(obj)));
-                row.Add(Age(metadata, now));
-                row.AddRange(wide.Select(c => c.Value(obj)));
+                row.AddRange(columns.Skip(1).Select(c => c.Value(obj)));
                 if (showLabels)
                 {
                     row.Add(metadata?["labels"] is JsonObject labels && labels.Count > 0
@@ -233,9 +227,4 @@ public static class GetCommand
 
         return text.ToString();
     }
-
-    private static string Age(JsonObject? metadata, DateTimeOffset now) =>
-        metadata?["creationTimestamp"]?.ToString() is { } created && DateTimeOffset.TryParse(created, System.Globalization.CultureInfo.InvariantCulture, out var t)
-            ? HumanDuration.Format(now - t)
-            : "<unknown>";
 }

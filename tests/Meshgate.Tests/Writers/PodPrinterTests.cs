@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Meshgate.Writers;
+using Meshgate.Core.Printing;
 using Xunit;
 
 namespace Meshgate.Tests.Writers;

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
@@ -5,6 +6,7 @@ using System.Text.Json.Serialization;
 namespace Meshgate.Core.Resources.GatewayApi;
 
 /// <summary>Gateway API Gateway. Class <c>istio</c> is deployed automatically as <c>&lt;name&gt;-istio</c>.</summary>
+[Description("Spec defines the desired state of Gateway: a request for listeners (ports, protocols, hostnames) of the GatewayClass named in gatewayClassName.")]
 public sealed record GatewayApiGatewaySpec
 {
     [JsonRequired]
@@ -94,6 +96,7 @@ public sealed record ParametersReference
 }
 
 /// <summary>Gateway API GatewayClass.</summary>
+[Description("Spec defines the desired state of GatewayClass: the controller (controllerName) that manages Gateways of this class.")]
 public sealed record GatewayClassSpec
 {
     [JsonRequired]

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
@@ -5,6 +6,7 @@ using System.Text.Json.Serialization;
 // TCPRoute (apis/v1alpha2/tcproute_types.go).
 namespace Meshgate.Core.Resources.GatewayApi;
 
+[Description("Spec defines the desired state of HTTPRoute: rules matching HTTP requests by hostname, path, headers and query parameters, and the backends they are sent to, for the Gateways and Services named in parentRefs.")]
 public sealed record HttpRouteSpec
 {
     public List<ParentReference>? ParentRefs { get; init; }
@@ -12,6 +14,7 @@ public sealed record HttpRouteSpec
     public List<HttpRouteRule>? Rules { get; init; }
 }
 
+[Description("Spec defines the desired state of TLSRoute: rules routing TLS connections by SNI hostname to backends, without terminating TLS.")]
 public sealed record TlsRouteSpec
 {
     public List<ParentReference>? ParentRefs { get; init; }
@@ -19,6 +22,7 @@ public sealed record TlsRouteSpec
     public List<TlsRouteRule>? Rules { get; init; }
 }
 
+[Description("Spec defines the desired state of TCPRoute: rules routing TCP connections to backends.")]
 public sealed record TcpRouteSpec
 {
     public List<ParentReference>? ParentRefs { get; init; }
@@ -141,6 +145,7 @@ public sealed record HttpBackendRef
     public List<HttpRouteFilter>? Filters { get; init; }
 }
 /// <summary>Gateway API ReferenceGrant: lets objects in other namespaces refer to this namespace's objects.</summary>
+[Description("Spec defines the desired state of ReferenceGrant: which kinds in other namespaces (from) may refer to which kinds in this namespace (to).")]
 public sealed record ReferenceGrantSpec
 {
     [JsonRequired]

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
@@ -5,6 +6,7 @@ using System.Text.Json.Serialization;
 namespace Meshgate.Core.Resources.Istio;
 
 /// <summary><c>networking.istio.io</c> DestinationRule: policy applied after routing.</summary>
+[Description("Configuration affecting load balancing, outlier detection, etc: DestinationRule defines policies that apply to traffic intended for a service after routing has occurred. See more details at: https://istio.io/docs/reference/config/networking/destination-rule.html")]
 public sealed record DestinationRuleSpec
 {
     [JsonRequired]

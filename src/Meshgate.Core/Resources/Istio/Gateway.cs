@@ -1,9 +1,11 @@
+using System.ComponentModel;
 using System.Text.Json.Serialization;
 
 // networking/v1alpha3/gateway.proto
 namespace Meshgate.Core.Resources.Istio;
 
 /// <summary><c>networking.istio.io</c> Gateway: listeners on the proxies its selector picks.</summary>
+[Description("Configuration affecting edge load balancer: Gateway describes a load balancer operating at the edge of the mesh receiving incoming or outgoing HTTP/TCP connections. See more details at: https://istio.io/docs/reference/config/networking/gateway.html")]
 public sealed record GatewaySpec
 {
     [JsonRequired]

@@ -1,9 +1,11 @@
+using System.ComponentModel;
 using System.Text.Json.Serialization;
 
 // networking/v1alpha3/virtual_service.proto
 namespace Meshgate.Core.Resources.Istio;
 
 /// <summary><c>networking.istio.io</c> VirtualService: ordered routing rules for hosts.</summary>
+[Description("Configuration affecting label/content routing, sni routing, etc: a VirtualService defines a set of traffic routing rules to apply when a host is addressed. See more details at: https://istio.io/docs/reference/config/networking/virtual-service.html")]
 public sealed record VirtualServiceSpec
 {
     public List<string>? Hosts { get; init; }

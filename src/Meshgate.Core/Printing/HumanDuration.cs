@@ -1,4 +1,4 @@
-namespace Meshgate.Writers;
+namespace Meshgate.Core.Printing;
 
 /// <summary>kubectl's AGE format (apimachinery's duration.HumanDuration): 45s, 3m12s, 5h, 2d3h, 1y20d.</summary>
 public static class HumanDuration

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 
-namespace Meshgate.Writers;
+namespace Meshgate.Core.Printing;
 
 /// <summary>
 /// The READY, STATUS and RESTARTS cells of <c>get pods</c>, decided as kubectl's pod printer decides them: READY counts

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Meshgate.Core.Resources;
 
-namespace Meshgate.Writers;
+namespace Meshgate.Core.Printing;
 
 /// <summary>
 /// The columns <c>get</c> prints for each kind: the additionalPrinterColumns of Istio's and Gateway API's
