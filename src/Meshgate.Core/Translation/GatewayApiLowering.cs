@@ -241,7 +241,7 @@ internal static class GatewayApiLowering
             case "All":
                 return ["*"];
             case "Selector" when from!.Selector is { } selector:
-                var matched = registry.Of(ResourceTypes.Namespace).Where(ns => GatewayStatus.NamespaceSelector.Matches(selector, ns.Labels)).Select(ns => ns.Name).ToList();
+                var matched = registry.Of(ResourceTypes.Namespace).Where(ns => LabelSelectors.Matches(selector, ns.Labels)).Select(ns => ns.Name).ToList();
                 return matched.Count > 0 ? matched : ["~"];
             case "Selector":
                 return ["*"];

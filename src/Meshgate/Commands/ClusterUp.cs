@@ -40,27 +40,12 @@ internal static class ClusterUp
 
         await using (cluster)
         {
-            try
-            {
-                await cluster.WaitReadyAsync(ReadyTimeout, cancellationToken);
-                Report($"ready; try: meshgate exec \"$(meshgate get pod -l app=sleep -o jsonpath='{{.items..metadata.name}}')\" -c sleep -- curl -sSI http://{options.Sites[0]}/politics; meshgate down (or Ctrl-C) stops it");
-            }
-            catch (TimeoutException e)
-            {
-                Report("warning: " + e.Message + "; still running, Ctrl-C to stop");
-            }
-            catch (OperationCanceledException)
-            {
-            }
-
-            try
-            {
-                await Task.Delay(Timeout.Infinite, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                Report("stopping: pods, sites, control plane, then every namespace and link");
-            }
+            await Foreground.RunUntilStoppedAsync(
+                token => cluster.WaitReadyAsync(ReadyTimeout, token),
+                $"ready; try: meshgate exec \"$(meshgate get pod -l app=sleep -o jsonpath='{{.items..metadata.name}}')\" -c sleep -- curl -sSI http://{options.Sites[0]}/politics; meshgate down (or Ctrl-C) stops it",
+                "stopping: pods, sites, control plane, then every namespace and link",
+                Report,
+                cancellationToken);
         }
 
         Report("stopped; nothing of the cluster is left");

@@ -174,27 +174,12 @@ public static class UpCommand
         await using (mesh)
         {
             Report($"control plane ready, resource API on {mesh.Server.ApiAddress}, discovery and CA (gRPC over TLS) on {mesh.Server.SecureDiscoveryEndPoint} (data in {Path.GetFullPath(options.DataDirectory)})");
-            try
-            {
-                await mesh.WaitReadyAsync(ReadyTimeout, cancellationToken);
-                Report($"ready; send traffic through the sidecar with: curl -x http://{options.WorkloadAddress}:{LocalMesh.SidecarPort} http://edition.cnn.com/politics; Ctrl-C to stop");
-            }
-            catch (TimeoutException e)
-            {
-                Report("warning: " + e.Message + "; still running, Ctrl-C to stop");
-            }
-            catch (OperationCanceledException)
-            {
-            }
-
-            try
-            {
-                await Task.Delay(Timeout.Infinite, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                Report("stopping");
-            }
+            await Foreground.RunUntilStoppedAsync(
+                token => mesh.WaitReadyAsync(ReadyTimeout, token),
+                $"ready; send traffic through the sidecar with: curl -x http://{options.WorkloadAddress}:{LocalMesh.SidecarPort} http://edition.cnn.com/politics; Ctrl-C to stop",
+                "stopping",
+                Report,
+                cancellationToken);
         }
 
         Report("stopped");

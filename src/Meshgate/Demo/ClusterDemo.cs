@@ -37,7 +37,7 @@ internal static class ClusterDemo
             await using var cluster = await ClusterMesh.StartAsync(options, loggerFactory, line => say("- " + line), cancellationToken).ConfigureAwait(false);
             await cluster.WaitReadyAsync(ReadyTimeout, cancellationToken).ConfigureAwait(false);
 
-            var (executable, prefix) = SelfCommand();
+            var (executable, prefix) = Supervision.SelfCommand.Resolve();
             var differ = 0;
             foreach (var (tab, title) in new[] { (SeedDocument.IstioApis, "Istio APIs"), (SeedDocument.GatewayApi, "Gateway API") })
             {
@@ -77,11 +77,4 @@ internal static class ClusterDemo
         }
     }
 
-    private static (string Executable, IReadOnlyList<string> Prefix) SelfCommand()
-    {
-        var process = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which program is running");
-        return Path.GetFileNameWithoutExtension(process) == "dotnet"
-            ? (process, [System.Reflection.Assembly.GetEntryAssembly()!.Location])
-            : (process, []);
-    }
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 using Meshgate.ControlPlane;
@@ -269,7 +268,7 @@ public sealed class LocalMesh : IAsyncDisposable
 
     private void StartProxy(Workload workload)
     {
-        var (executable, prefix) = SelfCommand();
+        var (executable, prefix) = Supervision.SelfCommand.Resolve();
         var root = Path.Combine(_options.DataDirectory, "ca", ControlPlane.Identity.CertificateAuthority.RootCertificateFile);
         var tokenFile = IssueToken(workload);
         var arguments = new List<string>(prefix)
@@ -408,14 +407,6 @@ public sealed class LocalMesh : IAsyncDisposable
         }
     }
 
-    /// <summary>This program, to start proxies with: the apphost, or <c>dotnet meshgate.dll</c>.</summary>
-    private static (string Executable, IReadOnlyList<string> Prefix) SelfCommand()
-    {
-        var process = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which program is running");
-        return Path.GetFileNameWithoutExtension(process) == "dotnet"
-            ? (process, [Assembly.GetEntryAssembly()!.Location])
-            : (process, []);
-    }
 
     public async ValueTask DisposeAsync()
     {

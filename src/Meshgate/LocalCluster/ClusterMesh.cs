@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Reflection;
 using System.Text.Json.Nodes;
 using Meshgate.ControlPlane;
 using Meshgate.Core.Resources;
@@ -131,7 +130,7 @@ public sealed class ClusterMesh : IAsyncDisposable
             await File.WriteAllTextAsync(rootFile, Server.RootBundle, cancellationToken).ConfigureAwait(false);
         }
 
-        var (executable, prefix) = SelfCommand();
+        var (executable, prefix) = Supervision.SelfCommand.Resolve();
         var extra = options.WorkloadCertificateLifetime is { } lifetime
             ? new[] { "--workload-cert-ttl", ((long)lifetime.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s" }
             : [];
@@ -246,13 +245,6 @@ public sealed class ClusterMesh : IAsyncDisposable
         return string.Concat(hash.Take(10).Select(b => alphabet[b % alphabet.Length]));
     }
 
-    private static (string Executable, IReadOnlyList<string> Prefix) SelfCommand()
-    {
-        var process = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which program is running");
-        return Path.GetFileNameWithoutExtension(process) == "dotnet"
-            ? (process, [Assembly.GetEntryAssembly()!.Location])
-            : (process, []);
-    }
 
     /// <summary>Stops every pod, the sites and the control plane, and removes every namespace, link and file the cluster made.</summary>
     public async ValueTask DisposeAsync()

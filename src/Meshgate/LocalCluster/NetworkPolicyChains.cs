@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using k8s.Models;
+using Meshgate.Core.Resources;
 
 namespace Meshgate.LocalCluster;
 
@@ -49,7 +50,7 @@ internal sealed class NetworkPolicyChains
     {
         var selecting = _policies
             .Where(p => p.Namespace == pod.Namespace
-                && ClusterSelectors.Matches(p.Policy.Spec.PodSelector ?? new V1LabelSelector(), pod.Labels)
+                && LabelSelectors.Matches(p.Policy.Spec.PodSelector ?? new V1LabelSelector(), pod.Labels)
                 && Isolates(p.Policy.Spec, direction))
             .ToList();
         if (selecting.Count == 0)
@@ -182,12 +183,12 @@ internal sealed class NetworkPolicyChains
     {
         if (peer.NamespaceSelector is { } namespaces)
         {
-            return _pods.Where(p => ClusterSelectors.Matches(namespaces, NamespaceLabels(p.Namespace))
-                && (peer.PodSelector is null || ClusterSelectors.Matches(peer.PodSelector, p.Labels)));
+            return _pods.Where(p => LabelSelectors.Matches(namespaces, NamespaceLabels(p.Namespace))
+                && (peer.PodSelector is null || LabelSelectors.Matches(peer.PodSelector, p.Labels)));
         }
 
         return peer.PodSelector is { } selector
-            ? _pods.Where(p => p.Namespace == policyNamespace && ClusterSelectors.Matches(selector, p.Labels))
+            ? _pods.Where(p => p.Namespace == policyNamespace && LabelSelectors.Matches(selector, p.Labels))
             : [];
     }
 

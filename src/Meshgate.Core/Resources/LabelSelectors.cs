@@ -1,9 +1,14 @@
 using k8s.Models;
 
-namespace Meshgate.Core.GatewayStatus;
+namespace Meshgate.Core.Resources;
 
-/// <summary>A Kubernetes label selector (<c>matchLabels</c> and <c>matchExpressions</c>) against one object's labels.</summary>
-internal static class NamespaceSelector
+/// <summary>
+/// A Kubernetes label selector against one object's labels: every <c>matchLabels</c> pair and every
+/// <c>matchExpressions</c> requirement (<c>In</c>, <c>NotIn</c>, <c>Exists</c>, <c>DoesNotExist</c>) must hold, so an
+/// empty selector (<c>{}</c>) matches everything; an unknown operator matches nothing. Gateway API's
+/// <c>allowedRoutes.namespaces.selector</c> and NetworkPolicy's pod and namespace selectors use it.
+/// </summary>
+public static class LabelSelectors
 {
     public static bool Matches(V1LabelSelector selector, IReadOnlyDictionary<string, string> labels)
     {
@@ -17,7 +22,7 @@ internal static class NamespaceSelector
 
         foreach (var requirement in selector.MatchExpressions ?? [])
         {
-            var has = labels.TryGetValue(requirement.Key, out var actual);
+            var has = labels.TryGetValue(requirement.Key ?? "", out var actual);
             var values = requirement.Values ?? [];
             var holds = requirement.OperatorProperty switch
             {
