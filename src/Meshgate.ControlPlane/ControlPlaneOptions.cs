@@ -47,6 +47,13 @@ public sealed record ControlPlaneOptions
     /// </summary>
     public Func<int, int>? GatewayTargetPort { get; init; }
 
+    /// <summary>
+    /// Whether a proxy may register a Pod that does not exist (<c>meshgate up</c> and static proxies: the proxy is the
+    /// pod). False in the local cluster, where the kubelet owns every Pod: a proxy of a pod already deleted is refused
+    /// rather than bringing it back as a ghost endpoint.
+    /// </summary>
+    public bool RegistersUnknownPods { get; init; } = true;
+
     /// <summary>Where the CA's root and the token signing key are kept: <c>DATA/ca</c>.</summary>
     public string CaDirectory => Path.Combine(DataDirectory, "ca");
 

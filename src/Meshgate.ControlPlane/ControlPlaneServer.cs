@@ -87,6 +87,7 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(push);
         builder.Services.AddSingleton(identity);
+        builder.Services.AddSingleton(options);
         builder.Services.AddGrpc(grpc =>
         {
             // Snapshots of 10,000 services are megabytes (the proxy accepts up to 64 MiB); requests are small ACKs.

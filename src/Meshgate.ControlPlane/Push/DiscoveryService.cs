@@ -10,7 +10,7 @@ namespace Meshgate.ControlPlane.Push;
 /// writes what its outbox holds, and records each ACK and NACK. A bad node or a missing namespace ends the stream
 /// with a status that says what to fix.
 /// </summary>
-internal sealed partial class DiscoveryService(PushService push, ResourceStore store, ILoggerFactory loggerFactory) : Discovery.V1.Discovery.DiscoveryBase
+internal sealed partial class DiscoveryService(PushService push, ResourceStore store, ControlPlaneOptions options, ILoggerFactory loggerFactory) : Discovery.V1.Discovery.DiscoveryBase
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger("meshgate.controlplane.discovery");
 
@@ -32,8 +32,15 @@ internal sealed partial class DiscoveryService(PushService push, ResourceStore s
         try
         {
             var registered = PodRegistration.PodFor(node, first.Node.AdminPort);
-            var existing = store.Current.Get(registered.Key);
-            store.ApplyWithStatus(existing is not null && PodRegistration.IsKubeletPod(existing) ? PodRegistration.Annotate(existing, registered) : registered);
+            if (store.Update(registered.Key, existing => PodRegistration.IsKubeletPod(existing) ? PodRegistration.Annotate(existing, registered) : registered) is null)
+            {
+                if (!options.RegistersUnknownPods)
+                {
+                    throw new RpcException(new Status(StatusCode.FailedPrecondition, $"pod {node.Name} in namespace {node.Namespace} does not exist: its proxy is not registered"));
+                }
+
+                store.ApplyWithStatus(registered);
+            }
         }
         catch (StoreException e)
         {

@@ -209,6 +209,29 @@ public sealed class ResourceStore : IDisposable
         return deleted;
     }
 
+    /// <summary>
+    /// Changes one object as it is when the write happens, status included: a read-modify-write that no other write
+    /// can come between (the local cluster's kubelet writes a Pod's status while a proxy's registration adds its
+    /// annotations to the same Pod). <paramref name="change"/> runs under the store's write lock: keep it to the object.
+    /// </summary>
+    /// <returns>The outcome; null when the object does not exist or <paramref name="change"/> returns null (nothing written).</returns>
+    public ApplyOutcome? Update(ObjectKey key, Func<Resource, Resource?> change)
+    {
+        ApplyOutcome? outcome = null;
+        Commit(set =>
+        {
+            if (!set.TryGetValue(key, out var current) || change(current) is not { } changed || changed.Key != key)
+            {
+                return [];
+            }
+
+            var pending = Put(set, changed, out var action, withStatus: true);
+            outcome = new ApplyOutcome(key, action, pending?.Object ?? set[key]);
+            return pending is null ? [] : [pending];
+        });
+        return outcome;
+    }
+
     /// <summary>Deletes objects in one transaction; deleting a namespace deletes everything in it.</summary>
     /// <returns>For each key, whether it existed.</returns>
     public IReadOnlyList<(ObjectKey Key, bool Deleted)> Delete(IReadOnlyList<ObjectKey> keys, bool dryRun = false)

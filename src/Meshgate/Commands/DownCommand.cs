@@ -50,8 +50,22 @@ public static class DownCommand
         return command;
     }
 
+    /// <summary>Whether <paramref name="pid"/> is a running <c>meshgate up --cluster</c> (a pid file left by a crash may name another program by now).</summary>
     private static bool IsRunning(int pid)
     {
+        try
+        {
+            var commandLine = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+            if (!commandLine.Contains("meshgate", StringComparison.Ordinal) || !commandLine.Contains("--cluster", StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+
         try
         {
             using var process = Process.GetProcessById(pid);

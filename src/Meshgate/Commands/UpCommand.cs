@@ -91,6 +91,12 @@ public static class UpCommand
 
             if (parse.GetValue(cluster))
             {
+                if (!IPAddress.IsLoopback(endpoint.Address))
+                {
+                    // The API runs pods' commands as root on this machine and has no credential yet: this machine only.
+                    throw new CliException($"error: --listen {endpoint} with --cluster: the local cluster's API runs pods as root on this machine and has no authentication yet, so it listens on a loopback address only (e.g. 127.0.0.1:15014)");
+                }
+
                 var hosts = parse.GetValue(sites) is { Length: > 0 } given ? given : ["edition.cnn.com"];
                 foreach (var host in hosts)
                 {

@@ -80,7 +80,7 @@ public static class InstallResources
                 {ClusterAnnotation}: "{(cluster ? "true" : "false")}"
             data:
               mesh: |-
-                accessLogFile: "{settings.Mesh.AccessLogFile}"
+                accessLogFile: {System.Text.Json.JsonSerializer.Serialize(settings.Mesh.AccessLogFile)}
                 accessLogEncoding: {(settings.Mesh.AccessLogEncoding == AccessLogEncoding.Json ? "JSON" : "TEXT")}{(settings.Mesh.AccessLogFormat.Length == 0 ? "" : "\n    accessLogFormat: " + System.Text.Json.JsonSerializer.Serialize(settings.Mesh.AccessLogFormat))}
                 outboundTrafficPolicy:
                   mode: {(settings.Mesh.OutboundTrafficPolicy == OutboundTrafficPolicyMode.RegistryOnly ? "REGISTRY_ONLY" : "ALLOW_ANY")}

@@ -119,6 +119,7 @@ public sealed class ClusterMesh : IAsyncDisposable
                 SecureDiscoveryEndpoint = new IPEndPoint(Kubelet.ControlPlaneAddress, ControlPlaneOptions.DefaultDiscoveryPort),
                 OpenDiscoverySocket = endpoint => NamespaceSockets.Listen(istiodNetns, endpoint),
                 GatewayTargetPort = port => port,
+                RegistersUnknownPods = false,
             },
             loggerFactory);
         await Server.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -147,6 +148,17 @@ public sealed class ClusterMesh : IAsyncDisposable
             Server.Store.Delete(stale); // proxies of a `meshgate up` without --cluster on the same data
         }
 
+        // Pods of an earlier run keep their objects but not their processes or addresses: Pending until this run starts them.
+        foreach (var pod in Server.Store.Current.List(ResourceTypes.Pod).Where(p => p.Json["spec"]?["nodeName"] is not null))
+        {
+            Server.Store.Update(pod.Key, current =>
+            {
+                var json = (JsonObject)current.Json.DeepClone();
+                json["status"] = new JsonObject { ["phase"] = "Pending" };
+                return new Resource(ResourceTypes.Pod, json);
+            });
+        }
+
         _kubelet = new Kubelet(Server, _network, template, _report);
         var deployments = new DeploymentController(Server.Store, template);
         var rules = new NodeRules(dns, _sites.Sites, _report);
@@ -172,12 +184,15 @@ public sealed class ClusterMesh : IAsyncDisposable
     private async Task RunAsync(DeploymentController deployments, Kubelet kubelet, NodeRules rules, CancellationToken cancellationToken)
     {
         long seen = -1;
+        var lastRound = Stopwatch.StartNew();
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
-                if (Server.Store.Current.Revision != seen)
+                // On every change, and every 2 s anyway: a pod that failed to start is tried again.
+                if (Server.Store.Current.Revision != seen || lastRound.Elapsed > TimeSpan.FromSeconds(2))
                 {
+                    lastRound.Restart();
                     seen = Server.Store.Current.Revision;
                     deployments.Reconcile(Server.Store.Current);
                     await kubelet.ReconcileAsync().ConfigureAwait(false);
@@ -251,29 +266,57 @@ public sealed class ClusterMesh : IAsyncDisposable
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        if (_kubelet is not null)
+        // Each step on its own: one that fails must not leave the others' processes and namespaces behind.
+        await StepAsync("stopping the pods", async () =>
         {
-            await _kubelet.DisposeAsync().ConfigureAwait(false);
-        }
-
-        if (_sites is not null)
+            if (_kubelet is not null)
+            {
+                await _kubelet.DisposeAsync().ConfigureAwait(false);
+            }
+        }).ConfigureAwait(false);
+        await StepAsync("stopping the sites", async () =>
         {
-            await _sites.DisposeAsync().ConfigureAwait(false);
-        }
-
-        if (Server is not null)
+            if (_sites is not null)
+            {
+                await _sites.DisposeAsync().ConfigureAwait(false);
+            }
+        }).ConfigureAwait(false);
+        await StepAsync("stopping the control plane", async () =>
         {
-            await Server.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            await Server.DisposeAsync().ConfigureAwait(false);
-        }
-
+            if (Server is not null)
+            {
+                await Server.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                await Server.DisposeAsync().ConfigureAwait(false);
+            }
+        }).ConfigureAwait(false);
         if (_lock is not null)
         {
-            await ClusterNetwork.RemoveAllAsync(_report).ConfigureAwait(false);
+            await StepAsync("removing the network", () => ClusterNetwork.RemoveAllAsync(_report)).ConfigureAwait(false);
+            await StepAsync("removing the pods' certificate bundle", () =>
+            {
+                if (_network is not null && Directory.Exists(_network.SslDirectory))
+                {
+                    Directory.Delete(_network.SslDirectory, recursive: true);
+                }
+
+                return Task.CompletedTask;
+            }).ConfigureAwait(false);
             File.Delete(PidPath);
             _lock.Dispose();
         }
 
         _stop.Dispose();
+    }
+
+    private async Task StepAsync(string what, Func<Task> step)
+    {
+        try
+        {
+            await step().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _report($"{what}: {e.Message} ({e.GetType().Name}); going on with the clean-up");
+        }
     }
 }

@@ -12,9 +12,10 @@ namespace Meshgate.LocalCluster;
 /// </summary>
 internal sealed class ClusterNetwork
 {
-    private readonly string _sslDirectory;
+    private ClusterNetwork(string sslDirectory) => SslDirectory = sslDirectory;
 
-    private ClusterNetwork(string sslDirectory) => _sslDirectory = sslDirectory;
+    /// <summary>What pods see as <c>/etc/ssl</c>: the machine's certificates (not its private keys) and the cluster's CA.</summary>
+    public string SslDirectory { get; }
 
     /// <summary>
     /// Creates the node and the internet namespaces (after removing what a crashed run left), and the certificate bundle
@@ -31,6 +32,12 @@ internal sealed class ClusterNetwork
 
         Directory.CreateDirectory(Path.GetDirectoryName(ssl)!);
         await HostCommand.RunAsync("cp", ["-a", "/etc/ssl", ssl]).ConfigureAwait(false);
+        var privateKeys = Path.Combine(ssl, "private");
+        if (Directory.Exists(privateKeys))
+        {
+            Directory.Delete(privateKeys, recursive: true); // the machine's keys are not the pods' business
+        }
+
         var bundle = Path.Combine(ssl, "certs", "ca-certificates.crt");
         var existing = File.Exists(bundle) ? await File.ReadAllTextAsync(bundle).ConfigureAwait(false) : "";
         File.Delete(bundle); // may be a link into /usr/share; the pods get a copy with the cluster's CA added
@@ -74,7 +81,7 @@ internal sealed class ClusterNetwork
         Directory.CreateDirectory(etc);
         await File.WriteAllTextAsync(Path.Combine(etc, "resolv.conf"),
             $"search {ns}.svc.{ClusterLayout.Domain} svc.{ClusterLayout.Domain} {ClusterLayout.Domain}\nnameserver {ClusterLayout.DnsServiceAddress}\noptions ndots:5\n").ConfigureAwait(false);
-        File.CreateSymbolicLink(Path.Combine(etc, "ssl"), _sslDirectory);
+        File.CreateSymbolicLink(Path.Combine(etc, "ssl"), SslDirectory);
 
         await HostCommand.RunAsync("ip", ["netns", "add", netns]).ConfigureAwait(false);
         await HostCommand.NodeAsync("link", "add", link, "type", "veth", "peer", "name", "eth0", "netns", netns).ConfigureAwait(false);

@@ -27,8 +27,9 @@ public sealed record ClusterService(string Namespace, string Name, IPAddress Clu
 /// <param name="Policies">NetworkPolicies with <c>metadata.namespace</c> set (a policy without one counts as <c>default</c>'s).</param>
 /// <param name="PodCidr">The pods' addresses (for the caller's routes; the rules go by each pod's own address).</param>
 /// <param name="ServiceCidr">The ClusterIPs; traffic to one that no Service port serves is rejected.</param>
-/// <param name="HostLinkAddress">The host's address on <c>mg-host0</c>: the node (kubelet), whose traffic to and from
-/// pods NetworkPolicies never block.</param>
+/// <param name="HostLinkAddress">A host (node) address whose traffic to and from pods NetworkPolicies never block, as
+/// Kubernetes lets the kubelet's probes through; null for none (the local cluster's node reaches pods from its own
+/// namespace, which the forward hook does not see, so it needs none).</param>
 public sealed record ClusterRuleInput(
     IReadOnlyList<ClusterPod> Pods,
     IReadOnlyList<ClusterNamespace> Namespaces,
@@ -36,4 +37,4 @@ public sealed record ClusterRuleInput(
     IReadOnlyList<ClusterService> Services,
     IPNetwork PodCidr,
     IPNetwork ServiceCidr,
-    IPAddress HostLinkAddress);
+    IPAddress? HostLinkAddress);

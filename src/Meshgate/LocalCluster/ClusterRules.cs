@@ -129,13 +129,17 @@ public static class ClusterRules
             }
         }
 
-        var host = input.HostLinkAddress.AddressFamily == AddressFamily.InterNetworkV6 ? "ip6" : "ip";
         text.Append("\tchain forward {\n");
         text.Append("\t\ttype filter hook forward priority filter; policy accept;\n");
         text.Append("\t\tct state established,related accept\n");
         text.Append("\t\tct state invalid drop\n");
-        text.Append(CultureInfo.InvariantCulture, $"\t\t{host} saddr {input.HostLinkAddress} accept\n");
-        text.Append(CultureInfo.InvariantCulture, $"\t\t{host} daddr {input.HostLinkAddress} accept\n");
+        if (input.HostLinkAddress is { } hostLink)
+        {
+            var host = hostLink.AddressFamily == AddressFamily.InterNetworkV6 ? "ip6" : "ip";
+            text.Append(CultureInfo.InvariantCulture, $"\t\t{host} saddr {hostLink} accept\n");
+            text.Append(CultureInfo.InvariantCulture, $"\t\t{host} daddr {hostLink} accept\n");
+        }
+
         if (jumps.Count > 0)
         {
             // A pod cannot block access to itself (through a ClusterIP, the only way its own traffic reaches the node).

@@ -102,16 +102,17 @@ internal sealed class DeploymentController(ResourceStore store, ProxyTemplate pr
             return;
         }
 
-        var json = (JsonObject)deployment.Json.DeepClone();
-        json["status"] = status;
-        try
+        store.Update(deployment.Key, current =>
         {
-            store.ApplyWithStatus(new Resource(ResourceTypes.Deployment, json));
-        }
-        catch (StoreException)
-        {
-            // Deleted with its namespace meanwhile.
-        }
+            if (current.Metadata["uid"]?.GetValue<string>() != uid)
+            {
+                return null; // made again meanwhile: its own round reports it
+            }
+
+            var json = (JsonObject)current.Json.DeepClone();
+            json["status"] = status;
+            return new Resource(ResourceTypes.Deployment, json);
+        });
     }
 
     private Resource NewPod(ResourceSet set, Resource deployment, JsonObject template, string hash)

@@ -24,7 +24,7 @@ internal sealed class Kubelet(ControlPlaneServer server, ClusterNetwork network,
     private readonly HashSet<IPAddress> _addresses = [];
     private readonly string _logs = Path.Combine(proxies.DataDirectory, "logs");
 
-    /// <summary>The address istiod's pod always has; other pods get the next free one from 10.244.1.1.</summary>
+    /// <summary>The address istiod's pod always has; other pods get the lowest free one from 10.244.1.2.</summary>
     public static readonly IPAddress ControlPlaneAddress = IPAddress.Parse("10.244.0.2");
 
     public IReadOnlyDictionary<ObjectKey, PodRuntime> Pods => _pods;
@@ -33,10 +33,9 @@ internal sealed class Kubelet(ControlPlaneServer server, ClusterNetwork network,
     {
         var set = server.Store.Current;
         var pods = set.List(ResourceTypes.Pod).Where(p => p.Json["spec"]?["nodeName"] is not null || !p.Annotations.ContainsKey(ControlPlane.Push.PodRegistration.RoleAnnotation)).ToList();
-        foreach (var gone in _pods.Values.Where(r => set.Get(r.Key) is not { } pod || pod.Metadata["uid"]?.GetValue<string>() != r.Uid).ToList())
-        {
-            await StopAsync(gone).ConfigureAwait(false);
-        }
+        // Side by side: each may take its containers' grace period.
+        var gone = _pods.Values.Where(r => set.Get(r.Key) is not { } pod || pod.Metadata["uid"]?.GetValue<string>() != r.Uid).ToList();
+        await Task.WhenAll(gone.Select(StopAsync)).ConfigureAwait(false);
 
         var admitted = new List<Resource>();
         foreach (var pod in pods)
@@ -69,36 +68,64 @@ internal sealed class Kubelet(ControlPlaneServer server, ClusterNetwork network,
         var embedded = pod.Annotations.ContainsKey(EmbeddedAnnotation);
         var address = embedded ? ControlPlaneAddress : Allocate();
         _addresses.Add(address);
-        var json = (JsonObject)pod.Json.DeepClone();
-        var metadata = (JsonObject)json["metadata"]!;
-        var annotations = metadata["annotations"] as JsonObject ?? new JsonObject();
-        metadata["annotations"] = annotations;
-        annotations[NetnsAnnotation] = ClusterLayout.PodNamespace(pod.Namespace, pod.Name);
-        var spec = (JsonObject)json["spec"]!;
-        spec["nodeName"] = ClusterLayout.NodeName;
-        spec["serviceAccountName"] ??= "default";
-        json["status"] = new JsonObject { ["phase"] = "Pending", ["podIP"] = address.ToString(), ["hostIP"] = ClusterLayout.PodGateway.ToString() };
-        var stored = server.Store.ApplyWithStatus(new Resource(ResourceTypes.Pod, json)).Object;
-
-        if (HasProxy(stored))
-        {
-            var uid = stored.Metadata["uid"]!.GetValue<string>();
-            var token = server.Identity.Tokens.Issue(
-                new BoundPod(pod.Namespace, spec["serviceAccountName"]!.GetValue<string>(), pod.Name, uid), TokenLifetime, [ServiceAccountTokens.CaAudience]);
-            SecretFile.Write(Path.Combine(proxies.DataDirectory, "tokens", pod.Namespace, pod.Name, "istio-token"), token.Token);
-        }
-
+        var uid = pod.Metadata["uid"]?.GetValue<string>();
         try
         {
+            var stored = server.Store.Update(pod.Key, current =>
+            {
+                if (current.Metadata["uid"]?.GetValue<string>() != uid)
+                {
+                    return null; // deleted and made again meanwhile: the next round starts the new one
+                }
+
+                var json = (JsonObject)current.Json.DeepClone();
+                var metadata = (JsonObject)json["metadata"]!;
+                var annotations = metadata["annotations"] as JsonObject ?? new JsonObject();
+                metadata["annotations"] = annotations;
+                annotations[NetnsAnnotation] = ClusterLayout.PodNamespace(pod.Namespace, pod.Name);
+                var spec = json["spec"] as JsonObject ?? new JsonObject();
+                json["spec"] = spec;
+                spec["nodeName"] = ClusterLayout.NodeName;
+                spec["serviceAccountName"] ??= "default";
+                json["status"] = new JsonObject { ["phase"] = "Pending", ["podIP"] = address.ToString(), ["hostIP"] = ClusterLayout.PodGateway.ToString() };
+                return new Resource(ResourceTypes.Pod, json);
+            })?.Object;
+            if (stored is null)
+            {
+                _addresses.Remove(address);
+                return;
+            }
+
+            if (HasProxy(stored))
+            {
+                var serviceAccount = stored.Json["spec"]?["serviceAccountName"]?.GetValue<string>() ?? "default";
+                var token = server.Identity.Tokens.Issue(
+                    new BoundPod(pod.Namespace, serviceAccount, pod.Name, uid!), TokenLifetime, [ServiceAccountTokens.CaAudience]);
+                SecretFile.Write(Path.Combine(proxies.DataDirectory, "tokens", pod.Namespace, pod.Name, "istio-token"), token.Token);
+            }
+
             var runtime = await PodRuntime.StartAsync(stored, address, network, _logs, report, embedded).ConfigureAwait(false);
             _pods[pod.Key] = runtime;
             report($"pod {pod.Namespace}/{pod.Name} started: IP {address}, containers {string.Join(", ", runtime.Containers.Select(c => c.Name))}");
         }
-        catch (ClusterException e)
+        catch (Exception e)
         {
+            // Nothing of it is left running, its address is free again and no longer in its status (so no Service or
+            // policy points at it), and the loop's next round (within 2 s) tries again.
             _addresses.Remove(address);
             report($"pod {pod.Namespace}/{pod.Name} cannot start: {e.Message}");
             await ClusterNetwork.RemovePodAsync(pod.Namespace, pod.Name).ConfigureAwait(false);
+            server.Store.Update(pod.Key, current =>
+            {
+                if (current.Metadata["uid"]?.GetValue<string>() != uid)
+                {
+                    return null;
+                }
+
+                var json = (JsonObject)current.Json.DeepClone();
+                json["status"] = new JsonObject { ["phase"] = "Pending", ["message"] = "cannot start: " + e.Message };
+                return new Resource(ResourceTypes.Pod, json);
+            });
         }
     }
 
@@ -142,24 +169,23 @@ internal sealed class Kubelet(ControlPlaneServer server, ClusterNetwork network,
             }
 
             var status = Status(runtime, connected.Contains((runtime.Key.Namespace, runtime.Key.Name)));
-            if (!JsonNode.DeepEquals(Comparable(pod.Json["status"]), Comparable(status)))
+            if (!JsonNode.DeepEquals(pod.Json["status"], status))
             {
-                var json = (JsonObject)pod.Json.DeepClone();
-                json["status"] = status;
-                try
+                // Written to the Pod as it is then, so annotations a proxy's registration added meanwhile stay.
+                server.Store.Update(runtime.Key, current =>
                 {
-                    server.Store.ApplyWithStatus(new Resource(ResourceTypes.Pod, json));
-                }
-                catch (ControlPlane.Store.StoreException)
-                {
-                    // The namespace went away with the pod; the next round stops it.
-                }
+                    if (current.Metadata["uid"]?.GetValue<string>() != runtime.Uid)
+                    {
+                        return null;
+                    }
+
+                    var json = (JsonObject)current.Json.DeepClone();
+                    json["status"] = status;
+                    return new Resource(ResourceTypes.Pod, json);
+                });
             }
         }
     }
-
-    /// <summary>The status without its timestamps' fractions, to compare.</summary>
-    private static JsonNode? Comparable(JsonNode? status) => status?.DeepClone();
 
     private static JsonObject Status(PodRuntime runtime, bool proxyConnected)
     {

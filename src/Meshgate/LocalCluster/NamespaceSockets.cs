@@ -41,6 +41,11 @@ internal static partial class NamespaceSockets
 
     private static Socket InNamespace(string networkNamespace, Func<Socket> create, string what)
     {
+        if (networkNamespace.Length == 0 || networkNamespace.Contains('/', StringComparison.Ordinal) || networkNamespace is "." or "..")
+        {
+            throw new IOException($"{what}: \"{networkNamespace}\" is not a network namespace name");
+        }
+
         Socket? result = null;
         Exception? failure = null;
         var thread = new Thread(() =>

@@ -22,8 +22,9 @@ internal sealed class NodeRules(string dnsDirectory, IReadOnlyList<(string Host,
 
     public async Task ReconcileAsync(ResourceSet set)
     {
-        var pods = RunningPods(set);
-        var services = Services(set, pods);
+        var ready = new HashSet<string>(StringComparer.Ordinal);
+        var pods = RunningPods(set, ready);
+        var services = Services(set, pods.Where(p => ready.Contains(p.Name + "." + p.Namespace)).ToList());
         var hosts = Hosts(services);
         if (hosts != _writtenHosts)
         {
@@ -41,7 +42,7 @@ internal sealed class NodeRules(string dnsDirectory, IReadOnlyList<(string Host,
             services,
             ClusterLayout.PodCidr,
             ClusterLayout.ServiceCidr,
-            ClusterLayout.PodGateway);
+            null);
         var rules = ClusterRules.Render(input);
         if (rules != _appliedRules)
         {
@@ -79,7 +80,8 @@ internal sealed class NodeRules(string dnsDirectory, IReadOnlyList<(string Host,
         return policy;
     }
 
-    private static List<ClusterPod> RunningPods(ResourceSet set)
+    /// <summary>Every pod with an address (policies apply to all of them), and which are Ready (only those are Service endpoints, as in Kubernetes).</summary>
+    private static List<ClusterPod> RunningPods(ResourceSet set, HashSet<string> ready)
     {
         var pods = new List<ClusterPod>();
         foreach (var pod in set.List(ResourceTypes.Pod))
@@ -102,6 +104,10 @@ internal sealed class NodeRules(string dnsDirectory, IReadOnlyList<(string Host,
             }
 
             pods.Add(new ClusterPod(pod.Namespace, pod.Name, address, pod.Labels, ports));
+            if ((pod.Json["status"]?["conditions"] as JsonArray ?? []).Any(c => c?["type"]?.GetValue<string>() == "Ready" && c["status"]?.GetValue<string>() == "True"))
+            {
+                ready.Add(pod.Name + "." + pod.Namespace);
+            }
         }
 
         return pods;

@@ -72,6 +72,12 @@ internal static class PodAdmission
 
     private static bool WantsSidecar(JsonObject metadata, IReadOnlyDictionary<string, string> namespaceLabels)
     {
+        // As Istio's injector: a namespace labelled istio-injection=disabled is never injected, whatever the pod says.
+        if (namespaceLabels.TryGetValue("istio-injection", out var disabled) && disabled == "disabled")
+        {
+            return false;
+        }
+
         var label = metadata["labels"]?["sidecar.istio.io/inject"]?.GetValue<string>();
         if (label is not null)
         {

@@ -45,13 +45,36 @@ internal sealed class PodRuntime : IAsyncDisposable
             await network.AddPodAsync(pod.Namespace, pod.Name, address).ConfigureAwait(false); // istiod's is made before the control plane starts
         }
 
+        try
+        {
+            runtime.StartContainers(pod, address, logsDirectory, report, embedded);
+        }
+        catch
+        {
+            await runtime.DisposeAsync().ConfigureAwait(false); // no process of it left running
+            throw;
+        }
+
+        return runtime;
+    }
+
+    private void StartContainers(Resource pod, IPAddress address, string logsDirectory, Action<string> report, bool embedded)
+    {
         var netns = ClusterLayout.PodNamespace(pod.Namespace, pod.Name);
         foreach (var container in pod.Json["spec"]?["containers"] as JsonArray ?? [])
         {
             var name = container?["name"]?.GetValue<string>() ?? "";
             if (embedded)
             {
-                runtime._containers.Add((name, null));
+                _containers.Add((name, null));
+                continue;
+            }
+
+            if (Core.Validation.Names.CheckDns1123Label(name) is { } invalid)
+            {
+                // The name becomes a file name (its log): only a DNS label, as Kubernetes requires.
+                report($"pod {pod.Namespace}/{pod.Name}: container \"{name}\" is not started: its name is not a DNS-1123 label ({invalid})");
+                _containers.Add((name, null));
                 continue;
             }
 
@@ -62,7 +85,7 @@ internal sealed class PodRuntime : IAsyncDisposable
             if (command.Count == 0)
             {
                 report($"pod {pod.Namespace}/{pod.Name}: container {name} has no command; the local cluster runs commands, not images, so it is not started");
-                runtime._containers.Add((name, null));
+                _containers.Add((name, null));
                 continue;
             }
 
@@ -71,11 +94,9 @@ internal sealed class PodRuntime : IAsyncDisposable
             arguments.AddRange(command);
             var log = Path.Combine(logsDirectory, pod.Namespace, pod.Name, name + ".log");
             var process = new SupervisedProcess($"{pod.Namespace}/{pod.Name}/{name}", "ip", arguments, log, report);
-            runtime._containers.Add((name, process));
+            _containers.Add((name, process));
             process.Start();
         }
-
-        return runtime;
     }
 
     /// <summary>

@@ -150,6 +150,11 @@ public sealed class SupervisedProcess : IAsyncDisposable
         _current = process;
         _processId = process.Id;
         _running = true;
+        if (_stopping.IsCancellationRequested)
+        {
+            Signals.Terminate(process.Id); // StopAsync ran while this run was starting and saw the previous process
+        }
+
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try

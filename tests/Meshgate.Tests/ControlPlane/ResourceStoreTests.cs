@@ -41,6 +41,30 @@ public sealed class ResourceStoreTests : IDisposable
     }
 
     [Fact]
+    public void Update_ChangesTheObjectAsItIsThen_StatusIncluded_NothingForMissingOrDeclined()
+    {
+        using var store = ResourceStore.Open(_data);
+        var key = store.Apply(Parse(Cnn)).Single().Key;
+        store.Label(key, new Dictionary<string, string> { ["added"] = "later" }, [], overwrite: false); // a write the caller did not read
+
+        var outcome = store.Update(key, current =>
+        {
+            var json = (System.Text.Json.Nodes.JsonObject)current.Json.DeepClone();
+            json["status"] = new System.Text.Json.Nodes.JsonObject { ["seen"] = true };
+            return new Resource(current.Type, json);
+        });
+
+        Assert.Equal(ApplyAction.Configured, outcome!.Action);
+        var stored = store.Current.Get(key)!;
+        Assert.Equal("later", stored.Labels["added"]); // kept: the change was made to the object as it was
+        Assert.True(stored.Json["status"]!["seen"]!.GetValue<bool>());
+        var revision = store.Current.Revision;
+        Assert.Null(store.Update(key, _ => null));
+        Assert.Null(store.Update(new ObjectKey(key.Type, "default", "absent"), current => current));
+        Assert.Equal(revision, store.Current.Revision);
+    }
+
+    [Fact]
     public void Apply_SameObjectTwice_CreatedThenUnchangedAndRevisionKept()
     {
         using var store = ResourceStore.Open(_data);
