@@ -153,8 +153,10 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         var app = builder.Build();
         var logger = loggerFactory.CreateLogger("meshgate.controlplane");
         ErrorHandling.Use(app, logger);
+        app.UseWebSockets();
         ResourceApi.Map(app, store, time);
         PodLogApi.Map(app, store, options.LogsDirectory);
+        PodExecApi.Map(app, store);
         TokenRequestApi.Map(app, store, identity);
         app.MapGrpcService<DiscoveryService>();
         app.MapGrpcService<CertificateService>();

@@ -21,6 +21,13 @@ public sealed record SeedRunOptions(string Meshgate, string Server, string Worki
 
     /// <summary>How long one command may run.</summary>
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>What <c>kubectl</c> runs, as a shell command line the arguments follow: null for this program; e.g.
+    /// <c>command kubectl --cache-dir DIR</c> for the real kubectl (with <c>KUBECONFIG</c> in <see cref="Environment"/>).</summary>
+    public string? Kubectl { get; init; }
+
+    /// <summary>Variables set for every command (e.g. <c>KUBECONFIG</c>).</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>
@@ -152,7 +159,7 @@ public sealed class SeedRunner(SeedRunOptions options, Action<string>? print = n
         };
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add($$"""
-            kubectl() { "$MESHGATE" $MESHGATE_PREFIX "$@"; }
+            kubectl() { {{options.Kubectl ?? "\"$MESHGATE\" $MESHGATE_PREFIX"}} "$@"; }
             istioctl() { "$MESHGATE" $MESHGATE_PREFIX "$@"; }
             [ -f '{{_environment}}' ] && . '{{_environment}}'
             {{command}}
@@ -163,6 +170,10 @@ public sealed class SeedRunner(SeedRunOptions options, Action<string>? print = n
         info.Environment["MESHGATE"] = options.Meshgate;
         info.Environment["MESHGATE_SERVER"] = options.Server;
         info.Environment["MESHGATE_PREFIX"] = string.Join(' ', options.Prefix);
+        foreach (var (key, value) in options.Environment)
+        {
+            info.Environment[key] = value;
+        }
         using var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start bash");
         process.StandardInput.Close();
         var output = new StringBuilder();

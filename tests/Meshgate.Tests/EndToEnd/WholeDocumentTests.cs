@@ -18,12 +18,32 @@ public sealed class WholeDocumentTests
     [RootFact]
     public Task GatewayApiTab_EveryCommandAsWritten() => RunTabAsync(SeedDocument.GatewayApi);
 
-    private static async Task RunTabAsync(string tab)
+    /// <summary>The same with the real kubectl (the kubeconfig <c>up --cluster</c> writes, a fresh discovery cache):
+    /// only istioctl is meshgate.</summary>
+    [RootFact]
+    public Task IstioApisTab_WithTheRealKubectl() => RunTabAsync(SeedDocument.IstioApis, realKubectl: true);
+
+    [RootFact]
+    public Task GatewayApiTab_WithTheRealKubectl() => RunTabAsync(SeedDocument.GatewayApi, realKubectl: true);
+
+    private static async Task RunTabAsync(string tab, bool realKubectl = false)
     {
         await using var cluster = await LocalClusterRun.StartAsync();
         var plan = SeedRunner.Plan(SeedDocument.Parse(SeedDocument.Text(), tab));
         var transcript = new System.Text.StringBuilder();
-        var runner = new SeedRunner(new SeedRunOptions(MeshgateProcess.Executable, cluster.Server, cluster.Directory), line => transcript.AppendLine(line));
+        var options = new SeedRunOptions(MeshgateProcess.Executable, cluster.Server, cluster.Directory);
+        if (realKubectl)
+        {
+            var kubeconfig = Path.Combine(cluster.DataDirectory, "kubeconfig");
+            Assert.Contains("export KUBECONFIG=" + kubeconfig, cluster.UpOutput, StringComparison.Ordinal);
+            options = options with
+            {
+                Kubectl = $"command '{ExternalTools.Require("kubectl")}' --cache-dir '{Path.Combine(cluster.Directory, "kubectl-cache")}'",
+                Environment = new Dictionary<string, string> { ["KUBECONFIG"] = kubeconfig },
+            };
+        }
+
+        var runner = new SeedRunner(options, line => transcript.AppendLine(line));
         var results = await runner.RunAsync(plan, CancellationToken.None);
 
         var failed = results.FirstOrDefault(r => r.Mismatch is not null);

@@ -57,6 +57,33 @@ public sealed class KubernetesApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PodExec_RefusesBeforeTheUpgrade_AsKubeApiserverAndTheKubeletDo()
+    {
+        const string Pod = """{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"name": "sleep", "image": "curl", "command": ["/bin/sleep", "infinity"]}]}}""";
+        var (created, _, _) = await SendAsync("POST", "/api/v1/namespaces/default/pods", Pod);
+        Assert.Equal(HttpStatusCode.Created, created);
+
+        var (code, body, _) = await SendAsync("GET", "/api/v1/namespaces/default/pods/missing/exec?command=true&stdout=true");
+        Assert.Equal(HttpStatusCode.NotFound, code);
+        AssertStatus(body, "NotFound", 404);
+
+        (code, body, _) = await SendAsync("GET", "/api/v1/namespaces/default/pods/p/exec?stdout=true");
+        AssertStatus(body, "BadRequest", 400);
+
+        (code, body, _) = await SendAsync("GET", "/api/v1/namespaces/default/pods/p/exec?command=true&container=nope&stdout=true");
+        AssertStatus(body, "BadRequest", 400);
+        Assert.Equal("container nope is not valid for pod p", body!["message"]!.ToString());
+
+        // Not a pod of the local cluster: no network namespace to run in. The same answer to kubectl's SPDY fallback (POST).
+        foreach (var method in new[] { "GET", "POST" })
+        {
+            (code, body, _) = await SendAsync(method, "/api/v1/namespaces/default/pods/p/exec?command=true&container=sleep&stdout=true");
+            AssertStatus(body, "BadRequest", 400);
+            Assert.Contains("exec needs a pod that 'meshgate up --cluster' runs", body!["message"]!.ToString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Discovery_LegacyLists_DescribeEveryKind()
     {
         var versions = (await SendAsync("GET", "/api")).Body!;

@@ -205,6 +205,7 @@ internal static class Discovery
         if (type == ResourceTypes.Pod)
         {
             yield return ("log", ["get"], ("", "v1", "Pod"));
+            yield return ("exec", ["create", "get"], ("", "v1", "PodExecOptions"));
         }
 
         if (type == ResourceTypes.ServiceAccount)
