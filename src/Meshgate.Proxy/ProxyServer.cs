@@ -93,11 +93,13 @@ public sealed partial class ProxyServer : IAsyncDisposable
         var kestrel = new KestrelServerFactory(loggerFactory, services, options.InlineScheduling);
         var loops = new LoopGuard();
         var http = new HttpProxyHandler(services.GetRequiredService<IHttpForwarder>(), metrics, time, loops);
-        var tunnels = new MeshTunnelAcceptor(metrics, time);
-        var tls = new TlsPassthroughHandler(metrics, time, loops, tunnels);
-        var capture = new CaptureConnectionHandler(tls, time, metrics, loops);
+        var limits = options.Limits;
+        var tunnels = new MeshTunnelAcceptor(metrics, time, limits.HandshakeHeadTimeout);
+        var tls = new TlsPassthroughHandler(metrics, time, loops, tunnels) { HelloTimeout = limits.HandshakeHeadTimeout };
+        var capture = new CaptureConnectionHandler(tls, time, metrics, loops) { HeadTimeout = limits.HandshakeHeadTimeout };
+        var listenerLog = loggerFactory.CreateLogger("meshgate.proxy.listeners");
         var listeners = new ListenerSet(
-            new ListenerServices(snapshots, kestrel, http, tls, capture, tunnels, options.InstanceIp), loops, loggerFactory.CreateLogger("meshgate.proxy.listeners"));
+            new ListenerServices(snapshots, kestrel, http, tls, capture, tunnels, options.InstanceIp, limits, metrics, listenerLog), loops, listenerLog);
         return new ProxyServer(services, snapshots, metrics, listeners, accessLogs, resolver, kestrel, time, loggerFactory);
     }
 

@@ -28,7 +28,7 @@ namespace Meshgate.Proxy.Listeners;
 internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider time, LoopGuard loops, MeshTunnelAcceptor tunnels)
 {
     /// <summary>How long a client may take to send its ClientHello.</summary>
-    public static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
+    public TimeSpan HelloTimeout { get; init; } = ProxyLimits.Default.HandshakeHeadTimeout;
 
     /// <summary>Response code details when the upstream is the proxy itself (see <see cref="LoopGuard"/>).</summary>
     public const string LoopDetected = "upstream_loop_detected";
@@ -401,7 +401,7 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
     };
 
     /// <summary>Reads until the ClientHello is complete, then rewinds: peeked, not consumed, so the upstream gets these bytes.</summary>
-    private static async Task<(ClientHello Hello, ClientHelloStatus Status)> PeekHelloAsync(ConnectionContext connection)
+    private async Task<(ClientHello Hello, ClientHelloStatus Status)> PeekHelloAsync(ConnectionContext connection)
     {
         var input = connection.Transport.Input;
         using var helloTimeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
