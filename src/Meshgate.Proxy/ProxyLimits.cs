@@ -42,4 +42,14 @@ public sealed record ProxyLimits
     /// which is also Kestrel's default and what most clients open: 100.
     /// </summary>
     public int Http2MaxConcurrentStreams { get; init; } = 100;
+
+    /// <summary>Envoy's circuit breaker defaults (<c>max_pending_requests</c>, <c>max_connections</c>): 1024.</summary>
+    public const int DefaultMaxPendingConnectsPerCluster = 1024;
+
+    /// <summary>
+    /// Upstream connection attempts (TCP connect and TLS handshake) in flight per cluster; one more fails at once: 503
+    /// <c>UO</c> (<c>upstream_reset_before_response_started{overflow}</c>) for a request, a closed connection flagged
+    /// <c>UO</c> for a TCP relay.
+    /// </summary>
+    public int MaxPendingConnectsPerCluster { get; init; } = DefaultMaxPendingConnectsPerCluster;
 }

@@ -81,7 +81,7 @@ public sealed partial class ProxyServer : IAsyncDisposable
         time ??= TimeProvider.System;
         var resolver = EndpointResolver.Create(dnsServers ?? [], time, loggerFactory.CreateLogger("meshgate.dns"));
         var accessLogs = new AccessLogs(time);
-        var snapshots = new SnapshotHolder(new ProxySnapshot(config, resolver, accessLog: accessLogs.Open(config.AccessLog)));
+        var snapshots = new SnapshotHolder(new ProxySnapshot(config, resolver, accessLog: accessLogs.Open(config.AccessLog), maxPendingConnects: options.Limits.MaxPendingConnectsPerCluster));
         var metrics = new ProxyMetrics();
 
         var services = new ServiceCollection()

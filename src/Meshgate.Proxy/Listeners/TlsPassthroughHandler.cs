@@ -229,6 +229,11 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
             {
                 relay = await cluster.ConnectRelayAsync(endpoint, connection.ConnectionClosed).ConfigureAwait(false);
             }
+            catch (UpstreamOverflowException)
+            {
+                Overflow(log, tcp, ref entry, started, connection);
+                return;
+            }
             catch (Exception e) when (e is SocketException or OperationCanceledException or UpstreamTlsException)
             {
                 entry.UpstreamTransportFailureReason = e switch
@@ -254,6 +259,16 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
             using var upstream = UpstreamSocket.CreateFor(endpoint);
             try
             {
+                cluster.Pending.Enter();
+            }
+            catch (UpstreamOverflowException)
+            {
+                Overflow(log, tcp, ref entry, started, connection);
+                return;
+            }
+
+            try
+            {
                 using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
                 connectTimeout.CancelAfter(cluster.Cluster.ConnectTimeout ?? Core.ProxyConfiguration.Cluster.DefaultConnectTimeout);
                 await upstream.ConnectAsync(endpoint, connectTimeout.Token).ConfigureAwait(false);
@@ -264,6 +279,10 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
                 Finish(log, tcp, ref entry, started, ResponseFlags.UpstreamConnectionFailure);
                 connection.Abort();
                 return;
+            }
+            finally
+            {
+                cluster.Pending.Exit();
             }
 
             entry.UpstreamLocalAddress = upstream.LocalEndPoint as IPEndPoint;
@@ -424,6 +443,14 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
 
             input.AdvanceTo(read.Buffer.Start, read.Buffer.End);
         }
+    }
+
+    /// <summary>The cluster had too many connection attempts in flight: closed, flagged UO (Envoy's tcp_proxy circuit breaker).</summary>
+    private static void Overflow(ListenerContext listener, TcpMetrics tcp, ref AccessLogEntry entry, long started, ConnectionContext connection)
+    {
+        entry.ResponseCodeDetails = "upstream_overflow";
+        Finish(listener, tcp, ref entry, started, ResponseFlags.UpstreamOverflow);
+        connection.Abort();
     }
 
     private static void Finish(ListenerContext listener, TcpMetrics tcp, ref AccessLogEntry entry, long started, ResponseFlags flags)

@@ -208,6 +208,81 @@ public sealed class OverloadTests
         }
     }
 
+    [Fact]
+    public async Task OverThePendingConnectCap_TheRequestGets503UpstreamOverflow()
+    {
+        // An upstream whose accept queue is full: the kernel drops further SYNs, so connects to it stay pending.
+        using var stuck = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        stuck.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        stuck.Listen(0);
+        var stuckPort = ((IPEndPoint)stuck.LocalEndPoint!).Port;
+        var fillers = new List<Socket>();
+        var clients = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                fillers.Add(filler);
+                _ = filler.ConnectAsync(IPAddress.Loopback, stuckPort).WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(static _ => { }, TaskScheduler.Default);
+            }
+
+            await using var proxy = await ProxyHarness.StartAsync($$"""
+                version: v1
+                listeners:
+                - {name: http, address: 127.0.0.1, port: {port}, protocol: HTTP, defaultFilterChain: {routeTable: http} }
+                routeTables:
+                - name: http
+                  virtualHosts:
+                  - {name: all, domains: ["*"], routes: [ {forward: {clusters: [ {name: "outbound|80||stuck.test"} ]} } ]}
+                clusters:
+                - {name: "outbound|80||stuck.test", discovery: STATIC, connectTimeout: 3s, endpoints: [{address: 127.0.0.1, port: {{stuckPort}} }]}
+                """, limits: new ProxyLimits { MaxPendingConnectsPerCluster = 1 });
+
+            var answers = new List<Task<string>>();
+            for (var i = 0; i < 3; i++)
+            {
+                var client = await ConnectAsync(proxy.Port);
+                clients.Add(client);
+                await client.SendAsync(Encoding.ASCII.GetBytes($"GET /{i} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
+                answers.Add(ReadAllAsync(client));
+                await Task.Delay(200); // ordering only: the first connect is under way before the next request
+            }
+
+            var texts = await Task.WhenAll(answers);
+            Assert.Contains(texts, t => t.StartsWith("HTTP/1.1 503", StringComparison.Ordinal) && t.Contains("reset reason: overflow", StringComparison.Ordinal));
+            var lines = await proxy.LogLinesAsync(3);
+            Assert.Contains(lines, l => l.Contains(" 503 UO ", StringComparison.Ordinal) && l.Contains("upstream_reset_before_response_started{overflow}", StringComparison.Ordinal));
+        }
+        finally
+        {
+            clients.ForEach(s => s.Dispose());
+            fillers.ForEach(s => s.Dispose());
+        }
+    }
+
+    /// <summary>Everything the peer sends until it closes (bounded by <see cref="Generous"/>).</summary>
+    private static async Task<string> ReadAllAsync(Socket socket)
+    {
+        var received = new StringBuilder();
+        var buffer = new byte[4096];
+        using var deadline = new CancellationTokenSource(Generous);
+        try
+        {
+            int n;
+            while ((n = await socket.ReceiveAsync(buffer, deadline.Token)) > 0)
+            {
+                received.Append(Encoding.ASCII.GetString(buffer, 0, n));
+            }
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            // what came is the answer
+        }
+
+        return received.ToString();
+    }
+
     /// <summary>One keep-alive request on <paramref name="socket"/>, answered 200 (a direct response without a body).</summary>
     private static async Task AssertServedAsync(Socket socket)
     {
