@@ -38,6 +38,12 @@ public sealed record ProxyLimits
     public TimeSpan DownstreamIdleTimeout { get; init; } = TimeSpan.FromHours(1);
 
     /// <summary>
+    /// How long a relayed TCP connection (TLS passthrough, TCP, CONNECT tunnels, captured connections) may move no byte
+    /// either way before both sides are closed (Envoy's tcp_proxy <c>idle_timeout</c>, 1 h).
+    /// </summary>
+    public TimeSpan TcpIdleTimeout { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>
     /// Concurrent HTTP/2 streams per downstream connection. Envoy's default is 2^31-1, its edge recommendation 100,
     /// which is also Kestrel's default and what most clients open: 100.
     /// </summary>

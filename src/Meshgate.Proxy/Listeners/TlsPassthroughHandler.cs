@@ -30,6 +30,9 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
     /// <summary>How long a client may take to send its ClientHello.</summary>
     public TimeSpan HelloTimeout { get; init; } = ProxyLimits.Default.HandshakeHeadTimeout;
 
+    /// <summary>How long a relayed TCP connection may move no byte either way before both sides are closed.</summary>
+    public TimeSpan IdleTimeout { get; init; } = ProxyLimits.Default.TcpIdleTimeout;
+
     /// <summary>Response code details when the upstream is the proxy itself (see <see cref="LoopGuard"/>).</summary>
     public const string LoopDetected = "upstream_loop_detected";
 
@@ -251,7 +254,7 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
             {
                 entry.UpstreamLocalAddress = relay.LocalEndPoint;
                 entry.UpstreamPeerUriSan = relay.Stream is SslStream origination ? UriSubjectAltNames.Join(origination.RemoteCertificate) : null;
-                result = await TcpRelay.RunAsync(connection.Transport, relay.Stream, relay.HalfClose, tcp, connection.ConnectionClosed).ConfigureAwait(false);
+                result = await TcpRelay.RunAsync(connection.Transport, relay.Stream, relay.HalfClose, tcp, connection.ConnectionClosed, IdleTimeout).ConfigureAwait(false);
             }
         }
         else
@@ -286,7 +289,7 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
             }
 
             entry.UpstreamLocalAddress = upstream.LocalEndPoint as IPEndPoint;
-            result = await TcpRelay.RunAsync(connection.Transport, upstream, tcp, connection.ConnectionClosed).ConfigureAwait(false);
+            result = await TcpRelay.RunAsync(connection.Transport, upstream, tcp, connection.ConnectionClosed, IdleTimeout).ConfigureAwait(false);
         }
 
         entry.BytesReceived = result.BytesFromDownstream;
