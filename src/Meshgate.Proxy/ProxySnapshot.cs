@@ -62,7 +62,7 @@ public sealed class ProxySnapshot
 
         foreach (var cluster in config.Clusters)
         {
-            _clusters[cluster.Name] = Reuse(previous, cluster, secrets) ?? new ClusterState(cluster, resolver, secrets, MaxPendingConnects);
+            _clusters[cluster.Name] = Reuse(previous, cluster, secrets) ?? new ClusterState(cluster, resolver, secrets, cluster.MaxPendingConnects ?? MaxPendingConnects);
         }
 
         foreach (var special in new[] { Core.ProxyConfiguration.Cluster.BlackHoleCluster, Core.ProxyConfiguration.Cluster.PassthroughCluster })

@@ -233,8 +233,10 @@ public sealed class OverloadTests
         }
     }
 
-    [Fact]
-    public async Task OverThePendingConnectCap_TheRequestGets503UpstreamOverflow()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task OverThePendingConnectCap_TheRequestGets503UpstreamOverflow(bool capInSnapshot)
     {
         // An upstream whose accept queue is full: the kernel drops further SYNs, so connects to it stay pending.
         using var stuck = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -261,8 +263,8 @@ public sealed class OverloadTests
                   virtualHosts:
                   - {name: all, domains: ["*"], routes: [ {forward: {clusters: [ {name: "outbound|80||stuck.test"} ]} } ]}
                 clusters:
-                - {name: "outbound|80||stuck.test", discovery: STATIC, connectTimeout: 3s, endpoints: [{address: 127.0.0.1, port: {{stuckPort}} }]}
-                """, limits: new ProxyLimits { MaxPendingConnectsPerCluster = 1 });
+                - {name: "outbound|80||stuck.test", discovery: STATIC, connectTimeout: 3s, {{(capInSnapshot ? "maxPendingConnects: 1," : "")}} endpoints: [{address: 127.0.0.1, port: {{stuckPort}} }]}
+                """, limits: capInSnapshot ? null : new ProxyLimits { MaxPendingConnectsPerCluster = 1 });
 
             var answers = new List<Task<string>>();
             for (var i = 0; i < 3; i++)
