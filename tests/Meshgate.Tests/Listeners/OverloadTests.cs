@@ -38,10 +38,12 @@ public sealed class OverloadTests
           - {name: all, domains: ["*"], routes: [ {directResponse: {status: 200} } ]}
         """;
 
-    [Fact]
-    public async Task Slowloris_OnTheHttpListener_IsCutAtTheHeaderDeadline_WhileOthersAreServed()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Slowloris_OnTheHttpListener_IsCutAtTheHeaderDeadline_WhileOthersAreServed(bool inlineScheduling)
     {
-        await using var proxy = await ProxyHarness.StartAsync(Direct, limits: Short);
+        await using var proxy = await ProxyHarness.StartAsync(Direct, inlineScheduling: inlineScheduling, limits: Short);
         using var slow = await ConnectAsync(proxy.Port);
         var head = Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: a\r\nX-Slow: " + new string('a', 60));
         var started = Stopwatch.StartNew();
@@ -177,10 +179,12 @@ public sealed class OverloadTests
         }
     }
 
-    [Fact]
-    public async Task OverTheConnectionCap_TheNextConnectionIsRefused_AndAcceptedAgainOnceOneCloses()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task OverTheConnectionCap_TheNextConnectionIsRefused_AndAcceptedAgainOnceOneCloses(bool inlineScheduling)
     {
-        await using var proxy = await ProxyHarness.StartAsync(Direct, limits: new ProxyLimits { MaxConnectionsPerListener = 3 });
+        await using var proxy = await ProxyHarness.StartAsync(Direct, inlineScheduling: inlineScheduling, limits: new ProxyLimits { MaxConnectionsPerListener = 3 });
         var held = new List<Socket>();
         try
         {
