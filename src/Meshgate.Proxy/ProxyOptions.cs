@@ -16,4 +16,7 @@ public sealed record ProxyOptions
 
     /// <summary>Take configuration changes from the control plane as deltas (<c>--delta</c>, on by default).</summary>
     public bool AcceptsDelta { get; init; } = true;
+
+    /// <summary>Connection caps and deadlines on every listener (<see cref="ProxyLimits.Default"/> unless a test shortens them).</summary>
+    public ProxyLimits Limits { get; init; } = ProxyLimits.Default;
 }

@@ -81,7 +81,7 @@ public sealed partial class ProxyServer : IAsyncDisposable
         time ??= TimeProvider.System;
         var resolver = EndpointResolver.Create(dnsServers ?? [], time, loggerFactory.CreateLogger("meshgate.dns"));
         var accessLogs = new AccessLogs(time);
-        var snapshots = new SnapshotHolder(new ProxySnapshot(config, resolver, accessLog: accessLogs.Open(config.AccessLog)));
+        var snapshots = new SnapshotHolder(new ProxySnapshot(config, resolver, accessLog: accessLogs.Open(config.AccessLog), maxPendingConnects: options.Limits.MaxPendingConnectsPerCluster));
         var metrics = new ProxyMetrics();
 
         var services = new ServiceCollection()
@@ -93,11 +93,13 @@ public sealed partial class ProxyServer : IAsyncDisposable
         var kestrel = new KestrelServerFactory(loggerFactory, services, options.InlineScheduling);
         var loops = new LoopGuard();
         var http = new HttpProxyHandler(services.GetRequiredService<IHttpForwarder>(), metrics, time, loops);
-        var tunnels = new MeshTunnelAcceptor(metrics, time);
-        var tls = new TlsPassthroughHandler(metrics, time, loops, tunnels);
-        var capture = new CaptureConnectionHandler(tls, time, metrics, loops);
+        var limits = options.Limits;
+        var tunnels = new MeshTunnelAcceptor(metrics, time, limits.HandshakeHeadTimeout);
+        var tls = new TlsPassthroughHandler(metrics, time, loops, tunnels) { HelloTimeout = limits.HandshakeHeadTimeout, IdleTimeout = limits.TcpIdleTimeout };
+        var capture = new CaptureConnectionHandler(tls, time, metrics, loops) { HeadTimeout = limits.HandshakeHeadTimeout };
+        var listenerLog = loggerFactory.CreateLogger("meshgate.proxy.listeners");
         var listeners = new ListenerSet(
-            new ListenerServices(snapshots, kestrel, http, tls, capture, tunnels, options.InstanceIp), loops, loggerFactory.CreateLogger("meshgate.proxy.listeners"));
+            new ListenerServices(snapshots, kestrel, http, tls, capture, tunnels, options.InstanceIp, limits, metrics, listenerLog), loops, listenerLog);
         return new ProxyServer(services, snapshots, metrics, listeners, accessLogs, resolver, kestrel, time, loggerFactory);
     }
 

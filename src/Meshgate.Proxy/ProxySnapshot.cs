@@ -24,8 +24,9 @@ public sealed class ProxySnapshot
     /// <param name="previous">The snapshot this one replaces: its cluster states are kept where the cluster is equal.</param>
     /// <param name="accessLog">Where requests and connections are logged; <see cref="AccessLogSink.Off"/> when absent.</param>
     /// <param name="workload">The proxy's own certificate and the mesh root (secrets <c>default</c> and <c>ROOTCA</c>, as Envoy's SDS serves them), once issued.</param>
-    public ProxySnapshot(ProxyConfig config, EndpointResolver resolver, ProxySnapshot? previous = null, AccessLogSink? accessLog = null, Identity.WorkloadSecrets? workload = null)
+    public ProxySnapshot(ProxyConfig config, EndpointResolver resolver, ProxySnapshot? previous = null, AccessLogSink? accessLog = null, Identity.WorkloadSecrets? workload = null, int? maxPendingConnects = null)
     {
+        MaxPendingConnects = maxPendingConnects ?? previous?.MaxPendingConnects ?? ProxyLimits.DefaultMaxPendingConnectsPerCluster;
         Config = config;
         Workload = workload;
         Egress = config.Egress is null ? EgressPolicy.Strict
@@ -61,14 +62,14 @@ public sealed class ProxySnapshot
 
         foreach (var cluster in config.Clusters)
         {
-            _clusters[cluster.Name] = Reuse(previous, cluster, secrets) ?? new ClusterState(cluster, resolver, secrets);
+            _clusters[cluster.Name] = Reuse(previous, cluster, secrets) ?? new ClusterState(cluster, resolver, secrets, cluster.MaxPendingConnects ?? MaxPendingConnects);
         }
 
         foreach (var special in new[] { Core.ProxyConfiguration.Cluster.BlackHoleCluster, Core.ProxyConfiguration.Cluster.PassthroughCluster })
         {
             if (!_clusters.ContainsKey(special.Name))
             {
-                _clusters[special.Name] = Reuse(previous, special, secrets) ?? new ClusterState(special, resolver);
+                _clusters[special.Name] = Reuse(previous, special, secrets) ?? new ClusterState(special, resolver, MaxPendingConnects);
             }
         }
 
@@ -180,6 +181,9 @@ public sealed class ProxySnapshot
 
         return false;
     }
+
+    /// <summary>Each cluster's cap on connection attempts in flight (<see cref="ProxyLimits.MaxPendingConnectsPerCluster"/>), kept by later snapshots.</summary>
+    public int MaxPendingConnects { get; }
 
     // Keep the old state (connections, round robin) when the cluster and the secrets its TLS uses did not change.
     private static ClusterState? Reuse(ProxySnapshot? previous, Core.ProxyConfiguration.Cluster cluster, Dictionary<string, Secret> secrets) =>

@@ -28,6 +28,12 @@ public sealed record Cluster
     [JsonConverter(typeof(DurationJsonConverter))]
     public TimeSpan? ConnectTimeout { get; init; }
 
+    /// <summary>
+    /// Upstream connection attempts (TCP connect and TLS handshake) in flight at once; one more fails at once with 503
+    /// <c>UO</c> (Envoy's circuit breakers). Absent means the proxy's default (1024, Envoy's).
+    /// </summary>
+    public int? MaxPendingConnects { get; init; }
+
     /// <summary>TLS origination; absent sends the bytes as they are.</summary>
     public UpstreamTls? Tls { get; init; }
 

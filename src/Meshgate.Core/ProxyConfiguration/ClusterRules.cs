@@ -31,6 +31,11 @@ internal static class ClusterRules
             scope.Error("connectTimeout", "must be more than 0");
         }
 
+        if (cluster.MaxPendingConnects is < 1)
+        {
+            scope.Error("maxPendingConnects", "must be at least 1");
+        }
+
         if (cluster.Name == Cluster.BlackHole && (cluster.Discovery != ClusterDiscovery.Static || !cluster.Endpoints.IsEmpty))
         {
             scope.Error("", $"{Cluster.BlackHole} must be STATIC with no endpoints; it drops what it is sent");

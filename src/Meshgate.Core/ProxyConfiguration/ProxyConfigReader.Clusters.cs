@@ -15,6 +15,8 @@ internal static partial class ProxyConfigReader
         TimeSpan? connectTimeout = null;
         UpstreamTls? tls = null;
         var http2 = false;
+        var maxPending = 0;
+        var hasMaxPending = false;
         if (r.TokenType != JsonTokenType.StartObject)
         {
             return false;
@@ -29,6 +31,7 @@ internal static partial class ProxyConfigReader
                 : r.ValueTextEquals("endpoints"u8) ? Value(ref r, ref seen, 4) && ReadList(ref r, s, Kind.Endpoint, out endpoints)
                 : r.ValueTextEquals("connectTimeout"u8) ? Value(ref r, ref seen, 8) && Duration(ref r, s, out connectTimeout)
                 : r.ValueTextEquals("tls"u8) ? Value(ref r, ref seen, 16) && (IsNull(ref r) || ReadUpstreamTls(ref r, s, out tls))
+                : r.ValueTextEquals("maxPendingConnects"u8) ? Value(ref r, ref seen, 64) && (IsNull(ref r) || (Int32(ref r, out maxPending) && (hasMaxPending = true)))
                 : r.ValueTextEquals("http2"u8) && Value(ref r, ref seen, 32) && Boolean(ref r, out http2);
             if (!ok)
             {
@@ -41,7 +44,7 @@ internal static partial class ProxyConfigReader
             return false;
         }
 
-        value = new Cluster { Name = name!, Discovery = discovery, Endpoints = endpoints, ConnectTimeout = connectTimeout, Tls = tls, Http2 = http2 };
+        value = new Cluster { Name = name!, Discovery = discovery, Endpoints = endpoints, ConnectTimeout = connectTimeout, MaxPendingConnects = hasMaxPending ? maxPending : null, Tls = tls, Http2 = http2 };
         return true;
     }
 

@@ -50,29 +50,36 @@ internal sealed class ClusterBuilder(TranslationContext context)
     /// Istio's <c>MergeTrafficPolicy</c>: the top-level policy, replaced (not merged) by its <c>portLevelSettings</c> for
     /// the port; then the subset's fields where set, replaced by the subset's port-level settings for the port.
     /// </summary>
-    internal static (ClientTlsSettings? Tls, string? ConnectTimeout) EffectivePolicy(TrafficPolicy? top, TrafficPolicy? subset, int port)
+    internal static (ClientTlsSettings? Tls, ConnectionPoolSettings? Pool) EffectivePolicy(TrafficPolicy? top, TrafficPolicy? subset, int port)
     {
         var tls = top?.Tls;
-        var connectTimeout = top?.ConnectionPool?.Tcp?.ConnectTimeout;
+        var pool = top?.ConnectionPool;
         if (PortLevel(top, port) is { } topPort)
         {
             tls = topPort.Tls;
-            connectTimeout = topPort.ConnectionPool?.Tcp?.ConnectTimeout;
+            pool = topPort.ConnectionPool;
         }
 
         if (subset is not null)
         {
             tls = subset.Tls ?? tls;
-            connectTimeout = subset.ConnectionPool is { } pool ? pool.Tcp?.ConnectTimeout : connectTimeout;
+            pool = subset.ConnectionPool ?? pool;
             if (PortLevel(subset, port) is { } subsetPort)
             {
                 tls = subsetPort.Tls;
-                connectTimeout = subsetPort.ConnectionPool?.Tcp?.ConnectTimeout;
+                pool = subsetPort.ConnectionPool;
             }
         }
 
-        return (tls, connectTimeout);
+        return (tls, pool);
     }
+
+    /// <summary>
+    /// <c>connectionPool.http.http1MaxPendingRequests</c> (Envoy's circuit breaker <c>max_pending_requests</c>) as the
+    /// cluster's cap on connection attempts in flight; 0 or absent leaves the proxy's default.
+    /// </summary>
+    private static int? MaxPendingConnects(ConnectionPoolSettings? pool) =>
+        pool?.Http?.Http1MaxPendingRequests is > 0 and var pending ? (int)Math.Min(pending, int.MaxValue) : null;
 
     private static PortTrafficPolicy? PortLevel(TrafficPolicy? policy, int port)
     {
@@ -90,7 +97,8 @@ internal sealed class ClusterBuilder(TranslationContext context)
     private Cluster? Build(MeshService service, MeshPort port, Subset? subset, MergedDestinationRule? rule)
     {
         var name = ClusterName.Outbound(port.Number, subset?.Name ?? "", service.Hostname);
-        var (tlsSettings, connectTimeout) = EffectivePolicy(rule?.TrafficPolicy, subset?.TrafficPolicy, port.Number);
+        var (tlsSettings, pool) = EffectivePolicy(rule?.TrafficPolicy, subset?.TrafficPolicy, port.Number);
+        var connectTimeout = pool?.Tcp?.ConnectTimeout;
         var workloads = service.Selector is { Count: > 0 }
             ? context.Services.Workloads(service.Namespace, service.Selector, subset?.Labels)
             : null;
@@ -162,6 +170,7 @@ internal sealed class ClusterBuilder(TranslationContext context)
             Discovery = discovery,
             Endpoints = [.. endpoints],
             ConnectTimeout = connectTimeout is not null && Durations.TryParse(connectTimeout, out var timeout) && timeout > TimeSpan.Zero ? timeout : null,
+            MaxPendingConnects = MaxPendingConnects(pool),
             Tls = tls,
 
             // Istio's setH2Options: HTTP2, GRPC and GRPC-WEB ports are HTTP/2 to the upstream.

@@ -304,6 +304,16 @@ internal sealed partial class HttpProxyHandler
                 }
 
                 return;
+            case UpstreamFailureKind.Overflow:
+                // Envoy: the pending-connection circuit breaker overflowed, 503 with reset reason "overflow", flag UO.
+                SetOutcome(request, ResponseFlags.UpstreamOverflow, "upstream_reset_before_response_started{overflow}", null);
+                if (!context.Response.HasStarted)
+                {
+                    ResetResponse(context);
+                    await WriteLocalAsync(context, StatusCodes.Status503ServiceUnavailable, ResetBody("overflow", null, retried)).ConfigureAwait(false);
+                }
+
+                return;
             case UpstreamFailureKind.RefusedStream:
                 // Envoy: the stream reset reason "remote refused stream reset", flag UR.
                 SetOutcome(request, ResponseFlags.UpstreamRemoteReset, "upstream_reset_before_response_started{remote_refused_stream_reset}", null);

@@ -22,6 +22,9 @@ internal enum UpstreamFailureKind
     /// </summary>
     RefusedStream,
 
+    /// <summary>The cluster had too many connection attempts in flight (<see cref="PendingConnects"/>): UO, <c>overflow</c>; never retried.</summary>
+    Overflow,
+
     /// <summary>Anything else (timeouts, the client leaving, failures after the response started): never retried.</summary>
     Other,
 }
@@ -47,6 +50,8 @@ internal static class UpstreamFailure
                 case UpstreamTlsException tls:
                     transportFailure = tls.Reason;
                     return UpstreamFailureKind.ConnectFailure;
+                case UpstreamOverflowException:
+                    return UpstreamFailureKind.Overflow;
                 case HttpProtocolException { ErrorCode: RefusedStreamCode }:
                     refused = true;
                     break;

@@ -24,7 +24,7 @@ namespace Meshgate.Proxy.Listeners;
 internal sealed class CaptureConnectionHandler(TlsPassthroughHandler relay, TimeProvider time, ProxyMetrics? metrics = null, LoopGuard? loops = null)
 {
     /// <summary>How long a client may take to send its first request head.</summary>
-    public static readonly TimeSpan HeadTimeout = TimeSpan.FromSeconds(10);
+    public TimeSpan HeadTimeout { get; init; } = ProxyLimits.Default.HandshakeHeadTimeout;
 
     private static readonly byte[] Established = "HTTP/1.1 200 Connection established\r\n\r\n"u8.ToArray();
     private static readonly byte[] BadRequest = "HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"u8.ToArray();

@@ -17,9 +17,6 @@ namespace Meshgate.Proxy.Listeners;
 /// </summary>
 internal sealed class H2cPriorKnowledge : ITlsConnectionFeature, ITlsApplicationProtocolFeature
 {
-    /// <summary>How long a new connection may stay silent (Kestrel's <c>RequestHeadersTimeout</c> default).</summary>
-    public static readonly TimeSpan FirstBytesTimeout = TimeSpan.FromSeconds(30);
-
     private static readonly H2cPriorKnowledge Instance = new();
 
     // RFC 9113 §3.4: the client connection preface.
@@ -39,12 +36,15 @@ internal sealed class H2cPriorKnowledge : ITlsConnectionFeature, ITlsApplication
 
     public Task<X509Certificate2?> GetClientCertificateAsync(CancellationToken cancellationToken) => Task.FromResult<X509Certificate2?>(null);
 
-    /// <summary>The middleware: peeks until the first bytes match the preface or differ from it, then hands the connection on.</summary>
-    public static Func<ConnectionDelegate, ConnectionDelegate> Middleware => next => async connection =>
+    /// <summary>
+    /// The middleware: peeks until the first bytes match the preface or differ from it, then hands the connection on;
+    /// a connection that tells nothing within <paramref name="firstBytesTimeout"/> (the request head deadline) is closed.
+    /// </summary>
+    public static Func<ConnectionDelegate, ConnectionDelegate> Middleware(TimeSpan firstBytesTimeout) => next => async connection =>
     {
         var input = connection.Transport.Input;
         using var quiet = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
-        quiet.CancelAfter(FirstBytesTimeout); // Kestrel's own timeouts start only after this middleware
+        quiet.CancelAfter(firstBytesTimeout); // Kestrel's own timeouts start only after this middleware
         while (true)
         {
             ReadResult read;

@@ -1,14 +1,18 @@
 using System.Net;
 using Meshgate.Core.ProxyConfiguration;
 using Meshgate.Proxy.Forwarding;
+using Meshgate.Proxy.Observability;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
 
 namespace Meshgate.Proxy.Listeners;
 
 /// <summary>What every listener's server is built with.</summary>
 /// <param name="InstanceIp">When set, listeners on 0.0.0.0 bind it instead (<c>--ip</c>).</param>
+/// <param name="Limits">Connection caps and deadlines, the same on every listener.</param>
 internal sealed record ListenerServices(
-    SnapshotHolder Snapshots, KestrelServerFactory Kestrel, HttpProxyHandler Http, TlsPassthroughHandler Tls, CaptureConnectionHandler Capture, MeshTunnelAcceptor Tunnels, IPAddress? InstanceIp);
+    SnapshotHolder Snapshots, KestrelServerFactory Kestrel, HttpProxyHandler Http, TlsPassthroughHandler Tls, CaptureConnectionHandler Capture, MeshTunnelAcceptor Tunnels, IPAddress? InstanceIp,
+    ProxyLimits Limits, ProxyMetrics Metrics, ILogger Logger);
 
 /// <summary>
 /// One listener's own Kestrel server: HTTP requests go to <see cref="HttpProxyHandler"/>, TLS and TCP connections to
@@ -39,9 +43,20 @@ internal sealed class ListenerHost
             address = instance;
         }
 
-        _server = services.Kestrel.Create(options => options.Listen(address, listener.Port, listen =>
+        var limits = services.Limits;
+        Limit = new ConnectionLimit(listener.Name, limits.MaxConnectionsPerListener, services.Metrics, services.Logger);
+        _server = services.Kestrel.Create(options =>
+        {
+            options.Limits.RequestHeadersTimeout = limits.RequestHeadersTimeout;
+            options.Limits.KeepAliveTimeout = limits.DownstreamIdleTimeout;
+            options.Limits.Http2.MaxStreamsPerConnection = limits.Http2MaxConcurrentStreams;
+            options.Listen(address, listener.Port, Configure);
+        });
+
+        void Configure(ListenOptions listen)
         {
             _bound = listen;
+            listen.Use(Limit.Middleware); // first: a refused connection costs nothing else
             if (listener.ExplicitHttpProxy || listener.UseOriginalDestination)
             {
                 // CONNECT and transparent capture are sorted out per connection; what is HTTP goes on to Kestrel.
@@ -54,7 +69,7 @@ internal sealed class ListenerHost
                 // may come inside the mesh tunnel from a sidecar, unwrapped first.
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.Use(services.Tunnels.Middleware(context));
-                listen.Use(H2cPriorKnowledge.Middleware);
+                listen.Use(H2cPriorKnowledge.Middleware(limits.RequestHeadersTimeout));
             }
             else if (listener.Protocol == ListenerProtocol.Tls)
             {
@@ -67,8 +82,11 @@ internal sealed class ListenerHost
             {
                 listen.Use(_ => connection => tls.HandleAsync(connection, context));
             }
-        }));
+        }
     }
+
+    /// <summary>The listener's connection cap, and how many connections are open on it.</summary>
+    public ConnectionLimit Limit { get; }
 
     /// <summary>The listener as it was bound.</summary>
     public Listener Listener { get; }

@@ -16,7 +16,7 @@ namespace Meshgate.Proxy.Listeners;
 /// the listener handles it as it would have handled the plaintext (HTTP routed, an application's own TLS passed
 /// through by its SNI, never decrypted). A refused handshake is logged as any other (<c>"- - -" 0 DPE</c>).
 /// </summary>
-internal sealed class MeshTunnelAcceptor(ProxyMetrics metrics, TimeProvider time)
+internal sealed class MeshTunnelAcceptor(ProxyMetrics metrics, TimeProvider time, TimeSpan helloTimeout)
 {
     private static readonly List<SslApplicationProtocol> Tunnel = [new(Core.ProxyConfiguration.UpstreamTls.TunnelProtocol)];
 
@@ -27,7 +27,7 @@ internal sealed class MeshTunnelAcceptor(ProxyMetrics metrics, TimeProvider time
     public Func<ConnectionDelegate, ConnectionDelegate> Middleware(ListenerContext listener) => next => async connection =>
     {
         var snapshot = listener.Snapshot;
-        if (snapshot.MeshTunnelTls is { } tls && await StartsWithTunnelAsync(connection).ConfigureAwait(false))
+        if (snapshot.MeshTunnelTls is { } tls && await StartsWithTunnelAsync(connection, helloTimeout).ConfigureAwait(false))
         {
             await RunAsync(connection, listener, tls, _ => next(connection)).ConfigureAwait(false);
             return;
@@ -102,13 +102,13 @@ internal sealed class MeshTunnelAcceptor(ProxyMetrics metrics, TimeProvider time
 
     /// <summary>
     /// Peeks (never consumes) until the first bytes are a complete ClientHello offering the tunnel, or are not; nothing
-    /// within <paramref name="wait"/> (the ClientHello timeout unless given) counts as not.
+    /// within <paramref name="wait"/> counts as not.
     /// </summary>
-    public static async Task<bool> StartsWithTunnelAsync(ConnectionContext connection, TimeSpan? wait = null)
+    public static async Task<bool> StartsWithTunnelAsync(ConnectionContext connection, TimeSpan wait)
     {
         var input = connection.Transport.Input;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
-        timeout.CancelAfter(wait ?? TlsPassthroughHandler.HelloTimeout);
+        timeout.CancelAfter(wait);
         while (true)
         {
             System.IO.Pipelines.ReadResult read;

@@ -19,25 +19,28 @@ public static class TcpRelay
         RunAsync(downstream, upstream, TcpMetrics.Discard, cancellationToken);
 
     /// <param name="metrics">Where the bytes each way are added as they are relayed.</param>
-    public static async Task<RelayResult> RunAsync(IDuplexPipe downstream, Socket upstream, TcpMetrics metrics, CancellationToken cancellationToken)
+    /// <param name="idleTimeout">Closes both sides once no byte moved either way for this long (Envoy's tcp_proxy <c>idle_timeout</c>); zero or infinite for never.</param>
+    public static async Task<RelayResult> RunAsync(IDuplexPipe downstream, Socket upstream, TcpMetrics metrics, CancellationToken cancellationToken, TimeSpan idleTimeout = default)
     {
         await using var upstreamStream = new NetworkStream(upstream, ownsSocket: false);
-        return await RunAsync(downstream, upstreamStream, () => Shutdown(upstream), metrics, cancellationToken).ConfigureAwait(false);
+        return await RunAsync(downstream, upstreamStream, () => Shutdown(upstream), metrics, cancellationToken, idleTimeout).ConfigureAwait(false);
     }
 
     /// <summary>
     /// The relay over any upstream stream, e.g. TLS the proxy originates (<see cref="Upstream.ClusterState.ConnectRelayAsync"/>).
     /// </summary>
     /// <param name="halfClose">Passes the client's FIN on (for TLS: close_notify, then the socket's FIN).</param>
-    public static async Task<RelayResult> RunAsync(IDuplexPipe downstream, Stream upstreamStream, Action halfClose, TcpMetrics metrics, CancellationToken cancellationToken)
+    /// <param name="idleTimeout">Closes both sides once no byte moved either way for this long; zero or infinite for never.</param>
+    public static async Task<RelayResult> RunAsync(IDuplexPipe downstream, Stream upstreamStream, Action halfClose, TcpMetrics metrics, CancellationToken cancellationToken, TimeSpan idleTimeout = default)
     {
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var idle = idleTimeout > TimeSpan.Zero && idleTimeout != Timeout.InfiniteTimeSpan ? new IdleWatch(idleTimeout, abort) : null;
         var upstreamReader = PipeReader.Create(upstreamStream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
 
         var upstreamWriter = PipeWriter.Create(upstreamStream, new StreamPipeWriterOptions(leaveOpen: true));
 
-        var toUpstream = PumpAsync(downstream.Input, upstreamWriter, towardUpstream: true, halfClose, metrics, abort);
-        var toDownstream = PumpAsync(upstreamReader, downstream.Output, towardUpstream: false, null, metrics, abort);
+        var toUpstream = PumpAsync(downstream.Input, upstreamWriter, towardUpstream: true, halfClose, metrics, abort, idle);
+        var toDownstream = PumpAsync(upstreamReader, downstream.Output, towardUpstream: false, null, metrics, abort, idle);
 
         var (sent, downstreamFailed) = await toUpstream.ConfigureAwait(false);
         var (received, upstreamFailed) = await toDownstream.ConfigureAwait(false);
@@ -50,7 +53,7 @@ public static class TcpRelay
     /// <paramref name="afterEnd"/>: the FIN is passed on) or fails (then cancels the other direction too).
     /// </summary>
     private static async Task<(long Bytes, bool Failed)> PumpAsync(
-        PipeReader from, PipeWriter to, bool towardUpstream, Action? afterEnd, TcpMetrics metrics, CancellationTokenSource abort)
+        PipeReader from, PipeWriter to, bool towardUpstream, Action? afterEnd, TcpMetrics metrics, CancellationTokenSource abort, IdleWatch? idle)
     {
         long total = 0;
         try
@@ -58,6 +61,7 @@ public static class TcpRelay
             while (true)
             {
                 var result = await from.ReadAsync(abort.Token).ConfigureAwait(false);
+                idle?.Touch();
                 foreach (var segment in result.Buffer)
                 {
                     await to.WriteAsync(segment, abort.Token).ConfigureAwait(false);
@@ -97,6 +101,48 @@ public static class TcpRelay
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             // already gone
+        }
+    }
+
+    /// <summary>
+    /// A relay's idle timer: every read notes the time (one volatile write); a timer per connection, ticking at a
+    /// quarter of the timeout, cancels the relay once nothing moved for the whole timeout. No lock on the data path.
+    /// </summary>
+    private sealed class IdleWatch : IDisposable
+    {
+        private readonly long _timeoutMs;
+        private readonly CancellationTokenSource _abort;
+        private readonly Timer _timer;
+        private long _last = Environment.TickCount64;
+
+        public IdleWatch(TimeSpan timeout, CancellationTokenSource abort)
+        {
+            _timeoutMs = (long)timeout.TotalMilliseconds;
+            _abort = abort;
+            var period = TimeSpan.FromMilliseconds(Math.Max(_timeoutMs / 4, 100));
+            _timer = new Timer(static state => ((IdleWatch)state!).Check(), this, period, period);
+        }
+
+        public void Touch() => Volatile.Write(ref _last, Environment.TickCount64);
+
+        public void Dispose() => _timer.Dispose();
+
+        private void Check()
+        {
+            if (Environment.TickCount64 - Volatile.Read(ref _last) < _timeoutMs)
+            {
+                return;
+            }
+
+            _timer.Dispose();
+            try
+            {
+                _abort.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // the relay ended meanwhile
+            }
         }
     }
 }

@@ -28,7 +28,10 @@ namespace Meshgate.Proxy.Listeners;
 internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider time, LoopGuard loops, MeshTunnelAcceptor tunnels)
 {
     /// <summary>How long a client may take to send its ClientHello.</summary>
-    public static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
+    public TimeSpan HelloTimeout { get; init; } = ProxyLimits.Default.HandshakeHeadTimeout;
+
+    /// <summary>How long a relayed TCP connection may move no byte either way before both sides are closed.</summary>
+    public TimeSpan IdleTimeout { get; init; } = ProxyLimits.Default.TcpIdleTimeout;
 
     /// <summary>Response code details when the upstream is the proxy itself (see <see cref="LoopGuard"/>).</summary>
     public const string LoopDetected = "upstream_loop_detected";
@@ -229,6 +232,11 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
             {
                 relay = await cluster.ConnectRelayAsync(endpoint, connection.ConnectionClosed).ConfigureAwait(false);
             }
+            catch (UpstreamOverflowException)
+            {
+                Overflow(log, tcp, ref entry, started, connection);
+                return;
+            }
             catch (Exception e) when (e is SocketException or OperationCanceledException or UpstreamTlsException)
             {
                 entry.UpstreamTransportFailureReason = e switch
@@ -246,12 +254,22 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
             {
                 entry.UpstreamLocalAddress = relay.LocalEndPoint;
                 entry.UpstreamPeerUriSan = relay.Stream is SslStream origination ? UriSubjectAltNames.Join(origination.RemoteCertificate) : null;
-                result = await TcpRelay.RunAsync(connection.Transport, relay.Stream, relay.HalfClose, tcp, connection.ConnectionClosed).ConfigureAwait(false);
+                result = await TcpRelay.RunAsync(connection.Transport, relay.Stream, relay.HalfClose, tcp, connection.ConnectionClosed, IdleTimeout).ConfigureAwait(false);
             }
         }
         else
         {
             using var upstream = UpstreamSocket.CreateFor(endpoint);
+            try
+            {
+                cluster.Pending.Enter();
+            }
+            catch (UpstreamOverflowException)
+            {
+                Overflow(log, tcp, ref entry, started, connection);
+                return;
+            }
+
             try
             {
                 using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
@@ -265,9 +283,13 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
                 connection.Abort();
                 return;
             }
+            finally
+            {
+                cluster.Pending.Exit();
+            }
 
             entry.UpstreamLocalAddress = upstream.LocalEndPoint as IPEndPoint;
-            result = await TcpRelay.RunAsync(connection.Transport, upstream, tcp, connection.ConnectionClosed).ConfigureAwait(false);
+            result = await TcpRelay.RunAsync(connection.Transport, upstream, tcp, connection.ConnectionClosed, IdleTimeout).ConfigureAwait(false);
         }
 
         entry.BytesReceived = result.BytesFromDownstream;
@@ -401,7 +423,7 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
     };
 
     /// <summary>Reads until the ClientHello is complete, then rewinds: peeked, not consumed, so the upstream gets these bytes.</summary>
-    private static async Task<(ClientHello Hello, ClientHelloStatus Status)> PeekHelloAsync(ConnectionContext connection)
+    private async Task<(ClientHello Hello, ClientHelloStatus Status)> PeekHelloAsync(ConnectionContext connection)
     {
         var input = connection.Transport.Input;
         using var helloTimeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
@@ -424,6 +446,14 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
 
             input.AdvanceTo(read.Buffer.Start, read.Buffer.End);
         }
+    }
+
+    /// <summary>The cluster had too many connection attempts in flight: closed, flagged UO (Envoy's tcp_proxy circuit breaker).</summary>
+    private static void Overflow(ListenerContext listener, TcpMetrics tcp, ref AccessLogEntry entry, long started, ConnectionContext connection)
+    {
+        entry.ResponseCodeDetails = "upstream_overflow";
+        Finish(listener, tcp, ref entry, started, ResponseFlags.UpstreamOverflow);
+        connection.Abort();
     }
 
     private static void Finish(ListenerContext listener, TcpMetrics tcp, ref AccessLogEntry entry, long started, ResponseFlags flags)

@@ -24,6 +24,7 @@ public static class MetricsExposition
     private const string TcpSent = "istio_tcp_sent_bytes_total";
     private const string EgressBlocked = "meshgate_egress_blocked_total";
     private const string FrontingRefused = "meshgate_domain_fronting_refused_total";
+    private const string DownstreamRefused = "meshgate_downstream_connections_refused_total";
 
     // The classes the egress guard refuses (all but public and operator-declared addresses), in the enum's order.
     private static readonly AddressClass[] RefusedClasses =
@@ -75,6 +76,8 @@ public static class MetricsExposition
         Family(output, FrontingRefused, "counter", "Requests (SNI against Host) and CONNECT tunnels (target against SNI) refused as domain fronting.");
         output.Write($"{FrontingRefused}{{check=\"sni_host\"}} {metrics.DomainFrontingRefusedCount(DomainFrontingCheck.SniHost)}\n");
         output.Write($"{FrontingRefused}{{check=\"connect_sni\"}} {metrics.DomainFrontingRefusedCount(DomainFrontingCheck.ConnectSni)}\n");
+        Family(output, DownstreamRefused, "counter", "Downstream connections closed at once because their listener was at its connection limit.");
+        output.Write($"{DownstreamRefused} {metrics.DownstreamConnectionsRefused}\n");
 
         Family(output, "envoy_server_live", "gauge", "1 once the listeners are open.");
         output.Write($"envoy_server_live {(server.Live ? 1 : 0)}\n");
@@ -102,6 +105,7 @@ public static class MetricsExposition
 
         output.Write($"meshgate.domain_fronting_refused.sni_host: {metrics.DomainFrontingRefusedCount(DomainFrontingCheck.SniHost)}\n");
         output.Write($"meshgate.domain_fronting_refused.connect_sni: {metrics.DomainFrontingRefusedCount(DomainFrontingCheck.ConnectSni)}\n");
+        output.Write($"meshgate.downstream_connections_refused: {metrics.DownstreamConnectionsRefused}\n");
 
         var source = server.Source;
         foreach (var request in metrics.Requests())

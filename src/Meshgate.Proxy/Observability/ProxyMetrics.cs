@@ -16,6 +16,7 @@ public sealed class ProxyMetrics
     private readonly long[] _egressBlocked = new long[EgressGuard.ClassCount];
     private readonly long[] _frontingRefused = new long[2];
     private long _updatesApplied;
+    private long _downstreamRefused;
     private long _updatesRejected;
 
     /// <summary>The counters for <paramref name="key"/>; look them up once per request.</summary>
@@ -43,6 +44,12 @@ public sealed class ProxyMetrics
 
     /// <summary>Domain fronting attempts refused so far by <paramref name="check"/>.</summary>
     public long DomainFrontingRefusedCount(DomainFrontingCheck check) => Interlocked.Read(ref _frontingRefused[(int)check]);
+
+    /// <summary>Counts a downstream connection closed because its listener was at its connection limit (<c>meshgate_downstream_connections_refused_total</c>).</summary>
+    public void DownstreamConnectionRefused() => Interlocked.Increment(ref _downstreamRefused);
+
+    /// <summary>Downstream connections refused at a listener's connection limit so far.</summary>
+    public long DownstreamConnectionsRefused => Interlocked.Read(ref _downstreamRefused);
 
     public void UpdateApplied() => Interlocked.Increment(ref _updatesApplied);
 

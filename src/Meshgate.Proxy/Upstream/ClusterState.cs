@@ -24,15 +24,17 @@ public sealed class ClusterState : IDisposable
     private HttpMessageInvoker? _invoker;
     private bool _disposed;
 
-    public ClusterState(Cluster cluster, EndpointResolver resolver)
-        : this(cluster, resolver, NoSecrets)
+    public ClusterState(Cluster cluster, EndpointResolver resolver, int maxPendingConnects = ProxyLimits.DefaultMaxPendingConnectsPerCluster)
+        : this(cluster, resolver, NoSecrets, maxPendingConnects)
     {
     }
 
     /// <param name="secrets">The snapshot's secrets by name, for the cluster's upstream TLS.</param>
-    public ClusterState(Cluster cluster, EndpointResolver resolver, IReadOnlyDictionary<string, Secret> secrets)
+    /// <param name="maxPendingConnects">The cap on connection attempts in flight (<see cref="PendingConnects"/>).</param>
+    public ClusterState(Cluster cluster, EndpointResolver resolver, IReadOnlyDictionary<string, Secret> secrets, int maxPendingConnects = ProxyLimits.DefaultMaxPendingConnectsPerCluster)
     {
         Cluster = cluster;
+        Pending = new PendingConnects(maxPendingConnects);
         ServiceHost = ClusterName.TryParse(cluster.Name, out var name) && name.Host.Length > 0 ? name.Host : cluster.Name;
         _resolver = resolver;
         if (cluster.Tls is { } tls)
@@ -258,6 +260,22 @@ public sealed class ClusterState : IDisposable
     /// </summary>
     public async Task<RelayConnection> ConnectRelayAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
     {
+        Pending.Enter();
+        try
+        {
+            return await OpenRelayAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Pending.Exit();
+        }
+    }
+
+    /// <summary>Connection attempts in flight towards this cluster, and their cap.</summary>
+    public PendingConnects Pending { get; }
+
+    private async Task<RelayConnection> OpenRelayAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Cluster.ConnectTimeout ?? Cluster.DefaultConnectTimeout);
         var socket = UpstreamSocket.CreateFor(endpoint);
@@ -325,7 +343,7 @@ public sealed class ClusterState : IDisposable
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
             EnableMultipleHttp2Connections = true,
             ActivityHeadersPropagator = null,
-            ConnectCallback = new UpstreamConnector(Tls, Protocol, _http2Connections is { } h2 ? (endpoint, connection) => h2[endpoint] = connection : null).ConnectAsync,
+            ConnectCallback = new UpstreamConnector(Tls, Protocol, _http2Connections is { } h2 ? (endpoint, connection) => h2[endpoint] = connection : null, Pending).ConnectAsync,
         });
         var winner = Interlocked.CompareExchange(ref _invoker, created, null);
         if (winner is null)

@@ -11,9 +11,28 @@ namespace Meshgate.Proxy.Upstream;
 /// and, when the cluster originates TLS, the handshake with the cluster's <see cref="UpstreamTlsContext"/> (the server
 /// certificate's URI SANs kept on the connection for %UPSTREAM_PEER_URI_SAN%). A refused handshake throws <see cref="UpstreamTlsException"/> with Envoy's transport failure reason.
 /// </summary>
-internal sealed class UpstreamConnector(UpstreamTlsContext? tls, UpstreamHttpProtocol protocol = UpstreamHttpProtocol.Http11, Action<IPEndPoint, UpstreamConnection>? http2Connected = null)
+internal sealed class UpstreamConnector(UpstreamTlsContext? tls, UpstreamHttpProtocol protocol = UpstreamHttpProtocol.Http11, Action<IPEndPoint, UpstreamConnection>? http2Connected = null, PendingConnects? pending = null)
 {
+    /// <summary>The connect callback: within the cluster's cap on attempts in flight (<see cref="PendingConnects"/>).</summary>
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        if (pending is null)
+        {
+            return await OpenAsync(context, cancellationToken).ConfigureAwait(false);
+        }
+
+        pending.Enter();
+        try
+        {
+            return await OpenAsync(context, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            pending.Exit();
+        }
+    }
+
+    private async ValueTask<Stream> OpenAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
         var endpoint = context.DnsEndPoint;
         var address = IPAddress.Parse(endpoint.Host); // the destination prefix always carries an IP (UpstreamTarget)

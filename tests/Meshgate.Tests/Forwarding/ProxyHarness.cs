@@ -30,7 +30,8 @@ internal sealed class ProxyHarness : IAsyncDisposable
     public string AccessLogPath => Path.Combine(_dir, "access.log");
 
     /// <param name="inlineScheduling">Kestrel runs handlers on the socket threads, as <c>meshgate proxy</c> does by default.</param>
-    public static async Task<ProxyHarness> StartAsync(string yaml, int? port = null, bool inlineScheduling = false)
+    /// <param name="limits">Connection caps and deadlines; the proxy's defaults when null.</param>
+    public static async Task<ProxyHarness> StartAsync(string yaml, int? port = null, bool inlineScheduling = false, ProxyLimits? limits = null)
     {
         var dir = Directory.CreateTempSubdirectory("meshgate-forwarding-").FullName;
         var listenPort = port ?? MeshgateProcess.FreePort();
@@ -38,7 +39,7 @@ internal sealed class ProxyHarness : IAsyncDisposable
             + $"\naccessLog: {{path: \"{Path.Combine(dir, "access.log")}\"}}\n";
         var loaded = ProxyConfigLoader.Load(text, "test.yaml");
         Assert.True(loaded.Config is not null, string.Join('\n', loaded.Errors));
-        var proxy = ProxyServer.Create(loaded.Config, NullLoggerFactory.Instance, options: new ProxyOptions { InlineScheduling = inlineScheduling });
+        var proxy = ProxyServer.Create(loaded.Config, NullLoggerFactory.Instance, options: new ProxyOptions { InlineScheduling = inlineScheduling, Limits = limits ?? ProxyLimits.Default });
         await proxy.StartAsync();
         return new ProxyHarness(proxy, dir, listenPort);
     }

@@ -104,6 +104,7 @@ public class ProxyConfigReaderTests
                 Discovery = ClusterDiscovery.Eds,
                 Endpoints = [new Endpoint { Address = "10.0.0.1", Port = 8443, Weight = 5 }, new Endpoint { Address = "10.0.0.2", Port = 8443, Weight = 1 }],
                 ConnectTimeout = TimeSpan.FromSeconds(3),
+                MaxPendingConnects = 64,
                 Tls = new UpstreamTls
                 {
                     Mode = TlsMode.IstioMutual,

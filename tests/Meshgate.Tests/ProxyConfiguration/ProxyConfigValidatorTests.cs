@@ -171,6 +171,8 @@ public class ProxyConfigValidatorTests
             ["cluster \"PassthroughCluster\": discovery: PassthroughCluster must be ORIGINAL_DST; it forwards to each connection's original destination"]),
         ["zero connect timeout"] = (c => ChangeCluster(c, 0, k => k with { ConnectTimeout = TimeSpan.Zero }),
             ["cluster \"outbound|80||edition.cnn.com\": connectTimeout: must be more than 0"]),
+        ["zero pending connects"] = (c => ChangeCluster(c, 0, k => k with { MaxPendingConnects = 0 }),
+            ["cluster \"outbound|80||edition.cnn.com\": maxPendingConnects: must be at least 1"]),
         ["MUTUAL origination without certificate"] = (c => ChangeCluster(c, 2, k => k with { Tls = new UpstreamTls { Mode = TlsMode.Mutual, CaSecret = Secret.RootCa } }),
             [$"{Gw}: tls.certificateSecret: required for mode MUTUAL (the client certificate to present)"]),
         ["invalid SNI"] = (c => ChangeCluster(c, 2, k => k with { Tls = k.Tls! with { Sni = "edition cnn" } }),

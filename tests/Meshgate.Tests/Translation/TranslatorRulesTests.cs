@@ -114,6 +114,28 @@ public class TranslatorRulesTests
     }
 
     [Fact]
+    public void DestinationRule_Http1MaxPendingRequests_IsTheClustersPendingConnectCap()
+    {
+        var config = Sidecar(Cnn + """
+
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: cnn}
+            spec:
+              host: edition.cnn.com
+              trafficPolicy:
+                connectionPool: {tcp: {maxConnections: 1}, http: {http1MaxPendingRequests: 7}}
+                portLevelSettings:
+                - port: {number: 443}
+                  connectionPool: {http: {http1MaxPendingRequests: 0}}
+            """);
+
+        Assert.Equal(7, ClusterNamed(config, "outbound|80||edition.cnn.com")!.MaxPendingConnects);
+        Assert.Null(ClusterNamed(config, "outbound|443||edition.cnn.com")!.MaxPendingConnects); // 0: the proxy's default
+    }
+
+    [Fact]
     public void DestinationRule_MutualWithoutCredential_ClusterLeftOutAndRouteFailsClosed()
     {
         var config = Sidecar(Cnn + """
