@@ -7,7 +7,7 @@ namespace Meshgate.LocalCluster;
 /// The local cluster's network, made of Linux network namespaces: the node routes between pods and the internet
 /// namespace; each pod is a namespace joined to the node by a veth pair, with a /32 address and the node as its default
 /// gateway (Calico's layout rather than a bridge, so all pod traffic crosses the node's forward hook, where NetworkPolicy
-/// is enforced and a pod cannot touch it). Nothing is linked to the machine's own network namespace: the node has routes
+/// is enforced outside the pod's own namespace). Nothing is linked to the machine's own network namespace: the node has routes
 /// to pods and to the internet range only, so nothing the cluster does can leave the machine.
 /// </summary>
 internal sealed class ClusterNetwork
