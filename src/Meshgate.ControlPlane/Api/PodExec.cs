@@ -75,13 +75,27 @@ public static class PodExec
         }
 
         var spec = PodContainers.Find(pod, container)!;
+        var environment = ContainerEnvironment(pod, spec, cliPath is { Length: > 0 } ? cliPath : DefaultPath);
+
+        var workingDirectory = spec["workingDir"]?.ToString() is { Length: > 0 } dir && Directory.Exists(dir) ? dir : "/";
+        return new Plan(netns, container, notice, environment, workingDirectory);
+    }
+
+    /// <summary>
+    /// A container's environment, for the kubelet that starts it and for exec into it: PATH, HOSTNAME, HOME, then its
+    /// <c>env</c> in order: values with <c>$(VAR)</c> expanded, and the downward API's <c>fieldRef</c>s to the pod
+    /// (<c>metadata.labels</c> whole, as <c>k=v,k=v</c>, is Meshgate's, for the proxy's <c>--labels</c>). Sources that
+    /// cannot be read here (secrets, config maps, resources) are left out.
+    /// </summary>
+    public static Dictionary<string, string> ContainerEnvironment(JsonObject pod, JsonObject container, string path)
+    {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["PATH"] = cliPath is { Length: > 0 } ? cliPath : DefaultPath,
-            ["HOSTNAME"] = name,
+            ["PATH"] = path,
+            ["HOSTNAME"] = pod["metadata"]?["name"]?.ToString() ?? "",
             ["HOME"] = "/root",
         };
-        foreach (var variable in spec["env"] as JsonArray ?? [])
+        foreach (var variable in container["env"] as JsonArray ?? [])
         {
             if (variable?["name"]?.ToString() is { Length: > 0 } key && Value(pod, variable, environment) is { } value)
             {
@@ -89,8 +103,7 @@ public static class PodExec
             }
         }
 
-        var workingDirectory = spec["workingDir"]?.ToString() is { Length: > 0 } dir && Directory.Exists(dir) ? dir : "/";
-        return new Plan(netns, container, notice, environment, workingDirectory);
+        return environment;
     }
 
     /// <summary>
@@ -111,7 +124,7 @@ public static class PodExec
 
     /// <summary>An <c>env</c> entry's value: its <c>value</c> with <c>$(VAR)</c> references expanded, or the pod field a
     /// <c>valueFrom.fieldRef</c> names; null for sources exec cannot read (secrets, config maps, resources).</summary>
-    private static string? Value(JsonObject pod, JsonNode variable, Dictionary<string, string> defined)
+    private static string? Value(JsonObject pod, JsonNode variable, IReadOnlyDictionary<string, string> defined)
     {
         if (variable["value"] is { } value)
         {
@@ -144,12 +157,13 @@ public static class PodExec
             "status.hostIP" => pod["status"]?["hostIP"]?.ToString(),
             "status.podIP" => pod["status"]?["podIP"]?.ToString(),
             "status.podIPs" => string.Join(",", (pod["status"]?["podIPs"] as JsonArray ?? []).Select(i => i?["ip"]?.ToString())),
+            "metadata.labels" => string.Join(',', (metadata?["labels"] as JsonObject ?? []).OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}")),
             _ => null,
         } ?? "";
     }
 
-    /// <summary>Kubernetes' expansion of <c>$(NAME)</c> in env values: defined names are replaced, <c>$$</c> is <c>$</c>.</summary>
-    private static string Expand(string text, Dictionary<string, string> defined)
+    /// <summary>Kubernetes' expansion of <c>$(NAME)</c> in env values, commands and args: defined names are replaced, <c>$$</c> is <c>$</c>.</summary>
+    public static string Expand(string text, IReadOnlyDictionary<string, string> defined)
     {
         if (!text.Contains('$', StringComparison.Ordinal))
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
+using Meshgate.ControlPlane.Api;
 using Meshgate.Core.Resources;
 using Meshgate.Supervision;
 
@@ -78,9 +79,9 @@ internal sealed class PodRuntime : IAsyncDisposable
                 continue;
             }
 
-            var environment = Environment(pod, container!.AsObject(), address);
+            var environment = Environment(pod, container!.AsObject());
             var command = (container["command"] as JsonArray ?? []).Concat(container["args"] as JsonArray ?? [])
-                .Select(a => Expand(a?.GetValue<string>() ?? "", environment))
+                .Select(a => PodExec.Expand(a?.GetValue<string>() ?? "", environment))
                 .ToList();
             if (command.Count == 0)
             {
@@ -99,78 +100,12 @@ internal sealed class PodRuntime : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// The container's environment: a minimal base (PATH, HOME, HOSTNAME, and the supervisor's pid so proxies stop with
-    /// it), then its <c>env</c>: literal values, and <c>fieldRef</c>s to the pod (Kubernetes' downward API;
-    /// <c>metadata.labels</c> as <c>k=v,k=v</c> is Meshgate's, for the proxy's <c>--labels</c>).
-    /// </summary>
-    private static Dictionary<string, string> Environment(Resource pod, JsonObject container, IPAddress address)
+    /// <summary>The container's environment (<see cref="PodExec.ContainerEnvironment"/>, as exec gives it) and the supervisor's pid, so proxies stop with it.</summary>
+    private static Dictionary<string, string> Environment(Resource pod, JsonObject container)
     {
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            ["HOME"] = "/root",
-            ["HOSTNAME"] = pod.Name,
-            [ParentWatch.EnvironmentVariable] = System.Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
-        };
-        foreach (var variable in container["env"] as JsonArray ?? [])
-        {
-            if (variable?["name"]?.GetValue<string>() is not { Length: > 0 } name)
-            {
-                continue;
-            }
-
-            var value = variable["value"]?.GetValue<string>();
-            if (variable["valueFrom"]?["fieldRef"]?["fieldPath"]?.GetValue<string>() is { } path)
-            {
-                value = path switch
-                {
-                    "metadata.name" => pod.Name,
-                    "metadata.namespace" => pod.Namespace,
-                    "metadata.uid" => pod.Metadata["uid"]?.GetValue<string>(),
-                    "status.podIP" => address.ToString(),
-                    "spec.serviceAccountName" => pod.Json["spec"]?["serviceAccountName"]?.GetValue<string>() ?? "default",
-                    "spec.nodeName" => ClusterLayout.NodeName,
-                    "metadata.labels" => string.Join(',', pod.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}")),
-                    _ => "",
-                };
-            }
-
-            environment[name] = Expand(value ?? "", environment);
-        }
-
+        var environment = PodExec.ContainerEnvironment(pod.Json, container, PodExec.DefaultPath);
+        environment[ParentWatch.EnvironmentVariable] = System.Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         return environment;
-    }
-
-    /// <summary>Kubernetes' <c>$(VAR)</c> expansion in command, args and env; <c>$$</c> escapes; unknown names stay as written.</summary>
-    public static string Expand(string text, IReadOnlyDictionary<string, string> environment)
-    {
-        if (!text.Contains('$', StringComparison.Ordinal))
-        {
-            return text;
-        }
-
-        var result = new System.Text.StringBuilder();
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (text[i] == '$' && i + 1 < text.Length && text[i + 1] == '$')
-            {
-                result.Append('$');
-                i++;
-            }
-            else if (text[i] == '$' && i + 1 < text.Length && text[i + 1] == '(' && text.IndexOf(')', i + 2) is var end and > 0
-                && environment.TryGetValue(text[(i + 2)..end], out var value))
-            {
-                result.Append(value);
-                i = end;
-            }
-            else
-            {
-                result.Append(text[i]);
-            }
-        }
-
-        return result.ToString();
     }
 
     /// <summary>Stops the containers (SIGTERM, then SIGKILL after the grace period) and removes the pod's network.</summary>
