@@ -48,7 +48,7 @@ internal sealed class PodRuntime : IAsyncDisposable
 
         try
         {
-            runtime.StartContainers(pod, address, logsDirectory, report, embedded);
+            runtime.StartContainers(pod, logsDirectory, report, embedded);
         }
         catch
         {
@@ -59,7 +59,7 @@ internal sealed class PodRuntime : IAsyncDisposable
         return runtime;
     }
 
-    private void StartContainers(Resource pod, IPAddress address, string logsDirectory, Action<string> report, bool embedded)
+    private void StartContainers(Resource pod, string logsDirectory, Action<string> report, bool embedded)
     {
         var netns = ClusterLayout.PodNamespace(pod.Namespace, pod.Name);
         foreach (var container in pod.Json["spec"]?["containers"] as JsonArray ?? [])
