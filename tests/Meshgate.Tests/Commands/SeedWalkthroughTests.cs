@@ -1,3 +1,4 @@
+using Meshgate.Tests.Push;
 using Xunit;
 
 namespace Meshgate.Tests.Commands;
@@ -44,7 +45,11 @@ public sealed class SeedWalkthroughTests : IAsyncLifetime
         var applied = await _cli.OkAsync("apply", "-f", Seed("https-gatewayapi-gateway-tlsroutes.yaml"));
 
         Assert.Equal("gateway.gateway.networking.k8s.io/cnn-egress-gateway created\ntlsroute.gateway.networking.k8s.io/direct-cnn-to-egress-gateway created\ntlsroute.gateway.networking.k8s.io/forward-cnn-from-egress-gateway created\n", applied);
-        Assert.Matches(@"^NAME\s+CLASS\s+ADDRESS\s+PROGRAMMED\s+AGE\ncnn-egress-gateway\s+istio\s+Unknown\s+\d+s\n$", await _cli.OkAsync("get", "gtw"));
+        // The control plane writes the Gateway's status after the apply returns, as Istio does: wait for it, then the row is settled.
+        await ProxyUnderTest.WaitUntilAsync(
+            async () => (await _cli.OkAsync("get", "gtw", "cnn-egress-gateway", "-o", "json")).Contains("\"Programmed\"", StringComparison.Ordinal),
+            "the control plane writes the Gateway's Programmed condition");
+        Assert.Matches(@"^NAME\s+CLASS\s+ADDRESS\s+PROGRAMMED\s+AGE\ncnn-egress-gateway\s+istio\s+cnn-egress-gateway-istio\.default\.svc\.cluster\.local\s+False\s+\d+s\n$", await _cli.OkAsync("get", "gtw"));
         Assert.Equal("gateway.gateway.networking.k8s.io \"cnn-egress-gateway\" deleted\n", await _cli.OkAsync("delete", "gtw", "cnn-egress-gateway"));
         Assert.Equal("tlsroute.gateway.networking.k8s.io \"direct-cnn-to-egress-gateway\" deleted\n", await _cli.OkAsync("delete", "tlsroute", "direct-cnn-to-egress-gateway"));
         Assert.Equal("tlsroute.gateway.networking.k8s.io \"forward-cnn-from-egress-gateway\" deleted\n", await _cli.OkAsync("delete", "tlsroute", "forward-cnn-from-egress-gateway"));
