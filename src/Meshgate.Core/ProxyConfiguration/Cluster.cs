@@ -11,6 +11,12 @@ public sealed record Cluster
     /// <summary>Drops every request (502 for HTTP) and closes every connection: Istio's REGISTRY_ONLY target.</summary>
     public const string BlackHole = "BlackHoleCluster";
 
+    /// <summary>
+    /// Not a cluster: a route's weighted target of this name answers 500 (a Gateway API backendRef that is invalid, whose
+    /// share Istio sends to a cluster that does not exist). Snapshots never define it.
+    /// </summary>
+    public const string InvalidBackend = "InvalidBackendCluster";
+
     /// <summary>Forwards to the connection's original destination: Istio's ALLOW_ANY target.</summary>
     public const string Passthrough = "PassthroughCluster";
 

@@ -112,7 +112,7 @@ internal static partial class ProxyConfigReader
         value = null;
         string? exact = null, prefix = null, regex = null;
         var ignoreCase = false;
-        EquatableArray<HeaderMatch> headers = default;
+        EquatableArray<HeaderMatch> headers = default, queryParams = default;
         if (r.TokenType != JsonTokenType.StartObject)
         {
             return false;
@@ -122,7 +122,8 @@ internal static partial class ProxyConfigReader
         while (NextProperty(ref r))
         {
             var ok =
-                r.ValueTextEquals("exact"u8) ? Value(ref r, ref seen, 1) && OptionalString(ref r, out exact)
+                r.ValueTextEquals("queryParams"u8) ? Value(ref r, ref seen, 32) && ReadList(ref r, s, Kind.HeaderMatch, out queryParams)
+                : r.ValueTextEquals("exact"u8) ? Value(ref r, ref seen, 1) && OptionalString(ref r, out exact)
                 : r.ValueTextEquals("prefix"u8) ? Value(ref r, ref seen, 2) && OptionalString(ref r, out prefix)
                 : r.ValueTextEquals("regex"u8) ? Value(ref r, ref seen, 4) && OptionalString(ref r, out regex)
                 : r.ValueTextEquals("ignoreCase"u8) ? Value(ref r, ref seen, 8) && Boolean(ref r, out ignoreCase)
@@ -138,7 +139,7 @@ internal static partial class ProxyConfigReader
             return false;
         }
 
-        value = new RouteMatch { Exact = exact, Prefix = prefix, Regex = regex, IgnoreCase = ignoreCase, Headers = headers };
+        value = new RouteMatch { Exact = exact, Prefix = prefix, Regex = regex, IgnoreCase = ignoreCase, Headers = headers, QueryParams = queryParams };
         return true;
     }
 
@@ -185,6 +186,10 @@ internal static partial class ProxyConfigReader
         TimeSpan? timeout = null;
         RetryPolicy? retries = null;
         string? hostRewrite = null;
+        HeaderRewrite? headers = null;
+        PathRewrite? pathRewrite = null;
+        EquatableArray<MirrorPolicy> mirrors = default;
+        CorsPolicy? cors = null;
         if (r.TokenType != JsonTokenType.StartObject)
         {
             return false;
@@ -194,7 +199,11 @@ internal static partial class ProxyConfigReader
         while (NextProperty(ref r))
         {
             var ok =
-                r.ValueTextEquals("clusters"u8) ? Value(ref r, ref seen, 1) && ReadList(ref r, s, Kind.WeightedCluster, out clusters)
+                r.ValueTextEquals("headers"u8) ? Value(ref r, ref seen, 16) && (IsNull(ref r) || ReadHeaderRewrite(ref r, s, out headers))
+                : r.ValueTextEquals("pathRewrite"u8) ? Value(ref r, ref seen, 32) && (IsNull(ref r) || ReadPathRewrite(ref r, out pathRewrite))
+                : r.ValueTextEquals("mirrors"u8) ? Value(ref r, ref seen, 64) && ReadList(ref r, s, Kind.MirrorPolicy, out mirrors)
+                : r.ValueTextEquals("cors"u8) ? Value(ref r, ref seen, 128) && (IsNull(ref r) || ReadCors(ref r, s, out cors))
+                : r.ValueTextEquals("clusters"u8) ? Value(ref r, ref seen, 1) && ReadList(ref r, s, Kind.WeightedCluster, out clusters)
                 : r.ValueTextEquals("timeout"u8) ? Value(ref r, ref seen, 2) && Duration(ref r, s, out timeout)
                 : r.ValueTextEquals("retries"u8) ? Value(ref r, ref seen, 4) && (IsNull(ref r) || ReadRetryPolicy(ref r, s, out retries))
                 : r.ValueTextEquals("hostRewrite"u8) && Value(ref r, ref seen, 8) && OptionalString(ref r, out hostRewrite);
@@ -209,15 +218,26 @@ internal static partial class ProxyConfigReader
             return false;
         }
 
-        value = new ForwardAction { Clusters = clusters, Timeout = timeout, Retries = retries, HostRewrite = hostRewrite };
+        value = new ForwardAction
+        {
+            Clusters = clusters,
+            Timeout = timeout,
+            Retries = retries,
+            HostRewrite = hostRewrite,
+            Headers = headers,
+            PathRewrite = pathRewrite,
+            Mirrors = mirrors,
+            Cors = cors,
+        };
         return true;
     }
 
-    private static bool ReadWeightedCluster(ref Utf8JsonReader r, [NotNullWhen(true)] out WeightedCluster? value)
+    private static bool ReadWeightedCluster(ref Utf8JsonReader r, Scratch s, [NotNullWhen(true)] out WeightedCluster? value)
     {
         value = null;
         string? name = null;
         var weight = 0;
+        HeaderRewrite? headers = null;
         if (r.TokenType != JsonTokenType.StartObject)
         {
             return false;
@@ -228,7 +248,8 @@ internal static partial class ProxyConfigReader
         {
             var ok =
                 r.ValueTextEquals("name"u8) ? Value(ref r, ref seen, 1) && RequiredString(ref r, out name)
-                : r.ValueTextEquals("weight"u8) && Value(ref r, ref seen, 2) && Int32(ref r, out weight);
+                : r.ValueTextEquals("weight"u8) ? Value(ref r, ref seen, 2) && Int32(ref r, out weight)
+                : r.ValueTextEquals("headers"u8) && Value(ref r, ref seen, 4) && (IsNull(ref r) || ReadHeaderRewrite(ref r, s, out headers));
             if (!ok)
             {
                 return false;
@@ -236,12 +257,12 @@ internal static partial class ProxyConfigReader
         }
 
         // weight has a default of its own (1), so it must be written out.
-        if (r.TokenType != JsonTokenType.EndObject || seen != (1 | 2))
+        if (r.TokenType != JsonTokenType.EndObject || (seen & (1 | 2)) != (1 | 2))
         {
             return false;
         }
 
-        value = new WeightedCluster { Name = name!, Weight = weight };
+        value = new WeightedCluster { Name = name!, Weight = weight, Headers = headers };
         return true;
     }
 

@@ -257,6 +257,9 @@ internal static partial class ProxyConfigReader
         Cluster,
         Endpoint,
         Secret,
+        HeaderValue,
+        MirrorPolicy,
+        OriginMatch,
     }
 
     /// <summary><c>null</c> or absent is the empty list; an item is never null.</summary>
@@ -328,7 +331,7 @@ internal static partial class ProxyConfigReader
                 item = header;
                 return ok;
             case Kind.WeightedCluster:
-                ok = ReadWeightedCluster(ref r, out var weighted);
+                ok = ReadWeightedCluster(ref r, s, out var weighted);
                 item = weighted;
                 return ok;
             case Kind.Cluster:
@@ -342,6 +345,18 @@ internal static partial class ProxyConfigReader
             case Kind.Secret:
                 ok = ReadSecret(ref r, out var secret);
                 item = secret;
+                return ok;
+            case Kind.HeaderValue:
+                ok = ReadHeaderValue(ref r, out var headerValue);
+                item = headerValue;
+                return ok;
+            case Kind.MirrorPolicy:
+                ok = ReadMirror(ref r, out var mirror);
+                item = mirror;
+                return ok;
+            case Kind.OriginMatch:
+                ok = ReadOriginMatch(ref r, out var origin);
+                item = origin;
                 return ok;
             default:
                 item = null;

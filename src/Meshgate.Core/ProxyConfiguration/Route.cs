@@ -36,6 +36,13 @@ public sealed record RouteMatch
     public bool IgnoreCase { get; init; }
 
     public EquatableArray<HeaderMatch> Headers { get; init; }
+
+    /// <summary>
+    /// Query parameter conditions (Envoy's <c>query_parameters</c>): the name compared exactly, the value of its first
+    /// occurrence as sent (not decoded); <c>?key</c> has the value "". Left out of the JSON when empty.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public EquatableArray<HeaderMatch> QueryParams { get; init; }
 }
 
 /// <summary>

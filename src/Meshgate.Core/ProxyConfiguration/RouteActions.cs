@@ -16,14 +16,34 @@ public sealed record ForwardAction
 
     /// <summary>The Host/authority sent upstream instead of the client's (Istio's <c>rewrite.authority</c>).</summary>
     public string? HostRewrite { get; init; }
+
+    /// <summary>Header changes of the route, applied after those of the chosen <see cref="WeightedCluster"/>.</summary>
+    public HeaderRewrite? Headers { get; init; }
+
+    /// <summary>The path sent upstream (Istio's <c>rewrite.uri</c> and <c>uriRegexRewrite</c>).</summary>
+    public PathRewrite? PathRewrite { get; init; }
+
+    /// <summary>Shadow copies of the request (Istio's <c>mirror</c>/<c>mirrors</c>); left out of the JSON when empty.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public EquatableArray<MirrorPolicy> Mirrors { get; init; }
+
+    /// <summary>Istio's <c>corsPolicy</c>.</summary>
+    public CorsPolicy? Cors { get; init; }
 }
 
-/// <summary>A cluster and its relative weight: it gets <c>Weight / sum of weights</c> of the requests.</summary>
+/// <summary>
+/// A cluster and its relative weight: it gets <c>Weight / sum of weights</c> of the requests. The name
+/// <see cref="Cluster.InvalidBackend"/> needs no cluster: its share is answered 500 <c>NC</c> (Envoy's
+/// <c>cluster_not_found_response_code: INTERNAL_SERVER_ERROR</c>, what Istio gives a Gateway API backend that is invalid).
+/// </summary>
 public sealed record WeightedCluster
 {
     public required string Name { get; init; }
 
     public int Weight { get; init; } = 1;
+
+    /// <summary>Header changes for requests sent to this cluster (Istio's destination <c>headers</c>).</summary>
+    public HeaderRewrite? Headers { get; init; }
 }
 
 /// <summary>

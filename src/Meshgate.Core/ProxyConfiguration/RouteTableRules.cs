@@ -267,9 +267,17 @@ internal static class RouteTableRules
 
             for (var k = 0; k < forward.Clusters.Count; k++)
             {
-                if (references.MissingCluster(forward.Clusters[k].Name) is { } missing)
+                if (forward.Clusters[k].Name != Cluster.InvalidBackend && references.MissingCluster(forward.Clusters[k].Name) is { } missing)
                 {
                     scope.Error(new Path(hostIndex, j)[".forward"].At($".clusters[{k}].name"), missing);
+                }
+            }
+
+            for (var k = 0; k < forward.Mirrors.Count; k++)
+            {
+                if (references.MissingCluster(forward.Mirrors[k].Cluster) is { } missing)
+                {
+                    scope.Error(new Path(hostIndex, j)[".forward"].At($".mirrors[{k}].cluster"), missing);
                 }
             }
         }
@@ -331,19 +339,25 @@ internal static class RouteTableRules
             scope.Error(path.At(".regex"), regexError);
         }
 
-        for (var i = 0; i < match.Headers.Count; i++)
+        Conditions(match.Headers, ".headers", scope, path);
+        Conditions(match.QueryParams, ".queryParams", scope, path);
+    }
+
+    private static void Conditions(EquatableArray<HeaderMatch> conditions, string field, ConsistencyScope scope, Path path)
+    {
+        for (var i = 0; i < conditions.Count; i++)
         {
-            var header = match.Headers[i];
-            var at = path.At($".headers[{i}]");
+            var header = conditions[i];
+            var at = path.At($"{field}[{i}]");
             if (string.IsNullOrEmpty(header.Name))
             {
                 scope.Error(at + ".name", "must not be empty");
             }
 
-            var conditions = (header.Exact is null ? 0 : 1) + (header.Prefix is null ? 0 : 1) + (header.Regex is null ? 0 : 1) + (header.Present is null ? 0 : 1);
-            if (conditions != 1)
+            var count = (header.Exact is null ? 0 : 1) + (header.Prefix is null ? 0 : 1) + (header.Regex is null ? 0 : 1) + (header.Present is null ? 0 : 1);
+            if (count != 1)
             {
-                scope.Error(at, $"sets {(conditions == 0 ? "none" : "more than one")} of exact, prefix, regex and present; set one");
+                scope.Error(at, $"sets {(count == 0 ? "none" : "more than one")} of exact, prefix, regex and present; set one");
             }
 
             if (header.Regex is not null)
@@ -364,9 +378,14 @@ internal static class RouteTableRules
         for (var i = 0; i < forward.Clusters.Count; i++)
         {
             var target = forward.Clusters[i];
-            if (references.MissingCluster(target.Name) is { } missing)
+            if (target.Name != Cluster.InvalidBackend && references.MissingCluster(target.Name) is { } missing)
             {
                 scope.Error(path.At($".clusters[{i}].name"), missing);
+            }
+
+            if (target.Headers is { } clusterHeaders)
+            {
+                RouteFeatureRules.Headers(clusterHeaders, scope, path.At($".clusters[{i}].headers"));
             }
 
             if (target.Weight < 0)
@@ -395,6 +414,11 @@ internal static class RouteTableRules
         if (forward.Retries is { } retries)
         {
             Retries(retries, scope, path[".retries"]);
+        }
+
+        if (forward.Headers is not null || forward.PathRewrite is not null || !forward.Mirrors.IsEmpty || forward.Cors is not null)
+        {
+            RouteFeatureRules.Forward(forward, scope, path.At(""), references);
         }
     }
 

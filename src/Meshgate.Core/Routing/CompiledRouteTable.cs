@@ -61,12 +61,30 @@ public sealed class CompiledRouteTable
     public MatchedRoute? Match<THeaders>(ReadOnlySpan<char> authority, ReadOnlySpan<char> path, THeaders headers)
         where THeaders : IHeaderSource
     {
+        var query = path.IndexOf('?');
+        return Match(authority, path, query < 0 ? [] : path[(query + 1)..], headers);
+    }
+
+    /// <summary>
+    /// As <see cref="Match{THeaders}(ReadOnlySpan{char}, ReadOnlySpan{char}, THeaders)"/> for a path whose query is
+    /// apart: <paramref name="query"/> with or without its leading <c>?</c>.
+    /// </summary>
+    public MatchedRoute? Match<THeaders>(ReadOnlySpan<char> authority, ReadOnlySpan<char> path, ReadOnlySpan<char> query, THeaders headers)
+        where THeaders : IHeaderSource
+    {
         if (!_hosts.TryMatch(authority, out var host))
         {
             return null;
         }
 
-        return host.Match(path, headers) is { } route ? new MatchedRoute(host.VirtualHost, route) : null;
+        if (query.StartsWith('?'))
+        {
+            query = query[1..];
+        }
+
+        return host.MatchCompiled(path, query, headers) is { } route
+            ? new MatchedRoute(host.VirtualHost, route.Route) { Actions = route.Actions }
+            : null;
     }
 
     /// <summary>The virtual host alone, for callers that report which host matched when no route did.</summary>

@@ -14,9 +14,10 @@ internal sealed class HeaderMatcher
     private readonly bool? _present;
     private readonly bool _invert;
 
-    public HeaderMatcher(HeaderMatch match)
+    /// <param name="caseSensitiveName">A query parameter's name is compared as written; a header's is lower-cased.</param>
+    public HeaderMatcher(HeaderMatch match, bool caseSensitiveName = false)
     {
-        _name = match.Name.ToLowerInvariant();
+        _name = caseSensitiveName ? match.Name : match.Name.ToLowerInvariant();
         _exact = match.Exact;
         _prefix = match.Prefix;
         _regex = match.Regex is null ? null : RouteRegex.Create(match.Regex);
@@ -25,9 +26,16 @@ internal sealed class HeaderMatcher
     }
 
     public bool Matches<THeaders>(THeaders headers)
-        where THeaders : IHeaderSource
+        where THeaders : IHeaderSource =>
+        headers.TryGetValue(_name, out var value) ? MatchesValue(true, value) : MatchesValue(false, default);
+
+    /// <summary>A query parameter condition against the request's query.</summary>
+    public bool Matches(QueryParameters query) =>
+        query.TryGetValue(_name, out var value) ? MatchesValue(true, value) : MatchesValue(false, default);
+
+    private bool MatchesValue(bool found, ReadOnlySpan<char> value)
     {
-        if (!headers.TryGetValue(_name, out var value))
+        if (!found)
         {
             // Envoy's HeaderUtility::matchHeaders: a missing header fails every value condition, inverted or not;
             // only "present: false" (or an inverted "present: true") takes it.

@@ -2,7 +2,7 @@ namespace Meshgate.Core.Routing;
 
 /// <summary>
 /// A request's headers as route matching reads them, so a proxy adapts its own header collection without copying.
-/// Implement it on a struct and pass it by value: <see cref="CompiledRouteTable.Match{THeaders}"/> is generic so the
+/// Implement it on a struct and pass it by value: <see cref="CompiledRouteTable.Match{THeaders}(ReadOnlySpan{char}, ReadOnlySpan{char}, THeaders)"/> is generic so the
 /// calls are not boxed.
 /// </summary>
 public interface IHeaderSource

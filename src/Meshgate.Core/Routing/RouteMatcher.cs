@@ -31,29 +31,51 @@ public sealed class RouteMatcher
         where THeaders : IHeaderSource
     {
         var query = path.IndexOf('?');
-        var pathOnly = query < 0 ? path : path[..query];
+        return MatchCompiled(path, query < 0 ? [] : path[(query + 1)..], headers)?.Route;
+    }
+
+    /// <summary>
+    /// As <see cref="Match{THeaders}(ReadOnlySpan{char}, THeaders)"/>, with the query apart (<paramref name="query"/>
+    /// without its <c>?</c>, for <c>queryParams</c> conditions), and the route's compiled actions.
+    /// </summary>
+    internal CompiledRoute? MatchCompiled<THeaders>(ReadOnlySpan<char> path, ReadOnlySpan<char> query, THeaders headers)
+        where THeaders : IHeaderSource
+    {
+        var mark = path.IndexOf('?');
+        var pathOnly = mark < 0 ? path : path[..mark];
         foreach (var route in _routes)
         {
-            if (route.Matches(path, pathOnly, headers))
+            if (route.Matches(path, pathOnly, query, headers))
             {
-                return route.Route;
+                return route;
             }
         }
 
         return null;
     }
 
-    private sealed class CompiledRoute
+    internal sealed class CompiledRoute
     {
         private readonly string? _exact;
         private readonly string? _prefix;
         private readonly Regex? _regex;
         private readonly StringComparison _comparison;
         private readonly HeaderMatcher[] _headers;
+        private readonly HeaderMatcher[]? _queryParams;
 
         public CompiledRoute(Route route)
         {
             Route = route;
+            Actions = CompiledRouteActions.For(route);
+            if (route.Match is { QueryParams.IsEmpty: false } withQuery)
+            {
+                _queryParams = new HeaderMatcher[withQuery.QueryParams.Count];
+                for (var i = 0; i < _queryParams.Length; i++)
+                {
+                    _queryParams[i] = new HeaderMatcher(withQuery.QueryParams[i], caseSensitiveName: true);
+                }
+            }
+
             var match = route.Match;
             _exact = match?.Exact;
             _prefix = match?.Prefix;
@@ -68,7 +90,10 @@ public sealed class RouteMatcher
 
         public Route Route { get; }
 
-        public bool Matches<THeaders>(ReadOnlySpan<char> path, ReadOnlySpan<char> pathOnly, THeaders headers)
+        /// <summary>Header changes, rewrites, mirrors and CORS; null when the route has none.</summary>
+        public CompiledRouteActions? Actions { get; }
+
+        public bool Matches<THeaders>(ReadOnlySpan<char> path, ReadOnlySpan<char> pathOnly, ReadOnlySpan<char> query, THeaders headers)
             where THeaders : IHeaderSource
         {
             if ((_exact is not null && !pathOnly.Equals(_exact, _comparison))
@@ -83,6 +108,17 @@ public sealed class RouteMatcher
                 if (!header.Matches(headers))
                 {
                     return false;
+                }
+            }
+
+            if (_queryParams is not null)
+            {
+                foreach (var parameter in _queryParams)
+                {
+                    if (!parameter.Matches(new QueryParameters(query)))
+                    {
+                        return false;
+                    }
                 }
             }
 

@@ -18,6 +18,12 @@ namespace Meshgate.Core.Translation;
 /// </summary>
 internal sealed class GatewayApiBackends
 {
+    /// <summary>
+    /// The destination host of an invalid backendRef beside valid ones: its share of the requests answers 500 (the
+    /// route's cluster <see cref="ProxyConfiguration.Cluster.InvalidBackend"/>), as Gateway API requires.
+    /// </summary>
+    public const string InvalidHost = "invalid-backend.meshgate.internal";
+
     private const string IstioGroup = ResourceTypes.IstioNetworking;
     private readonly Registry _registry;
     private readonly ReferenceGrantIndex _grants;

@@ -271,7 +271,9 @@ internal static class GatewayApiLowering
                     Headers = match.Headers?.ToDictionary(
                         h => h.Name!.ToLowerInvariant(),
                         h => h.Type == "RegularExpression" ? new StringMatch { Regex = h.Value } : new StringMatch { Exact = h.Value }),
-                    QueryParams = match.QueryParams is { Count: > 0 } query ? query.ToDictionary(q => q.Name!, q => new StringMatch { Exact = q.Value }) : null,
+                    QueryParams = match.QueryParams is { Count: > 0 } query
+                        ? query.ToDictionary(q => q.Name!, q => q.Type == "RegularExpression" ? new StringMatch { Regex = q.Value } : new StringMatch { Exact = q.Value })
+                        : null,
                     Method = match.Method is { } method ? new StringMatch { Exact = method } : null,
                     Port = port,
                 });
@@ -291,9 +293,9 @@ internal static class GatewayApiLowering
     /// <summary>
     /// One rule's actions, as Istio's <c>convertHTTPRoute</c>: its filters, then its backends. Answers 500 (Gateway API:
     /// HTTPRouteRule.backendRefs) when no backend has weight and no filter redirects, when none of its backends is
-    /// valid, or when a filter cannot be carried out. Invalid backends among valid ones are left out: Istio sends their
-    /// share to a cluster that does not exist and Envoy answers 500 for it (cluster_not_found_response_code); the
-    /// proxy here has no such answer, so that share goes to the valid backends (docs/translation.md).
+    /// valid, or when a filter cannot be carried out. Invalid backends among valid ones keep their share, which answers
+    /// 500: Istio sends it to a cluster that does not exist and Envoy answers 500 for it
+    /// (cluster_not_found_response_code); here the destination is <see cref="GatewayApiBackends.InvalidHost"/>.
     /// </summary>
     private static IstioHttpRoute HttpRule(string name, List<HttpMatchRequest>? matches, HttpRouteRule rule, Resource resource, GatewayApiBackends backends)
     {
@@ -319,6 +321,7 @@ internal static class GatewayApiLowering
         }
 
         var destinations = new List<HttpRouteDestination>();
+        var valid = 0;
         foreach (var backend in rule.BackendRefs ?? [])
         {
             // Weight 0 is never sent traffic (Istio drops it); the default weight is 1.
@@ -337,10 +340,15 @@ internal static class GatewayApiLowering
             if (backends.Resolve(resource, backend.Group, backend.Kind, backend.Name, backend.Namespace, backend.Port) is { } destination)
             {
                 destinations.Add(new HttpRouteDestination { Destination = destination, Weight = weight, Headers = headers });
+                valid++;
+            }
+            else
+            {
+                destinations.Add(new HttpRouteDestination { Destination = new Destination { Host = GatewayApiBackends.InvalidHost }, Weight = weight });
             }
         }
 
-        return destinations.Count == 0 ? failed : lowered with { Route = destinations };
+        return valid == 0 ? failed : lowered with { Route = destinations };
     }
 
     /// <summary>

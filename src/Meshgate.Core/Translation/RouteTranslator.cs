@@ -105,6 +105,11 @@ internal sealed class RouteTranslator(TranslationContext context, IReadOnlyDicti
     /// </summary>
     public string ClusterFor(Destination destination, string vsNamespace, int listenerPort)
     {
+        if (destination.Host == GatewayApiBackends.InvalidHost)
+        {
+            return Cluster.InvalidBackend;
+        }
+
         var host = HostNames.Qualify(destination.Host ?? "", vsNamespace);
         var service = context.Services.Find(host, context.Node.Namespace);
         var port = destination.Port?.Number is { } number ? (int)number
@@ -171,14 +176,15 @@ internal sealed class RouteTranslator(TranslationContext context, IReadOnlyDicti
             // A lone destination takes all the traffic whatever its weight (VirtualService reference: weight).
             var weight = destinations.Count == 1 ? 100 : (int)Math.Clamp(destination.Weight ?? 0, 0, 1_000_000);
             var cluster = ClusterFor(destination.Destination, vs.Namespace, port);
-            var existing = weighted.FindIndex(w => w.Name == cluster);
+            var headers = RouteFeatures.Headers(destination.Headers, out _);
+            var existing = weighted.FindIndex(w => w.Name == cluster && w.Headers == headers);
             if (existing >= 0)
             {
                 weighted[existing] = weighted[existing] with { Weight = weighted[existing].Weight + weight };
             }
             else
             {
-                weighted.Add(new WeightedCluster { Name = cluster, Weight = weight });
+                weighted.Add(new WeightedCluster { Name = cluster, Weight = weight, Headers = headers });
             }
         }
 
@@ -187,6 +193,9 @@ internal sealed class RouteTranslator(TranslationContext context, IReadOnlyDicti
             weighted.Add(new WeightedCluster { Name = Cluster.BlackHole, Weight = 100 });
         }
 
+        // Istio takes a Host set among the request headers as the route's authority rewrite (rewrite.authority wins).
+        var routeHeaders = RouteFeatures.Headers(rule.Headers, out var hostHeader);
+        var authority = rule.Rewrite?.Authority ?? hostHeader;
         return new Route
         {
             Name = name,
@@ -195,9 +204,45 @@ internal sealed class RouteTranslator(TranslationContext context, IReadOnlyDicti
                 Clusters = [.. weighted],
                 Timeout = rule.Timeout is { } timeout && Durations.TryParse(timeout, out var t) && t > TimeSpan.Zero ? t : null,
                 Retries = Retries(rule.Retries),
-                HostRewrite = rule.Rewrite?.Authority is { } authority && Names.CheckFqdn(HostTable.SplitPort(authority, out _).ToString()) is null ? authority : null,
+                HostRewrite = authority is not null && Names.CheckFqdn(HostTable.SplitPort(authority, out _).ToString()) is null ? authority : null,
+                Headers = routeHeaders,
+                PathRewrite = RouteFeatures.PathRewrite(rule.Rewrite, match?.Uri),
+                Mirrors = Mirrors(vs, rule, port),
+                Cors = RouteFeatures.Cors(rule.CorsPolicy),
             },
         };
+    }
+
+    /// <summary>
+    /// <c>mirror</c> (with <c>mirrorPercentage</c>) and <c>mirrors</c> (each with its <c>percentage</c>), all when the
+    /// percentage is absent; a destination the proxy has no cluster for mirrors nothing.
+    /// </summary>
+    private EquatableArray<MirrorPolicy> Mirrors(BoundVirtualService vs, IstioHttpRoute rule, int port)
+    {
+        var mirrors = new List<MirrorPolicy>();
+        if (rule.Mirror is { } single)
+        {
+            Add(single, rule.MirrorPercentage);
+        }
+
+        foreach (var mirror in rule.Mirrors ?? [])
+        {
+            if (mirror.Destination is { } destination)
+            {
+                Add(destination, mirror.Percentage);
+            }
+        }
+
+        return [.. mirrors];
+
+        void Add(Destination destination, Percent? percentage)
+        {
+            var cluster = ClusterFor(destination, vs.Namespace, port);
+            if (cluster is not (Cluster.BlackHole or Cluster.InvalidBackend))
+            {
+                mirrors.Add(new MirrorPolicy { Cluster = cluster, Percentage = percentage?.Value is { } value ? Math.Clamp(value, 0, 100) : null });
+            }
+        }
     }
 
     /// <summary>
@@ -301,11 +346,11 @@ internal sealed class RouteTranslator(TranslationContext context, IReadOnlyDicti
 
     /// <summary>
     /// A match's conditions as a <see cref="ProxyConfiguration.RouteMatch"/>. <c>supported</c> is false when it has a
-    /// condition the proxy cannot check (<c>queryParams</c>): such a match is left out rather than widened.
+    /// condition the proxy cannot check (a regex its engine refuses): such a match is left out rather than widened.
     /// </summary>
     private static (RouteMatch? Match, bool Supported) RouteMatch(HttpMatchRequest match)
     {
-        if (match.QueryParams is { Count: > 0 } || !UsableRegex(match.Uri) || !AllUsable(match.Headers) || !AllUsable(match.WithoutHeaders)
+        if (!AllUsable(match.QueryParams) || !UsableRegex(match.Uri) || !AllUsable(match.Headers) || !AllUsable(match.WithoutHeaders)
             || !UsableRegex(match.Method) || !UsableRegex(match.Authority) || !UsableRegex(match.Scheme)
             || (match.Uri?.Exact is { } exact && !exact.StartsWith('/')) || (match.Uri?.Prefix is { Length: > 0 } p && !p.StartsWith('/')))
         {
@@ -326,9 +371,15 @@ internal sealed class RouteTranslator(TranslationContext context, IReadOnlyDicti
             AddHeader(headers, name.ToLowerInvariant(), value, true);
         }
 
+        var queryParams = new List<HeaderMatch>();
+        foreach (var (name, value) in Sorted(match.QueryParams))
+        {
+            AddHeader(queryParams, name, value, false);
+        }
+
         var uri = match.Uri;
         var ignoreCase = match.IgnoreUriCase == true;
-        if (uri?.Exact is null && uri?.Prefix is null && uri?.Regex is null && headers.Count == 0)
+        if (uri?.Exact is null && uri?.Prefix is null && uri?.Regex is null && headers.Count == 0 && queryParams.Count == 0)
         {
             return (null, true);
         }
@@ -340,6 +391,7 @@ internal sealed class RouteTranslator(TranslationContext context, IReadOnlyDicti
             Regex = uri?.Regex,
             IgnoreCase = ignoreCase,
             Headers = [.. headers],
+            QueryParams = [.. queryParams],
         }, true);
     }
 

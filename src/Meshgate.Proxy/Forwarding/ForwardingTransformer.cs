@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Meshgate.Core.ProxyConfiguration;
+using Meshgate.Core.Routing;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -32,8 +33,25 @@ internal sealed class ForwardingTransformer(RetryableRequestBody body) : HttpTra
     /// <summary>The route's <c>host_rewrite_literal</c> (Istio's <c>rewrite.authority</c>); null keeps the client's Host.</summary>
     public string? HostRewrite { get; set; }
 
+    /// <summary>The route's compiled actions (header changes, path rewrite, CORS); null for routes without any.</summary>
+    public CompiledRouteActions? Actions { get; set; }
+
+    /// <summary>The index of the weighted cluster the request goes to, whose header changes apply.</summary>
+    public int ClusterIndex { get; set; }
+
+    /// <summary>The request's CORS origin when the route's policy allows it: echoed on the response.</summary>
+    public string? CorsOrigin { get; set; }
+
     /// <summary>The upstream status of the held-back response.</summary>
     public int HeldStatus { get; private set; }
+
+    /// <summary>Forgets the previous request's route actions (a pooled transformer serves the next request).</summary>
+    public void ResetRouteActions()
+    {
+        Actions = null;
+        ClusterIndex = 0;
+        CorsOrigin = null;
+    }
 
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
@@ -60,6 +78,11 @@ internal sealed class ForwardingTransformer(RetryableRequestBody body) : HttpTra
         proxyRequest.Headers.TryAddWithoutValidation(
             "x-envoy-attempt-count",
             Attempt < AttemptCounts.Length ? AttemptCounts[Attempt] : Attempt.ToString(CultureInfo.InvariantCulture));
+        if (Actions is { } actions)
+        {
+            RouteActionSteps.Request(httpContext, proxyRequest, destinationPrefix, actions, ClusterIndex);
+        }
+
         _upstreamStarted = Stopwatch.GetTimestamp();
     }
 
@@ -79,6 +102,10 @@ internal sealed class ForwardingTransformer(RetryableRequestBody body) : HttpTra
         {
             var elapsed = (long)Stopwatch.GetElapsedTime(_upstreamStarted).TotalMilliseconds;
             httpContext.Response.Headers["x-envoy-upstream-service-time"] = elapsed.ToString(CultureInfo.InvariantCulture);
+            if (Actions is { } actions)
+            {
+                RouteActionSteps.Response(httpContext, actions, ClusterIndex, CorsOrigin);
+            }
         }
 
         return result;

@@ -24,6 +24,7 @@ internal sealed partial class HttpProxyHandler(IHttpForwarder forwarder, ProxyMe
     private readonly IHttpForwarder _forwarder = forwarder;
     private readonly LoopGuard _loops = loops;
     private readonly ProxyMetrics _metrics = metrics;
+    private readonly RequestMirror _mirror = new(loops);
 
     public async Task HandleAsync(ProxyRequest request, ListenerContext listener)
     {
@@ -181,7 +182,7 @@ internal sealed partial class HttpProxyHandler(IHttpForwarder forwarder, ProxyMe
     private Task RouteByTableAsync(ProxyRequest request, ProxySnapshot snapshot, CompiledRouteTable? table)
     {
         var context = request.Http;
-        var match = table?.Match(context.Request.Host.Value.AsSpan(), context.Request.Path.Value.AsSpan(), new RequestHeaders(context.Request.Headers));
+        var match = table?.Match(context.Request.Host.Value.AsSpan(), context.Request.Path.Value.AsSpan(), context.Request.QueryString.Value.AsSpan(), new RequestHeaders(context.Request.Headers));
         if (match is not { } matched)
         {
             return Local(request, StatusCodes.Status404NotFound, ResponseFlags.NoRouteFound, "route_not_found");
@@ -208,7 +209,35 @@ internal sealed partial class HttpProxyHandler(IHttpForwarder forwarder, ProxyMe
         }
 
         var forward = route.Forward!;
-        return ToClusterAsync(request, snapshot, PickCluster(forward), forward);
+        var pick = PickCluster(forward);
+        if (matched.Actions is { } actions && RouteActions(request, snapshot, actions, forward, pick))
+        {
+            return Task.CompletedTask;
+        }
+
+        return ToClusterAsync(request, snapshot, forward.Clusters[pick].Name, forward);
+    }
+
+    /// <summary>
+    /// A route's header changes, rewrites, mirrors and CORS (<see cref="RouteActionSteps"/>, <see cref="RequestMirror"/>);
+    /// only routes that have some get here. True when the request was answered (a CORS preflight).
+    /// </summary>
+    private bool RouteActions(ProxyRequest request, ProxySnapshot snapshot, CompiledRouteActions actions, ForwardAction forward, int pick)
+    {
+        if (actions.Cors is { } cors && RouteActionSteps.AnswerPreflight(request, cors))
+        {
+            SetOutcome(request, ResponseFlags.None, "cors_response", null);
+            return true;
+        }
+
+        request.Transformer.Actions = actions;
+        request.Transformer.ClusterIndex = pick;
+        if (actions.Mirrors is not null)
+        {
+            _mirror.Send(request, snapshot, actions, forward, pick);
+        }
+
+        return false;
     }
 
     private Task ToClusterAsync(ProxyRequest request, ProxySnapshot snapshot, string clusterName, ForwardAction? forward)
@@ -217,7 +246,10 @@ internal sealed partial class HttpProxyHandler(IHttpForwarder forwarder, ProxyMe
         var cluster = snapshot.Cluster(clusterName);
         if (cluster is null)
         {
-            return Local(request, StatusCodes.Status503ServiceUnavailable, ResponseFlags.NoClusterFound, "cluster_not_found");
+            // A Gateway API backend that is invalid: Istio's cluster_not_found_response_code INTERNAL_SERVER_ERROR.
+            return clusterName == Cluster.InvalidBackend
+                ? Local(request, StatusCodes.Status500InternalServerError, ResponseFlags.NoClusterFound, "cluster_not_found")
+                : Local(request, StatusCodes.Status503ServiceUnavailable, ResponseFlags.NoClusterFound, "cluster_not_found");
         }
 
         request.Cluster = cluster;
@@ -290,12 +322,13 @@ internal sealed partial class HttpProxyHandler(IHttpForwarder forwarder, ProxyMe
         return context.Response.WriteAsync(body);
     }
 
-    private static string PickCluster(ForwardAction forward)
+    /// <summary>The index of the weighted cluster this request goes to.</summary>
+    private static int PickCluster(ForwardAction forward)
     {
         var clusters = forward.Clusters;
         if (clusters.Count == 1)
         {
-            return clusters[0].Name;
+            return 0;
         }
 
         var total = 0;
@@ -310,11 +343,11 @@ internal sealed partial class HttpProxyHandler(IHttpForwarder forwarder, ProxyMe
             pick -= clusters[i].Weight;
             if (pick < 0)
             {
-                return clusters[i].Name;
+                return i;
             }
         }
 
-        return clusters[^1].Name;
+        return clusters.Count - 1;
     }
 
     /// <summary>

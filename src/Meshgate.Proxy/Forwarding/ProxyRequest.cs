@@ -115,5 +115,6 @@ internal sealed class ProxyRequest
         Array.Clear(_tried);
         _triedCount = 0;
         Destination = null;
+        Transformer.ResetRouteActions();
     }
 }

@@ -44,6 +44,17 @@ internal sealed class ProxyHarness : IAsyncDisposable
         return new ProxyHarness(proxy, dir, listenPort);
     }
 
+    /// <summary>As <see cref="StartAsync(string, int?, bool, ProxyLimits?)"/> for a snapshot already made (a translation's).</summary>
+    public static async Task<ProxyHarness> StartAsync(ProxyConfig config, int port)
+    {
+        var dir = Directory.CreateTempSubdirectory("meshgate-forwarding-").FullName;
+        var withLog = config with { AccessLog = new AccessLogSettings { Path = Path.Combine(dir, "access.log") } };
+        Assert.Empty(ProxyConfigValidator.Validate(withLog));
+        var proxy = ProxyServer.Create(withLog, NullLoggerFactory.Instance, options: new ProxyOptions { Limits = ProxyLimits.Default });
+        await proxy.StartAsync();
+        return new ProxyHarness(proxy, dir, port);
+    }
+
     /// <summary>The access log once it has at least <paramref name="count"/> lines (10 s deadline).</summary>
     public async Task<string[]> LogLinesAsync(int count)
     {

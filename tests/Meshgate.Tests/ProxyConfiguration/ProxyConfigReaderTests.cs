@@ -74,10 +74,42 @@ public class ProxyConfigReaderTests
                                     Regex = "/v[0-9]+/.*",
                                     IgnoreCase = true,
                                     Headers = [new HeaderMatch { Name = ":method", Exact = "GET", Prefix = "G", Regex = "G.*", Present = false, Invert = true }],
+                                    QueryParams = [new HeaderMatch { Name = "debug", Exact = "1" }],
                                 },
                                 Forward = new ForwardAction
                                 {
-                                    Clusters = [new WeightedCluster { Name = "outbound|443||a.example.com", Weight = 3 }, new WeightedCluster { Name = "b", Weight = 1 }],
+                                    Clusters =
+                                    [
+                                        new WeightedCluster
+                                        {
+                                            Name = "outbound|443||a.example.com",
+                                            Weight = 3,
+                                            Headers = new HeaderRewrite { Request = new HeaderOperations { Set = [new HeaderValue { Name = "x-dest", Value = "a" }] } },
+                                        },
+                                        new WeightedCluster { Name = "b", Weight = 1 },
+                                    ],
+                                    Headers = new HeaderRewrite
+                                    {
+                                        Request = new HeaderOperations
+                                        {
+                                            Set = [new HeaderValue { Name = "x-set", Value = "1" }],
+                                            Add = [new HeaderValue { Name = "x-add", Value = "2" }],
+                                            Remove = ["x-remove"],
+                                        },
+                                        Response = new HeaderOperations { Remove = ["server"] },
+                                    },
+                                    PathRewrite = new PathRewrite { Prefix = "/v2", Regex = "/v1/(.*)", Substitution = "/v2/\\1" },
+                                    Mirrors = [new MirrorPolicy { Cluster = "b", Percentage = 12.5 }],
+                                    Cors = new CorsPolicy
+                                    {
+                                        AllowOrigins = [new OriginMatch { Exact = "https://a.example", Prefix = "https://b", Regex = "https://.*\\.c" }],
+                                        AllowMethods = ["GET", "POST"],
+                                        AllowHeaders = ["x-a"],
+                                        ExposeHeaders = ["x-b"],
+                                        MaxAgeSeconds = 600,
+                                        AllowCredentials = true,
+                                        IgnoreUnmatchedPreflights = true,
+                                    },
                                     Timeout = TimeSpan.FromMilliseconds(1500),
                                     Retries = new RetryPolicy
                                     {
@@ -196,7 +228,7 @@ public class ProxyConfigReaderTests
         }
 
         Assert.Empty(missing);
-        Assert.Equal(21, ModelTypes().Count);
+        Assert.Equal(27, ModelTypes().Count);
     }
 
     [Fact]

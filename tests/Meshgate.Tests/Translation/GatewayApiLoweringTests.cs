@@ -408,17 +408,17 @@ public class GatewayApiLoweringTests
     }
 
     [Fact]
-    public void MissingBackendService_BesideAValidOne_OnlyTheValidOneIsRouted()
+    public void MissingBackendService_BesideAValidOne_KeepsItsShareWhichAnswers500()
     {
-        // Istio answers 500 for the missing backend's share (a cluster that does not exist, cluster_not_found_response_code);
-        // the proxy has no such answer, so the valid backend takes it (docs/translation.md).
+        // Gateway API: "requests that would have been sent to an invalid backend MUST receive a 500"; Istio sends that
+        // share to a cluster that does not exist (cluster_not_found_response_code INTERNAL_SERVER_ERROR).
         var route = GatewayRoute(Route("""
             backendRefs:
             - {name: missing, port: 80, weight: 1}
             - {name: httpbin, port: 80, weight: 3}
             """));
 
-        Assert.Equal(["outbound|80||httpbin.default.svc.cluster.local=100"], Clusters(route));
+        Assert.Equal([$"{Cluster.InvalidBackend}=1", "outbound|80||httpbin.default.svc.cluster.local=3"], Clusters(route));
     }
 
     [Fact]

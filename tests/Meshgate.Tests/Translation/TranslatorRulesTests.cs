@@ -205,7 +205,7 @@ public class TranslatorRulesTests
     }
 
     [Fact]
-    public void VirtualService_SourceLabelsAndQueryParams_MatchesThatCannotApplyAreDropped()
+    public void VirtualService_SourceLabelsAndQueryParams_MatchesThatCannotApplyAreDroppedQueryParamsKept()
     {
         var config = Sidecar(Cnn + """
 
@@ -227,7 +227,10 @@ public class TranslatorRulesTests
                 route: [{destination: {host: edition.cnn.com, port: {number: 80}}}]
             """);
 
-        var route = Assert.Single(Host(config, "80", "edition.cnn.com:80").Routes);
+        var routes = Host(config, "80", "edition.cnn.com:80").Routes;
+        Assert.Equal(["query", "sleep"], routes.Select(r => r.Name));
+        Assert.Equal([new HeaderMatch { Name = "debug", Exact = "1" }], routes[0].Match!.QueryParams.AsSpan().ToArray());
+        var route = routes[1];
         Assert.Equal("sleep", route.Name);
         Assert.Equal("/v[0-9]+/.*", route.Match!.Regex);
         Assert.Equal(
