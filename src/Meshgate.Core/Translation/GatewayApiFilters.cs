@@ -284,7 +284,7 @@ internal static class GatewayApiFilters
     /// <summary>
     /// <c>CORS</c> as Istio's <c>createCorsFilter</c>: origins <c>*</c> → any valid origin (a regex), without <c>*</c>
     /// → exact, one trailing <c>*</c> → prefix, other wildcards → a regex; <c>maxAge</c> in seconds; unmatched
-    /// preflights are passed on (<c>IGNORE</c>).
+    /// preflights are answered by the proxy, not passed on (<c>IGNORE</c>).
     /// </summary>
     private static CorsPolicy? Cors(JsonObject? filter)
     {

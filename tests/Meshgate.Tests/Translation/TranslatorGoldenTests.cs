@@ -30,6 +30,8 @@ public class TranslatorGoldenTests
         { "transparent-capture", CaptureMode.Transparent, false },
         { "gatewayapi-http", CaptureMode.Explicit, true },
         { "gatewayapi-https", CaptureMode.Explicit, true },
+        { "route-actions", CaptureMode.Explicit, false },
+        { "gatewayapi-filters", CaptureMode.Explicit, true },
     };
 
     [Theory]
