@@ -16,6 +16,8 @@ public sealed class RouteActionsTests
 {
     private const string Cluster = "outbound|80||origin.test";
 
+    private const int RequestMirrorLimit = Meshgate.Proxy.Forwarding.RequestMirror.MaxInFlight;
+
     private static string Config(int originPort, string routes, string extraClusters = "") => $$"""
         version: v1
         listeners:
@@ -259,6 +261,52 @@ public sealed class RouteActionsTests
             }
 
             await Until(() => Volatile.Read(ref arrived) == 3, "3 shadow requests held by the shadow origin");
+        }
+        finally
+        {
+            hang.TrySetResult();
+        }
+    }
+
+    [Fact]
+    public async Task Mirror_ShadowThatCannotKeepUp_ExtraShadowsDroppedAndMirroringResumes()
+    {
+        var hang = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var arrived = 0;
+        await using var origin = await HttpOrigin.StartAsync("main");
+        await using var shadow = await HttpOrigin.StartAsync(async context =>
+        {
+            Interlocked.Increment(ref arrived);
+            await hang.Task.WaitAsync(context.RequestAborted);
+        });
+        try
+        {
+            await using var proxy = await ProxyHarness.StartAsync(Config(origin.Port, $$"""
+                    - forward: {clusters: [{name: "{{Cluster}}", weight: 1}], mirrors: [{cluster: shadow}]}
+            """, $$"""
+            - {name: shadow, discovery: STATIC, endpoints: [{address: 127.0.0.1, port: {{shadow.Port}} }]}
+            """));
+            using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
+
+            // Each main request decides its shadow before it goes upstream, so once all have been answered, the shadows
+            // that were started are all there are: the limit's worth, the rest dropped rather than queued.
+            for (var i = 0; i < RequestMirrorLimit + 6; i++)
+            {
+                Assert.Equal("main", await client.GetStringAsync($"http://127.0.0.1:{proxy.Port}/x"));
+            }
+
+            await Until(() => Volatile.Read(ref arrived) >= RequestMirrorLimit, $"{RequestMirrorLimit} shadow requests");
+            Assert.Equal(RequestMirrorLimit, Volatile.Read(ref arrived));
+
+            // Once the shadows in flight finish, requests are mirrored again.
+            hang.TrySetResult();
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (Volatile.Read(ref arrived) == RequestMirrorLimit)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "no request was mirrored after the shadows in flight finished");
+                Assert.Equal("main", await client.GetStringAsync($"http://127.0.0.1:{proxy.Port}/x"));
+                await Task.Delay(10);
+            }
         }
         finally
         {
