@@ -227,8 +227,9 @@ public sealed class ResourceStore : IDisposable
 
     /// <summary>
     /// Deletes one object if <paramref name="precondition"/> (which may throw) accepts it; a namespace takes what is in it.
+    /// An object with finalizers is only marked (<c>deletionTimestamp</c>) and goes when its last finalizer is removed.
     /// </summary>
-    /// <returns>The object as it was, or null when it did not exist.</returns>
+    /// <returns>The object as it was, the marked object when it has finalizers, or null when it did not exist.</returns>
     /// <exception cref="StoreException">Nothing was deleted: the namespace may not be deleted, or the precondition refused.</exception>
     public Resource? DeleteOne(ObjectKey key, Action<Resource>? precondition = null, bool dryRun = false)
     {
@@ -244,18 +245,7 @@ public sealed class ResourceStore : IDisposable
 
             precondition?.Invoke(existing);
             var changes = new List<Pending>();
-            if (key.Type == ResourceTypes.Namespace)
-            {
-                foreach (var inside in set.Values.Where(r => r.Type.Namespaced && r.Namespace == key.Name).ToList())
-                {
-                    set.Remove(inside.Key);
-                    changes.Add(new Pending(ChangeType.Deleted, inside));
-                }
-            }
-
-            set.Remove(key);
-            changes.Add(new Pending(ChangeType.Deleted, existing));
-            deleted = existing;
+            deleted = Remove(set, existing, changes);
             return changes;
         }, dryRun);
         return deleted;
@@ -302,17 +292,7 @@ public sealed class ResourceStore : IDisposable
                     continue;
                 }
 
-                if (key.Type == ResourceTypes.Namespace)
-                {
-                    foreach (var inside in set.Values.Where(r => r.Type.Namespaced && r.Namespace == key.Name).ToList())
-                    {
-                        set.Remove(inside.Key);
-                        changes.Add(new Pending(ChangeType.Deleted, inside));
-                    }
-                }
-
-                set.Remove(key);
-                changes.Add(new Pending(ChangeType.Deleted, existing));
+                Remove(set, existing, changes);
                 results.Add((key, true));
             }
 
@@ -320,6 +300,86 @@ public sealed class ResourceStore : IDisposable
         }, dryRun);
         return results;
     }
+
+    /// <summary>
+    /// Deletes <paramref name="existing"/> as Kubernetes does: an object with <c>metadata.finalizers</c> is marked with
+    /// <c>deletionTimestamp</c> and stays until they are removed (<see cref="CompleteDeletions"/>); a namespace deletes
+    /// what is in it and, while some of that waits for finalizers, stays <c>Terminating</c>. An object already marked is
+    /// left as it is.
+    /// </summary>
+    /// <returns>The object after the delete: as it was when removed, marked when it stays.</returns>
+    private Resource Remove(ImmutableDictionary<ObjectKey, Resource>.Builder set, Resource existing, List<Pending> changes)
+    {
+        if (IsDeleting(existing.Json))
+        {
+            return existing;
+        }
+
+        var stays = HasFinalizers(existing.Json);
+        if (existing.Type == ResourceTypes.Namespace)
+        {
+            foreach (var inside in set.Values.Where(r => r.Type.Namespaced && r.Namespace == existing.Name).ToList())
+            {
+                Remove(set, inside, changes);
+                stays |= set.ContainsKey(inside.Key);
+            }
+        }
+
+        if (!stays)
+        {
+            set.Remove(existing.Key);
+            changes.Add(new Pending(ChangeType.Deleted, existing));
+            return existing;
+        }
+
+        var json = (JsonObject)existing.Json.DeepClone();
+        var metadata = (JsonObject)json["metadata"]!;
+        metadata["deletionTimestamp"] = _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        metadata["deletionGracePeriodSeconds"] = 0;
+        metadata["resourceVersion"] = _pendingRevision.ToString(CultureInfo.InvariantCulture);
+        if (existing.Type == ResourceTypes.Namespace)
+        {
+            json["status"] = new JsonObject { ["phase"] = "Terminating" };
+        }
+
+        var body = json.ToJsonString();
+        var marked = existing.WithSameSpec((JsonObject)JsonNode.Parse(body)!);
+        set[marked.Key] = marked;
+        changes.Add(new Pending(ChangeType.Modified, marked, body));
+        return marked;
+    }
+
+    /// <summary>
+    /// Removes what this commit left marked for deletion with no finalizer, and a terminating namespace once nothing is
+    /// left in it: the end of a deletion that waited for finalizers.
+    /// </summary>
+    private static void CompleteDeletions(ImmutableDictionary<ObjectKey, Resource>.Builder set, List<Pending> pending)
+    {
+        for (var i = 0; i < pending.Count; i++)
+        {
+            var change = pending[i];
+            var resource = change.Object;
+            if (change.Type != ChangeType.Deleted && IsDeleting(resource.Json) && !HasFinalizers(resource.Json)
+                && (resource.Type != ResourceTypes.Namespace || !set.Values.Any(r => r.Type.Namespaced && r.Namespace == resource.Name)))
+            {
+                set.Remove(resource.Key);
+                pending[i] = change = new Pending(ChangeType.Deleted, resource);
+            }
+
+            if (change.Type == ChangeType.Deleted && resource.Type.Namespaced
+                && set.TryGetValue(new ObjectKey(ResourceTypes.Namespace, "", resource.Namespace), out var ns)
+                && IsDeleting(ns.Json) && !HasFinalizers(ns.Json)
+                && !set.Values.Any(r => r.Type.Namespaced && r.Namespace == ns.Name))
+            {
+                set.Remove(ns.Key);
+                pending.Add(new Pending(ChangeType.Deleted, ns));
+            }
+        }
+    }
+
+    private static bool IsDeleting(JsonNode json) => json["metadata"]?["deletionTimestamp"] is not null;
+
+    private static bool HasFinalizers(JsonNode json) => json["metadata"]?["finalizers"] is JsonArray { Count: > 0 };
 
     private static void CheckDeletable(ObjectKey key)
     {
@@ -397,6 +457,7 @@ public sealed class ResourceStore : IDisposable
             var builder = current.Objects.ToBuilder();
             _pendingRevision = current.Revision + 1;
             var pending = mutate(builder);
+            CompleteDeletions(builder, pending);
             if (pending.Count == 0 || dryRun)
             {
                 return;
@@ -473,6 +534,7 @@ public sealed class ResourceStore : IDisposable
         if (set.TryGetValue(incoming.Key, out var existing))
         {
             var old = existing.Json;
+            KeepDeletionMark((JsonObject)old["metadata"]!, metadata, incoming.Key);
             if (metadata["managedFields"] is null && old["metadata"]?["managedFields"] is { } managedFields)
             {
                 // Field ownership (server-side apply) stays through writes that do not say it.
@@ -500,6 +562,13 @@ public sealed class ResourceStore : IDisposable
         }
         else
         {
+            if (incoming.Type.Namespaced && set.TryGetValue(new ObjectKey(ResourceTypes.Namespace, "", incoming.Namespace), out var ns) && IsDeleting(ns.Json))
+            {
+                throw StoreException.Forbidden($"{incoming.Key}: unable to create new content in namespace {incoming.Namespace} because it is being terminated");
+            }
+
+            metadata.Remove("deletionTimestamp");
+            metadata.Remove("deletionGracePeriodSeconds");
             metadata["uid"] = Guid.NewGuid().ToString();
             metadata["creationTimestamp"] = _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
             metadata["generation"] = 1;
@@ -521,11 +590,35 @@ public sealed class ResourceStore : IDisposable
     }
 
     /// <summary>Same labels, annotations and body (everything users write), whatever the apiVersion spelled.</summary>
+    /// <summary>
+    /// <c>deletionTimestamp</c> is the server's: a write keeps the stored one (or none). While an object is being
+    /// deleted its finalizers may only be removed, as in Kubernetes.
+    /// </summary>
+    private static void KeepDeletionMark(JsonObject stored, JsonObject incoming, ObjectKey key)
+    {
+        incoming.Remove("deletionTimestamp");
+        incoming.Remove("deletionGracePeriodSeconds");
+        if (stored["deletionTimestamp"] is not { } deleting)
+        {
+            return;
+        }
+
+        incoming["deletionTimestamp"] = deleting.DeepClone();
+        incoming["deletionGracePeriodSeconds"] = stored["deletionGracePeriodSeconds"]?.DeepClone();
+        var before = (stored["finalizers"] as JsonArray)?.Select(f => f?.ToString()).ToHashSet() ?? [];
+        if ((incoming["finalizers"] as JsonArray)?.Select(f => f?.ToString()).FirstOrDefault(f => !before.Contains(f)) is { } added)
+        {
+            throw StoreException.Invalid($"{key}: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers [\"{added}\"]");
+        }
+    }
+
     private static bool SameContent(JsonObject stored, JsonObject incoming) =>
         SameBody(stored, incoming)
         && JsonNode.DeepEquals(stored["metadata"]?["labels"], incoming["metadata"]?["labels"])
         && JsonNode.DeepEquals(stored["metadata"]?["annotations"], incoming["metadata"]?["annotations"])
-        && JsonNode.DeepEquals(stored["metadata"]?["managedFields"], incoming["metadata"]?["managedFields"]);
+        && JsonNode.DeepEquals(stored["metadata"]?["managedFields"], incoming["metadata"]?["managedFields"])
+        && JsonNode.DeepEquals(stored["metadata"]?["finalizers"], incoming["metadata"]?["finalizers"])
+        && JsonNode.DeepEquals(stored["metadata"]?["deletionTimestamp"], incoming["metadata"]?["deletionTimestamp"]);
 
     /// <summary>The object less metadata, status and apiVersion: what <c>generation</c> counts changes of.</summary>
     private static bool SameBody(JsonObject stored, JsonObject incoming)
