@@ -116,6 +116,7 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
             {
                 // HTTP/1.1 only: kubectl exec's WebSocket upgrade needs it, and ALPN then offers http/1.1 alone.
                 listen.Protocols = HttpProtocols.Http1;
+                ListenerAccess.MarkApiListener(listen);
                 if (adminToken is not null)
                 {
                     listen.UseHttps(new HttpsConnectionAdapterOptions
@@ -176,11 +177,7 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         var app = builder.Build();
         var logger = loggerFactory.CreateLogger("meshgate.controlplane");
         ErrorHandling.Use(app, logger);
-        if (adminToken is not null)
-        {
-            ApiAuthentication.Use(app, adminToken);
-        }
-
+        ListenerAccess.Use(app, adminToken);
         app.UseWebSockets();
         ResourceApi.Map(app, store, time);
         PodLogApi.Map(app, store, options.LogsDirectory);

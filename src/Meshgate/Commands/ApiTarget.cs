@@ -21,7 +21,7 @@ public sealed record ApiTarget(Uri Server, string? Token, X509Certificate2Collec
     public static readonly string DefaultKubeconfig = Path.Combine(".meshgate", "kubeconfig");
 
     public static ApiTarget Resolve(ParseResult parse) => Resolve(
-        parse.GetValue(CommonOptions.Server) ?? Environment.GetEnvironmentVariable("MESHGATE_SERVER"),
+        parse.GetValue(CommonOptions.Server) ?? (Environment.GetEnvironmentVariable("MESHGATE_SERVER") is { Length: > 0 } server ? server : null),
         parse.GetValue(CommonOptions.Token),
         parse.GetValue(CommonOptions.CertificateAuthority),
         parse.GetValue(CommonOptions.Kubeconfig),

@@ -1,5 +1,5 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using System.Text;
 using Meshgate.ControlPlane.Identity;
 
 namespace Meshgate.ControlPlane.Api.Access;
@@ -12,12 +12,11 @@ public sealed class AdminToken
 {
     public const string FileName = "admin-token";
 
-    private readonly byte[] _expected;
+    private const string Scheme = "Bearer ";
 
     private AdminToken(string value)
     {
         Value = value;
-        _expected = Encoding.ASCII.GetBytes("Bearer " + value);
     }
 
     /// <summary>The token itself (what a kubeconfig's <c>user.token</c> carries).</summary>
@@ -45,30 +44,20 @@ public sealed class AdminToken
         return new AdminToken(token);
     }
 
-    /// <summary>Whether an <c>Authorization</c> header value is <c>Bearer TOKEN</c>, compared in constant time.</summary>
+    /// <summary>
+    /// Whether an <c>Authorization</c> header value is <c>Bearer TOKEN</c> (the scheme in any case, as kube-apiserver
+    /// reads it); the token is compared in constant time.
+    /// </summary>
     public bool Accepts(string? authorization)
     {
-        if (authorization is null || authorization.Length != _expected.Length)
+        if (authorization is null || authorization.Length != Scheme.Length + Value.Length
+            || !authorization.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
         {
             return false;
         }
 
-        // The header is ASCII when it matches; anything else differs somewhere, still compared over the whole length.
-        Span<byte> given = stackalloc byte[256];
-        if (authorization.Length > given.Length)
-        {
-            return false;
-        }
-
-        given = given[..authorization.Length];
-        var outsideAscii = false;
-        for (var i = 0; i < authorization.Length; i++)
-        {
-            outsideAscii |= authorization[i] > '~';
-            given[i] = (byte)authorization[i];
-        }
-
-        return CryptographicOperations.FixedTimeEquals(given, _expected) && !outsideAscii;
+        return CryptographicOperations.FixedTimeEquals(
+            MemoryMarshal.AsBytes(authorization.AsSpan(Scheme.Length)), MemoryMarshal.AsBytes(Value.AsSpan()));
     }
 
     private static string Base64Url(byte[] bytes) =>
