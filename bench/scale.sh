@@ -32,17 +32,22 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 api_port=$(free_port)
 disc_port=$(free_port)
-server="http://127.0.0.1:$api_port"
+server="https://127.0.0.1:$api_port"
 
 "$bin" controlplane --data "$work/data" --listen "127.0.0.1:$api_port" --discovery-port "$disc_port" >"$work/cp.log" 2>&1 &
 cp_pid=$!
 pids+=("$cp_pid")
-for _ in $(seq 1 200); do curl -sf "$server/readyz" >/dev/null && break; sleep 0.1; done
+# The API is HTTPS with the admin token (docs/kubernetes-api.md, "Access"); the kubeconfig is written once it listens.
+for _ in $(seq 1 200); do [[ -s "$work/data/kubeconfig" ]] && curl -sf --cacert "$work/data/ca/root-cert.pem" "$server/readyz" >/dev/null && break; sleep 0.1; done
+export KUBECONFIG="$work/data/kubeconfig"
+# The token goes in a header file (0600), not on curl's command line where ps would show it.
+(umask 077 && printf 'Authorization: Bearer %s\n' "$(<"$work/data/admin-token")" >"$work/authorization")
+curl() { command curl --cacert "$work/data/ca/root-cert.pem" -H @"$work/authorization" "$@"; }
 
 # Half the proxies share one node key (app=sleep), the other half have a key each.
 for i in $(seq 1 "$proxies"); do
   if (( i <= proxies / 2 )); then labels="app=sleep"; else labels="app=sleep-$i"; fi
-  "$bin" proxy --discovery-address "127.0.0.1:$disc_port" --role sidecar --name "sleep-$i" --namespace default \
+  "$bin" proxy --discovery-address "127.0.0.1:$disc_port" --ca-root-file "$work/data/ca/root-cert.pem" --role sidecar --name "sleep-$i" --namespace default \
     --labels "$labels" --service-account sleep --ip "127.0.1.$i" --admin-port 0 --status-port 0 --delta "${DELTA:-true}" >"$work/proxy-$i.log" 2>&1 &
   pids+=("$!")
 done
@@ -113,7 +118,7 @@ cpu_line() { # label, cp before, proxies before
 }
 
 start=$(date +%s%N); cp0=$(cp_cpu); px0=$(proxies_cpu)
-"$bin" apply -f "$work/config.yaml" --server "$server" >/dev/null
+"$bin" apply -f "$work/config.yaml" >/dev/null
 applied=$(date +%s%N)
 wait_synced "$(revision)" "$start"
 acked=$(date +%s%N)
@@ -126,7 +131,7 @@ cpu_line bulk "$cp0" "$px0"
 # the JIT's tiering in every proxy (hot methods recompiled once); the later ones show the steady state.
 for n in 1 2 3; do
   start=$(date +%s%N); cp0=$(cp_cpu); px0=$(proxies_cpu)
-  "$bin" apply -f - --server "$server" >/dev/null <<YAML
+  "$bin" apply -f - >/dev/null <<YAML
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata:

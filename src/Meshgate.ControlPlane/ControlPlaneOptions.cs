@@ -19,8 +19,14 @@ public sealed record ControlPlaneOptions
     /// <summary>Where supervised proxies' logs are kept: <c>DATA/logs/NAMESPACE/POD.log</c>.</summary>
     public string LogsDirectory => Path.Combine(DataDirectory, "logs");
 
-    /// <summary>The resource API for the CLI (HTTP).</summary>
+    /// <summary>The resource API (HTTPS with the admin token, docs/kubernetes-api.md "Access").</summary>
     public IPEndPoint ApiEndpoint { get; init; } = new(IPAddress.Loopback, DefaultApiPort);
+
+    /// <summary>
+    /// Serves the resource API over plain HTTP to anyone, without the admin token or a kubeconfig. Only for in-process
+    /// tests that exercise something else; the commands (<c>up</c>, <c>controlplane</c>) never set it.
+    /// </summary>
+    public bool UnauthenticatedPlaintextApiForTests { get; init; }
 
     /// <summary>
     /// The discovery stream over plaintext HTTP/2, without certificates; null (the default) opens none. Only for a proxy

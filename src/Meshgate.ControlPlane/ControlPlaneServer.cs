@@ -1,5 +1,6 @@
 using System.Net;
 using Meshgate.ControlPlane.Api;
+using Meshgate.ControlPlane.Api.Access;
 using Meshgate.ControlPlane.Deploy;
 using Meshgate.ControlPlane.GatewayStatus;
 using Meshgate.ControlPlane.Identity;
@@ -25,6 +26,8 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
     private readonly ILogger _logger;
     private Func<(ListenOptions? Api, ListenOptions? Discovery, ListenOptions? Secure)> _listens = () => (null, null, null);
     private IPEndPoint? _secureSocketEndPoint;
+    private AdminToken? _adminToken;
+    private string _dataDirectory = "";
 
     private ControlPlaneServer(WebApplication app, ResourceStore store, PushService push, MeshIdentity identity, ILogger logger)
     {
@@ -61,8 +64,15 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
     /// <summary>The plaintext discovery (gRPC) address, once started (the real port when 0 was asked for); port 0 when not opened.</summary>
     public IPEndPoint DiscoveryEndPoint { get; private set; } = new(IPAddress.Loopback, 0);
 
-    /// <summary>The address the API listens on, once started (the real port when 0 was asked for).</summary>
-    public Uri ApiAddress { get; private set; } = new("http://127.0.0.1:0");
+    /// <summary>The address the API listens on, once started (the real port when 0 was asked for); <c>https://</c> unless
+    /// <see cref="ControlPlaneOptions.UnauthenticatedPlaintextApiForTests"/>.</summary>
+    public Uri ApiAddress { get; private set; } = new("https://127.0.0.1:0");
+
+    /// <summary>
+    /// <c>DATA/kubeconfig</c> (kubectl's and the CLI's way in: address, mesh root, admin token), written at start;
+    /// null for a plaintext test API.
+    /// </summary>
+    public string? KubeconfigPath { get; private set; }
 
     /// <param name="translate">How snapshots are built; <see cref="PushService.Translate"/> unless a test brings its own.</param>
     public static ControlPlaneServer Create(ControlPlaneOptions options, ILoggerFactory loggerFactory, SnapshotTranslator? translate = null, TimeProvider? time = null)
@@ -70,8 +80,10 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         time ??= TimeProvider.System;
         var store = ResourceStore.Open(options.DataDirectory, time);
         MeshIdentity identity;
+        AdminToken? adminToken;
         try
         {
+            adminToken = options.UnauthenticatedPlaintextApiForTests ? null : AdminToken.LoadOrCreate(options.DataDirectory);
             identity = LoadIdentity(options, store, time);
         }
         catch
@@ -102,7 +114,19 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         {
             kestrel.Listen(options.ApiEndpoint, listen =>
             {
+                // HTTP/1.1 only: kubectl exec's WebSocket upgrade needs it, and ALPN then offers http/1.1 alone.
                 listen.Protocols = HttpProtocols.Http1;
+                ListenerAccess.MarkApiListener(listen);
+                if (adminToken is not null)
+                {
+                    listen.UseHttps(new HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificate = ApiServerCertificate(identity.Authority, options.ApiEndpoint.Address),
+                        ServerCertificateChain = identity.Authority.ChainAboveLeaf(),
+                        ClientCertificateMode = ClientCertificateMode.NoCertificate,
+                    });
+                }
+
                 api = listen;
             });
             if (options.DiscoveryEndpoint is { } plaintext)
@@ -153,6 +177,7 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         var app = builder.Build();
         var logger = loggerFactory.CreateLogger("meshgate.controlplane");
         ErrorHandling.Use(app, logger);
+        ListenerAccess.Use(app, adminToken);
         app.UseWebSockets();
         ResourceApi.Map(app, store, time);
         PodLogApi.Map(app, store, options.LogsDirectory);
@@ -172,6 +197,8 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         {
             _listens = () => (api, discovery, secure),
             _secureSocketEndPoint = secureSocketEndPoint,
+            _adminToken = adminToken,
+            _dataDirectory = options.DataDirectory,
             Deployer = new GatewayDeployer(store, loggerFactory.CreateLogger("meshgate.controlplane.deploy"), options.GatewayTargetPort),
             StatusController = new GatewayStatusController(store, push, time, loggerFactory.CreateLogger("meshgate.controlplane.status")),
         };
@@ -226,6 +253,18 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         return authority.IssueServerCertificate(["istiod.istio-system.svc", "istiod.istio-system.svc.cluster.local", "localhost"], addresses, TimeSpan.FromDays(365));
     }
 
+    /// <summary>The resource API's serving certificate: <c>localhost</c>, the loopback addresses and the address it listens on.</summary>
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2 ApiServerCertificate(CertificateAuthority authority, IPAddress listening)
+    {
+        var addresses = new List<IPAddress> { IPAddress.Loopback, IPAddress.IPv6Loopback };
+        if (!listening.Equals(IPAddress.Any) && !listening.Equals(IPAddress.IPv6Any) && !addresses.Contains(listening))
+        {
+            addresses.Add(listening);
+        }
+
+        return authority.IssueServerCertificate(["localhost"], addresses, TimeSpan.FromDays(365));
+    }
+
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -233,7 +272,12 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         if (api?.IPEndPoint is { } address)
         {
             var host = address.Address.Equals(IPAddress.IPv6Any) || address.Address.Equals(IPAddress.Any) ? IPAddress.Loopback : address.Address;
-            ApiAddress = new Uri($"http://{new IPEndPoint(host, address.Port)}/");
+            ApiAddress = new Uri($"{(_adminToken is null ? "http" : "https")}://{new IPEndPoint(host, address.Port)}/");
+        }
+
+        if (_adminToken is not null)
+        {
+            KubeconfigPath = KubeconfigFile.Write(_dataDirectory, ApiAddress, RootBundle, _adminToken.Value);
         }
 
         if (discoveryListen?.IPEndPoint is { } discovery)

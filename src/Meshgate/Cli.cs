@@ -11,6 +11,9 @@ public static class Cli
         var root = new RootCommand("Meshgate: an egress gateway for service meshes, driven like kubectl and istioctl")
         {
             CommonOptions.Server,
+            CommonOptions.Token,
+            CommonOptions.CertificateAuthority,
+            CommonOptions.Kubeconfig,
             ApplyCommand.Create(cli),
             AnalyzeCommand.Create(cli),
             GetCommand.Create(cli, time),

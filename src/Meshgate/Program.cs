@@ -6,12 +6,24 @@ using var cancellation = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
     e.Cancel = true;
-    cancellation.Cancel();
+    Stop();
 };
 using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
 {
     context.Cancel = true;
-    cancellation.Cancel();
+    Stop();
 });
 
 return await Cli.RunAsync(args, CliContext.FromConsole(), cancellationToken: cancellation.Token);
+
+void Stop()
+{
+    try
+    {
+        cancellation.Cancel();
+    }
+    catch (ObjectDisposedException)
+    {
+        // A signal handled on its own thread while Main was already returning: the command has stopped anyway.
+    }
+}

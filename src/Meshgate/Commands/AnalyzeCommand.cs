@@ -101,7 +101,7 @@ public static class AnalyzeCommand
             var objects = ImmutableDictionary.CreateBuilder<ObjectKey, Resource>();
             if (parse.GetValue(useKube))
             {
-                using var client = new ApiClient(ApiClient.ResolveServer(parse.GetValue(CommonOptions.Server)));
+                using var client = new ApiClient(ApiTarget.Resolve(parse));
                 List<Resource> stored;
                 try
                 {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Meshgate.ControlPlane.Api;
@@ -10,31 +11,18 @@ namespace Meshgate.Commands;
 /// <summary>The CLI's side of the resource API: turns transport failures and error statuses into one-line reasons.</summary>
 public sealed class ApiClient : IDisposable
 {
-    public const string DefaultServer = "http://127.0.0.1:15014";
-
     private readonly HttpClient _http;
+    private readonly ApiTarget _target;
+    private string? _untrusted;
 
-    public ApiClient(Uri server)
+    public ApiClient(ApiTarget target)
     {
-        Server = server;
-        _http = new HttpClient { BaseAddress = server, Timeout = Timeout.InfiniteTimeSpan };
+        _target = target;
+        var handler = target.CreateHandler(why => _untrusted = why);
+        _http = target.CreateHttpClient(handler, Timeout.InfiniteTimeSpan);
     }
 
-    public Uri Server { get; }
-
-    /// <summary><c>--server</c>, else <c>MESHGATE_SERVER</c>, else the default address.</summary>
-    public static Uri ResolveServer(string? option)
-    {
-        var text = option ?? Environment.GetEnvironmentVariable("MESHGATE_SERVER") ?? DefaultServer;
-        if (!text.Contains("://", StringComparison.Ordinal))
-        {
-            text = "http://" + text;
-        }
-
-        return Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
-            ? uri
-            : throw new CliException($"error: --server \"{text}\" is not an http:// or https:// address");
-    }
+    public Uri Server => _target.Server;
 
     public Task<JsonNode?> GetAsync(string path, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Get, path, null, cancellationToken);
@@ -64,6 +52,10 @@ public sealed class ApiClient : IDisposable
         {
             throw Unreachable(e.InnerException is SocketException s ? Describe(s.SocketErrorCode) : e.Message);
         }
+        catch (HttpRequestException e) when (e.InnerException is AuthenticationException)
+        {
+            throw NotTrusted(e);
+        }
 
         using (response)
         {
@@ -79,7 +71,7 @@ public sealed class ApiClient : IDisposable
                 {
                 }
 
-                throw FromStatus(response.StatusCode, body, text);
+                throw FromStatus(response.StatusCode, body, text, _target);
             }
 
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false));
@@ -120,6 +112,10 @@ public sealed class ApiClient : IDisposable
         {
             throw Unreachable(e.InnerException is SocketException s ? Describe(s.SocketErrorCode) : e.Message);
         }
+        catch (HttpRequestException e) when (e.InnerException is AuthenticationException)
+        {
+            throw NotTrusted(e);
+        }
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw Unreachable("no answer within 60s");
@@ -142,12 +138,16 @@ public sealed class ApiClient : IDisposable
             {
             }
 
-            throw FromStatus(response.StatusCode, body, text);
+            throw FromStatus(response.StatusCode, body, text, _target);
         }
     }
 
     private CliException Unreachable(string why) =>
-        new($"error: cannot reach the Meshgate control plane at {Server} ({why}); start it with './meshgate up' (or 'meshgate controlplane'), or point --server / MESHGATE_SERVER at it");
+        new($"error: cannot reach the Meshgate control plane at {Server} ({why}); start it with './meshgate up' (or 'meshgate controlplane'), or point KUBECONFIG (or --server) at it");
+
+    private CliException NotTrusted(HttpRequestException e) => _target.Authority is null
+        ? new($"error: the control plane at {Server} presented a certificate, and no certificate authority to check it was given (the kubeconfig's certificate-authority-data, or --certificate-authority): {e.InnerException?.Message}")
+        : new($"error: the control plane at {Server} presented a certificate not trusted by the certificate authority of {_target.Source}: {_untrusted ?? e.InnerException?.Message}");
 
     private static string Describe(SocketError error) => error switch
     {
@@ -158,10 +158,17 @@ public sealed class ApiClient : IDisposable
     };
 
     /// <summary>kubectl's form: <c>Error from server (NotFound): ...</c>; validation errors one per line.</summary>
-    private static CliException FromStatus(HttpStatusCode code, JsonNode? body, string text)
+    private static CliException FromStatus(HttpStatusCode code, JsonNode? body, string text, ApiTarget target)
     {
         var reason = body?["reason"]?.ToString() ?? code.ToString();
         var message = body?["message"]?.ToString() ?? (text.Length > 0 ? text : code.ToString());
+        if (code == HttpStatusCode.Unauthorized)
+        {
+            return new CliException(target.Token is null
+                ? $"error: the credential in KUBECONFIG was refused: {message} ({target.Source} has no token for {target.Server}; use the kubeconfig 'meshgate up' wrote, DATA/kubeconfig)"
+                : $"error: the credential in KUBECONFIG was refused: {message} (the token of {target.Source}, by {target.Server}; use the kubeconfig this control plane wrote, DATA/kubeconfig)");
+        }
+
         if (reason == "Invalid" && body?["details"]?["causes"] is JsonArray { Count: > 0 } causes)
         {
             var lines = causes.Select(c => "error: " + c?["message"]).ToList();

@@ -24,7 +24,7 @@ public static class ApplyCommand
             var sources = InputFiles.Read(parse.GetValue(files) ?? [], parse.GetValue(recursive), cli.In);
             var isDryRun = parse.GetValue(dryRun) is "client" or "server";
             var namespaceOption = parse.GetValue(ns);
-            using var client = new ApiClient(ApiClient.ResolveServer(parse.GetValue(CommonOptions.Server)));
+            using var client = new ApiClient(ApiTarget.Resolve(parse));
             var response = await client.PostAsync<ApplyResponse>(ResourceApi.MeshgatePrefix + "/apply",
                 new ApplyRequest(sources, namespaceOption ?? "default", namespaceOption is not null, isDryRun), cancellationToken);
             foreach (var warning in response.Warnings)

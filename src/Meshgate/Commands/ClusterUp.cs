@@ -40,7 +40,7 @@ internal static class ClusterUp
 
         await using (cluster)
         {
-            var kubeconfig = await WriteKubeconfigAsync(options, cancellationToken);
+            var kubeconfig = cluster.Server.KubeconfigPath;
             await Foreground.RunUntilStoppedAsync(
                 token => cluster.WaitReadyAsync(ReadyTimeout, token),
                 $"ready; try: meshgate exec \"$(meshgate get pod -l app=sleep -o jsonpath='{{.items..metadata.name}}')\" -c sleep -- curl -sSI http://{options.Sites[0]}/politics; for kubectl: export KUBECONFIG={kubeconfig}; meshgate down (or Ctrl-C) stops it",
@@ -51,38 +51,5 @@ internal static class ClusterUp
 
         Report("stopped; nothing of the cluster is left");
         return 0;
-    }
-
-    /// <summary>
-    /// <c>DATA/kubeconfig</c>: the cluster's API for the real kubectl (plain HTTP, no credential: the API has no
-    /// authentication yet). Returns its full path.
-    /// </summary>
-    internal static async Task<string> WriteKubeconfigAsync(ClusterOptions options, CancellationToken cancellationToken)
-    {
-        var endpoint = options.ApiEndpoint;
-        var address = endpoint.Address.Equals(System.Net.IPAddress.Any) ? new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, endpoint.Port)
-            : endpoint.Address.Equals(System.Net.IPAddress.IPv6Any) ? new System.Net.IPEndPoint(System.Net.IPAddress.IPv6Loopback, endpoint.Port)
-            : endpoint;
-        var path = Path.GetFullPath(Path.Combine(options.DataDirectory, "kubeconfig"));
-        await File.WriteAllTextAsync(path, $$"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - name: meshgate
-              cluster:
-                server: http://{{address}}
-            contexts:
-            - name: meshgate
-              context:
-                cluster: meshgate
-                user: meshgate
-                namespace: default
-            current-context: meshgate
-            users:
-            - name: meshgate
-              user: {}
-
-            """, cancellationToken);
-        return path;
     }
 }

@@ -7,7 +7,25 @@ public static class CommonOptions
 {
     public static readonly Option<string?> Server = new("--server", "-s")
     {
-        Description = "Control plane address (default MESHGATE_SERVER, else http://127.0.0.1:15014)",
+        Description = "The resource API's address (default MESHGATE_SERVER, else the kubeconfig's server)",
+        Recursive = true,
+    };
+
+    public static readonly Option<string?> Token = new("--token")
+    {
+        Description = "Bearer token for the resource API (default the kubeconfig user's token)",
+        Recursive = true,
+    };
+
+    public static readonly Option<string?> CertificateAuthority = new("--certificate-authority")
+    {
+        Description = "PEM file of the certificate authority the API's certificate must chain to (default the kubeconfig's)",
+        Recursive = true,
+    };
+
+    public static readonly Option<string?> Kubeconfig = new("--kubeconfig")
+    {
+        Description = "The kubeconfig to use (default KUBECONFIG, else .meshgate/kubeconfig, which 'meshgate up' writes)",
         Recursive = true,
     };
 

@@ -102,7 +102,7 @@ public static class ControlPlaneCommand
                 await cli.Out.WriteLineAsync($"meshgate {role}: discovery (gRPC, plaintext) on {server.DiscoveryEndPoint}");
             }
 
-            await cli.Out.WriteLineAsync($"meshgate {role}: control plane ready, resource API on {server.ApiAddress} (data in {Path.GetFullPath(data)}); Ctrl-C to stop");
+            await cli.Out.WriteLineAsync($"meshgate {role}: control plane ready, resource API on {server.ApiAddress} (export KUBECONFIG={server.KubeconfigPath}) (data in {Path.GetFullPath(data)}); Ctrl-C to stop");
             await cli.Out.FlushAsync(cancellationToken);
             try
             {

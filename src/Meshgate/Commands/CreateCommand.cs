@@ -21,7 +21,7 @@ public static class CreateCommand
                 throw new CliException($"error: namespace name {error}");
             }
 
-            using var client = new ApiClient(ApiClient.ResolveServer(parse.GetValue(CommonOptions.Server)));
+            using var client = new ApiClient(ApiTarget.Resolve(parse));
             try
             {
                 await client.GetAsync($"/api/v1/namespaces/{value}", cancellationToken);

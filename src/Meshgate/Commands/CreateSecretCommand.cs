@@ -162,7 +162,7 @@ public static class CreateSecretCommand
         IReadOnlyDictionary<string, byte[]> data, CancellationToken cancellationToken)
     {
         var namespaceName = parse.GetValue(ns) ?? "default";
-        using var client = new ApiClient(ApiClient.ResolveServer(parse.GetValue(CommonOptions.Server)));
+        using var client = new ApiClient(ApiTarget.Resolve(parse));
         try
         {
             await client.GetAsync($"/api/v1/namespaces/{Uri.EscapeDataString(namespaceName)}/secrets/{Uri.EscapeDataString(name)}", cancellationToken);

@@ -23,7 +23,7 @@ public static class DeleteCommand
             var kindArg = parse.GetValue(kind);
             var nameArgs = parse.GetValue(names) ?? [];
             var ignore = parse.GetValue(ignoreNotFound);
-            using var client = new ApiClient(ApiClient.ResolveServer(parse.GetValue(CommonOptions.Server)));
+            using var client = new ApiClient(ApiTarget.Resolve(parse));
             var errors = new List<string>();
 
             if (fileArgs.Length > 0)

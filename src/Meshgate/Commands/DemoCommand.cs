@@ -157,7 +157,7 @@ public static class DemoCommand
 
     private sealed class Walkthrough(LocalMesh mesh, string curl, string caFile, string proxyAddress, Action<string> say)
     {
-        private readonly string _server = mesh.Server.ApiAddress.ToString();
+        private readonly string _kubeconfig = mesh.Server.KubeconfigPath!;
 
         public async Task HttpAsync(CancellationToken cancellationToken)
         {
@@ -223,7 +223,7 @@ public static class DemoCommand
             while (true)
             {
                 using var output = new StringWriter();
-                await Cli.RunAsync(["get", "gtw", "cnn-egress-gateway", "--server", _server], new CliContext(TextReader.Null, output, TextWriter.Null), cancellationToken: cancellationToken);
+                await Cli.RunAsync(["get", "gtw", "cnn-egress-gateway", "--kubeconfig", _kubeconfig], new CliContext(TextReader.Null, output, TextWriter.Null), cancellationToken: cancellationToken);
                 if (System.Text.RegularExpressions.Regex.IsMatch(output.ToString(), @"\sTrue\s"))
                 {
                     say("");
@@ -256,7 +256,7 @@ public static class DemoCommand
         private async Task<string> PodAsync(string selector, string ns, CancellationToken cancellationToken)
         {
             using var output = new StringWriter();
-            await Cli.RunAsync(["get", "pod", "-l", selector, "-n", ns, "-o", "jsonpath={.items[0].metadata.name}", "--server", _server], new CliContext(TextReader.Null, output, TextWriter.Null), cancellationToken: cancellationToken);
+            await Cli.RunAsync(["get", "pod", "-l", selector, "-n", ns, "-o", "jsonpath={.items[0].metadata.name}", "--kubeconfig", _kubeconfig], new CliContext(TextReader.Null, output, TextWriter.Null), cancellationToken: cancellationToken);
             return output.ToString().Trim();
         }
 
@@ -299,7 +299,7 @@ public static class DemoCommand
 
             using var output = new StringWriter();
             using var error = new StringWriter();
-            var code = await Cli.RunAsync([.. args, "--server", _server], new CliContext(new StringReader(stdin), output, error), cancellationToken: cancellationToken);
+            var code = await Cli.RunAsync([.. args, "--kubeconfig", _kubeconfig], new CliContext(new StringReader(stdin), output, error), cancellationToken: cancellationToken);
             Print(output.ToString() + error.ToString());
             if (code != 0)
             {
@@ -340,7 +340,7 @@ public static class DemoCommand
             while (true)
             {
                 using var output = new StringWriter();
-                await Cli.RunAsync([.. args, "--server", _server], new CliContext(TextReader.Null, output, TextWriter.Null), cancellationToken: cancellationToken);
+                await Cli.RunAsync([.. args, "--kubeconfig", _kubeconfig], new CliContext(TextReader.Null, output, TextWriter.Null), cancellationToken: cancellationToken);
                 var lines = output.ToString().Split('\n').Where(l => l.StartsWith('[') && l.Contains(cluster, StringComparison.Ordinal)).ToList();
                 if (lines.Count > 0)
                 {

@@ -18,7 +18,7 @@ public static class DescribeCommand
         {
             var namespaceName = parse.GetValue(ns) ?? "default";
             var (type, requested) = Targets(parse.GetValue(kind)!, parse.GetValue(names) ?? []);
-            using var client = new ApiClient(ApiClient.ResolveServer(parse.GetValue(CommonOptions.Server)));
+            using var client = new ApiClient(ApiTarget.Resolve(parse));
             var objects = new List<JsonObject>();
             if (requested.Count == 0)
             {

@@ -55,7 +55,7 @@ public static class ExecCommand
             }
 
             var namespaceName = parse.GetValue(ns) ?? "default";
-            using var client = new ApiClient(ApiClient.ResolveServer(parse.GetValue(CommonOptions.Server)));
+            using var client = new ApiClient(ApiTarget.Resolve(parse));
             var pod = await client.GetAsync(ResourcePaths.For(ResourceTypes.Pod, namespaceName, podName), cancellationToken) as JsonObject
                 ?? throw new CliException($"Error from server (NotFound): pods \"{podName}\" not found");
             var plan = PlanFor(pod, parse.GetValue(container), Environment.GetEnvironmentVariable("PATH"));

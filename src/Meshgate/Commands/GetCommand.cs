@@ -29,7 +29,7 @@ public static class GetCommand
             var allNamespaces = parse.GetValue(all);
             var namespaceName = parse.GetValue(ns) ?? "default";
             var labelSelector = parse.GetValue(selector);
-            using var client = new ApiClient(ApiClient.ResolveServer(parse.GetValue(CommonOptions.Server)));
+            using var client = new ApiClient(ApiTarget.Resolve(parse));
 
             var found = new List<(ResourceType Type, JsonObject Object)>();
             var errors = new List<string>();

@@ -33,7 +33,7 @@ public static class InstallCommand
         var command = new Command("install", "Change the running mesh as istioctl install does: mesh config and the egress gateway component") { set, files, profile, yes };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var client = new ApiClient(ApiClient.ResolveServer(parse.GetValue(CommonOptions.Server)));
+            using var client = new ApiClient(ApiTarget.Resolve(parse));
             var configMap = await ReadMeshConfigMapAsync(client, cancellationToken);
             var annotations = configMap["metadata"]?["annotations"] as JsonObject;
             var installedProfile = annotations?[InstallResources.ProfileAnnotation]?.GetValue<string>() ?? "demo";

@@ -36,7 +36,7 @@ public static class LabelCommand
                 }
             }
 
-            using var client = new ApiClient(ApiClient.ResolveServer(parse.GetValue(CommonOptions.Server)));
+            using var client = new ApiClient(ApiTarget.Resolve(parse));
             var response = await client.PostAsync<ApplyResponse>(ResourceApi.MeshgatePrefix + "/label",
                 new LabelRequest(type.Resource, parse.GetValue(ns) ?? "default", parse.GetValue(name)!, set, remove, parse.GetValue(overwrite)), cancellationToken);
             var result = response.Results.Single();

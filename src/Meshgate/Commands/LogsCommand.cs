@@ -36,7 +36,7 @@ public static class LogsCommand
             }
 
             var namespaceName = parse.GetValue(ns) ?? "default";
-            using var client = new ApiClient(ApiClient.ResolveServer(parse.GetValue(CommonOptions.Server)));
+            using var client = new ApiClient(ApiTarget.Resolve(parse));
             IReadOnlyList<JsonNode> pods;
             if (podName is not null)
             {

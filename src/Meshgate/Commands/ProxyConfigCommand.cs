@@ -35,7 +35,7 @@ public static class ProxyConfigCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var (name, namespaceName) = SplitPod(parse.GetValue(pod)!, parse.GetValue(ns));
-            using var api = new ApiClient(ApiClient.ResolveServer(parse.GetValue(CommonOptions.Server)));
+            using var api = new ApiClient(ApiTarget.Resolve(parse));
             JsonNode? found;
             try
             {

@@ -20,7 +20,7 @@ public static class ProxyStatusCommand
         command.Aliases.Add("ps");
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var api = new ApiClient(ApiClient.ResolveServer(parse.GetValue(Meshgate.Commands.CommonOptions.Server)));
+            using var api = new ApiClient(ApiTarget.Resolve(parse));
             var syncz = await api.GetAsync("/debug/syncz", cancellationToken) as JsonArray ?? [];
             if (parse.GetValue(output) == "json")
             {

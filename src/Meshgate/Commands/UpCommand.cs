@@ -93,8 +93,8 @@ public static class UpCommand
             {
                 if (!IPAddress.IsLoopback(endpoint.Address))
                 {
-                    // The API runs pods' commands as root on this machine and has no credential yet: this machine only.
-                    throw new CliException($"error: --listen {endpoint} with --cluster: the local cluster's API runs pods as root on this machine and has no authentication yet, so it listens on a loopback address only (e.g. 127.0.0.1:15014)");
+                    // The API runs pods' commands as root on this machine: whoever holds the token is root here, so this machine only.
+                    throw new CliException($"error: --listen {endpoint} with --cluster: the local cluster's API runs pods' commands as root on this machine, so it listens on a loopback address only (e.g. 127.0.0.1:15014)");
                 }
 
                 var hosts = parse.GetValue(sites) is { Length: > 0 } given ? given : ["edition.cnn.com"];
@@ -179,10 +179,10 @@ public static class UpCommand
 
         await using (mesh)
         {
-            Report($"control plane ready, resource API on {mesh.Server.ApiAddress}, discovery and CA (gRPC over TLS) on {mesh.Server.SecureDiscoveryEndPoint} (data in {Path.GetFullPath(options.DataDirectory)})");
+            Report($"control plane ready, resource API on {mesh.Server.ApiAddress} (export KUBECONFIG={mesh.Server.KubeconfigPath}), discovery and CA (gRPC over TLS) on {mesh.Server.SecureDiscoveryEndPoint} (data in {Path.GetFullPath(options.DataDirectory)})");
             await Foreground.RunUntilStoppedAsync(
                 token => mesh.WaitReadyAsync(ReadyTimeout, token),
-                $"ready; send traffic through the sidecar with: curl -x http://{options.WorkloadAddress}:{LocalMesh.SidecarPort} http://edition.cnn.com/politics; Ctrl-C to stop",
+                $"ready; send traffic through the sidecar with: curl -x http://{options.WorkloadAddress}:{LocalMesh.SidecarPort} http://edition.cnn.com/politics; for meshgate and kubectl: export KUBECONFIG={mesh.Server.KubeconfigPath}; Ctrl-C to stop",
                 "stopping",
                 Report,
                 cancellationToken);

@@ -44,7 +44,7 @@ internal static class ClusterDemo
                 say("");
                 say($"# ===== The {title} tab: kubectl and istioctl are meshgate; nothing else is changed =====");
                 var plan = SeedRunner.Plan(SeedDocument.Parse(SeedDocument.Text(), tab));
-                var runner = new SeedRunner(new SeedRunOptions(executable, cluster.Server.ApiAddress.ToString().TrimEnd('/'), directory) { Prefix = prefix }, say);
+                var runner = new SeedRunner(new SeedRunOptions(executable, cluster.Server.KubeconfigPath!, directory) { Prefix = prefix }, say);
                 var results = await runner.RunAsync(plan, cancellationToken).ConfigureAwait(false);
                 if (results.Count != plan.Count || results.Any(r => r.Mismatch is not null))
                 {

@@ -9,8 +9,8 @@ namespace Meshgate.Demo;
 /// <param name="Mismatch">Null when its output is what the document shows (<see cref="SeedOutputMatcher"/>).</param>
 public sealed record SeedStepResult(SeedStep Step, string Command, int ExitCode, string Output, string? Mismatch);
 
-/// <summary>Where the document runs: this program, the control plane, and a directory with Istio's <c>samples/sleep/sleep.yaml</c>.</summary>
-public sealed record SeedRunOptions(string Meshgate, string Server, string WorkingDirectory)
+/// <summary>Where the document runs: this program, the control plane's kubeconfig (<c>DATA/kubeconfig</c>), and a directory with Istio's <c>samples/sleep/sleep.yaml</c>.</summary>
+public sealed record SeedRunOptions(string Meshgate, string Kubeconfig, string WorkingDirectory)
 {
     /// <summary>How long a command that only reads (get, exec, logs, pc) is repeated until its output is the document's:
     /// a reader waits for a pod to start or a route to apply before the next step; so does the runner.</summary>
@@ -116,7 +116,7 @@ public sealed class SeedRunner(SeedRunOptions options, Action<string>? print = n
     /// </summary>
     private async Task WaitForDistributionAsync(CancellationToken cancellationToken)
     {
-        using var http = new HttpClient { BaseAddress = new Uri(options.Server), Timeout = TimeSpan.FromSeconds(5) };
+        using var http = Commands.ApiTarget.FromKubeconfig(options.Kubeconfig).CreateHttpClient(TimeSpan.FromSeconds(5));
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < options.SettleTime)
         {
@@ -168,7 +168,7 @@ public sealed class SeedRunner(SeedRunOptions options, Action<string>? print = n
             exit $status
             """);
         info.Environment["MESHGATE"] = options.Meshgate;
-        info.Environment["MESHGATE_SERVER"] = options.Server;
+        info.Environment["KUBECONFIG"] = options.Kubeconfig;
         info.Environment["MESHGATE_PREFIX"] = string.Join(' ', options.Prefix);
         foreach (var (key, value) in options.Environment)
         {

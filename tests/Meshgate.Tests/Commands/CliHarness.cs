@@ -8,7 +8,10 @@ using Xunit;
 
 namespace Meshgate.Tests.Commands;
 
-/// <summary>A real control plane (own store, own port) and the CLI run in-process against it.</summary>
+/// <summary>
+/// A real control plane (own store, own port, HTTPS with its admin token) and the CLI run in-process against it
+/// through the kubeconfig the control plane writes.
+/// </summary>
 public sealed class CliHarness : IAsyncLifetime
 {
     private readonly string _data = Directory.CreateTempSubdirectory("meshgate-cli-").FullName;
@@ -16,6 +19,12 @@ public sealed class CliHarness : IAsyncLifetime
     public ControlPlaneServer Server { get; private set; } = null!;
 
     public string DataDirectory => _data;
+
+    /// <summary><c>DATA/kubeconfig</c>: the API's address, the mesh root and the admin token.</summary>
+    public string KubeconfigPath => Server.KubeconfigPath!;
+
+    /// <summary>An HTTP client for the API, as the CLI makes it from the kubeconfig (trust and token).</summary>
+    public HttpClient CreateHttpClient() => ApiTarget.FromKubeconfig(KubeconfigPath).CreateHttpClient(TimeSpan.FromSeconds(100));
 
     public async Task InitializeAsync()
     {
@@ -45,7 +54,7 @@ public sealed class CliHarness : IAsyncLifetime
         // Before a "--" (exec's command follows it), else last.
         var dash = Array.IndexOf(args, "--");
         var at = dash < 0 ? args.Length : dash;
-        var code = await Meshgate.Cli.RunAsync([.. args[..at], "--server", Server.ApiAddress.ToString(), .. args[at..]], context);
+        var code = await Meshgate.Cli.RunAsync([.. args[..at], "--kubeconfig", KubeconfigPath, .. args[at..]], context);
         return new Result(code, output.ToString(), error.ToString());
     }
 

@@ -56,8 +56,8 @@ public sealed class ExecCommandTests : IAsyncLifetime
         using var output = new StringWriter();
         using var error = new StringWriter();
         var context = new CliContext(new StringReader(""), output, error);
-        var command = new RootCommand { CommonOptions.Server, ExecCommand.Create(context, () => root) };
-        var parse = command.Parse(CommonOptions.Normalize(["--server", _cli.Server.ApiAddress.ToString(), "exec", .. args]));
+        var command = new RootCommand { CommonOptions.Server, CommonOptions.Token, CommonOptions.CertificateAuthority, CommonOptions.Kubeconfig, ExecCommand.Create(context, () => root) };
+        var parse = command.Parse(CommonOptions.Normalize(["--kubeconfig", _cli.KubeconfigPath, "exec", .. args]));
         int code;
         try
         {
@@ -190,7 +190,7 @@ public sealed class ExecCommandTests : IAsyncLifetime
             Assert.Equal((0, "hi\n", "Unable to use a TTY - input is not a terminal or the right kind of file\n"), (tty.ExitCode, tty.Out, tty.Error));
 
             // On a terminal (script(1) makes one) -it gives the command the terminal itself.
-            var terminal = await Run("", "script", "-qec", $"{MeshgateProcess.Executable} --server {_cli.Server.ApiAddress} exec -it netns-pod -c sleep -- sh -c 'tty; exit 4'", "/dev/null");
+            var terminal = await Run("", "script", "-qec", $"{MeshgateProcess.Executable} --kubeconfig {_cli.KubeconfigPath} exec -it netns-pod -c sleep -- sh -c 'tty; exit 4'", "/dev/null");
             Assert.Equal(4, terminal.ExitCode);
             Assert.Contains("/dev/pts/", terminal.Out, StringComparison.Ordinal);
 
@@ -206,7 +206,7 @@ public sealed class ExecCommandTests : IAsyncLifetime
 
     /// <summary>The real meshgate executable, so the command inherits its streams as it does for users.</summary>
     private Task<CliHarness.Result> Meshgate(string stdin, params string[] args) =>
-        Run(stdin, MeshgateProcess.Executable, ["--server", _cli.Server.ApiAddress.ToString(), .. args]);
+        Run(stdin, MeshgateProcess.Executable, ["--kubeconfig", _cli.KubeconfigPath, .. args]);
 
     private static async Task<CliHarness.Result> Run(string stdin, string file, params string[] args)
     {

@@ -49,7 +49,7 @@ public sealed class GetPodsTests : IAsyncLifetime
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var code = await Meshgate.Cli.RunAsync([.. args, "--server", _cli.Server.ApiAddress.ToString()], new CliContext(new StringReader(""), output, error), _time);
+        var code = await Meshgate.Cli.RunAsync([.. args, "--kubeconfig", _cli.KubeconfigPath], new CliContext(new StringReader(""), output, error), _time);
         Assert.True(code == 0, error.ToString());
         return output.ToString();
     }

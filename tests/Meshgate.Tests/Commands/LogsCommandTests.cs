@@ -161,7 +161,7 @@ public sealed class LogsCommandTests : IAsyncLifetime
     [Fact]
     public async Task TheApiDefaultsTheContainerItself()
     {
-        using var http = new HttpClient { BaseAddress = _cli.Server.ApiAddress };
+        using var http = _cli.CreateHttpClient();
         Assert.Equal("sleep of sleep-7d9f8 1\nsleep of sleep-7d9f8 2\n", await http.GetStringAsync("/api/v1/namespaces/default/pods/sleep-7d9f8/log"));
         Assert.Equal("istio-proxy of httpbin-5c4b2 2\n", await http.GetStringAsync("/api/v1/namespaces/default/pods/httpbin-5c4b2/log?tailLines=1"));
         Assert.Equal("line 25\n", await http.GetStringAsync("/api/v1/namespaces/istio-system/pods/istio-egressgateway-abc12/log?container=istio-proxy&tailLines=1"));
@@ -170,7 +170,7 @@ public sealed class LogsCommandTests : IAsyncLifetime
     [Fact]
     public async Task FollowWaitsForAContainerLogThatDoesNotExistYet()
     {
-        using var http = new HttpClient { BaseAddress = _cli.Server.ApiAddress };
+        using var http = _cli.CreateHttpClient();
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         using var response = await http.GetAsync("/api/v1/namespaces/default/pods/sleep-xyz98/log?container=istio-proxy&follow=true", HttpCompletionOption.ResponseHeadersRead, deadline.Token);
         Assert.True(response.IsSuccessStatusCode);

@@ -106,6 +106,6 @@ public sealed class SeedWalkthroughTests : IAsyncLifetime
         var result = await _cli.RunAsync("get", "se");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Equal($"error: cannot reach the Meshgate control plane at {address} (connection refused); start it with './meshgate up' (or 'meshgate controlplane'), or point --server / MESHGATE_SERVER at it\n", result.Error);
+        Assert.Equal($"error: cannot reach the Meshgate control plane at {address} (connection refused); start it with './meshgate up' (or 'meshgate controlplane'), or point KUBECONFIG (or --server) at it\n", result.Error);
     }
 }

@@ -15,7 +15,7 @@ public sealed class ResourceApiTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _harness.InitializeAsync();
-        _http = new HttpClient { BaseAddress = _harness.Server.ApiAddress };
+        _http = _harness.CreateHttpClient();
     }
 
     public async Task DisposeAsync()

@@ -22,7 +22,7 @@ public sealed class GatewayDeployerTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = ControlPlaneServer.Create(
-            new ControlPlaneOptions { DataDirectory = _data, ApiEndpoint = new IPEndPoint(IPAddress.Loopback, 0), GatewayTargetPort = _ => Interlocked.Increment(ref _nextPort) },
+            new ControlPlaneOptions { DataDirectory = _data, ApiEndpoint = new IPEndPoint(IPAddress.Loopback, 0), UnauthenticatedPlaintextApiForTests = true, GatewayTargetPort = _ => Interlocked.Increment(ref _nextPort) },
             NullLoggerFactory.Instance);
         await _server.StartAsync();
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
+using Meshgate.Commands;
 using Xunit;
 
 namespace Meshgate.Tests.EndToEnd;
@@ -20,11 +21,14 @@ public sealed class ControlPlaneRestartUnderTrafficTests : IAsyncLifetime
     private readonly string _dir = Directory.CreateTempSubdirectory("meshgate-restart-traffic-").FullName;
     private readonly int _apiPort = MeshgateProcess.FreePort();
     private readonly int _discoveryPort = MeshgateProcess.FreePort();
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private HttpClient? _http;
     private DnsmasqServer? _dns;
     private NginxServer? _nginx;
 
-    private string Server => $"http://127.0.0.1:{_apiPort}";
+    /// <summary>The kubeconfig the control plane writes at every start (same port, root and token after a restart).</summary>
+    private string Kubeconfig => Path.Combine(_dir, "data", "kubeconfig");
+
+    private HttpClient Api => _http ??= ApiTarget.FromKubeconfig(Kubeconfig).CreateHttpClient(TimeSpan.FromSeconds(10));
 
     public async Task InitializeAsync()
     {
@@ -50,7 +54,7 @@ public sealed class ControlPlaneRestartUnderTrafficTests : IAsyncLifetime
             await _dns.DisposeAsync();
         }
 
-        _http.Dispose();
+        _http?.Dispose();
         Directory.Delete(_dir, recursive: true);
     }
 
@@ -165,7 +169,7 @@ public sealed class ControlPlaneRestartUnderTrafficTests : IAsyncLifetime
             Assert.NotEqual(Version(before, name), Version(after, name));
         }
 
-        var (code, status) = await MeshgateProcess.RunAsync("", "proxy-status", "--server", Server);
+        var (code, status) = await MeshgateProcess.RunAsync("", "proxy-status", "--kubeconfig", Kubeconfig);
         Assert.Equal(0, code);
         foreach (var name in new[] { "istio-egressgateway-1.istio-system", "sleep-1.default" })
         {
@@ -183,17 +187,17 @@ public sealed class ControlPlaneRestartUnderTrafficTests : IAsyncLifetime
 
     private async Task ApplyAsync(string yaml)
     {
-        var (code, output) = await MeshgateProcess.RunAsync(yaml, "apply", "-f", "-", "--server", Server);
+        var (code, output) = await MeshgateProcess.RunAsync(yaml, "apply", "-f", "-", "--kubeconfig", Kubeconfig);
         Assert.True(code == 0, output);
     }
 
-    private Task<JsonArray> SynczAsync() => Syncz.ReadAsync(_http, Server);
+    private Task<JsonArray> SynczAsync() => Syncz.ReadAsync(Api);
 
     private static string Version(JsonArray statuses, string name) =>
         statuses.Single(s => s!["name"]!.GetValue<string>() == name)!["ackedVersion"]!.GetValue<string>();
 
     /// <summary>Both proxies connected and running the store's current revision.</summary>
-    private Task WaitSyncedAsync(Func<string> context) => Syncz.WaitAsync(_http, Server, proxies: 2, context);
+    private Task WaitSyncedAsync(Func<string> context) => Syncz.WaitAsync(Api, proxies: 2, context);
 
     private static async Task WaitUntilAsync(Func<bool> condition, string what)
     {

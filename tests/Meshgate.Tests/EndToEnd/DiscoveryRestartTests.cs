@@ -1,3 +1,4 @@
+using Meshgate.Commands;
 using Xunit;
 using static Meshgate.Tests.Push.ProxyUnderTest;
 
@@ -15,7 +16,10 @@ public sealed class DiscoveryRestartTests : IDisposable
 
     public void Dispose() => Directory.Delete(_data, recursive: true);
 
-    private Uri Api => new($"http://127.0.0.1:{_apiPort}/");
+    /// <summary>The kubeconfig the control plane writes at every start (its address, root and admin token).</summary>
+    private string Kubeconfig => Path.Combine(_data, "kubeconfig");
+
+    private ApiTarget Api => ApiTarget.FromKubeconfig(Kubeconfig);
 
     private async Task<MeshgateProcess> StartControlPlaneAsync()
     {
@@ -38,9 +42,9 @@ public sealed class DiscoveryRestartTests : IDisposable
             first = new FirstSync(synced["ackedVersion"]!.GetValue<string>(), synced["adminPort"]!.GetValue<int>());
             Assert.Equal(200, await ReadyStatusAsync(statusPort));
             Assert.Equal("sidecar", synced["role"]!.GetValue<string>());
-            var pods = await CliAsync(Api, "get", "pods");
+            var pods = await CliAsync(Kubeconfig, "get", "pods");
             Assert.Contains("sleep", pods.Out, StringComparison.Ordinal);
-            var status = await CliAsync(Api, "proxy-status");
+            var status = await CliAsync(Kubeconfig, "proxy-status");
             Assert.Contains("sleep.default", status.Out, StringComparison.Ordinal);
             Assert.Contains("SYNCED", status.Out, StringComparison.Ordinal);
             Assert.Contains($"127.0.0.1:{first.AdminPort}", status.Out, StringComparison.Ordinal);
@@ -57,7 +61,7 @@ public sealed class DiscoveryRestartTests : IDisposable
         Assert.Equal(resynced["ackedVersion"]!.GetValue<string>(), (await ConfigDumpAsync(first.AdminPort))["version"]!.GetValue<string>());
         Assert.Equal(2, proxy.Output.Split('\n').Count(l => l.Contains("discovery: connected", StringComparison.Ordinal)));
         Assert.Equal(200, await ReadyStatusAsync(statusPort));
-        Assert.Contains("SYNCED", (await CliAsync(Api, "proxy-status")).Out, StringComparison.Ordinal);
+        Assert.Contains("SYNCED", (await CliAsync(Kubeconfig, "proxy-status")).Out, StringComparison.Ordinal);
     }
 
     private sealed record FirstSync(string Version, int AdminPort);

@@ -43,7 +43,7 @@ public sealed class GatewayApiSeedTests(SeedMesh mesh)
                 line);
 
             // The seed's certificate check, for this gateway's identity.
-            var meshgate = $"{MeshgateProcess.Executable} --server {mesh.Server}";
+            var meshgate = $"{MeshgateProcess.Executable} --kubeconfig {mesh.Kubeconfig}";
             var (checkCode, check) = await Bash.RunAsync($$"""
                 set -o pipefail
                 {{meshgate}} pc secret "$({{meshgate}} get pod -l {{Selector}} -o jsonpath='{.items[0].metadata.name}')" -ojson | jq '[.dynamicActiveSecrets[] | select(.name == "default")][0].secret.tlsCertificate.certificateChain.inlineBytes' -r | base64 -d | openssl x509 -text -noout | grep 'Subject Alternative Name' -A 1
@@ -186,12 +186,12 @@ public sealed class GatewayApiSeedTests(SeedMesh mesh)
         finally
         {
             await mesh.CliWithStdinAsync(routes, "delete", "-f", "-");
-            await MeshgateProcess.RunAsync("", "delete", "serviceentry", "cnn", "--server", mesh.Server);
-            await MeshgateProcess.RunAsync("", "delete", "namespace", "egress-ns", "--server", mesh.Server);
+            await MeshgateProcess.RunAsync("", "delete", "serviceentry", "cnn", "--kubeconfig", mesh.Kubeconfig);
+            await MeshgateProcess.RunAsync("", "delete", "namespace", "egress-ns", "--kubeconfig", mesh.Kubeconfig);
         }
 
         var gone = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while ((await MeshgateProcess.RunAsync("", "get", "pod", "-l", Other, "-A", "-o", "name", "--server", mesh.Server)).Output.Contains("other-egress-istio", StringComparison.Ordinal))
+        while ((await MeshgateProcess.RunAsync("", "get", "pod", "-l", Other, "-A", "-o", "name", "--kubeconfig", mesh.Kubeconfig)).Output.Contains("other-egress-istio", StringComparison.Ordinal))
         {
             Assert.True(DateTime.UtcNow < gone, "the other namespace's gateway pod is still there");
             await Task.Delay(200);
@@ -222,7 +222,7 @@ public sealed class GatewayApiSeedTests(SeedMesh mesh)
     {
         foreach (var (kind, name) in new[] { ("serviceentry", "cnn"), ("gtw", "cnn-egress-gateway"), (routeKind, "direct-cnn-to-egress-gateway"), (routeKind, "forward-cnn-from-egress-gateway") })
         {
-            await MeshgateProcess.RunAsync("", "delete", kind, name, "--server", mesh.Server);
+            await MeshgateProcess.RunAsync("", "delete", kind, name, "--kubeconfig", mesh.Kubeconfig);
         }
     }
 
@@ -235,7 +235,7 @@ public sealed class GatewayApiSeedTests(SeedMesh mesh)
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
         {
-            var (_, left) = await MeshgateProcess.RunAsync("", "get", "pod,svc,sa", "-l", Selector, "-o", "name", "--server", mesh.Server);
+            var (_, left) = await MeshgateProcess.RunAsync("", "get", "pod,svc,sa", "-l", Selector, "-o", "name", "--kubeconfig", mesh.Kubeconfig);
             if (!left.Contains("cnn-egress-gateway-istio", StringComparison.Ordinal) && Removed() > removedBefore)
             {
                 return;

@@ -76,5 +76,24 @@ public sealed class KubectlClusterTests
         (code, stdout, stderr) = await Kubectl(null, "logs", pod, "-c", "istio-proxy", "--tail", "1");
         Assert.True(code == 0, stderr);
         Assert.Single(stdout.TrimEnd('\n').Split('\n'));
+
+        // Without the admin token nothing runs in the pod: kubectl with another credential in place of the token is
+        // refused (a user without any makes kubectl ask for one), and so is the exec upgrade itself (curl, as kubectl
+        // would send it after reading the pod).
+        var config = await File.ReadAllTextAsync(kubeconfig);
+        var anonymous = Path.Combine(cluster.Directory, "anonymous.kubeconfig");
+        await File.WriteAllTextAsync(anonymous, config[..config.IndexOf("users:", StringComparison.Ordinal)] + "users:\n- name: meshgate-admin\n  user: {username: admin, password: admin}\n");
+        (code, _, stderr) = await Kubectl(null, "--kubeconfig", anonymous, "exec", pod, "-c", "sleep", "--", "true");
+        Assert.True(code == 1 && stderr.Contains("You must be logged in to the server", StringComparison.Ordinal), $"exit {code}: {stderr}");
+        var server = System.Text.RegularExpressions.Regex.Match(config, @"server: (\S+)").Groups[1].Value;
+        Assert.StartsWith("https://127.0.0.1:", server, StringComparison.Ordinal);
+        var root = Path.Combine(cluster.Directory, "api-root.pem");
+        await File.WriteAllBytesAsync(root, Convert.FromBase64String(System.Text.RegularExpressions.Regex.Match(config, @"certificate-authority-data: (\S+)").Groups[1].Value));
+        var (curlCode, answer) = await Curl.RunAsync(
+            "-sS", "--http1.1", "--cacert", root, "-o", "-", "-w", "\n%{http_code}",
+            "-H", "Connection: Upgrade", "-H", "Upgrade: websocket", "-H", "Sec-WebSocket-Version: 13", "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+            "-H", "Sec-WebSocket-Protocol: v5.channel.k8s.io",
+            $"{server}/api/v1/namespaces/default/pods/{pod}/exec?command=true&container=sleep&stdout=true");
+        Assert.True(curlCode == 0 && answer.EndsWith("\n401", StringComparison.Ordinal) && answer.Contains("Unauthorized", StringComparison.Ordinal), answer);
     }
 }

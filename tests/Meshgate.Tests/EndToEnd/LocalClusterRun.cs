@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Xunit;
 
 namespace Meshgate.Tests.EndToEnd;
@@ -20,17 +19,17 @@ internal sealed class LocalClusterRun : IAsyncDisposable
 {
     private readonly MeshgateProcess _up;
 
-    private LocalClusterRun(MeshgateProcess up, string directory, int port)
+    private LocalClusterRun(MeshgateProcess up, string directory)
     {
         _up = up;
         Directory = directory;
-        Server = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}");
     }
 
     /// <summary>The test's folder: the data directory (<c>data</c>) and Istio's <c>samples/sleep/sleep.yaml</c>, the scripts' working directory.</summary>
     public string Directory { get; }
 
-    public string Server { get; }
+    /// <summary><c>DATA/kubeconfig</c>, which <c>up --cluster</c> writes (the API over HTTPS, the mesh root, the admin token).</summary>
+    public string Kubeconfig => Path.Combine(DataDirectory, "kubeconfig");
 
     public string DataDirectory => Path.Combine(Directory, "data");
 
@@ -44,7 +43,7 @@ internal sealed class LocalClusterRun : IAsyncDisposable
         File.Copy(Path.Combine(TestPaths.TestData, "Seed", "sleep.yaml"), Path.Combine(samples, "sleep.yaml"));
         var port = MeshgateProcess.FreePort();
         var up = MeshgateProcess.Start(["up", "--cluster", "--data", Path.Combine(directory, "data"), "--listen", $"127.0.0.1:{port}", .. arguments]);
-        var run = new LocalClusterRun(up, directory, port);
+        var run = new LocalClusterRun(up, directory);
         try
         {
             await up.WaitForOutputAsync("meshgate up: ready", TimeSpan.FromSeconds(120));
@@ -69,7 +68,7 @@ internal sealed class LocalClusterRun : IAsyncDisposable
             {{script}}
             """);
         info.Environment["MESHGATE"] = MeshgateProcess.Executable;
-        info.Environment["MESHGATE_SERVER"] = Server;
+        info.Environment["KUBECONFIG"] = Kubeconfig;
         using var process = Process.Start(info)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();

@@ -253,7 +253,7 @@ public sealed class MeshTunnelSeedTests(SeedMesh mesh)
     {
         foreach (var (kind, name) in new[] { ("gateway", "istio-egressgateway"), ("serviceentry", "cnn"), ("virtualservice", "direct-cnn-through-egress-gateway"), ("destinationrule", "egressgateway-for-cnn") })
         {
-            await MeshgateProcess.RunAsync("", "delete", kind, name, "--server", mesh.Server);
+            await MeshgateProcess.RunAsync("", "delete", kind, name, "--kubeconfig", mesh.Kubeconfig);
         }
 
         await SetMeshConfigAsync("accessLogFile: /dev/stdout\noutboundTrafficPolicy:\n  mode: ALLOW_ANY");

@@ -98,9 +98,13 @@ public sealed class MeshgateProcess : IAsyncDisposable
     public static Task<(int ExitCode, string Output)> RunAsync(string stdin, params string[] args) => RunAsync(TimeSpan.FromSeconds(60), stdin, args);
 
     /// <summary>Runs a command to completion within <paramref name="deadline"/> and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(TimeSpan deadline, string stdin, params string[] args)
+    public static Task<(int ExitCode, string Output)> RunAsync(TimeSpan deadline, string stdin, params string[] args) =>
+        RunAsync(new Dictionary<string, string>(), deadline, stdin, args);
+
+    /// <summary>Runs a command with <paramref name="environment"/> added, to completion within <paramref name="deadline"/>.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(IReadOnlyDictionary<string, string> environment, TimeSpan deadline, string stdin, params string[] args)
     {
-        await using var process = Start(args);
+        await using var process = Start(environment, args);
         await process._process.StandardInput.WriteAsync(stdin);
         process._process.StandardInput.Close();
         using var timeout = new CancellationTokenSource(deadline);

@@ -21,7 +21,7 @@ public sealed class MutualTlsSeedTests(SeedMesh mesh)
     {
         ExternalTools.Require("jq");
         // The seed's pipeline, with meshgate in place of kubectl and istioctl, unchanged otherwise.
-        var meshgate = $"{MeshgateProcess.Executable} --server {mesh.Server}";
+        var meshgate = $"{MeshgateProcess.Executable} --kubeconfig {mesh.Kubeconfig}";
         var script = $$"""
             set -o pipefail
             {{meshgate}} pc secret -n istio-system "$({{meshgate}} get pod -l istio=egressgateway -n istio-system -o jsonpath='{.items[0].metadata.name}')" -ojson | jq '[.dynamicActiveSecrets[] | select(.name == "default")][0].secret.tlsCertificate.certificateChain.inlineBytes' -r | base64 -d | openssl x509 -text -noout | grep 'Subject Alternative Name' -A 1

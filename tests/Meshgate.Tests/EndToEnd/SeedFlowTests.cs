@@ -145,7 +145,7 @@ public sealed class SeedFlowTests(SeedMesh mesh)
             Assert.Equal("503", status);
             var line = await mesh.AccessLogLineAsync(Gateway, "istio-system", "\"GET /politics HTTP/2\" 503", before);
             Assert.Contains(" UH no_healthy_upstream ", line, StringComparison.Ordinal);
-            var (code, analysis) = await MeshgateProcess.RunAsync("", "analyze", "-A", "--server", mesh.Server);
+            var (code, analysis) = await MeshgateProcess.RunAsync("", "analyze", "-A", "--kubeconfig", mesh.Kubeconfig);
             Assert.Equal(79, code);
             Assert.Contains("MG0001", analysis, StringComparison.Ordinal);
         }
@@ -218,7 +218,7 @@ public sealed class SeedFlowTests(SeedMesh mesh)
     {
         foreach (var (kind, name) in new[] { ("gateway", "istio-egressgateway"), ("serviceentry", "cnn"), ("virtualservice", "direct-cnn-through-egress-gateway"), ("destinationrule", "egressgateway-for-cnn") })
         {
-            await MeshgateProcess.RunAsync("", "delete", kind, name, "--server", mesh.Server);
+            await MeshgateProcess.RunAsync("", "delete", kind, name, "--kubeconfig", mesh.Kubeconfig);
         }
 
         await mesh.WaitSyncedAsync();

@@ -1,3 +1,4 @@
+using Meshgate.Commands;
 using Xunit;
 
 namespace Meshgate.Tests.EndToEnd;
@@ -56,11 +57,15 @@ public class SeedMesh : IAsyncLifetime
 
     private readonly string _dir = Directory.CreateTempSubdirectory("meshgate-seed-mesh-").FullName;
     private readonly int _apiPort = MeshgateProcess.FreePort();
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    private HttpClient? _http;
     private CnnOrigin? _origin;
     private MeshgateProcess? _up;
 
-    public string Server => $"http://127.0.0.1:{_apiPort}";
+    /// <summary><c>DATA/kubeconfig</c>, which <c>up</c> writes: the API's address, the mesh root and the admin token.</summary>
+    public string Kubeconfig => Path.Combine(DataDirectory, "kubeconfig");
+
+    /// <summary>A client of the resource API made from <see cref="Kubeconfig"/>.</summary>
+    private HttpClient Api => _http ??= ApiTarget.FromKubeconfig(Kubeconfig).CreateHttpClient(TimeSpan.FromSeconds(30));
 
     /// <summary>The control plane's data directory (store, <c>ca/</c>, tokens, logs).</summary>
     public string DataDirectory => Path.Combine(_dir, "data");
@@ -112,7 +117,7 @@ public class SeedMesh : IAsyncLifetime
             _origin = null;
         }
 
-        _http.Dispose();
+        _http?.Dispose();
         if (Directory.Exists(_dir))
         {
             Directory.Delete(_dir, recursive: true);
@@ -124,7 +129,7 @@ public class SeedMesh : IAsyncLifetime
 
     public async Task<string> CliWithStdinAsync(string stdin, params string[] args)
     {
-        var (code, output) = await MeshgateProcess.RunAsync(stdin, [.. args, "--server", Server]);
+        var (code, output) = await MeshgateProcess.RunAsync(stdin, [.. args, "--kubeconfig", Kubeconfig]);
         Assert.True(code == 0, $"meshgate {string.Join(' ', args)} exited {code}:\n{output}");
         return output;
     }
@@ -138,7 +143,7 @@ public class SeedMesh : IAsyncLifetime
     }
 
     /// <summary>Waits until both proxies run the store's current revision.</summary>
-    public Task WaitSyncedAsync() => Syncz.WaitAsync(_http, Server, proxies: 2, () => Up.Output);
+    public Task WaitSyncedAsync() => Syncz.WaitAsync(Api, proxies: 2, () => Up.Output);
 
     /// <summary>curl from the sleep workload: through its sidecar (explicit proxy), trusting the origin's CA.</summary>
     public async Task<(int Code, string Output)> CurlAsync(params string[] args) =>

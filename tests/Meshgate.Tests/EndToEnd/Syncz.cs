@@ -7,20 +7,21 @@ namespace Meshgate.Tests.EndToEnd;
 /// <summary>The control plane's <c>/debug/syncz</c>, as the end-to-end tests use it to know an apply is live.</summary>
 internal static class Syncz
 {
-    public static async Task<JsonArray> ReadAsync(HttpClient http, string server) =>
-        (await http.GetFromJsonAsync<JsonArray>(server + "/debug/syncz"))!;
+    /// <param name="http">A client of the API (<c>ApiTarget.CreateHttpClient</c>: its address, trust and token).</param>
+    public static async Task<JsonArray> ReadAsync(HttpClient http) =>
+        (await http.GetFromJsonAsync<JsonArray>("/debug/syncz"))!;
 
     /// <summary>
     /// Polls until at least <paramref name="proxies"/> proxies are connected and every connected one runs the store's
     /// current revision (<c>syncedRevision</c>); fails with the statuses and <paramref name="context"/> otherwise.
     /// </summary>
-    public static async Task WaitAsync(HttpClient http, string server, int proxies, Func<string> context, TimeSpan? timeout = null)
+    public static async Task WaitAsync(HttpClient http, int proxies, Func<string> context, TimeSpan? timeout = null)
     {
-        var revision = (await http.GetFromJsonAsync<JsonObject>(server + "/version"))!["revision"]!.GetValue<long>();
+        var revision = (await http.GetFromJsonAsync<JsonObject>("/version"))!["revision"]!.GetValue<long>();
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         while (true)
         {
-            var statuses = await ReadAsync(http, server);
+            var statuses = await ReadAsync(http);
             var connected = statuses.Where(s => s!["connected"]!.GetValue<bool>()).ToList();
             if (connected.Count >= proxies && connected.All(s => s!["syncedRevision"]?.GetValue<long>() >= revision))
             {

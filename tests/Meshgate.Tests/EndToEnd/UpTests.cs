@@ -10,13 +10,13 @@ public sealed class UpTests : IDisposable
 
     public void Dispose() => Directory.Delete(_data, recursive: true);
 
-    private string Server => $"http://127.0.0.1:{_port}";
+    private string Kubeconfig => Path.Combine(_data, "kubeconfig");
 
     private MeshgateProcess StartUp() => MeshgateProcess.Start("up", "--data", _data, "--listen", $"127.0.0.1:{_port}", "--discovery-port", "0", "--proxy-address", "127.0.0.73");
 
     private async Task<string> CliAsync(params string[] args)
     {
-        var (code, output) = await MeshgateProcess.RunAsync("", [.. args, "--server", Server]);
+        var (code, output) = await MeshgateProcess.RunAsync("", [.. args, "--kubeconfig", Kubeconfig]);
         Assert.True(code == 0, $"meshgate {string.Join(' ', args)} exited {code}:\n{output}");
         return output;
     }
@@ -29,7 +29,7 @@ public sealed class UpTests : IDisposable
         await using (up)
         {
             await up.WaitForOutputAsync("control plane ready", TimeSpan.FromSeconds(60));
-            Assert.Contains($"resource API on http://127.0.0.1:{_port}/", up.Output);
+            Assert.Contains($"resource API on https://127.0.0.1:{_port}/ (export KUBECONFIG={Kubeconfig})", up.Output);
             await CliAsync("create", "namespace", "test-egress");
             foreach (var file in seed.Where(f => !f.Contains("netpol", StringComparison.Ordinal)))
             {

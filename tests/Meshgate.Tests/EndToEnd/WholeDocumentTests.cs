@@ -31,7 +31,7 @@ public sealed class WholeDocumentTests
         await using var cluster = await LocalClusterRun.StartAsync();
         var plan = SeedRunner.Plan(SeedDocument.Parse(SeedDocument.Text(), tab));
         var transcript = new System.Text.StringBuilder();
-        var options = new SeedRunOptions(MeshgateProcess.Executable, cluster.Server, cluster.Directory);
+        var options = new SeedRunOptions(MeshgateProcess.Executable, cluster.Kubeconfig, cluster.Directory);
         if (realKubectl)
         {
             var kubeconfig = Path.Combine(cluster.DataDirectory, "kubeconfig");

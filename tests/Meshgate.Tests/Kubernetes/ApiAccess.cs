@@ -4,20 +4,21 @@ using Meshgate.ControlPlane;
 namespace Meshgate.Tests.Kubernetes;
 
 /// <summary>
-/// How the tests of this folder that start their own control plane reach its Kubernetes API: the server address, a
-/// kubeconfig and a KubernetesClient configuration, all from here. When the API gets HTTPS and credentials, this is the
-/// one place to change (the kubeconfig then names the CA and the token).
+/// How the tests of this folder that start their own control plane reach its Kubernetes API: the kubeconfig the
+/// control plane writes (<c>DATA/kubeconfig</c>: HTTPS, the mesh root as the certificate authority, the admin token),
+/// or, for a control plane started with <c>UnauthenticatedPlaintextApiForTests</c>, its plain address.
 /// </summary>
 internal static class ApiAccess
 {
-    /// <summary>The API's base address, without the trailing slash (<c>http://127.0.0.1:PORT</c>).</summary>
+    /// <summary>The API's base address, without the trailing slash (<c>https://127.0.0.1:PORT</c>).</summary>
     public static string Server(ControlPlaneServer server) => server.ApiAddress.ToString().TrimEnd('/');
 
-    /// <summary>A KubernetesClient configuration for the API.</summary>
-    public static KubernetesClientConfiguration ClientConfiguration(ControlPlaneServer server) => new() { Host = Server(server) };
+    /// <summary>A KubernetesClient configuration for the API (its address, trust and token).</summary>
+    public static KubernetesClientConfiguration ClientConfiguration(ControlPlaneServer server) =>
+        server.KubeconfigPath is { } path ? KubernetesClientConfiguration.BuildConfigFromConfigFile(path) : new() { Host = Server(server) };
 
-    /// <summary>A kubeconfig for the API, for kubectl and helm.</summary>
-    public static string Kubeconfig(ControlPlaneServer server) => $"""
+    /// <summary>The text of a kubeconfig for the API, for kubectl and helm.</summary>
+    public static string Kubeconfig(ControlPlaneServer server) => server.KubeconfigPath is { } path ? File.ReadAllText(path) : $"""
         apiVersion: v1
         kind: Config
         clusters:

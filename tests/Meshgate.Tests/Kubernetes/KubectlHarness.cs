@@ -7,8 +7,8 @@ using Xunit;
 namespace Meshgate.Tests.Kubernetes;
 
 /// <summary>
-/// A control plane started in-process (<see cref="CliHarness"/>) and the real kubectl pointed at it: a kubeconfig and a
-/// discovery cache of its own in a temporary directory (kubectl caches discovery for 6 hours).
+/// A control plane started in-process (<see cref="CliHarness"/>) and the real kubectl pointed at it with the kubeconfig
+/// the control plane wrote, and a discovery cache of its own in a temporary directory (kubectl caches discovery for 6 hours).
 /// </summary>
 public sealed class KubectlHarness : IAsyncLifetime
 {
@@ -20,29 +20,10 @@ public sealed class KubectlHarness : IAsyncLifetime
 
     public string Kubectl { get; } = ExternalTools.Require("kubectl");
 
-    public string KubeconfigPath => Path.Combine(_home, "kubeconfig");
+    /// <summary>The kubeconfig the control plane wrote (<c>DATA/kubeconfig</c>: HTTPS, the mesh root, the admin token), as is.</summary>
+    public string KubeconfigPath => Cli.KubeconfigPath;
 
-    public async Task InitializeAsync()
-    {
-        await Cli.InitializeAsync();
-        await File.WriteAllTextAsync(KubeconfigPath, $"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - name: meshgate
-              cluster:
-                server: {Cli.Server.ApiAddress.ToString().TrimEnd('/')}
-            contexts:
-            - name: meshgate
-              context:
-                cluster: meshgate
-                user: meshgate
-            current-context: meshgate
-            users:
-            - name: meshgate
-              user: {"{}"}
-            """);
-    }
+    public Task InitializeAsync() => Cli.InitializeAsync();
 
     public async Task DisposeAsync()
     {

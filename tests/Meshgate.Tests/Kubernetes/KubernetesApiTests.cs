@@ -20,7 +20,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _cli.InitializeAsync();
-        _http = new HttpClient { BaseAddress = _cli.Server.ApiAddress };
+        _http = _cli.CreateHttpClient();
     }
 
     public async Task DisposeAsync()

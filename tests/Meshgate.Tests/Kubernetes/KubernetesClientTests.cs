@@ -15,7 +15,7 @@ public sealed class KubernetesClientTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _cli.InitializeAsync();
-        _client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = _cli.Server.ApiAddress.ToString().TrimEnd('/') });
+        _client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(_cli.KubeconfigPath));
     }
 
     public async Task DisposeAsync()

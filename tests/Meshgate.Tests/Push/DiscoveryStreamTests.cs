@@ -26,7 +26,7 @@ public sealed class DiscoveryStreamTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = ControlPlaneServer.Create(
-            new ControlPlaneOptions { DataDirectory = _data, ApiEndpoint = new IPEndPoint(IPAddress.Loopback, 0), DiscoveryEndpoint = new IPEndPoint(IPAddress.Loopback, 0) },
+            new ControlPlaneOptions { DataDirectory = _data, ApiEndpoint = new IPEndPoint(IPAddress.Loopback, 0), UnauthenticatedPlaintextApiForTests = true, DiscoveryEndpoint = new IPEndPoint(IPAddress.Loopback, 0) },
             NullLoggerFactory.Instance, Translate);
         await _server.StartAsync();
     }

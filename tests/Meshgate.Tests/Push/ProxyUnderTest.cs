@@ -41,14 +41,22 @@ internal static partial class ProxyUnderTest
         return JsonNode.Parse(await http.GetStringAsync($"http://127.0.0.1:{adminPort}/config_dump"))!.AsObject();
     }
 
-    public static async Task<JsonArray> SynczAsync(Uri api)
+    /// <summary>A plaintext test API (<c>UnauthenticatedPlaintextApiForTests</c>): no token, no certificate.</summary>
+    public static ApiTarget Plain(Uri api) => new(api, null, null, "--server");
+
+    public static Task<JsonArray> SynczAsync(Uri api) => SynczAsync(Plain(api));
+
+    public static async Task<JsonArray> SynczAsync(ApiTarget api)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        return JsonNode.Parse(await http.GetStringAsync(new Uri(api, "/debug/syncz")))!.AsArray();
+        using var http = api.CreateHttpClient(TimeSpan.FromSeconds(5));
+        return JsonNode.Parse(await http.GetStringAsync("/debug/syncz"))!.AsArray();
     }
 
+    public static Task<JsonObject> WaitForSyncAsync(Uri api, string name, Func<JsonObject, bool> condition, Func<string>? context = null) =>
+        WaitForSyncAsync(Plain(api), name, condition, context);
+
     /// <summary>Polls <c>/debug/syncz</c> until <paramref name="condition"/> holds for the proxy named <paramref name="name"/>.</summary>
-    public static async Task<JsonObject> WaitForSyncAsync(Uri api, string name, Func<JsonObject, bool> condition, Func<string>? context = null)
+    public static async Task<JsonObject> WaitForSyncAsync(ApiTarget api, string name, Func<JsonObject, bool> condition, Func<string>? context = null)
     {
         var deadline = DateTime.UtcNow + Deadline;
         JsonArray last = [];
@@ -105,12 +113,17 @@ internal static partial class ProxyUnderTest
         }
     }
 
-    /// <summary>Runs the CLI in-process against <paramref name="api"/>.</summary>
-    public static async Task<(int Code, string Out, string Error)> CliAsync(Uri api, params string[] args)
+    /// <summary>Runs the CLI in-process against the plaintext test API <paramref name="api"/>.</summary>
+    public static Task<(int Code, string Out, string Error)> CliAsync(Uri api, params string[] args) => RunCliAsync([.. args, "--server", api.ToString()]);
+
+    /// <summary>Runs the CLI in-process with the kubeconfig a control plane wrote.</summary>
+    public static Task<(int Code, string Out, string Error)> CliAsync(string kubeconfig, params string[] args) => RunCliAsync([.. args, "--kubeconfig", kubeconfig]);
+
+    private static async Task<(int Code, string Out, string Error)> RunCliAsync(string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var code = await Meshgate.Cli.RunAsync([.. args, "--server", api.ToString()], new CliContext(new StringReader(""), output, error));
+        var code = await Meshgate.Cli.RunAsync(args, new CliContext(new StringReader(""), output, error));
         return (code, output.ToString(), error.ToString());
     }
 
