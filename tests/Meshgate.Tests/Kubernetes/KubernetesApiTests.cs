@@ -267,6 +267,22 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         AssertStatus(missing, "NotFound", 404);
     }
 
+    // Found by fuzzing (fuzz/README.md): a name repeated in one object parsed, then threw ArgumentException (500) when
+    // the patch or the schema check enumerated the object. Now the body is refused as JSON (400), as kubectl's strict
+    // field validation refuses a duplicate field.
+    [Fact]
+    public async Task Write_NameRepeatedInAnObject_BadRequest()
+    {
+        await SendAsync("POST", SePath, Cnn);
+        var (patch, patchStatus, _) = await SendAsync("PATCH", SePath + "/cnn", """{"spec": {"resolution": "DNS", "resolution": "NONE"}}""", "application/merge-patch+json");
+        var (create, createStatus, _) = await SendAsync("POST", SePath, """{"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry", "kind": "ServiceEntry", "metadata": {"name": "x"}}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, patch);
+        Assert.Contains("resolution", patchStatus!["message"]!.ToString());
+        Assert.Equal(HttpStatusCode.BadRequest, create);
+        Assert.Contains("kind", createStatus!["message"]!.ToString());
+    }
+
     [Fact]
     public async Task Patch_EachPatchType_AndDryRunStoresNothing()
     {
