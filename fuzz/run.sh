@@ -9,7 +9,9 @@
 # afl-fuzz found into fuzz/out/TARGET/corpus (copy it to fuzz/corpus/TARGET to keep it). Exits non-zero when a crash
 # or hang was saved; reproduce one with `dotnet fuzz/out/build/Meshgate.Fuzz.dll TARGET FILE`.
 #
-# Environment: FUZZ_TIMEOUT_MS (per input, default 2000), FUZZ_NICE (default 19), FUZZ_REBUILD=1 to rebuild.
+# Environment: FUZZ_TIMEOUT_MS (per input, default 2000), FUZZ_NICE (default 19), FUZZ_REBUILD=1 to rebuild,
+# FUZZ_SECONDS to stop after that long even short of EXECUTIONS (the counts printed say what was reached), FUZZ_KEEP=1
+# to add the minimised inputs afl-fuzz found (not the seeds it started from) to fuzz/corpus/TARGET as afl-NNN.
 set -euo pipefail
 
 target=${1:?usage: fuzz/run.sh TARGET [EXECUTIONS]}
@@ -21,6 +23,7 @@ corpus=$here/corpus/$target
 findings=$out/$target
 timeout_ms=${FUZZ_TIMEOUT_MS:-2000}
 nice_level=${FUZZ_NICE:-19}
+seconds=${FUZZ_SECONDS:-}
 
 if [[ ! -d $corpus ]]; then
   echo "run.sh: no seed corpus $corpus; targets: $(ls "$here/corpus" | tr '\n' ' ')" >&2
@@ -64,7 +67,7 @@ export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT
 export DOTNET_TieredCompilation=0 DOTNET_gcServer=0 DOTNET_CLI_TELEMETRY_OPTOUT=1
 dotnet=$(command -v dotnet)
 started=$(date +%s)
-nice -n "$nice_level" afl-fuzz -i "$corpus" -o "$findings" -t "$timeout_ms" -m none -E "$executions" \
+nice -n "$nice_level" afl-fuzz -i "$corpus" -o "$findings" -t "$timeout_ms" -m none -E "$executions" ${seconds:+-V "$seconds"} \
   -- "$dotnet" "$build/Meshgate.Fuzz.dll" "$target" > "$findings/afl-fuzz.log" 2>&1 || {
   echo "run.sh: afl-fuzz failed; the end of $findings/afl-fuzz.log:" >&2
   tail -n 30 "$findings/afl-fuzz.log" >&2
@@ -83,6 +86,16 @@ echo "target=$target execs_done=$(stat execs_done) saved_crashes=$crashes saved_
 if nice -n "$nice_level" afl-cmin -i "$findings/default/queue" -o "$findings/corpus" -t "$timeout_ms" -m none \
   -- "$dotnet" "$build/Meshgate.Fuzz.dll" "$target" > "$findings/afl-cmin.log" 2>&1; then
   echo "minimised corpus: $(ls "$findings/corpus" | wc -l) files, $(du -sk "$findings/corpus" | cut -f1) KiB in $findings/corpus"
+  if [[ ${FUZZ_KEEP:-0} == 1 ]]; then
+    next=$(ls "$corpus" | grep -c '^afl-' || true)
+    kept=0
+    for input in "$findings/corpus"/*; do
+      [[ $(basename "$input") == *orig:* ]] && continue
+      cp "$input" "$corpus/afl-$(printf %03d $((next + kept)))"
+      kept=$((kept + 1))
+    done
+    echo "kept $kept new inputs in $corpus"
+  fi
 else
   echo "run.sh: afl-cmin failed (see $findings/afl-cmin.log); the queue is in $findings/default/queue" >&2
 fi

@@ -19,4 +19,8 @@ public static class ApiJson
     /// </summary>
     /// <exception cref="JsonException">The text is not JSON, or repeats a name in an object.</exception>
     public static JsonNode? ParseBody(string text) => JsonNode.Parse(text, documentOptions: BodyOptions);
+
+    /// <inheritdoc cref="ParseBody(string)"/>
+    public static Task<JsonNode?> ParseBodyAsync(Stream utf8, CancellationToken cancellationToken) =>
+        JsonNode.ParseAsync(utf8, documentOptions: BodyOptions, cancellationToken: cancellationToken);
 }
