@@ -1,4 +1,6 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
+
 using Meshgate.Core.Resources;
 
 namespace Meshgate.ControlPlane.Api;
@@ -7,4 +9,18 @@ namespace Meshgate.ControlPlane.Api;
 public static class ApiJson
 {
     public static JsonSerializerOptions Options => ResourceJson.Options;
+
+    private static readonly JsonDocumentOptions BodyOptions = new() { AllowDuplicateProperties = false };
+
+    /// <summary>
+    /// A request body's JSON. A name given twice in one object is a <see cref="JsonException"/> (400), as kubectl's
+    /// strict field validation refuses it; parsed leniently, it would throw <see cref="ArgumentException"/> (500) later,
+    /// when a patch or the schema check first enumerates that object.
+    /// </summary>
+    /// <exception cref="JsonException">The text is not JSON, or repeats a name in an object.</exception>
+    public static JsonNode? ParseBody(string text) => JsonNode.Parse(text, documentOptions: BodyOptions);
+
+    /// <inheritdoc cref="ParseBody(string)"/>
+    public static Task<JsonNode?> ParseBodyAsync(Stream utf8, CancellationToken cancellationToken) =>
+        JsonNode.ParseAsync(utf8, documentOptions: BodyOptions, cancellationToken: cancellationToken);
 }

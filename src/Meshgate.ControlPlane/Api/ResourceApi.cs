@@ -138,7 +138,9 @@ public static class ResourceApi
 
         foreach (var (key, value) in request.Set)
         {
-            if ((Names.CheckQualifiedName(key) ?? Names.CheckLabelValue(value)) is { } error)
+            // A JSON null binds as a null string despite the type: refuse it (422), not a NullReferenceException (500).
+            var valueError = value is null ? $"the value of {key} is null; give a value (\"\" for an empty one)" : Names.CheckLabelValue(value);
+            if ((Names.CheckQualifiedName(key) ?? valueError) is { } error)
             {
                 return Error(new Status($"invalid label: {error}", "Invalid", 422));
             }

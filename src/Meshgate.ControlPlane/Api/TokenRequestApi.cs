@@ -34,7 +34,7 @@ public static class TokenRequestApi
                 }
                 else
                 {
-                    body = await JsonNode.ParseAsync(context.Request.Body).ConfigureAwait(false);
+                    body = await ApiJson.ParseBodyAsync(context.Request.Body, context.RequestAborted).ConfigureAwait(false);
                 }
             }
             catch (System.Text.Json.JsonException e)
@@ -46,9 +46,27 @@ public static class TokenRequestApi
                 return Bad(e.Status.Message);
             }
 
-            var spec = body?["spec"];
-            var bound = spec?["boundObjectRef"];
-            if (bound?["kind"]?.GetValue<string>() != "Pod" || bound["name"]?.GetValue<string>() is not { Length: > 0 } podName)
+            string? kind, podName, askedUid;
+            long? askedSeconds;
+            List<string>? askedAudiences;
+            try
+            {
+                var spec = body?["spec"];
+                var bound = spec?["boundObjectRef"];
+                kind = bound?["kind"]?.GetValue<string>();
+                podName = bound?["name"]?.GetValue<string>();
+                askedUid = bound?["uid"]?.GetValue<string>();
+                askedSeconds = spec?["expirationSeconds"]?.GetValue<long>();
+                askedAudiences = (spec?["audiences"] as JsonArray)?.Select(a => a?.GetValue<string>()).OfType<string>().ToList();
+            }
+            catch (Exception e) when (e is InvalidOperationException or FormatException)
+            {
+                // A body that is not an object, or a field of another type (a number where a name goes): the client's
+                // mistake (400), not the server's (500).
+                return Bad($"the TokenRequest is not valid: {e.Message}");
+            }
+
+            if (kind != "Pod" || podName is not { Length: > 0 })
             {
                 return Bad("spec.boundObjectRef: a token is only issued bound to a pod: set kind: Pod and name (and uid)");
             }
@@ -59,7 +77,7 @@ public static class TokenRequestApi
             }
 
             var uid = pod.Metadata["uid"]?.GetValue<string>() ?? "";
-            if (bound["uid"]?.GetValue<string>() is { Length: > 0 } askedUid && askedUid != uid)
+            if (askedUid is { Length: > 0 } && askedUid != uid)
             {
                 return Bad($"spec.boundObjectRef.uid: pod {ns}/{podName} has uid {uid}, not {askedUid}", 409, "Conflict");
             }
@@ -70,15 +88,14 @@ public static class TokenRequestApi
                 return Bad($"spec.boundObjectRef: pod {ns}/{podName} runs as service account {podServiceAccount}, not {serviceAccount}");
             }
 
-            var seconds = spec?["expirationSeconds"]?.GetValue<long>() ?? (long)DefaultLifetime.TotalSeconds;
+            var seconds = askedSeconds ?? (long)DefaultLifetime.TotalSeconds;
             if (seconds < 600)
             {
                 return Bad("spec.expirationSeconds: may not specify a duration less than 10 minutes (Kubernetes' minimum)");
             }
 
             var lifetime = TimeSpan.FromSeconds(Math.Min(seconds, (long)MaxLifetime.TotalSeconds));
-            var audiences = (spec?["audiences"] as JsonArray)?.Select(a => a?.GetValue<string>()).OfType<string>().ToList() is { Count: > 0 } asked
-                ? asked : [ServiceAccountTokens.CaAudience];
+            var audiences = askedAudiences is { Count: > 0 } ? askedAudiences : [ServiceAccountTokens.CaAudience];
             var token = identity.Tokens.Issue(new BoundPod(ns, serviceAccount, podName, uid), lifetime, audiences);
             var answer = new JsonObject
             {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Unicode;
 
 using Meshgate.Core.Resources;
 using Meshgate.Core.Validation;
@@ -104,6 +105,13 @@ public static class ProxyConfigLoader
 
     private static ProxyConfigLoadResult LoadJsonSlowly(ReadOnlyMemory<byte> utf8, string source)
     {
+        // RFC 8259 §8.1: JSON text is UTF-8. System.Text.Json checks a string's bytes only when it reads the string
+        // (it throws InvalidOperationException from deep in the schema walk), so refuse bad bytes here, once.
+        if (!Utf8.IsValid(utf8.Span))
+        {
+            return Failed($"{source}: not valid JSON: the text is not UTF-8");
+        }
+
         JsonNode? parsed;
         try
         {

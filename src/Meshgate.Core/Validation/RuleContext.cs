@@ -69,7 +69,8 @@ internal sealed class RuleContext(string objectNamespace, Action<string, string,
 
         foreach (var (key, value) in labels)
         {
-            Check(FieldPath.Field(path, key), Names.CheckQualifiedName(key) ?? Names.CheckLabelValue(value));
+            // A null value (`app:` with nothing after it) is the empty string, as Kubernetes decodes it: not a crash.
+            Check(FieldPath.Field(path, key), Names.CheckQualifiedName(key) ?? Names.CheckLabelValue(value ?? ""));
         }
     }
 

@@ -367,14 +367,21 @@ internal sealed class JsonPathParser
             _pos++;
         }
 
-        var text = _text[start.._pos];
-        if (text.Length == 0 || !double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+        // A number as Go's ParseFloat (kubectl's) reads it, which includes "6.", "+9" and ".5": not JSON numbers, so
+        // the literal is made from the parsed value, never by parsing the text as JSON.
+        var text = _text.AsSpan(start, _pos - start);
+        if (decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var exact))
         {
-            _pos = start;
-            throw Unexpected("a path, a quoted string, a number, true, false or null");
+            return new LiteralOperand(JsonValue.Create(exact));
         }
 
-        return new LiteralOperand(JsonNode.Parse(text));
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number))
+        {
+            return new LiteralOperand(JsonValue.Create(number));
+        }
+
+        _pos = start;
+        throw Unexpected("a path, a quoted string, a number, true, false or null");
     }
 
     /// <summary>

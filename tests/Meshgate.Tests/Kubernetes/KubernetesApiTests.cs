@@ -267,6 +267,49 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         AssertStatus(missing, "NotFound", 404);
     }
 
+    // Found by fuzzing (fuzz/README.md): a name repeated in one object parsed, then threw ArgumentException (500) when
+    // the patch or the schema check enumerated the object. Now the body is refused as JSON (400), as kubectl's strict
+    // field validation refuses a duplicate field.
+    [Fact]
+    public async Task Write_NameRepeatedInAnObject_BadRequest()
+    {
+        await SendAsync("POST", SePath, Cnn);
+        var (patch, patchStatus, _) = await SendAsync("PATCH", SePath + "/cnn", """{"spec": {"resolution": "DNS", "resolution": "NONE"}}""", "application/merge-patch+json");
+        var (create, createStatus, _) = await SendAsync("POST", SePath, """{"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry", "kind": "ServiceEntry", "metadata": {"name": "x"}}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, patch);
+        Assert.Contains("resolution", patchStatus!["message"]!.ToString());
+        Assert.Equal(HttpStatusCode.BadRequest, create);
+        Assert.Contains("kind", createStatus!["message"]!.ToString());
+    }
+
+    // Found by fuzzing the body readers (fuzz/README.md): a TokenRequest field of another type, a body that is not an
+    // object, a name given twice, or a continue token that repeats a name threw from the field lookups (500).
+    [Theory]
+    [InlineData("""{"spec": {"boundObjectRef": {"kind": "Pod", "name": 5}}}""")]
+    [InlineData("""{"spec": {"boundObjectRef": {"kind": "Pod", "name": "p"}, "expirationSeconds": "long"}}""")]
+    [InlineData("""{"spec": ["boundObjectRef"]}""")]
+    [InlineData("""[1]""")]
+    [InlineData("""{"spec": {}, "spec": {}}""")]
+    public async Task TokenRequest_BodyOfTheWrongShape_BadRequest(string body)
+    {
+        var (code, status, _) = await SendAsync("POST", "/api/v1/namespaces/default/serviceaccounts/default/token", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, code);
+        AssertStatus(status, "BadRequest", 400);
+    }
+
+    [Fact]
+    public async Task List_ContinueTokenRepeatingAName_BadRequest()
+    {
+        var token = Convert.ToBase64String(Encoding.UTF8.GetBytes("""{"ns": "default", "ns": "other", "start": "a"}"""));
+
+        var (code, status, _) = await SendAsync("GET", $"/api/v1/namespaces/default/configmaps?limit=2&continue={Uri.EscapeDataString(token)}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, code);
+        Assert.Contains("continue key is not valid", status!["message"]!.ToString());
+    }
+
     [Fact]
     public async Task Patch_EachPatchType_AndDryRunStoresNothing()
     {

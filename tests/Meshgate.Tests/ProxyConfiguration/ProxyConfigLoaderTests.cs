@@ -239,6 +239,20 @@ public class ProxyConfigLoaderTests
         Assert.StartsWith(expected, Assert.Single(result.Errors), StringComparison.Ordinal);
     }
 
+    // Found by fuzzing (fuzz/README.md): a byte that is not UTF-8 inside a name or string made the schema walk throw
+    // InvalidOperationException from System.Text.Json, which the discovery client took for a broken stream
+    // (reconnect, same snapshot, again) instead of a NACK.
+    [Theory]
+    [InlineData("{\"version\":\"1\",\"clusters\":[{\"name\":\"c\",\"discovery\":\"STATIC\",\"endpoints\":[{\"addr\xC3(ss\":\"127.0.0.1\",\"port\":80}]}]}")]
+    [InlineData("{\"version\":\"1\xFF\"}")]
+    public void LoadJson_BytesThatAreNotUtf8_NotValidJson(string latin1)
+    {
+        var result = ProxyConfigLoader.LoadJson(System.Text.Encoding.Latin1.GetBytes(latin1), "snapshot 1");
+
+        Assert.Null(result.Config);
+        Assert.Equal("snapshot 1: not valid JSON: the text is not UTF-8", Assert.Single(result.Errors));
+    }
+
     [Fact]
     public void Load_SameTextTwice_EqualSnapshots()
     {

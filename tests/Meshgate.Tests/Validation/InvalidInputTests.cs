@@ -1383,6 +1383,37 @@ public class InvalidInputTests
     [MemberData(nameof(KubernetesCases))]
     public void ParseText_InvalidKubernetesObject_ReportsExactErrors(string name, string yaml, string expected) => AssertRefused(name, yaml, expected);
 
+    // Found by fuzzing (fuzz/README.md): a label with nothing after it (null) threw NullReferenceException from the
+    // label check. Kubernetes reads it as the empty string, a valid label value; the key is still checked.
+    [Fact]
+    public void ParseText_NullLabelValueInASelector_ReadAsEmpty()
+    {
+        const string yaml = """
+            apiVersion: networking.k8s.io/v1
+            kind: NetworkPolicy
+            metadata:
+              name: np
+            spec:
+              podSelector: {}
+              policyTypes: [Egress]
+              egress:
+              - to:
+                - namespaceSelector:
+                    matchLabels:
+                      app:
+                  podSelector:
+                    matchLabels:
+                      "bad key!":
+            """;
+
+        var result = ResourceParser.ParseText(yaml, Source);
+
+        Assert.False(result.Ok);
+        var error = Assert.Single(result.Errors);
+        Assert.Contains("spec.egress[0].to[0].podSelector.matchLabels", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("bad key!", error.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ParseText_TcpRoute_ParsedAsTheGatewayApiKind()
     {

@@ -147,6 +147,11 @@ public sealed class JsonPathTemplateTests
     [InlineData("{.items[?(@.metadata.labels.app==\"none\")].metadata.name}", "")]
     [InlineData("{.items[?(@.status.podIP)].metadata.name}", "web-1")]
     [InlineData("{.items[*].spec.containers[?(@.name==\"sidecar\")].image}", "envoy")]
+    // Found by fuzzing (fuzz/README.md): numbers Go's ParseFloat reads but JSON does not threw JsonException.
+    [InlineData("{.items[?(@.status.restarts>=3.)].metadata.name}", "web-2 db-1")]
+    [InlineData("{.items[?(@.status.restarts==+3)].metadata.name}", "web-2")]
+    [InlineData("{.items[?(@.status.restarts>-.5)].metadata.name}", "web-1 web-2 db-1")]
+    [InlineData("{.items[?(@.status.restarts<1e2)].metadata.name}", "web-1 web-2 db-1")]
     public void Evaluate_Filter_SelectsMatchingElements(string template, string expected)
     {
         Assert.Equal(expected, Render(template));
@@ -261,6 +266,7 @@ public sealed class JsonPathTemplateTests
     [InlineData("{.items[::0]}", "jsonpath: slice step must be positive at position 10")]
     [InlineData("{.items[abc]}", "jsonpath: unexpected 'a' at position 8, expected an index, a slice, '*', '?(' or a quoted name")]
     [InlineData("{.items[99999999999]}", "jsonpath: index '99999999999' out of range at position 8")]
+    [InlineData("{.items[?(@.a<1e400)]}", "jsonpath: unexpected '1' at position 14, expected a path, a quoted string, a number, true, false or null")]
     [InlineData("{.a .b}", "jsonpath: unexpected '.' at position 4, expected '}'")]
     public void TryParse_InvalidTemplate_ReturnsPositionedError(string template, string expected)
     {

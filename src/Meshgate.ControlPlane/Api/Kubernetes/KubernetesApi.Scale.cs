@@ -33,7 +33,7 @@ public sealed partial class KubernetesApi
         JsonNode? body;
         try
         {
-            body = contentType == KubernetesProtobuf.ContentType ? KubernetesProtobuf.Decode(await ReadBytesAsync(context)) : JsonNode.Parse(await ReadTextAsync(context));
+            body = contentType == KubernetesProtobuf.ContentType ? KubernetesProtobuf.Decode(await ReadBytesAsync(context)) : ApiJson.ParseBody(await ReadTextAsync(context));
         }
         catch (JsonException e)
         {

@@ -125,7 +125,7 @@ public sealed partial class KubernetesApi
         JsonNode? patch;
         try
         {
-            patch = contentType == ApplyPatchType ? ReadYamlObject(text) : JsonNode.Parse(text);
+            patch = contentType == ApplyPatchType ? ReadYamlObject(text) : ApiJson.ParseBody(text);
         }
         catch (JsonException e)
         {
@@ -294,7 +294,7 @@ public sealed partial class KubernetesApi
         {
             try
             {
-                body = JsonNode.Parse(text) as JsonObject ?? throw ApiError.BadRequest("DeleteOptions is a JSON object");
+                body = ApiJson.ParseBody(text) as JsonObject ?? throw ApiError.BadRequest("DeleteOptions is a JSON object");
             }
             catch (JsonException e)
             {
@@ -488,7 +488,7 @@ public sealed partial class KubernetesApi
         var text = await ReadTextAsync(context);
         try
         {
-            return (contentType == "application/yaml" ? ReadYamlObject(text) : JsonNode.Parse(text)) as JsonObject
+            return (contentType == "application/yaml" ? ReadYamlObject(text) : ApiJson.ParseBody(text)) as JsonObject
                 ?? throw ApiError.BadRequest("the body is not an object");
         }
         catch (JsonException e)

@@ -216,7 +216,8 @@ public sealed partial class KubernetesApi
             var json = JsonNode.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(token)))!;
             return (json["ns"]!.GetValue<string>(), json["start"]!.GetValue<string>());
         }
-        catch (Exception e) when (e is FormatException or JsonException or NullReferenceException or InvalidOperationException)
+        // ArgumentException: a name given twice in the token's object (read leniently, it throws when first looked up).
+        catch (Exception e) when (e is FormatException or JsonException or NullReferenceException or InvalidOperationException or ArgumentException)
         {
             throw ApiError.BadRequest($"continue key is not valid: {e.Message}");
         }
