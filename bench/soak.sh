@@ -4,7 +4,10 @@
 # file descriptors of each Meshgate process and the load's errors, prints a table, writes a CSV under artifacts/soak/,
 # and ends with the RSS growth after warm-up and the error count. Exit 1 when growth >= 5 % or any error.
 #
-#   bench/soak.sh [--minutes N] [--rps R] [--change-every S]     (KEEP=1 keeps the logs and data)
+#   bench/soak.sh [--minutes N] [--rps R] [--change-every S] [--heap-report]     (KEEP=1 keeps the logs and data)
+#
+# --heap-report: after the last sample (so the forced full GC cannot change what was measured), a GC heap dump of
+# each Meshgate process (dotnet-gcdump) under artifacts/soak/ and its largest types, to tell a leak from warm-up.
 #
 # Load: wrk over HTTP/1.1 keep-alive (2 connections, a pause after each answer sized to the rate), in 10-second runs
 # back to back, so each sample counts that interval's requests, non-2xx answers and socket errors. Loopback only; every process it starts
@@ -17,14 +20,20 @@ cd "$(dirname "$0")/.."
 minutes=30
 rps=50
 change_every=5
+heap_report=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --minutes) minutes="$2"; shift 2 ;;
     --rps) rps="$2"; shift 2 ;;
     --change-every) change_every="$2"; shift 2 ;;
-    *) echo "usage: bench/soak.sh [--minutes N] [--rps R] [--change-every S]" >&2; exit 2 ;;
+    --heap-report) heap_report=1; shift ;;
+    *) echo "usage: bench/soak.sh [--minutes N] [--rps R] [--change-every S] [--heap-report]" >&2; exit 2 ;;
   esac
 done
+gcdump=$(command -v dotnet-gcdump || echo "$HOME/.dotnet/tools/dotnet-gcdump")
+if [[ -n "$heap_report" && ! -x "$gcdump" ]]; then
+  echo "bench/soak.sh: --heap-report needs dotnet-gcdump (dotnet tool install -g dotnet-gcdump)" >&2; exit 1
+fi
 [[ "$minutes" =~ ^[0-9]+$ && "$minutes" -ge 1 ]] || { echo "bench/soak.sh: --minutes must be a whole number >= 1, got '$minutes'" >&2; exit 2; }
 [[ "$rps" =~ ^[0-9]+$ && "$rps" -ge 2 ]] || { echo "bench/soak.sh: --rps must be a whole number >= 2, got '$rps'" >&2; exit 2; }
 [[ "$change_every" =~ ^[0-9]+$ && "$change_every" -ge 1 ]] || { echo "bench/soak.sh: --change-every must be a whole number of seconds >= 1, got '$change_every'" >&2; exit 2; }
@@ -227,6 +236,18 @@ for n in $(seq 1 "$samples"); do
 done
 
 echo "CSV: $csv"
+if [[ -n "$heap_report" ]]; then
+  for named in "controlplane:$cp_pid" "gateway:$gw_pid" "sidecar:$sc_pid"; do
+    dump="${csv%.csv}-${named%%:*}.gcdump"
+    before=$(( $(rss "${named##*:}") / 1024 ))
+    if "$gcdump" collect -p "${named##*:}" -o "$dump" >/dev/null 2>&1; then
+      echo "--- ${named%%:*}: GC heap after the run (RSS $before MiB before the dump's full GC, $(( $(rss "${named##*:}") / 1024 )) MiB after), largest types ($dump)"
+      "$gcdump" report "$dump" 2>&1 | head -n 22
+    else
+      echo "--- ${named%%:*}: dotnet-gcdump failed" >&2
+    fi
+  done
+fi
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 python3 - "$csv" <<'PY'
 import csv, statistics, sys
