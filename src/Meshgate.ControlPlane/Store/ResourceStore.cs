@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Meshgate.Core.Resources;
+using Meshgate.Core.Schemas;
 using Microsoft.Data.Sqlite;
 
 namespace Meshgate.ControlPlane.Store;
@@ -84,13 +85,67 @@ public sealed class ResourceStore : IDisposable
 
         var revision = long.Parse(ReadMeta("revision") ?? "0", CultureInfo.InvariantCulture);
         _current = new ResourceSet(revision, objects.ToImmutable());
+        // The feed starts empty: a watch from before this revision (a client that watched the previous run) cannot be
+        // served from it and must get 410 Expired and list again, never silently miss the changes in between.
+        Changes.StartAfter(revision);
 
         var missing = InitialNamespaces.Where(ns => !_current.NamespaceExists(ns)).ToList();
         if (missing.Count > 0)
         {
             Commit(set => missing.Select(ns => Put(set, NewNamespace(ns), out _)!).ToList());
         }
+
+        Commit(ServeCustomResourceDefinitions);
     }
+
+    /// <summary>
+    /// Stores the definitions of the Istio and Gateway API kinds as this build generates them (read-only through the API,
+    /// <see cref="CustomResourceDefinitions"/>), replacing older ones and removing those of kinds no longer served.
+    /// </summary>
+    private List<Pending> ServeCustomResourceDefinitions(ImmutableDictionary<ObjectKey, Resource>.Builder set)
+    {
+        var changes = new List<Pending>();
+        foreach (var stale in set.Values.Where(r => r.Type == ResourceTypes.CustomResourceDefinition && CustomResourceDefinitions.Find(r.Name) is null).ToList())
+        {
+            set.Remove(stale.Key);
+            changes.Add(new Pending(ChangeType.Deleted, stale));
+        }
+
+        foreach (var (type, definition) in CustomResourceDefinitions.All)
+        {
+            var json = (JsonObject)definition.DeepClone();
+            set.TryGetValue(new ObjectKey(ResourceTypes.CustomResourceDefinition, "", CustomResourceDefinitions.NameOf(type)), out var existing);
+            if (existing is not null && JsonNode.DeepEquals(existing.Json["spec"], json["spec"]))
+            {
+                continue; // labels and annotations a client applied stay
+            }
+
+            // As kube-apiserver reports a definition it serves: names accepted, established, stored in the storage version.
+            json["status"] = new JsonObject
+            {
+                ["acceptedNames"] = json["spec"]!["names"]!.DeepClone(),
+                ["conditions"] = new JsonArray(
+                    Condition("NamesAccepted", "NoConflicts", "no conflicts found"),
+                    Condition("Established", "InitialNamesAccepted", "the initial names have been accepted")),
+                ["storedVersions"] = new JsonArray(type.PreferredVersion),
+            };
+            if (Put(set, new Resource(ResourceTypes.CustomResourceDefinition, json), out _, withStatus: true) is { } pending)
+            {
+                changes.Add(pending);
+            }
+        }
+
+        return changes;
+    }
+
+    private JsonObject Condition(string type, string reason, string message) => new()
+    {
+        ["type"] = type,
+        ["status"] = "True",
+        ["lastTransitionTime"] = _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+        ["reason"] = reason,
+        ["message"] = message,
+    };
 
     /// <summary>Creates or updates every object, in order, in one transaction.</summary>
     /// <exception cref="StoreException">Nothing was stored: a namespace is missing, or an object is forbidden.</exception>
@@ -182,10 +237,7 @@ public sealed class ResourceStore : IDisposable
         Resource? deleted = null;
         Commit(set =>
         {
-            if (key.Type == ResourceTypes.Namespace && Undeletable.Contains(key.Name))
-            {
-                throw StoreException.Forbidden($"namespaces \"{key.Name}\" is forbidden: this namespace may not be deleted");
-            }
+            CheckDeletable(key);
 
             if (!set.TryGetValue(key, out var existing))
             {
@@ -244,10 +296,7 @@ public sealed class ResourceStore : IDisposable
             var changes = new List<Pending>();
             foreach (var key in keys)
             {
-                if (key.Type == ResourceTypes.Namespace && Undeletable.Contains(key.Name))
-                {
-                    throw StoreException.Forbidden($"namespaces \"{key.Name}\" is forbidden: this namespace may not be deleted");
-                }
+                CheckDeletable(key);
 
                 if (!set.TryGetValue(key, out var existing))
                 {
@@ -272,6 +321,19 @@ public sealed class ResourceStore : IDisposable
             return changes;
         }, dryRun);
         return results;
+    }
+
+    private static void CheckDeletable(ObjectKey key)
+    {
+        if (key.Type == ResourceTypes.Namespace && Undeletable.Contains(key.Name))
+        {
+            throw StoreException.Forbidden($"namespaces \"{key.Name}\" is forbidden: this namespace may not be deleted");
+        }
+
+        if (key.Type == ResourceTypes.CustomResourceDefinition)
+        {
+            throw StoreException.Forbidden($"customresourcedefinitions.apiextensions.k8s.io \"{key.Name}\" is forbidden: Meshgate's kinds are built in; their definitions cannot be deleted");
+        }
     }
 
     /// <summary>Sets and removes labels on one object (kubectl label).</summary>
