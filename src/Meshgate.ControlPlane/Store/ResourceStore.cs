@@ -437,6 +437,11 @@ public sealed class ResourceStore : IDisposable
     /// <summary>Writes one commit's changes and the new revision in one SQLite transaction (rolled back on any error).</summary>
     private void WriteTransaction(List<Pending> pending, long revision)
     {
+        if (_connection.State != System.Data.ConnectionState.Open)
+        {
+            OpenForWrites(); // a reopen failed before
+        }
+
         using (var transaction = _connection.BeginTransaction())
         {
             // One statement of each kind for the whole commit, prepared once, its parameters set per object.
@@ -470,28 +475,33 @@ public sealed class ResourceStore : IDisposable
         }
     }
 
-    /// <summary>Opens the database again (under the write lock); false when that fails too.</summary>
+    /// <summary>
+    /// Opens the database again (under the write lock); false when that fails. The old handle is closed first: SQLite
+    /// shares a file's shared-memory index between the handles of one process, so a new handle opened beside the old
+    /// one would inherit its read-only index. A handle left closed here is opened by the next write.
+    /// </summary>
     private bool Reopen()
     {
-        var connection = new SqliteConnection(_connection.ConnectionString);
+        var connectionString = _connection.ConnectionString;
+        _connection.Dispose();
+        _connection = new SqliteConnection(connectionString);
         try
         {
-            connection.Open();
-            using (var pragma = connection.CreateCommand())
-            {
-                pragma.CommandText = "PRAGMA synchronous = NORMAL;"; // per connection (WAL mode is kept in the file)
-                pragma.ExecuteNonQuery();
-            }
+            OpenForWrites();
+            return true;
         }
         catch (SqliteException)
         {
-            connection.Dispose();
             return false;
         }
+    }
 
-        _connection.Dispose();
-        _connection = connection;
-        return true;
+    private void OpenForWrites()
+    {
+        _connection.Open();
+        using var pragma = _connection.CreateCommand();
+        pragma.CommandText = "PRAGMA synchronous = NORMAL;"; // per handle (WAL mode is kept in the file)
+        pragma.ExecuteNonQuery();
     }
 
     private SqliteCommand ObjectCommand(SqliteTransaction transaction, string sql, params string[] parameters)
