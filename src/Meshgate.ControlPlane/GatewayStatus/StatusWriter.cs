@@ -41,7 +41,9 @@ internal sealed partial class StatusWriter(ResourceStore store, ILogger logger)
             }
             catch (StoreException e)
             {
-                complete = false; // its namespace is being deleted, say: the change that caused it triggers another pass
+                // Its namespace is being deleted, or the store cannot write (a full or read-only disk): not a reason to
+                // compute again at once, which would retry in a loop; the next change or sync-state change brings
+                // another pass.
                 Log.Failed(logger, update.Key.ToString(), e.Message);
             }
         }

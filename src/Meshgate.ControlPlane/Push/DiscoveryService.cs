@@ -29,9 +29,9 @@ internal sealed partial class DiscoveryService(PushService push, ResourceStore s
             throw new RpcException(new Status(StatusCode.InvalidArgument, error!));
         }
 
+        var registered = PodRegistration.PodFor(node, first.Node.AdminPort);
         try
         {
-            var registered = PodRegistration.PodFor(node, first.Node.AdminPort);
             if (store.Update(registered.Key, existing => PodRegistration.IsKubeletPod(existing) ? PodRegistration.Annotate(existing, registered) : registered) is null)
             {
                 if (!options.RegistersUnknownPods)
@@ -41,6 +41,12 @@ internal sealed partial class DiscoveryService(PushService push, ResourceStore s
 
                 store.ApplyWithStatus(registered);
             }
+        }
+        catch (StoreException e) when (e.Code == 500 && store.Current.Get(registered.Key) is not null)
+        {
+            // The store cannot write (a full or read-only disk) but knows this pod: serve the proxy its configuration
+            // with the Pod as stored, rather than leave it without a control plane until the disk is fixed.
+            Log.RegistrationFailed(_logger, node.Name, node.Namespace, e.Message);
         }
         catch (StoreException e)
         {

@@ -19,7 +19,9 @@ public sealed class ResourceStore : IDisposable
 
     private static readonly HashSet<string> Undeletable = ["default", "kube-system", "kube-public"];
 
-    private readonly SqliteConnection _connection;
+    private const int SqliteReadOnly = 8; // SQLITE_READONLY: the handle was opened read-only
+
+    private SqliteConnection _connection; // replaced only by Reopen, under _writeLock
     private readonly TimeProvider _time;
     private readonly Lock _writeLock = new();
     private ResourceSet _current = ResourceSet.Empty;
@@ -464,41 +466,103 @@ public sealed class ResourceStore : IDisposable
             }
 
             var revision = current.Revision + 1;
-            using (var transaction = _connection.BeginTransaction())
+            try
             {
-                // One statement of each kind for the whole commit, prepared once, its parameters set per object.
-                using var upsert = ObjectCommand(transaction, "INSERT OR REPLACE INTO objects (grp, kind, namespace, name, body) VALUES ($g, $k, $n, $name, $body)", "$g", "$k", "$n", "$name", "$body");
-                using var delete = ObjectCommand(transaction, "DELETE FROM objects WHERE grp = $g AND kind = $k AND namespace = $n AND name = $name", "$g", "$k", "$n", "$name");
-                foreach (var change in pending)
+                WriteTransaction(pending, revision);
+            }
+            catch (SqliteException e) when (e.SqliteErrorCode == SqliteReadOnly && Reopen())
+            {
+                // SQLite opened the file read-only (its filesystem was read-only then) and the handle stays so; the
+                // filesystem may be writable now: one more try on a fresh handle.
+                try
                 {
-                    var command = change.Type == ChangeType.Deleted ? delete : upsert;
-                    var key = change.Object.Key;
-                    command.Parameters["$g"].Value = key.Type.Group;
-                    command.Parameters["$k"].Value = key.Type.Kind;
-                    command.Parameters["$n"].Value = key.Namespace;
-                    command.Parameters["$name"].Value = key.Name;
-                    if (change.Type != ChangeType.Deleted)
-                    {
-                        command.Parameters["$body"].Value = change.Body ?? change.Object.Json.ToJsonString();
-                    }
-
-                    command.ExecuteNonQuery();
+                    WriteTransaction(pending, revision);
                 }
-
-                using (var meta = _connection.CreateCommand())
+                catch (SqliteException again)
                 {
-                    meta.Transaction = transaction;
-                    meta.CommandText = "INSERT OR REPLACE INTO meta (key, value) VALUES ('revision', $v)";
-                    meta.Parameters.AddWithValue("$v", revision.ToString(CultureInfo.InvariantCulture));
-                    meta.ExecuteNonQuery();
+                    throw StoreWriteFailure.ToStoreException(again, Path);
                 }
-
-                transaction.Commit();
+            }
+            catch (SqliteException e)
+            {
+                // The transaction was rolled back (nothing of it is in the file) and _current is untouched; a full or
+                // read-only filesystem is the operator's to fix, so say which, instead of a bare internal error.
+                throw StoreWriteFailure.ToStoreException(e, Path);
             }
 
             Volatile.Write(ref _current, new ResourceSet(revision, builder.ToImmutable()));
             Changes.Publish(pending.Select(p => new Change(revision, p.Type, p.Object)).ToList());
         }
+    }
+
+    /// <summary>Writes one commit's changes and the new revision in one SQLite transaction (rolled back on any error).</summary>
+    private void WriteTransaction(List<Pending> pending, long revision)
+    {
+        if (_connection.State != System.Data.ConnectionState.Open)
+        {
+            OpenForWrites(); // a reopen failed before
+        }
+
+        using (var transaction = _connection.BeginTransaction())
+        {
+            // One statement of each kind for the whole commit, prepared once, its parameters set per object.
+            using var upsert = ObjectCommand(transaction, "INSERT OR REPLACE INTO objects (grp, kind, namespace, name, body) VALUES ($g, $k, $n, $name, $body)", "$g", "$k", "$n", "$name", "$body");
+            using var delete = ObjectCommand(transaction, "DELETE FROM objects WHERE grp = $g AND kind = $k AND namespace = $n AND name = $name", "$g", "$k", "$n", "$name");
+            foreach (var change in pending)
+            {
+                var command = change.Type == ChangeType.Deleted ? delete : upsert;
+                var key = change.Object.Key;
+                command.Parameters["$g"].Value = key.Type.Group;
+                command.Parameters["$k"].Value = key.Type.Kind;
+                command.Parameters["$n"].Value = key.Namespace;
+                command.Parameters["$name"].Value = key.Name;
+                if (change.Type != ChangeType.Deleted)
+                {
+                    command.Parameters["$body"].Value = change.Body ?? change.Object.Json.ToJsonString();
+                }
+
+                command.ExecuteNonQuery();
+            }
+
+            using (var meta = _connection.CreateCommand())
+            {
+                meta.Transaction = transaction;
+                meta.CommandText = "INSERT OR REPLACE INTO meta (key, value) VALUES ('revision', $v)";
+                meta.Parameters.AddWithValue("$v", revision.ToString(CultureInfo.InvariantCulture));
+                meta.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+        }
+    }
+
+    /// <summary>
+    /// Opens the database again (under the write lock); false when that fails. The old handle is closed first: SQLite
+    /// shares a file's shared-memory index between the handles of one process, so a new handle opened beside the old
+    /// one would inherit its read-only index. A handle left closed here is opened by the next write.
+    /// </summary>
+    private bool Reopen()
+    {
+        var connectionString = _connection.ConnectionString;
+        _connection.Dispose();
+        _connection = new SqliteConnection(connectionString);
+        try
+        {
+            OpenForWrites();
+            return true;
+        }
+        catch (SqliteException)
+        {
+            return false;
+        }
+    }
+
+    private void OpenForWrites()
+    {
+        _connection.Open();
+        using var pragma = _connection.CreateCommand();
+        pragma.CommandText = "PRAGMA synchronous = NORMAL;"; // per handle (WAL mode is kept in the file)
+        pragma.ExecuteNonQuery();
     }
 
     private SqliteCommand ObjectCommand(SqliteTransaction transaction, string sql, params string[] parameters)

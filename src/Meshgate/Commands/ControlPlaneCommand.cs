@@ -79,7 +79,11 @@ public static class ControlPlaneCommand
         {
             throw new CliException($"error: the mesh CA: {e.Message}");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Microsoft.Data.Sqlite.SqliteException e)
+        {
+            throw new CliException($"error: cannot open the store in {Path.GetFullPath(data)}: {ControlPlane.Store.StoreWriteFailure.Cause(e, data)}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new CliException($"error: cannot open the store in {Path.GetFullPath(data)}: {e.Message}");
         }
