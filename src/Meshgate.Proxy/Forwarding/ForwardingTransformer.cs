@@ -14,11 +14,20 @@ namespace Meshgate.Proxy.Forwarding;
 /// (not sent downstream) while attempts remain, so the handler can try again.
 /// One per pooled <see cref="ProxyRequest"/>, used by one request at a time, so it can time the upstream in a field.
 /// </summary>
-internal sealed class ForwardingTransformer(RetryableRequestBody body) : HttpTransformer
+internal sealed class ForwardingTransformer(RetryableRequestBody body, ConnectionAddresses addresses) : HttpTransformer
 {
     private static readonly string[] AttemptCounts = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"];
 
+    // x-envoy-upstream-service-time for the common answers, made once (a race makes an equal string twice, harmlessly).
+    private static readonly string?[] ServiceTimes = new string?[1024];
+
     private long _upstreamStarted;
+
+    /// <summary>Milliseconds from the request sent to the response headers of the last attempt; -1 when none arrived.</summary>
+    public long UpstreamServiceMilliseconds { get; private set; } = -1;
+
+    /// <summary>Forgets the previous request's timing (the transformer is pooled with its request).</summary>
+    public void Reset() => UpstreamServiceMilliseconds = -1;
 
     /// <summary>The attempt about to be sent, from 1 (<c>x-envoy-attempt-count</c>).</summary>
     public int Attempt { get; set; }
@@ -40,7 +49,7 @@ internal sealed class ForwardingTransformer(RetryableRequestBody body) : HttpTra
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);
         proxyRequest.Headers.Host = HostRewrite ?? httpContext.Request.Host.Value; // HTTP/2 upstreams send it as :authority
 
-        var client = httpContext.Connection.RemoteIpAddress?.ToString();
+        var client = addresses.Client(httpContext.Connection);
         if (client is not null)
         {
             var existing = httpContext.Request.Headers["x-forwarded-for"].ToString();
@@ -50,7 +59,7 @@ internal sealed class ForwardingTransformer(RetryableRequestBody body) : HttpTra
 
         if (!proxyRequest.Headers.Contains("x-request-id"))
         {
-            var id = Guid.NewGuid().ToString();
+            var id = RequestIds.NewV4();
             proxyRequest.Headers.TryAddWithoutValidation("x-request-id", id);
             httpContext.Request.Headers["x-request-id"] = id; // for the access log
         }
@@ -78,9 +87,20 @@ internal sealed class ForwardingTransformer(RetryableRequestBody body) : HttpTra
         if (proxyResponse is not null)
         {
             var elapsed = (long)Stopwatch.GetElapsedTime(_upstreamStarted).TotalMilliseconds;
-            httpContext.Response.Headers["x-envoy-upstream-service-time"] = elapsed.ToString(CultureInfo.InvariantCulture);
+            UpstreamServiceMilliseconds = elapsed;
+            httpContext.Response.Headers["x-envoy-upstream-service-time"] = ServiceTime(elapsed);
         }
 
         return result;
+    }
+
+    private static string ServiceTime(long milliseconds)
+    {
+        if ((ulong)milliseconds >= (ulong)ServiceTimes.Length)
+        {
+            return milliseconds.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return ServiceTimes[milliseconds] ??= milliseconds.ToString(CultureInfo.InvariantCulture);
     }
 }

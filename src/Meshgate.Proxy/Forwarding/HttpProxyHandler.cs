@@ -49,8 +49,8 @@ internal sealed partial class HttpProxyHandler(IHttpForwarder forwarder, ProxyMe
             Authority = context.Request.Host.Value,
             UserAgent = Header(context, "user-agent"),
             ForwardedFor = Header(context, "x-forwarded-for"),
-            DownstreamLocalAddress = Endpoint(context.Connection.LocalIpAddress, context.Connection.LocalPort),
-            DownstreamRemoteAddress = Endpoint(context.Connection.RemoteIpAddress, context.Connection.RemotePort),
+            DownstreamLocalAddress = request.Addresses.Local(context.Connection),
+            DownstreamRemoteAddress = request.Addresses.Remote(context.Connection),
             RequestedServerName = terminated?.ServerName,
             DownstreamPeerUriSan = terminated?.PeerUriSan ?? tunnel?.PeerUriSan,
             DownstreamLocalUriSan = terminated?.LocalUriSan ?? tunnel?.LocalUriSan,
@@ -98,8 +98,7 @@ internal sealed partial class HttpProxyHandler(IHttpForwarder forwarder, ProxyMe
             entry.UpstreamLocalAddress = request.UpstreamLocal.Value;
             entry.UpstreamPeerUriSan = request.UpstreamLocal.PeerUriSan;
             entry.Duration = Stopwatch.GetElapsedTime(started);
-            if (context.Response.Headers.TryGetValue("x-envoy-upstream-service-time", out var serviceTime)
-                && long.TryParse(serviceTime, out var ms))
+            if (request.Transformer.UpstreamServiceMilliseconds is >= 0 and var ms)
             {
                 entry.UpstreamServiceTime = TimeSpan.FromMilliseconds(ms);
             }
@@ -339,8 +338,6 @@ internal sealed partial class HttpProxyHandler(IHttpForwarder forwarder, ProxyMe
 
     private static string? Header(HttpContext context, string name) =>
         context.Request.Headers.TryGetValue(name, out var value) ? value.ToString() : null;
-
-    private static IPEndPoint? Endpoint(IPAddress? address, int port) => address is null ? null : new IPEndPoint(address, port);
 
     /// <summary>Kestrel's headers as route matching reads them, without copying.</summary>
     private readonly struct RequestHeaders(IHeaderDictionary headers) : IHeaderSource

@@ -18,8 +18,11 @@ internal sealed class ProxyRequest
     public ProxyRequest(IFeatureCollection features)
     {
         Http = new DefaultHttpContext(features);
-        Transformer = new ForwardingTransformer(Bodies.RequestBody);
+        Transformer = new ForwardingTransformer(Bodies.RequestBody, Addresses);
     }
+
+    /// <summary>The connection's addresses, made once for the requests of a kept-alive connection.</summary>
+    public ConnectionAddresses Addresses { get; } = new();
 
     public DefaultHttpContext Http { get; }
 
@@ -102,6 +105,7 @@ internal sealed class ProxyRequest
     public void Reuse(IFeatureCollection features)
     {
         Http.Initialize(features);
+        Transformer.Reset();
         RouteName = null;
         AuthorityRewrite = null;
         ClusterName = null;
