@@ -29,8 +29,9 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
     private AdminToken? _adminToken;
     private string _dataDirectory = "";
 
-    private ControlPlaneServer(WebApplication app, ResourceStore store, PushService push, MeshIdentity identity, ILogger logger)
+    private ControlPlaneServer(WebApplication app, ResourceStore store, PushService push, MeshIdentity identity, TrustRollout trust, ILogger logger)
     {
+        Trust = trust;
         _app = app;
         Store = store;
         Push = push;
@@ -40,6 +41,9 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
 
     /// <summary>The CA and the pod-bound tokens.</summary>
     public MeshIdentity Identity { get; }
+
+    /// <summary>The trust bundle in force and changes of the mesh root (Secret <c>cacerts</c>).</summary>
+    public TrustRollout Trust { get; }
 
     /// <summary>Deploys the workloads of Gateway API Gateways of class istio.</summary>
     public GatewayDeployer Deployer { get; private init; } = null!;
@@ -51,7 +55,7 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
     public IPEndPoint? SecureDiscoveryEndPoint { get; private set; }
 
     /// <summary>The mesh root bundle (PEM) proxies check the control plane and each other against.</summary>
-    public string RootBundle => Identity.Authority.RootBundle;
+    public string RootBundle => Trust.RootBundle;
 
     /// <summary>The largest snapshot sent to a proxy: the proxy's discovery client accepts as much (64 MiB).</summary>
     public const int MaxSnapshotBytes = 64 * 1024 * 1024;
@@ -92,6 +96,8 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
             throw;
         }
 
+        var mesh = Core.Translation.Translator.MeshSettingsFrom(store.Current);
+        var trust = new TrustRollout(identity, store, options.CaDirectory, mesh.TrustDomain, mesh.RootNamespace, options.SecureDiscoveryEndpoint?.Address, time, loggerFactory.CreateLogger("meshgate.controlplane.ca"));
         var push = new PushService(store, translate ?? PushService.Translate, time, loggerFactory.CreateLogger("meshgate.controlplane.push"));
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -99,6 +105,7 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(push);
         builder.Services.AddSingleton(identity);
+        builder.Services.AddSingleton(trust);
         builder.Services.AddSingleton(options);
         builder.Services.AddGrpc(grpc =>
         {
@@ -143,11 +150,15 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
                 void Configure(ListenOptions listen)
                 {
                     listen.Protocols = HttpProtocols.Http2;
-                    listen.UseHttps(new HttpsConnectionAdapterOptions
+                    // The certificate is read per handshake: a change of root switches it without a restart (TrustRollout).
+                    listen.UseHttps(new TlsHandshakeCallbackOptions
                     {
-                        ServerCertificate = ServerCertificate(identity.Authority, tls.Address),
-                        ServerCertificateChain = identity.Authority.ChainAboveLeaf(),
-                        ClientCertificateMode = ClientCertificateMode.NoCertificate,
+                        OnConnection = _ => ValueTask.FromResult(new System.Net.Security.SslServerAuthenticationOptions
+                        {
+                            ServerCertificateContext = trust.ServerCertificate,
+                            ApplicationProtocols = [System.Net.Security.SslApplicationProtocol.Http2],
+                            ClientCertificateRequired = false,
+                        }),
                     });
                     secure = listen;
                 }
@@ -185,6 +196,7 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         TokenRequestApi.Map(app, store, identity);
         app.MapGrpcService<DiscoveryService>();
         app.MapGrpcService<CertificateService>();
+        app.MapGrpcService<TrustService>();
         app.MapGet("/debug/syncz", () => Results.Json(push.Statuses(), ApiJson.Options));
         // Whether every connected proxy runs the store's current revision (what istioctl x wait --for=distribution asks).
         app.MapGet("/debug/synced", () =>
@@ -193,7 +205,7 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
             return Results.Json(new { revision, synced = push.IsSynced(revision) }, ApiJson.Options);
         });
         Log.Authority(logger, identity.Authority.Source, identity.Authority.SigningCertificate.SerialNumber.ToLowerInvariant(), identity.Authority.SigningCertificate.NotAfter.ToUniversalTime());
-        return new ControlPlaneServer(app, store, push, identity, logger)
+        return new ControlPlaneServer(app, store, push, identity, trust, logger)
         {
             _listens = () => (api, discovery, secure),
             _secureSocketEndPoint = secureSocketEndPoint,
@@ -215,18 +227,7 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         IReadOnlyDictionary<string, byte[]>? plugIn = null;
         if (resources.Get(new Core.Resources.ObjectKey(Core.Resources.ResourceTypes.Secret, mesh.RootNamespace, "cacerts")) is { } cacerts)
         {
-            var data = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-            foreach (var (key, value) in cacerts.Json["data"]?.AsObject() ?? [])
-            {
-                data[key] = Convert.FromBase64String(value?.GetValue<string>() ?? "");
-            }
-
-            foreach (var (key, value) in cacerts.Json["stringData"]?.AsObject() ?? [])
-            {
-                data[key] = System.Text.Encoding.UTF8.GetBytes(value?.GetValue<string>() ?? "");
-            }
-
-            plugIn = data;
+            plugIn = CertificateAuthority.PlugInData(cacerts.Json);
         }
 
         var authority = CertificateAuthority.Load(options.CaDirectory, mesh.TrustDomain, plugIn, time);
@@ -239,18 +240,6 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
             authority.Dispose();
             throw;
         }
-    }
-
-    /// <summary>istiod's serving certificate: <c>istiod.istio-system.svc</c>, <c>localhost</c> and the address it listens on.</summary>
-    private static System.Security.Cryptography.X509Certificates.X509Certificate2 ServerCertificate(CertificateAuthority authority, IPAddress listening)
-    {
-        var addresses = new List<IPAddress> { IPAddress.Loopback, IPAddress.IPv6Loopback };
-        if (!listening.Equals(IPAddress.Any) && !listening.Equals(IPAddress.IPv6Any) && !addresses.Contains(listening))
-        {
-            addresses.Add(listening);
-        }
-
-        return authority.IssueServerCertificate(["istiod.istio-system.svc", "istiod.istio-system.svc.cluster.local", "localhost"], addresses, TimeSpan.FromDays(365));
     }
 
     /// <summary>The resource API's serving certificate: <c>localhost</c>, the loopback addresses and the address it listens on.</summary>
@@ -286,6 +275,7 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
         }
 
         SecureDiscoveryEndPoint = secureListen?.IPEndPoint ?? _secureSocketEndPoint;
+        Trust.Start();
         Deployer.Start();
         Push.Start();
         StatusController.Start();
@@ -304,6 +294,7 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
         // Streams end first (they never finish on their own), then the server stops.
+        await Trust.DisposeAsync().ConfigureAwait(false);
         await StatusController.DisposeAsync().ConfigureAwait(false);
         await Deployer.DisposeAsync().ConfigureAwait(false);
         await Push.DisposeAsync().ConfigureAwait(false);
@@ -312,6 +303,7 @@ public sealed partial class ControlPlaneServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await Trust.DisposeAsync().ConfigureAwait(false);
         await StatusController.DisposeAsync().ConfigureAwait(false);
         await Deployer.DisposeAsync().ConfigureAwait(false);
         await Push.DisposeAsync().ConfigureAwait(false);

@@ -40,6 +40,58 @@ public sealed class CertificateAuthority : IDisposable
     /// <summary>The signing certificate (no key), e.g. for its serial and expiry in logs.</summary>
     public X509Certificate2 SigningCertificate => _signer;
 
+    /// <summary>The SHA-256 fingerprint (lowercase hex) of the signing certificate: which CA issued a workload certificate.</summary>
+    public string SignerFingerprint => Fingerprint(_signer);
+
+    /// <summary>The roots of <see cref="RootBundle"/>, one PEM each (normalized: one trailing newline).</summary>
+    public IReadOnlyList<string> Roots => SplitPem(RootBundle);
+
+    /// <summary>The SHA-256 fingerprint (lowercase hex) of <paramref name="certificate"/>.</summary>
+    public static string Fingerprint(X509Certificate2 certificate) =>
+        Convert.ToHexStringLower(certificate.GetCertHash(HashAlgorithmName.SHA256));
+
+    /// <summary>The certificates of a PEM bundle, each written again as one PEM block ending in a newline.</summary>
+    public static IReadOnlyList<string> SplitPem(string bundle)
+    {
+        var certificates = new X509Certificate2Collection();
+        certificates.ImportFromPem(bundle);
+        var pems = new List<string>(certificates.Count);
+        foreach (var certificate in certificates)
+        {
+            pems.Add(certificate.ExportCertificatePem() + "\n");
+            certificate.Dispose();
+        }
+
+        return pems;
+    }
+
+    /// <summary>
+    /// The keys of Secret <c>cacerts</c> (<c>data</c> decoded from base64, <c>stringData</c> as written).
+    /// </summary>
+    /// <exception cref="InvalidDataException">A <c>data</c> value is not base64.</exception>
+    public static IReadOnlyDictionary<string, byte[]> PlugInData(System.Text.Json.Nodes.JsonNode secret)
+    {
+        var data = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var (key, value) in secret["data"]?.AsObject() ?? [])
+        {
+            try
+            {
+                data[key] = Convert.FromBase64String(value?.GetValue<string>() ?? "");
+            }
+            catch (FormatException)
+            {
+                throw new InvalidDataException($"Secret cacerts: data.{key} is not base64");
+            }
+        }
+
+        foreach (var (key, value) in secret["stringData"]?.AsObject() ?? [])
+        {
+            data[key] = Encoding.UTF8.GetBytes(value?.GetValue<string>() ?? "");
+        }
+
+        return data;
+    }
+
     /// <summary>
     /// The plug-in CA when <paramref name="plugIn"/> holds one (Secret <c>cacerts</c>: <c>ca-cert.pem</c>,
     /// <c>ca-key.pem</c>, <c>root-cert.pem</c>, <c>cert-chain.pem</c>), else the self-signed root in
@@ -91,7 +143,7 @@ public sealed class CertificateAuthority : IDisposable
     {
         string Text(string key) => data.TryGetValue(key, out var bytes) && bytes.Length > 0
             ? Encoding.UTF8.GetString(bytes)
-            : throw new InvalidDataException($"Secret cacerts: key {key} is missing; a plug-in CA needs ca-cert.pem, ca-key.pem and root-cert.pem, and cert-chain.pem when ca-cert.pem is an intermediate (Istio's \"Plug in CA certificates\"); create it with meshgate create secret generic cacerts -n istio-system --from-file=... and restart the control plane");
+            : throw new InvalidDataException($"Secret cacerts: key {key} is missing; a plug-in CA needs ca-cert.pem, ca-key.pem and root-cert.pem, and cert-chain.pem when ca-cert.pem is an intermediate (Istio's \"Plug in CA certificates\"); create it with meshgate create secret generic cacerts -n istio-system --from-file=...");
 
         var caCertificate = Text("ca-cert.pem");
         var caKey = Text("ca-key.pem");
@@ -102,7 +154,7 @@ public sealed class CertificateAuthority : IDisposable
         {
             signer = X509Certificate2.CreateFromPem(caCertificate, caKey);
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
             throw new InvalidDataException($"Secret cacerts: ca-cert.pem and ca-key.pem do not make a signing key pair ({e.Message})", e);
         }
@@ -121,6 +173,21 @@ public sealed class CertificateAuthority : IDisposable
         {
             signer.Dispose();
             throw new InvalidDataException("Secret cacerts: root-cert.pem holds no PEM certificate");
+        }
+
+        using (var check = new X509Chain())
+        {
+            check.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            check.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            check.ChainPolicy.DisableCertificateDownloads = true;
+            check.ChainPolicy.CustomTrustStore.AddRange(roots);
+            check.ChainPolicy.ExtraStore.AddRange(chainCertificates);
+            if (!check.Build(signer))
+            {
+                var why = string.Join("; ", check.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct());
+                signer.Dispose();
+                throw new InvalidDataException($"Secret cacerts: ca-cert.pem does not chain to a root of root-cert.pem through cert-chain.pem ({why})");
+            }
         }
 
         // The chain workloads present: ca-cert.pem and its intermediates; the root ends the response, as Istio's.

@@ -10,7 +10,7 @@ namespace Meshgate.ControlPlane.Identity;
 /// its pod; the certificate is issued for the identity that token entitles it to, and only over TLS. Every refusal is
 /// logged with its reason (never the token) and answered with a status that says what to fix.
 /// </summary>
-internal sealed partial class CertificateService(MeshIdentity identity, ResourceStore store, ILoggerFactory loggerFactory)
+internal sealed partial class CertificateService(MeshIdentity identity, TrustRollout trust, ResourceStore store, ILoggerFactory loggerFactory)
     : IstioCertificateService.IstioCertificateServiceBase
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger("meshgate.controlplane.ca");
@@ -44,9 +44,11 @@ internal sealed partial class CertificateService(MeshIdentity identity, Resource
 
         var lifetime = identity.Lifetime(request.ValidityDuration);
         IssuedCertificate issued;
+        var authority = identity.Authority; // read once: a change of root may switch it meanwhile
         try
         {
-            issued = identity.Authority.Issue(request.Csr, spiffe, lifetime);
+            issued = authority.Issue(request.Csr, spiffe, lifetime);
+            trust.Issued(authority.SignerFingerprint, new DateTimeOffset(issued.NotAfter, TimeSpan.Zero));
         }
         catch (CertificateRequestException e)
         {

@@ -9,7 +9,13 @@ public sealed class MeshIdentity(CertificateAuthority authority, ServiceAccountT
     /// <summary>Istio's longest (MAX_WORKLOAD_CERT_TTL).</summary>
     public static readonly TimeSpan MaxWorkloadLifetime = TimeSpan.FromDays(90);
 
-    public CertificateAuthority Authority { get; } = authority;
+    private CertificateAuthority _authority = authority;
+
+    /// <summary>The CA that signs now; <see cref="TrustRollout"/> replaces it when the root changes.</summary>
+    public CertificateAuthority Authority => Volatile.Read(ref _authority);
+
+    /// <summary>Signs with <paramref name="next"/> from now on. The one before is kept alive (a request may be signing with it).</summary>
+    internal void SignWith(CertificateAuthority next) => Volatile.Write(ref _authority, next);
 
     public ServiceAccountTokens Tokens { get; } = tokens;
 

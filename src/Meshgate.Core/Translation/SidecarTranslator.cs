@@ -146,7 +146,11 @@ internal sealed class SidecarTranslator(TranslationContext context)
             AddHost(hosts, domains, names, $"{service.Hostname}:{portText}", ServiceDomains(service, portText), serviceRoutes);
         }
 
-        // VirtualService hosts the registry does not know still get routes (Istio's "virtual service hosts").
+        // VirtualService hosts the registry does not know still get routes (Istio's "virtual service hosts"). On port 80
+        // so do hosts of services without port 80: Istio builds a sidecar's table from the services on the listener's
+        // port only, so such a host counts as unknown, and its "HACK" builds port 80's routes for a VirtualService none
+        // of whose services is HTTP on port 80 (route.BuildSidecarVirtualHostWrapper). That is how the TLS-origination
+        // page's curl http://my-nginx.mesh-external.svc.cluster.local (a Service on 443 only) reaches its gateway.
         foreach (var vs in context.VirtualServices.BoundTo(VirtualServiceIndex.Mesh))
         {
             if (!vs.ExportTo.VisibleTo(node.Namespace))
@@ -156,7 +160,7 @@ internal sealed class SidecarTranslator(TranslationContext context)
 
             foreach (var host in vs.Hosts)
             {
-                if (host == "*" || context.Services.Find(host, node.Namespace) is not null
+                if (host == "*" || (context.Services.Find(host, node.Namespace) is { } known && (port != 80 || HasPort(known, port)))
                     || context.VirtualServices.MeshRuleFor(host, node.Namespace) != vs)
                 {
                     continue;
@@ -180,6 +184,19 @@ internal sealed class SidecarTranslator(TranslationContext context)
         }
 
         return new RouteTable { Name = portText, VirtualHosts = [.. hosts] };
+    }
+
+    private static bool HasPort(MeshService service, int port)
+    {
+        foreach (var candidate in service.Ports)
+        {
+            if (candidate.Number == port)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static void AddHost(List<VirtualHost> hosts, HashSet<string> domains, HashSet<string> names, string name, List<string> candidates, List<Route> routes)

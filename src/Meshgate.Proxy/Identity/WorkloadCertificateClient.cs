@@ -12,8 +12,14 @@ namespace Meshgate.Proxy.Identity;
 /// leaves the process), a CSR for <see cref="Identity"/>, and the pod-bound token read anew from its file each time (it
 /// is rotated there) as <c>authorization: Bearer</c>. The answer becomes secrets <c>default</c> and <c>ROOTCA</c>.
 /// </summary>
-public sealed class WorkloadCertificateClient(GrpcChannel channel, string identity, string tokenFile, string? rootBundle, TimeSpan requestedLifetime)
+public sealed class WorkloadCertificateClient(GrpcChannel channel, string identity, string tokenFile, MeshTrust? trust, TimeSpan requestedLifetime)
 {
+    /// <param name="rootBundle">The roots trusted besides the CA's own (<c>--ca-root-file</c>), fixed.</param>
+    public WorkloadCertificateClient(GrpcChannel channel, string identity, string tokenFile, string? rootBundle, TimeSpan requestedLifetime)
+        : this(channel, identity, tokenFile, string.IsNullOrWhiteSpace(rootBundle) ? null : new MeshTrust(rootBundle), requestedLifetime)
+    {
+    }
+
     /// <summary>The SPIFFE identity asked for: <c>spiffe://&lt;trustDomain&gt;/ns/&lt;ns&gt;/sa/&lt;sa&gt;</c>.</summary>
     public string Identity { get; } = identity;
 
@@ -42,12 +48,11 @@ public sealed class WorkloadCertificateClient(GrpcChannel channel, string identi
         return Secrets(response.CertChain, key.ExportPkcs8PrivateKeyPem() + "\n");
     }
 
-    /// <summary>The chain without its root as <c>default</c>; the root (and the configured bundle, for a root being rolled over) as <c>ROOTCA</c>.</summary>
+    /// <summary>The chain without its root as <c>default</c>; the mesh's roots in force (and the root of this chain) as <c>ROOTCA</c>.</summary>
     private WorkloadSecrets Secrets(IList<string> chain, string privateKey)
     {
         var root = chain[^1].Trim() + "\n";
         var presented = string.Concat(chain.Take(chain.Count > 1 ? chain.Count - 1 : 1).Select(c => c.Trim() + "\n"));
-        var bundle = rootBundle is { } configured && !configured.Contains(root.Trim(), StringComparison.Ordinal) ? configured.Trim() + "\n" + root : rootBundle ?? root;
         using var leaf = X509Certificate2.CreateFromPem(chain[0]);
         var issued = leaf.GetNameInfo(X509NameType.UrlName, forIssuer: false);
         if (issued != Identity)
@@ -55,12 +60,32 @@ public sealed class WorkloadCertificateClient(GrpcChannel channel, string identi
             throw new RpcException(new Status(StatusCode.Internal, $"the CA issued {issued}, not the identity asked for ({Identity})"));
         }
 
+        // The CA's answer is the leaf, then the signing CA (the root itself when the root signs), up to the root.
+        var signer = "";
+        if (chain.Count > 1)
+        {
+            using var issuer = X509Certificate2.CreateFromPem(chain[1]);
+            signer = Convert.ToHexStringLower(issuer.GetCertHash(HashAlgorithmName.SHA256));
+        }
+
         return new WorkloadSecrets(
             new Secret { Name = Secret.Default, CertificateChain = presented, PrivateKey = privateKey },
-            new Secret { Name = Secret.RootCa, TrustedCa = bundle },
+            RootCa(trust, root),
             Identity,
             leaf.SerialNumber.ToLowerInvariant(),
             new DateTimeOffset(leaf.NotBefore.ToUniversalTime(), TimeSpan.Zero),
-            new DateTimeOffset(leaf.NotAfter.ToUniversalTime(), TimeSpan.Zero));
+            new DateTimeOffset(leaf.NotAfter.ToUniversalTime(), TimeSpan.Zero))
+        {
+            Signer = signer,
+            IssuerRoot = root,
+        };
+    }
+
+    /// <summary>Secret <c>ROOTCA</c>: the roots in force, plus <paramref name="issuerRoot"/> when they lack it (the certificate's own root stays trusted while it serves).</summary>
+    public static Secret RootCa(MeshTrust? trust, string issuerRoot)
+    {
+        var configured = trust?.Current.Roots;
+        var bundle = configured is not null && !configured.Contains(issuerRoot.Trim(), StringComparison.Ordinal) ? configured.Trim() + "\n" + issuerRoot : configured ?? issuerRoot;
+        return new Secret { Name = Secret.RootCa, TrustedCa = bundle };
     }
 }

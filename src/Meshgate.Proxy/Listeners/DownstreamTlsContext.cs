@@ -127,6 +127,10 @@ internal sealed class DownstreamTlsContext
         if (_clientPolicy is not null)
         {
             options.ClientCertificateRequired = true;
+            // No resumed sessions: OpenSSL keeps only the client's leaf in a session (SSL_get_peer_cert_chain is empty
+            // on resumption), so a client certificate issued by an intermediate (a plug-in CA) would no longer chain
+            // to the root and the resumed handshake would be refused. BoringSSL, in Envoy, keeps the chain.
+            options.AllowTlsResume = false;
             options.CertificateChainPolicy = _clientPolicy.Clone(); // SslStream adds the client's intermediates to it: one each
             options.RemoteCertificateValidationCallback = (_, certificate, _, errors) => Validate(certificate as X509Certificate2, errors, failure);
         }

@@ -1,5 +1,4 @@
 using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 using Grpc.Net.Client;
 
 namespace Meshgate.Proxy.Sync;
@@ -12,7 +11,11 @@ namespace Meshgate.Proxy.Sync;
 public static class ControlPlaneChannel
 {
     /// <param name="rootBundle">PEM certificates the control plane's chain must end in; required for <c>https</c>.</param>
-    public static GrpcChannel Create(Uri address, string? rootBundle)
+    public static GrpcChannel Create(Uri address, string? rootBundle) =>
+        Create(address, string.IsNullOrWhiteSpace(rootBundle) ? null : new Identity.MeshTrust(rootBundle));
+
+    /// <param name="trust">The roots the control plane's chain must end in, read at each handshake (they change with the mesh root); required for <c>https</c>.</param>
+    public static GrpcChannel Create(Uri address, Identity.MeshTrust? trust)
     {
         var handler = new SocketsHttpHandler
         {
@@ -31,24 +34,15 @@ public static class ControlPlaneChannel
 
         if (address.Scheme == Uri.UriSchemeHttps)
         {
-            if (string.IsNullOrWhiteSpace(rootBundle))
+            if (trust is null)
             {
-                throw new ArgumentException("TLS to the control plane needs the mesh root bundle to check it against", nameof(rootBundle));
+                throw new ArgumentException("TLS to the control plane needs the mesh root bundle to check it against", nameof(trust));
             }
 
-            var roots = new X509Certificate2Collection();
-            roots.ImportFromPem(rootBundle);
-            var policy = new X509ChainPolicy
-            {
-                TrustMode = X509ChainTrustMode.CustomRootTrust,
-                RevocationMode = X509RevocationMode.NoCheck,
-                DisableCertificateDownloads = true,
-            };
-            policy.CustomTrustStore.AddRange(roots);
             handler.SslOptions = new SslClientAuthenticationOptions
             {
-                // Name (DNS or IP SAN) and chain are checked by the platform against these roots only.
-                CertificateChainPolicy = policy,
+                // The name (DNS or IP SAN) is checked by the platform, the chain against the mesh roots only.
+                RemoteCertificateValidationCallback = (_, certificate, chain, errors) => trust.Validate(certificate, chain, errors),
             };
         }
 

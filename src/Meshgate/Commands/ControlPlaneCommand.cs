@@ -100,7 +100,7 @@ public static class ControlPlaneCommand
                 throw new CliException($"error: cannot listen on {endpoint} or on discovery port {discoveryPort}: {why}; is another Meshgate running? (stop it, or use --listen and --discovery-port to pick other ones)");
             }
 
-            await cli.Out.WriteLineAsync($"meshgate {role}: discovery and CA (gRPC over TLS) on {server.SecureDiscoveryEndPoint}; proxies trust {Path.GetFullPath(Path.Combine(data, "ca", "root-cert.pem"))}");
+            await cli.Out.WriteLineAsync($"meshgate {role}: discovery and CA (gRPC over TLS) on {server.SecureDiscoveryEndPoint}; proxies trust {Path.GetFullPath(Path.Combine(data, "ca", Meshgate.ControlPlane.Identity.TrustRollout.BundleFile))}");
             if (plaintextPort is not null)
             {
                 await cli.Out.WriteLineAsync($"meshgate {role}: discovery (gRPC, plaintext) on {server.DiscoveryEndPoint}");

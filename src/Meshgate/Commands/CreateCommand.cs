@@ -5,7 +5,10 @@ using Meshgate.Core.Validation;
 
 namespace Meshgate.Commands;
 
-/// <summary><c>meshgate create namespace NAME</c> and <c>meshgate create secret generic|tls NAME</c>, as kubectl create.</summary>
+/// <summary>
+/// <c>meshgate create namespace NAME</c>, <c>meshgate create secret generic|tls NAME</c> and <c>meshgate create configmap
+/// NAME</c>, as kubectl create (<c>-n</c> anywhere: <c>create -n NS secret tls ...</c> as Istio's pages write it).
+/// </summary>
 public static class CreateCommand
 {
     public static Command Create(CliContext cli)
@@ -38,6 +41,8 @@ public static class CreateCommand
             await cli.Out.WriteLineAsync($"namespace/{value} created");
             return 0;
         });
-        return new Command("create", "Create an object from the command line") { createNamespace, CreateSecretCommand.Create(cli) };
+        var ns = CommonOptions.Namespace();
+        ns.Recursive = true;
+        return new Command("create", "Create an object from the command line") { ns, createNamespace, CreateSecretCommand.Create(cli, ns), CreateConfigMapCommand.Create(cli, ns) };
     }
 }

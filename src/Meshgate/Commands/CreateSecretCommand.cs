@@ -17,14 +17,11 @@ public static class CreateSecretCommand
 {
     private const string TlsType = "kubernetes.io/tls";
 
-    public static Command Create(CliContext cli)
+    /// <param name="ns">The namespace option of <c>create</c> (recursive, so <c>-n</c> may come anywhere, as kubectl takes it).</param>
+    public static Command Create(CliContext cli, Option<string?> ns)
     {
-        // Recursive, so that -n may come before or after generic/tls, as kubectl takes it anywhere.
-        var ns = CommonOptions.Namespace();
-        ns.Recursive = true;
         return new Command("secret", "Create a secret from files or literal values (generic) or a certificate and key (tls)")
         {
-            ns,
             Generic(cli, ns),
             Tls(cli, ns),
         };

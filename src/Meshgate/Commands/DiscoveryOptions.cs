@@ -33,7 +33,7 @@ public sealed class DiscoveryOptions
 
     public Option<string?> CaRootFile { get; } = new("--ca-root-file")
     {
-        Description = "The mesh root bundle (PEM) the control plane's TLS certificate is checked against: DATA/ca/root-cert.pem of the control plane (Istio's /var/run/secrets/istio/root-cert.pem)",
+        Description = "The mesh root bundle (PEM) the control plane's TLS certificate is checked against: DATA/ca/mesh-roots.pem of the control plane, which it keeps up to date (Istio's /var/run/secrets/istio/root-cert.pem)",
         HelpName = "PATH",
     };
 
@@ -85,7 +85,7 @@ public sealed class DiscoveryOptions
         }
 
         var path = parse.GetValue(CaRootFile)
-            ?? throw new CliException("error: --ca-root-file is required: the discovery stream runs over TLS checked against the mesh root (the control plane's DATA/ca/root-cert.pem); or run the control plane with --plaintext-discovery-port and give --discovery-plaintext");
+            ?? throw new CliException("error: --ca-root-file is required: the discovery stream runs over TLS checked against the mesh root (the control plane's DATA/ca/mesh-roots.pem); or run the control plane with --plaintext-discovery-port and give --discovery-plaintext");
         string text;
         try
         {

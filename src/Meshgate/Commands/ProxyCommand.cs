@@ -129,12 +129,18 @@ public static class ProxyCommand
         await using var server = ProxyServer.Create(DiscoveryClient.Bootstrap, loggerFactory, servers, options: options);
         await using var admin = await AdminOptions.StartAsync(server, adminPort, statusPort, cancellationToken);
         var boundAdmin = (admin.AdminEndPoint as IPEndPoint)?.Port ?? adminPort;
-        using var channel = ControlPlaneChannel.Create(address, identity.RootBundle);
+        var trust = identity.RootBundle is { } roots ? new MeshTrust(roots) : null;
+        using var channel = ControlPlaneChannel.Create(address, trust);
 
         // As istio-agent: the workload certificate first, so ISTIO_MUTUAL works from the first snapshot on.
         await using var rotator = identity.TokenFile is { } tokenFile
             ? CertificateRotator.Start(server, new WorkloadCertificateClient(channel,
-                Meshgate.Core.Translation.MeshSettings.SpiffeIdentity(identity.TrustDomain, node.Namespace, node.ServiceAccount), tokenFile, identity.RootBundle, identity.RequestedLifetime))
+                Meshgate.Core.Translation.MeshSettings.SpiffeIdentity(identity.TrustDomain, node.Namespace, node.ServiceAccount), tokenFile, trust, identity.RequestedLifetime), trust)
+            : null;
+
+        // The mesh's roots as the control plane changes them (a plug-in CA, another root): only with TLS and a certificate.
+        await using var trustWatcher = rotator is not null && trust is not null && address.Scheme == Uri.UriSchemeHttps
+            ? TrustWatcher.Start(server, channel, trust, rotator, node.Name, node.Namespace)
             : null;
         if (rotator is not null)
         {

@@ -4,10 +4,10 @@ using System.Text.RegularExpressions;
 namespace Meshgate.Commands;
 
 /// <summary>
-/// The <c>data</c> of a Secret built from kubectl's sources (<c>kubectl create secret generic</c>): files, directories and
+/// The <c>data</c> of a Secret (or ConfigMap) built from kubectl's sources (<c>kubectl create secret generic</c>, <c>create configmap</c>): files, directories and
 /// literals, each key checked as Kubernetes checks Secret keys. Errors name the flag and the file, never a value.
 /// </summary>
-public sealed partial class SecretData
+public sealed partial class SecretData(string kind = "Secret")
 {
     /// <summary>The API server refuses a Secret whose data is larger (core/v1 MaxSecretSize).</summary>
     public const int MaxSize = 1024 * 1024;
@@ -80,7 +80,7 @@ public sealed partial class SecretData
     {
         if (CheckKey(key) is { } error)
         {
-            throw new CliException($"error: {at}: \"{key}\" is not valid key name for a Secret {error}");
+            throw new CliException($"error: {at}: \"{key}\" is not valid key name for a {kind} {error}");
         }
 
         if (!_data.TryAdd(key, value))
@@ -91,7 +91,7 @@ public sealed partial class SecretData
         _size += value.Length;
         if (_size > MaxSize)
         {
-            throw new CliException($"error: {at}: the Secret's data would be {_size} bytes; a Secret holds at most {MaxSize} bytes (1 MiB)");
+            throw new CliException($"error: {at}: the {kind}'s data would be {_size} bytes; a {kind} holds at most {MaxSize} bytes (1 MiB)");
         }
     }
 

@@ -159,12 +159,6 @@ public sealed class LocalMesh : IAsyncDisposable
 
     private void StartProxies()
     {
-        var root = Path.Combine(_options.DataDirectory, "ca", ControlPlane.Identity.CertificateAuthority.RootCertificateFile);
-        if (!File.Exists(root))
-        {
-            File.WriteAllText(root, Server.RootBundle); // a plug-in CA's root bundle; the self-signed one is there already
-        }
-
         foreach (var workload in PlannedWorkloads().Concat(GatewayApiWorkloads()))
         {
             StartProxy(workload);
@@ -269,7 +263,7 @@ public sealed class LocalMesh : IAsyncDisposable
     private void StartProxy(Workload workload)
     {
         var (executable, prefix) = Supervision.SelfCommand.Resolve();
-        var root = Path.Combine(_options.DataDirectory, "ca", ControlPlane.Identity.CertificateAuthority.RootCertificateFile);
+        var root = Path.Combine(_options.DataDirectory, "ca", ControlPlane.Identity.TrustRollout.BundleFile);
         var tokenFile = IssueToken(workload);
         var arguments = new List<string>(prefix)
         {

@@ -125,12 +125,6 @@ public sealed class ClusterMesh : IAsyncDisposable
         await Server.StartAsync(cancellationToken).ConfigureAwait(false);
         _report($"control plane: resource API on {Server.ApiAddress}, discovery and CA on {Server.SecureDiscoveryEndPoint} in pod {root}/{istiod}");
 
-        var rootFile = Path.Combine(data, "ca", ControlPlane.Identity.CertificateAuthority.RootCertificateFile);
-        if (!File.Exists(rootFile))
-        {
-            await File.WriteAllTextAsync(rootFile, Server.RootBundle, cancellationToken).ConfigureAwait(false);
-        }
-
         var (executable, prefix) = Supervision.SelfCommand.Resolve();
         var extra = options.WorkloadCertificateLifetime is { } lifetime
             ? new[] { "--workload-cert-ttl", ((long)lifetime.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s" }

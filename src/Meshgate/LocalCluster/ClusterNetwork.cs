@@ -24,6 +24,11 @@ internal sealed class ClusterNetwork
     public static async Task<ClusterNetwork> CreateAsync(string dataDirectory, string extraCaPem, IReadOnlyList<IPAddress> siteAddresses, Action<string> report)
     {
         await RemoveAllAsync(report, leftOver: true).ConfigureAwait(false);
+        if (Directory.Exists(PodVolumes.VolumesDirectory(dataDirectory)))
+        {
+            Directory.Delete(PodVolumes.VolumesDirectory(dataDirectory), recursive: true); // a crashed run's pods' volumes
+        }
+
         var ssl = Path.GetFullPath(Path.Combine(dataDirectory, "cluster", "ssl"));
         if (Directory.Exists(ssl))
         {

@@ -104,7 +104,9 @@ internal sealed class Kubelet(ControlPlaneServer server, ClusterNetwork network,
                 SecretFile.Write(Path.Combine(proxies.DataDirectory, "tokens", pod.Namespace, pod.Name, "istio-token"), token.Token);
             }
 
-            var runtime = await PodRuntime.StartAsync(stored, address, network, _logs, report, embedded).ConfigureAwait(false);
+            // As the kubelet: the volumes first (a missing Secret or ConfigMap keeps the pod Pending until it exists).
+            var volumes = embedded ? null : PodVolumes.Create(stored, server.Store.Current, proxies.DataDirectory);
+            var runtime = await PodRuntime.StartAsync(stored, address, network, _logs, volumes, report, embedded).ConfigureAwait(false);
             _pods[pod.Key] = runtime;
             report($"pod {pod.Namespace}/{pod.Name} started: IP {address}, containers {string.Join(", ", runtime.Containers.Select(c => c.Name))}");
         }
@@ -115,6 +117,7 @@ internal sealed class Kubelet(ControlPlaneServer server, ClusterNetwork network,
             _addresses.Remove(address);
             report($"pod {pod.Namespace}/{pod.Name} cannot start: {e.Message}");
             await ClusterNetwork.RemovePodAsync(pod.Namespace, pod.Name).ConfigureAwait(false);
+            PodVolumes.Remove(proxies.DataDirectory, pod.Namespace, pod.Name);
             server.Store.Update(pod.Key, current =>
             {
                 if (current.Metadata["uid"]?.GetValue<string>() != uid)
@@ -133,6 +136,7 @@ internal sealed class Kubelet(ControlPlaneServer server, ClusterNetwork network,
     {
         _pods.Remove(runtime.Key);
         await runtime.DisposeAsync().ConfigureAwait(false);
+        PodVolumes.Remove(proxies.DataDirectory, runtime.Key.Namespace, runtime.Key.Name);
         _addresses.Remove(runtime.Address);
         report($"pod {runtime.Key.Namespace}/{runtime.Key.Name} stopped");
     }
@@ -270,5 +274,10 @@ internal sealed class Kubelet(ControlPlaneServer server, ClusterNetwork network,
     {
         await Task.WhenAll(_pods.Values.Select(p => p.DisposeAsync().AsTask())).ConfigureAwait(false);
         _pods.Clear();
+        var volumes = PodVolumes.VolumesDirectory(proxies.DataDirectory);
+        if (Directory.Exists(volumes))
+        {
+            Directory.Delete(volumes, recursive: true); // Secrets' keys do not outlive the cluster
+        }
     }
 }

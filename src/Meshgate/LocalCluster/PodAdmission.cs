@@ -99,7 +99,7 @@ internal static class PodAdmission
             "proxy",
             "--role", role,
             "--discovery-address", template.DiscoveryAddress,
-            "--ca-root-file", Path.Combine(template.DataDirectory, "ca", ControlPlane.Identity.CertificateAuthority.RootCertificateFile),
+            "--ca-root-file", Path.Combine(template.DataDirectory, "ca", ControlPlane.Identity.TrustRollout.BundleFile),
             "--token-file", Path.Combine(template.DataDirectory, "tokens", "$(POD_NAMESPACE)", "$(POD_NAME)", "istio-token"),
             "--trust-domain", template.TrustDomain,
             "--name", "$(POD_NAME)",

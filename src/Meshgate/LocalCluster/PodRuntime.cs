@@ -8,8 +8,10 @@ using Meshgate.Supervision;
 namespace Meshgate.LocalCluster;
 
 /// <summary>
-/// One pod as the kubelet runs it: its network namespace and address, and a supervised process per container, started
-/// with the pod's command and environment inside the namespace (the machine's programs: no image is pulled).
+/// One pod as the kubelet runs it: its network namespace and address, its volumes, and a supervised process per
+/// container, started with the pod's command and environment inside the namespace (the machine's programs: no image is
+/// pulled; a known image without a command runs its default, <see cref="ContainerImages"/>) with its volumes mounted
+/// (<see cref="ContainerMounts"/>).
 /// </summary>
 internal sealed class PodRuntime : IAsyncDisposable
 {
@@ -38,7 +40,8 @@ internal sealed class PodRuntime : IAsyncDisposable
     public IReadOnlyList<(string Name, SupervisedProcess? Process)> Containers => _containers;
 
     /// <summary>Makes the pod's network and starts its containers.</summary>
-    public static async Task<PodRuntime> StartAsync(Resource pod, IPAddress address, ClusterNetwork network, string logsDirectory, Action<string> report, bool embedded)
+    /// <param name="volumes">The pod's volumes, made by the kubelet; null for the embedded pod.</param>
+    public static async Task<PodRuntime> StartAsync(Resource pod, IPAddress address, ClusterNetwork network, string logsDirectory, PodVolumes? volumes, Action<string> report, bool embedded)
     {
         var runtime = new PodRuntime(pod.Key, pod.Metadata["uid"]?.GetValue<string>() ?? "", address, DateTimeOffset.UtcNow, embedded);
         if (!embedded)
@@ -48,7 +51,7 @@ internal sealed class PodRuntime : IAsyncDisposable
 
         try
         {
-            runtime.StartContainers(pod, logsDirectory, report, embedded);
+            runtime.StartContainers(pod, logsDirectory, volumes, report, embedded);
         }
         catch
         {
@@ -59,8 +62,13 @@ internal sealed class PodRuntime : IAsyncDisposable
         return runtime;
     }
 
-    private void StartContainers(Resource pod, string logsDirectory, Action<string> report, bool embedded)
+    private void StartContainers(Resource pod, string logsDirectory, PodVolumes? volumes, Action<string> report, bool embedded)
     {
+        foreach (var skipped in volumes?.Skipped ?? [])
+        {
+            report($"pod {pod.Namespace}/{pod.Name}: {skipped}");
+        }
+
         var netns = ClusterLayout.PodNamespace(pod.Namespace, pod.Name);
         foreach (var container in pod.Json["spec"]?["containers"] as JsonArray ?? [])
         {
@@ -80,17 +88,25 @@ internal sealed class PodRuntime : IAsyncDisposable
             }
 
             var environment = Environment(pod, container!.AsObject());
-            var command = (container["command"] as JsonArray ?? []).Concat(container["args"] as JsonArray ?? [])
-                .Select(a => PodExec.Expand(a?.GetValue<string>() ?? "", environment))
+            var imageName = container["image"]?.GetValue<string>();
+            var image = ContainerImages.Find(imageName);
+            var command = ContainerImages.Command(container.AsObject(), image)
+                .Select(a => PodExec.Expand(a, environment))
                 .ToList();
             if (command.Count == 0)
             {
-                report($"pod {pod.Namespace}/{pod.Name}: container {name} has no command; the local cluster runs commands, not images, so it is not started");
+                report($"pod {pod.Namespace}/{pod.Name}: container {name} has no command, and image {imageName} is not one the local cluster knows how to run ({ContainerImages.KnownNames}); it runs commands with this machine's programs, so it is not started");
                 _containers.Add((name, null));
                 continue;
             }
 
-            var arguments = new List<string> { "netns", "exec", netns, "env", "-i" };
+            var arguments = new List<string> { "netns", "exec", netns };
+            if (volumes is not null && ContainerMounts.Script($"{pod.Namespace}/{pod.Name}", container.AsObject(), volumes, image, report) is { } mounts)
+            {
+                arguments.AddRange(["sh", "-c", mounts, "sh"]); // the script mounts, then execs the rest
+            }
+
+            arguments.AddRange(["env", "-i"]);
             arguments.AddRange(environment.Select(e => $"{e.Key}={e.Value}"));
             arguments.AddRange(command);
             var log = Path.Combine(logsDirectory, pod.Namespace, pod.Name, name + ".log");

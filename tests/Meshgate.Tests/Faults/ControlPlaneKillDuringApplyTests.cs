@@ -39,7 +39,7 @@ public sealed class ControlPlaneKillDuringApplyTests(ITestOutputHelper log) : IA
         // transaction writes; the mesh's own small writes do not grow it that much), or, if that is not seen within
         // 30 s, wherever the apply is then: either way the assertion is the same.
         var before = Length(wal);
-        var apply = MeshgateProcess.RunAsync(TimeSpan.FromSeconds(90), "", "apply", "-f", file, "--server", _mesh.Server);
+        var apply = MeshgateProcess.RunAsync(TimeSpan.FromSeconds(90), "", "apply", "-f", file, "--kubeconfig", _mesh.Kubeconfig);
         var watch = Stopwatch.StartNew();
         var sawWrite = false;
         while (watch.Elapsed < TimeSpan.FromSeconds(30) && !apply.IsCompleted)

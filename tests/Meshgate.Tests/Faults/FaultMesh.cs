@@ -1,3 +1,4 @@
+using Meshgate.Commands;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -19,7 +20,7 @@ internal sealed class FaultMesh : IAsyncDisposable
 
     private readonly int _apiPort = MeshgateProcess.FreePort();
     private readonly int _discoveryPort = MeshgateProcess.FreePort();
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private HttpClient? _http;
     private NginxServer? _nginx;
 
     private FaultMesh(string workload, string origin, string? dataDirectory)
@@ -35,7 +36,8 @@ internal sealed class FaultMesh : IAsyncDisposable
 
     public string Origin { get; }
 
-    public string Server => $"http://127.0.0.1:{_apiPort}";
+    /// <summary><c>DATA/kubeconfig</c>, which the control plane writes at start: the API's address, the mesh root and the admin token.</summary>
+    public string Kubeconfig => Path.Combine(DataDirectory, "kubeconfig");
 
     /// <summary>The control plane's data directory (store, CA).</summary>
     public string DataDirectory { get; }
@@ -48,7 +50,8 @@ internal sealed class FaultMesh : IAsyncDisposable
 
     public MeshgateProcess Sidecar { get; private set; } = null!;
 
-    public HttpClient Http => _http;
+    /// <summary>A client of the resource API made from <see cref="Kubeconfig"/> (once the control plane has written it).</summary>
+    public HttpClient Http => _http ??= ApiTarget.FromKubeconfig(Kubeconfig).CreateHttpClient(TimeSpan.FromSeconds(10));
 
     /// <summary>Everything that ran, for failure messages.</summary>
     public string Output => $"--- control plane\n{ControlPlane?.Output}\n--- gateway\n{Gateway?.Output}\n--- sidecar\n{Sidecar?.Output}";
@@ -171,12 +174,12 @@ internal sealed class FaultMesh : IAsyncDisposable
     /// <summary><c>meshgate apply -f -</c>; asserts it succeeded.</summary>
     public async Task ApplyAsync(string yaml)
     {
-        var (code, output) = await MeshgateProcess.RunAsync(yaml, "apply", "-f", "-", "--server", Server);
+        var (code, output) = await MeshgateProcess.RunAsync(yaml, "apply", "-f", "-", "--kubeconfig", Kubeconfig);
         Assert.True(code == 0, $"apply exited {code}: {output}");
     }
 
     /// <summary>Both proxies connected and running the store's current revision.</summary>
-    public Task WaitSyncedAsync() => Syncz.WaitAsync(_http, Server, proxies: 2, () => Output);
+    public Task WaitSyncedAsync() => Syncz.WaitAsync(Http, proxies: 2, () => Output);
 
     /// <summary>One request from the workload through its sidecar (explicit proxy), bounded by curl's --max-time 10.</summary>
     public async Task<RequestResult> RequestAsync(string path = "/politics")
@@ -210,7 +213,7 @@ internal sealed class FaultMesh : IAsyncDisposable
     /// <summary>The store's objects of one kind in one namespace, through the Kubernetes API (404: none).</summary>
     public async Task<int> CountAsync(string groupVersionPath, string ns, string plural)
     {
-        using var response = await _http.GetAsync($"{Server}/{groupVersionPath}/namespaces/{ns}/{plural}");
+        using var response = await Http.GetAsync($"/{groupVersionPath}/namespaces/{ns}/{plural}");
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return 0;
@@ -242,7 +245,7 @@ internal sealed class FaultMesh : IAsyncDisposable
             await Dns.DisposeAsync();
         }
 
-        _http.Dispose();
+        _http?.Dispose();
         System.IO.Directory.Delete(Directory, recursive: true);
     }
 }

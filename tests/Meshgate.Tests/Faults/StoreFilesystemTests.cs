@@ -88,7 +88,7 @@ public sealed class StoreFilesystemTests : IAsyncLifetime
     {
         Assert.True(_mesh!.ControlPlane.ExitCode is null, $"the control plane exited:\n{_mesh.ControlPlane.Output}");
         Assert.Equal(expectBefore, await CountAsync("before-"));
-        var (code, output) = await MeshgateProcess.RunAsync("", "get", "serviceentry", absent, "-n", "default", "--server", _mesh.Server);
+        var (code, output) = await MeshgateProcess.RunAsync("", "get", "serviceentry", absent, "-n", "default", "--kubeconfig", _mesh.Kubeconfig);
         Assert.True(code != 0 && output.Contains("NotFound", StringComparison.Ordinal), $"get {absent}: exit {code}: {output}");
         var result = await _mesh.RequestAsync();
         Assert.True(result.Ok, $"request with the store failing: {result}\n{_mesh.Output}");
@@ -96,13 +96,13 @@ public sealed class StoreFilesystemTests : IAsyncLifetime
 
     private async Task<int> CountAsync(string prefix)
     {
-        var (code, output) = await MeshgateProcess.RunAsync("", "get", "serviceentry", "-n", "default", "-o", "name", "--server", _mesh!.Server);
+        var (code, output) = await MeshgateProcess.RunAsync("", "get", "serviceentry", "-n", "default", "-o", "name", "--kubeconfig", _mesh!.Kubeconfig);
         Assert.True(code == 0, output);
         return output.Split('\n').Count(l => l.Contains("/" + prefix, StringComparison.Ordinal));
     }
 
     private Task<(int ExitCode, string Output)> ApplyAsync(string yaml) =>
-        MeshgateProcess.RunAsync(yaml, "apply", "-f", "-", "--server", _mesh!.Server);
+        MeshgateProcess.RunAsync(yaml, "apply", "-f", "-", "--kubeconfig", _mesh!.Kubeconfig);
 
     private static string ServiceEntries(string prefix, int count) => string.Concat(Enumerable.Range(0, count).Select(i =>
         $"---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {{name: {prefix}-{i}, namespace: default, annotations: {{padding: \"{new string('x', 600)}\"}}}}\nspec:\n  hosts: [{prefix}-{i}.example.com]\n  ports: [{{number: 80, name: http, protocol: HTTP}}]\n  resolution: DNS\n"));

@@ -178,7 +178,7 @@ public sealed class WorkloadCertificateTests : IAsyncLifetime
     {
         var tokenFile = PodWithToken("sleep-5", "sleep");
         var plaintext = new Uri($"http://127.0.0.1:{_server.DiscoveryEndPoint.Port}");
-        var client = new WorkloadCertificateClient(ControlPlaneChannel.Create(plaintext, null), Sleep, tokenFile, null, TimeSpan.Zero);
+        var client = new WorkloadCertificateClient(ControlPlaneChannel.Create(plaintext, (string?)null), Sleep, tokenFile, (string?)null, TimeSpan.Zero);
         var refused = await Assert.ThrowsAsync<RpcException>(() => client.RequestAsync(CancellationToken.None));
         Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
         Assert.Contains("over TLS only", refused.Status.Detail);
@@ -189,7 +189,7 @@ public sealed class WorkloadCertificateTests : IAsyncLifetime
     {
         using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var otherRoot = new CertificateRequest("CN=other", other, HashAlgorithmName.SHA256).CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-        var client = new WorkloadCertificateClient(ControlPlaneChannel.Create(Secure, otherRoot.ExportCertificatePem()), Sleep, PodWithToken("sleep-6", "sleep"), null, TimeSpan.Zero);
+        var client = new WorkloadCertificateClient(ControlPlaneChannel.Create(Secure, otherRoot.ExportCertificatePem()), Sleep, PodWithToken("sleep-6", "sleep"), (string?)null, TimeSpan.Zero);
         // The handshake fails on the proxy's side: the control plane's certificate does not chain to what it trusts.
         var refused = await Assert.ThrowsAsync<RpcException>(() => client.RequestAsync(CancellationToken.None));
         Assert.NotEqual(StatusCode.OK, refused.StatusCode);
@@ -297,6 +297,86 @@ public sealed class WorkloadCertificateTests : IAsyncLifetime
         store.Delete([new ObjectKey(ResourceTypes.Secret, "istio-system", "cacerts")]);
         store.Dispose();
         _server = await StartAsync();
+    }
+
+    [Fact]
+    public async Task PlugInCa_CreatedWhileRunning_SwitchesWithoutRestart_InvalidIsRefused_DeletedGoesBack()
+    {
+        var selfSigned = _server.RootBundle;
+        var selfSource = _server.Identity.Authority.Source;
+
+        // A cacerts with a key that is not its certificate's: refused, logged, nothing changes.
+        var (root, intermediate, key) = OperatorCa("Running Root");
+        var (_, _, otherKey) = OperatorCa("Other Root");
+        _server.Store.Apply([new Resource(ResourceTypes.Secret, CaCerts(root, intermediate, otherKey))]);
+        await WaitForLogAsync("ca: refused the new CA: Secret cacerts: ca-cert.pem and ca-key.pem do not make a signing key pair");
+        Assert.Equal(selfSource, _server.Identity.Authority.Source);
+        Assert.Equal(selfSigned, _server.RootBundle);
+
+        // A valid one: with no proxy on the trust stream the three steps follow at once; no restart.
+        _server.Store.Apply([new Resource(ResourceTypes.Secret, CaCerts(root, intermediate, key))]);
+        await WaitForLogAsync("ca: root change 3/3: complete");
+        Assert.Contains("plug-in CA from Secret cacerts", _server.Identity.Authority.Source);
+        Assert.Equal(root.Thumbprint, X509Certificate2.CreateFromPem(_server.RootBundle).Thumbprint);
+        Assert.Equal(_server.RootBundle, File.ReadAllText(Path.Combine(_data, "ca", TrustRollout.BundleFile)));
+
+        // The discovery port now presents a certificate from the new CA: a client trusting only the new root gets one.
+        var secrets = await Client(PodWithToken("sleep-10", "sleep")).RequestAsync(CancellationToken.None);
+        var presented = new X509Certificate2Collection();
+        presented.ImportFromPem(secrets.Certificate.CertificateChain!);
+        Assert.Equal(intermediate.Thumbprint, presented[1].Thumbprint);
+
+        // Deleted: back to the self-signed root in DATA/ca, the same way.
+        _server.Store.Delete([new ObjectKey(ResourceTypes.Secret, "istio-system", "cacerts")]);
+        await WaitForLogAsync("ca: root change 3/3: complete", occurrences: 2);
+        Assert.Equal(selfSource, _server.Identity.Authority.Source);
+        Assert.Equal(selfSigned, _server.RootBundle);
+        Assert.Contains(_logs.Lines, l => l.Contains("ca: root change 1/3", StringComparison.Ordinal));
+        Assert.Contains(_logs.Lines, l => l.Contains("ca: root change 2/3", StringComparison.Ordinal));
+    }
+
+    private async Task WaitForLogAsync(string text, int occurrences = 1)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (_logs.Lines.Count(l => l.Contains(text, StringComparison.Ordinal)) < occurrences)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no log line with {text} within 20 s:\n{string.Join('\n', _logs.Lines)}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>An operator's root and an intermediate CA for the mesh signed by it, with the intermediate's key.</summary>
+    private static (X509Certificate2 Root, X509Certificate2 Intermediate, ECDsa Key) OperatorCa(string name)
+    {
+        using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var rootRequest = new CertificateRequest($"CN={name}", rootKey, HashAlgorithmName.SHA256);
+        rootRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        rootRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        var root = rootRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(2));
+        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name} intermediate", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        var intermediate = request.Create(root, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1), RandomNumberGenerator.GetBytes(8));
+        return (root, intermediate, key);
+    }
+
+    private static JsonObject CaCerts(X509Certificate2 root, X509Certificate2 intermediate, ECDsa key)
+    {
+        static string B64(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
+        return new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Secret",
+            ["metadata"] = new JsonObject { ["name"] = "cacerts", ["namespace"] = "istio-system" },
+            ["data"] = new JsonObject
+            {
+                ["ca-cert.pem"] = B64(intermediate.ExportCertificatePem()),
+                ["ca-key.pem"] = B64(key.ExportPkcs8PrivateKeyPem()),
+                ["root-cert.pem"] = B64(root.ExportCertificatePem()),
+                ["cert-chain.pem"] = B64(intermediate.ExportCertificatePem() + "\n" + root.ExportCertificatePem()),
+            },
+        };
     }
 
     /// <summary>Every formatted log line, for asserting what was (and was not) logged.</summary>
