@@ -8,8 +8,18 @@ namespace Meshgate.ControlPlane.Identity;
 /// </summary>
 public static class SecretFile
 {
+    /// <summary>
+    /// Writes <paramref name="text"/> to <paramref name="path"/> (0600), unless the file already holds exactly that with
+    /// mode 0600: a control plane restarted on a read-only data directory rewrites nothing it already has.
+    /// </summary>
     public static void Write(string path, string text)
     {
+        if (File.Exists(path) && (OperatingSystem.IsWindows() || File.GetUnixFileMode(path) == (UnixFileMode.UserRead | UnixFileMode.UserWrite))
+            && File.ReadAllText(path) == text)
+        {
+            return;
+        }
+
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
         var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");

@@ -351,6 +351,11 @@ public sealed partial class TrustRollout : IAsyncDisposable
     {
         Directory.CreateDirectory(_caDirectory);
         var path = Path.Combine(_caDirectory, BundleFile);
+        if (File.Exists(path) && File.ReadAllText(path) == _bundle.Roots)
+        {
+            return; // unchanged: nothing to write (a control plane may start on a read-only data directory)
+        }
+
         var temporary = path + ".tmp";
         File.WriteAllText(temporary, _bundle.Roots);
         if (!OperatingSystem.IsWindows())
