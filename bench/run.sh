@@ -6,9 +6,15 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 shared="${MESHGATE_BENCH_SHARED:-$root/../shared/bench}"
 [[ -x "$shared/run.sh" ]] || { echo "bench/run.sh: $shared/run.sh not found (set MESHGATE_BENCH_SHARED)" >&2; exit 1; }
-for tool in wrk haproxy; do
-  command -v "$tool" >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx libnginx-mod-stream haproxy wrk nghttp2-client openssl curl >/dev/null; break; }
+# Every package the peers need, checked by package (nginx without libnginx-mod-stream cannot load its stream module).
+missing=()
+for package in nginx libnginx-mod-stream haproxy wrk nghttp2-client openssl curl; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
+if ((${#missing[@]})); then
+  echo "bench/run.sh: installing ${missing[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
 mkdir -p /tmp/egress-bench
 "$root/meshgate" --help >/dev/null   # build once before timing anything
 "$shared/peers.sh" start

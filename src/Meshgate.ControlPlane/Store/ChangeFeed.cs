@@ -19,6 +19,15 @@ public sealed class ChangeFeed
         _capacity = capacity;
     }
 
+    /// <summary>Marks every revision up to <paramref name="revision"/> as not held (the store's revision when it opened).</summary>
+    internal void StartAfter(long revision)
+    {
+        lock (_lock)
+        {
+            _droppedThrough = Math.Max(_droppedThrough, revision);
+        }
+    }
+
     internal void Publish(IReadOnlyList<Change> changes)
     {
         if (changes.Count == 0)

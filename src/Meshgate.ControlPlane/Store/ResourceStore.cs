@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Meshgate.Core.Resources;
+using Meshgate.Core.Schemas;
 using Microsoft.Data.Sqlite;
 
 namespace Meshgate.ControlPlane.Store;
@@ -82,13 +83,67 @@ public sealed class ResourceStore : IDisposable
 
         var revision = long.Parse(ReadMeta("revision") ?? "0", CultureInfo.InvariantCulture);
         _current = new ResourceSet(revision, objects.ToImmutable());
+        // The feed starts empty: a watch from before this revision (a client that watched the previous run) cannot be
+        // served from it and must get 410 Expired and list again, never silently miss the changes in between.
+        Changes.StartAfter(revision);
 
         var missing = InitialNamespaces.Where(ns => !_current.NamespaceExists(ns)).ToList();
         if (missing.Count > 0)
         {
             Commit(set => missing.Select(ns => Put(set, NewNamespace(ns), out _)!).ToList());
         }
+
+        Commit(ServeCustomResourceDefinitions);
     }
+
+    /// <summary>
+    /// Stores the definitions of the Istio and Gateway API kinds as this build generates them (read-only through the API,
+    /// <see cref="CustomResourceDefinitions"/>), replacing older ones and removing those of kinds no longer served.
+    /// </summary>
+    private List<Pending> ServeCustomResourceDefinitions(ImmutableDictionary<ObjectKey, Resource>.Builder set)
+    {
+        var changes = new List<Pending>();
+        foreach (var stale in set.Values.Where(r => r.Type == ResourceTypes.CustomResourceDefinition && CustomResourceDefinitions.Find(r.Name) is null).ToList())
+        {
+            set.Remove(stale.Key);
+            changes.Add(new Pending(ChangeType.Deleted, stale));
+        }
+
+        foreach (var (type, definition) in CustomResourceDefinitions.All)
+        {
+            var json = (JsonObject)definition.DeepClone();
+            set.TryGetValue(new ObjectKey(ResourceTypes.CustomResourceDefinition, "", CustomResourceDefinitions.NameOf(type)), out var existing);
+            if (existing is not null && JsonNode.DeepEquals(existing.Json["spec"], json["spec"]))
+            {
+                continue; // labels and annotations a client applied stay
+            }
+
+            // As kube-apiserver reports a definition it serves: names accepted, established, stored in the storage version.
+            json["status"] = new JsonObject
+            {
+                ["acceptedNames"] = json["spec"]!["names"]!.DeepClone(),
+                ["conditions"] = new JsonArray(
+                    Condition("NamesAccepted", "NoConflicts", "no conflicts found"),
+                    Condition("Established", "InitialNamesAccepted", "the initial names have been accepted")),
+                ["storedVersions"] = new JsonArray(type.PreferredVersion),
+            };
+            if (Put(set, new Resource(ResourceTypes.CustomResourceDefinition, json), out _, withStatus: true) is { } pending)
+            {
+                changes.Add(pending);
+            }
+        }
+
+        return changes;
+    }
+
+    private JsonObject Condition(string type, string reason, string message) => new()
+    {
+        ["type"] = type,
+        ["status"] = "True",
+        ["lastTransitionTime"] = _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+        ["reason"] = reason,
+        ["message"] = message,
+    };
 
     /// <summary>Creates or updates every object, in order, in one transaction.</summary>
     /// <exception cref="StoreException">Nothing was stored: a namespace is missing, or an object is forbidden.</exception>
@@ -172,18 +227,16 @@ public sealed class ResourceStore : IDisposable
 
     /// <summary>
     /// Deletes one object if <paramref name="precondition"/> (which may throw) accepts it; a namespace takes what is in it.
+    /// An object with finalizers is only marked (<c>deletionTimestamp</c>) and goes when its last finalizer is removed.
     /// </summary>
-    /// <returns>The object as it was, or null when it did not exist.</returns>
+    /// <returns>The object as it was, the marked object when it has finalizers, or null when it did not exist.</returns>
     /// <exception cref="StoreException">Nothing was deleted: the namespace may not be deleted, or the precondition refused.</exception>
     public Resource? DeleteOne(ObjectKey key, Action<Resource>? precondition = null, bool dryRun = false)
     {
         Resource? deleted = null;
         Commit(set =>
         {
-            if (key.Type == ResourceTypes.Namespace && Undeletable.Contains(key.Name))
-            {
-                throw StoreException.Forbidden($"namespaces \"{key.Name}\" is forbidden: this namespace may not be deleted");
-            }
+            CheckDeletable(key);
 
             if (!set.TryGetValue(key, out var existing))
             {
@@ -192,18 +245,7 @@ public sealed class ResourceStore : IDisposable
 
             precondition?.Invoke(existing);
             var changes = new List<Pending>();
-            if (key.Type == ResourceTypes.Namespace)
-            {
-                foreach (var inside in set.Values.Where(r => r.Type.Namespaced && r.Namespace == key.Name).ToList())
-                {
-                    set.Remove(inside.Key);
-                    changes.Add(new Pending(ChangeType.Deleted, inside));
-                }
-            }
-
-            set.Remove(key);
-            changes.Add(new Pending(ChangeType.Deleted, existing));
-            deleted = existing;
+            deleted = Remove(set, existing, changes);
             return changes;
         }, dryRun);
         return deleted;
@@ -242,10 +284,7 @@ public sealed class ResourceStore : IDisposable
             var changes = new List<Pending>();
             foreach (var key in keys)
             {
-                if (key.Type == ResourceTypes.Namespace && Undeletable.Contains(key.Name))
-                {
-                    throw StoreException.Forbidden($"namespaces \"{key.Name}\" is forbidden: this namespace may not be deleted");
-                }
+                CheckDeletable(key);
 
                 if (!set.TryGetValue(key, out var existing))
                 {
@@ -253,23 +292,106 @@ public sealed class ResourceStore : IDisposable
                     continue;
                 }
 
-                if (key.Type == ResourceTypes.Namespace)
-                {
-                    foreach (var inside in set.Values.Where(r => r.Type.Namespaced && r.Namespace == key.Name).ToList())
-                    {
-                        set.Remove(inside.Key);
-                        changes.Add(new Pending(ChangeType.Deleted, inside));
-                    }
-                }
-
-                set.Remove(key);
-                changes.Add(new Pending(ChangeType.Deleted, existing));
+                Remove(set, existing, changes);
                 results.Add((key, true));
             }
 
             return changes;
         }, dryRun);
         return results;
+    }
+
+    /// <summary>
+    /// Deletes <paramref name="existing"/> as Kubernetes does: an object with <c>metadata.finalizers</c> is marked with
+    /// <c>deletionTimestamp</c> and stays until they are removed (<see cref="CompleteDeletions"/>); a namespace deletes
+    /// what is in it and, while some of that waits for finalizers, stays <c>Terminating</c>. An object already marked is
+    /// left as it is.
+    /// </summary>
+    /// <returns>The object after the delete: as it was when removed, marked when it stays.</returns>
+    private Resource Remove(ImmutableDictionary<ObjectKey, Resource>.Builder set, Resource existing, List<Pending> changes)
+    {
+        if (IsDeleting(existing.Json))
+        {
+            return existing;
+        }
+
+        var stays = HasFinalizers(existing.Json);
+        if (existing.Type == ResourceTypes.Namespace)
+        {
+            foreach (var inside in set.Values.Where(r => r.Type.Namespaced && r.Namespace == existing.Name).ToList())
+            {
+                Remove(set, inside, changes);
+                stays |= set.ContainsKey(inside.Key);
+            }
+        }
+
+        if (!stays)
+        {
+            set.Remove(existing.Key);
+            changes.Add(new Pending(ChangeType.Deleted, existing));
+            return existing;
+        }
+
+        var json = (JsonObject)existing.Json.DeepClone();
+        var metadata = (JsonObject)json["metadata"]!;
+        metadata["deletionTimestamp"] = _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        metadata["deletionGracePeriodSeconds"] = 0;
+        metadata["resourceVersion"] = _pendingRevision.ToString(CultureInfo.InvariantCulture);
+        if (existing.Type == ResourceTypes.Namespace)
+        {
+            json["status"] = new JsonObject { ["phase"] = "Terminating" };
+        }
+
+        var body = json.ToJsonString();
+        var marked = existing.WithSameSpec((JsonObject)JsonNode.Parse(body)!);
+        set[marked.Key] = marked;
+        changes.Add(new Pending(ChangeType.Modified, marked, body));
+        return marked;
+    }
+
+    /// <summary>
+    /// Removes what this commit left marked for deletion with no finalizer, and a terminating namespace once nothing is
+    /// left in it: the end of a deletion that waited for finalizers.
+    /// </summary>
+    private static void CompleteDeletions(ImmutableDictionary<ObjectKey, Resource>.Builder set, List<Pending> pending)
+    {
+        for (var i = 0; i < pending.Count; i++)
+        {
+            var change = pending[i];
+            var resource = change.Object;
+            if (change.Type != ChangeType.Deleted && IsDeleting(resource.Json) && !HasFinalizers(resource.Json)
+                && (resource.Type != ResourceTypes.Namespace || !set.Values.Any(r => r.Type.Namespaced && r.Namespace == resource.Name)))
+            {
+                set.Remove(resource.Key);
+                pending[i] = change = new Pending(ChangeType.Deleted, resource);
+            }
+
+            if (change.Type == ChangeType.Deleted && resource.Type.Namespaced
+                && set.TryGetValue(new ObjectKey(ResourceTypes.Namespace, "", resource.Namespace), out var ns)
+                && IsDeleting(ns.Json) && !HasFinalizers(ns.Json)
+                && !set.Values.Any(r => r.Type.Namespaced && r.Namespace == ns.Name))
+            {
+                set.Remove(ns.Key);
+                pending.Add(new Pending(ChangeType.Deleted, ns));
+            }
+        }
+    }
+
+    private static bool IsDeleting(JsonNode json) => json["metadata"]?["deletionTimestamp"] is not null;
+
+    private static bool HasFinalizers(JsonNode json) => json["metadata"]?["finalizers"] is JsonArray { Count: > 0 };
+
+    private static void CheckDeletable(ObjectKey key)
+    {
+        if (key.Type == ResourceTypes.Namespace && Undeletable.Contains(key.Name))
+        {
+            throw StoreException.Forbidden($"namespaces \"{key.Name}\" is forbidden: this namespace may not be deleted");
+        }
+
+        if (key.Type == ResourceTypes.CustomResourceDefinition)
+        {
+            throw StoreException.Forbidden($"customresourcedefinitions.apiextensions.k8s.io \"{key.Name}\" is forbidden: Meshgate's kinds are built in; their definitions cannot be deleted");
+        }
     }
 
     /// <summary>Sets and removes labels on one object (kubectl label).</summary>
@@ -335,6 +457,7 @@ public sealed class ResourceStore : IDisposable
             var builder = current.Objects.ToBuilder();
             _pendingRevision = current.Revision + 1;
             var pending = mutate(builder);
+            CompleteDeletions(builder, pending);
             if (pending.Count == 0 || dryRun)
             {
                 return;
@@ -411,6 +534,7 @@ public sealed class ResourceStore : IDisposable
         if (set.TryGetValue(incoming.Key, out var existing))
         {
             var old = existing.Json;
+            KeepDeletionMark((JsonObject)old["metadata"]!, metadata, incoming.Key);
             if (metadata["managedFields"] is null && old["metadata"]?["managedFields"] is { } managedFields)
             {
                 // Field ownership (server-side apply) stays through writes that do not say it.
@@ -438,6 +562,13 @@ public sealed class ResourceStore : IDisposable
         }
         else
         {
+            if (incoming.Type.Namespaced && set.TryGetValue(new ObjectKey(ResourceTypes.Namespace, "", incoming.Namespace), out var ns) && IsDeleting(ns.Json))
+            {
+                throw StoreException.Forbidden($"{incoming.Key}: unable to create new content in namespace {incoming.Namespace} because it is being terminated");
+            }
+
+            metadata.Remove("deletionTimestamp");
+            metadata.Remove("deletionGracePeriodSeconds");
             metadata["uid"] = Guid.NewGuid().ToString();
             metadata["creationTimestamp"] = _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
             metadata["generation"] = 1;
@@ -459,11 +590,35 @@ public sealed class ResourceStore : IDisposable
     }
 
     /// <summary>Same labels, annotations and body (everything users write), whatever the apiVersion spelled.</summary>
+    /// <summary>
+    /// <c>deletionTimestamp</c> is the server's: a write keeps the stored one (or none). While an object is being
+    /// deleted its finalizers may only be removed, as in Kubernetes.
+    /// </summary>
+    private static void KeepDeletionMark(JsonObject stored, JsonObject incoming, ObjectKey key)
+    {
+        incoming.Remove("deletionTimestamp");
+        incoming.Remove("deletionGracePeriodSeconds");
+        if (stored["deletionTimestamp"] is not { } deleting)
+        {
+            return;
+        }
+
+        incoming["deletionTimestamp"] = deleting.DeepClone();
+        incoming["deletionGracePeriodSeconds"] = stored["deletionGracePeriodSeconds"]?.DeepClone();
+        var before = (stored["finalizers"] as JsonArray)?.Select(f => f?.ToString()).ToHashSet() ?? [];
+        if ((incoming["finalizers"] as JsonArray)?.Select(f => f?.ToString()).FirstOrDefault(f => !before.Contains(f)) is { } added)
+        {
+            throw StoreException.Invalid($"{key}: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers [\"{added}\"]");
+        }
+    }
+
     private static bool SameContent(JsonObject stored, JsonObject incoming) =>
         SameBody(stored, incoming)
         && JsonNode.DeepEquals(stored["metadata"]?["labels"], incoming["metadata"]?["labels"])
         && JsonNode.DeepEquals(stored["metadata"]?["annotations"], incoming["metadata"]?["annotations"])
-        && JsonNode.DeepEquals(stored["metadata"]?["managedFields"], incoming["metadata"]?["managedFields"]);
+        && JsonNode.DeepEquals(stored["metadata"]?["managedFields"], incoming["metadata"]?["managedFields"])
+        && JsonNode.DeepEquals(stored["metadata"]?["finalizers"], incoming["metadata"]?["finalizers"])
+        && JsonNode.DeepEquals(stored["metadata"]?["deletionTimestamp"], incoming["metadata"]?["deletionTimestamp"]);
 
     /// <summary>The object less metadata, status and apiVersion: what <c>generation</c> counts changes of.</summary>
     private static bool SameBody(JsonObject stored, JsonObject incoming)

@@ -58,7 +58,7 @@ public static class PrinterColumns
         "Endpoints" => [new Column("ENDPOINTS", Endpoints)],
         "Secret" => [new Column("TYPE", o => Get(o, "type")?.ToString() ?? "Opaque"), new Column("DATA", o => Count(o, "data"))],
         "ConfigMap" => [new Column("DATA", o => Count(o, "data"))],
-        "RoleBinding" => [new Column("ROLE", o => $"{Get(o, "roleRef", "kind")}/{Get(o, "roleRef", "name")}")],
+        "RoleBinding" or "ClusterRoleBinding" => [new Column("ROLE", o => $"{Get(o, "roleRef", "kind")}/{Get(o, "roleRef", "name")}")],
         _ => None,
     };
 

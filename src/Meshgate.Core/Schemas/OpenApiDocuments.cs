@@ -320,7 +320,7 @@ public static partial class OpenApiDocuments
         {
             "io.k8s.api.apps.v1" => shortName.StartsWith("Deployment", StringComparison.Ordinal) || shortName == "RollingUpdateDeployment",
             "io.k8s.api.networking.v1" => shortName.StartsWith("NetworkPolicy", StringComparison.Ordinal) || shortName == "IPBlock",
-            "io.k8s.api.rbac.v1" => shortName is "Role" or "RoleBinding" or "PolicyRule" or "RoleRef" or "Subject",
+            "io.k8s.api.rbac.v1" => shortName is "Role" or "RoleBinding" or "ClusterRole" or "ClusterRoleBinding" or "AggregationRule" or "PolicyRule" or "RoleRef" or "Subject",
             _ => true,
         };
 

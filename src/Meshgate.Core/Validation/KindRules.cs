@@ -52,6 +52,9 @@ internal static class KindRules
             case var t when t == ResourceTypes.NetworkPolicy:
                 KubernetesRules.NetworkPolicy(Model<V1NetworkPolicy>(root), c);
                 break;
+            case var t when t == ResourceTypes.CustomResourceDefinition:
+                CustomResourceDefinitionRules.Check(root, name, c);
+                break;
         }
 
         return null;

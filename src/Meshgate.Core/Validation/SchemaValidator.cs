@@ -79,23 +79,9 @@ internal static class SchemaValidator
         {
             // free-form
         }
-        else if (type == typeof(k8s.Models.IntOrString))
+        else if (type.Namespace == "k8s.Models" && ValidateKubernetesScalar(node, type, path, report))
         {
-            if (node is not JsonValue v || !(v.GetValueKind() == JsonValueKind.String || IsInt32(v)))
-            {
-                report(path, $"expected an integer or a string (such as 8080, \"http\" or \"25%\"), got {Describe(node)}", node);
-            }
-        }
-        else if (type == typeof(k8s.Models.ResourceQuantity))
-        {
-            if (node is not JsonValue v || v.GetValueKind() is not (JsonValueKind.String or JsonValueKind.Number))
-            {
-                report(path, $"expected a quantity (such as 500m, 2 or 128Mi), got {Describe(node)}", node);
-            }
-            else if (!IsQuantity(v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : v.ToJsonString()))
-            {
-                report(path, $"{Describe(node)} is not a quantity; write a number with an optional suffix, such as 500m, 2, 128Mi or 1G", node);
-            }
+            // IntOrString or ResourceQuantity, checked
         }
         else if (type == typeof(TimeSpan))
         {
@@ -402,6 +388,41 @@ internal static class SchemaValidator
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Checks KubernetesClient's scalar types (IntOrString, ResourceQuantity); false for any other type. Kept out of
+    /// <see cref="Validate"/> and only called for a type of that assembly, so a proxy validating its own snapshot
+    /// never loads KubernetesClient (3 MB of mapped code it does not use).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static bool ValidateKubernetesScalar(JsonNode node, Type type, string path, Report report)
+    {
+        if (type == typeof(k8s.Models.IntOrString))
+        {
+            if (node is not JsonValue v || !(v.GetValueKind() == JsonValueKind.String || IsInt32(v)))
+            {
+                report(path, $"expected an integer or a string (such as 8080, \"http\" or \"25%\"), got {Describe(node)}", node);
+            }
+
+            return true;
+        }
+
+        if (type == typeof(k8s.Models.ResourceQuantity))
+        {
+            if (node is not JsonValue v || v.GetValueKind() is not (JsonValueKind.String or JsonValueKind.Number))
+            {
+                report(path, $"expected a quantity (such as 500m, 2 or 128Mi), got {Describe(node)}", node);
+            }
+            else if (!IsQuantity(v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : v.ToJsonString()))
+            {
+                report(path, $"{Describe(node)} is not a quantity; write a number with an optional suffix, such as 500m, 2, 128Mi or 1G", node);
+            }
+
+            return true;
+        }
+
+        return false;
     }
 
     private static bool IsInt32(JsonValue value) =>
