@@ -195,6 +195,12 @@ public static class ResourceApi
         var errors = new List<ValidationError>();
         foreach (var file in files)
         {
+            // A JSON null in the list binds as a null record despite the type: it holds no objects (was a 500).
+            if (file is null)
+            {
+                continue;
+            }
+
             var result = ResourceParser.ParseText(file.Text ?? "", file.Source ?? "request", ns, enforce);
             resources.AddRange(result.Resources);
             errors.AddRange(result.Errors);

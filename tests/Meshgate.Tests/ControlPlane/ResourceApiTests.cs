@@ -28,6 +28,7 @@ public sealed class ResourceApiTests : IAsyncLifetime
     {
         { "POST", "/apis/meshgate.io/v1/apply", "{bad", HttpStatusCode.BadRequest, "request body is not valid JSON" },
         { "POST", "/apis/meshgate.io/v1/apply", "{\"files\":null}", HttpStatusCode.BadRequest, "no objects passed to apply" },
+        { "POST", "/apis/meshgate.io/v1/apply", "{\"files\":[null]}", HttpStatusCode.BadRequest, "no objects passed to apply" },
         { "POST", "/apis/meshgate.io/v1/apply", "[1,2,3]", HttpStatusCode.BadRequest, "request body is not valid JSON" },
         { "POST", "/apis/meshgate.io/v1/apply", "{\"files\":[{\"source\":\"x\",\"text\":\"kind: [\"}]}", HttpStatusCode.UnprocessableEntity, "error parsing input: x: line " },
         { "POST", "/apis/meshgate.io/v1/label", "{\"resource\":\"ns\",\"name\":\"default\"}", HttpStatusCode.OK, "not labeled" },
