@@ -1,8 +1,8 @@
-using Meshgate.Commands;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
+using Meshgate.Commands;
 using Meshgate.Tests.EndToEnd;
 using Xunit;
 
