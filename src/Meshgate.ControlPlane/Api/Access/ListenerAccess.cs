@@ -10,8 +10,8 @@ namespace Meshgate.ControlPlane.Api.Access;
 /// admin token (<c>Authorization: Bearer TOKEN</c>); anything else is 401 with kube-apiserver's <c>Status</c> (reason
 /// <c>Unauthorized</c>), so GETs, writes, watches and <c>pods/exec</c> upgrades are refused alike; only <c>GET
 /// /healthz</c> and <c>GET /readyz</c> stay open (they answer <c>ok</c> and nothing else, for supervisors that poll
-/// them). The discovery listeners (15012 and the plaintext one), which pods can reach, serve the two gRPC services
-/// and nothing else: the resource API is not reachable through them.
+/// them). The discovery listeners (15012 and the plaintext one), which pods can reach, serve the gRPC services
+/// (discovery, certificates, trust bundle) and nothing else: the resource API is not reachable through them.
 /// </summary>
 public static class ListenerAccess
 {
@@ -24,6 +24,7 @@ public static class ListenerAccess
     [
         "/" + Meshgate.Discovery.V1.Discovery.Descriptor.FullName + "/",
         "/" + Meshgate.Identity.V1.IstioCertificateService.Descriptor.FullName + "/",
+        "/" + Meshgate.Trust.V1.TrustDistribution.Descriptor.FullName + "/",
     ];
 
     /// <summary>Marks the connections of <paramref name="listen"/> as the resource API's.</summary>
