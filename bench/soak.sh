@@ -59,7 +59,7 @@ workload=127.0.0.94
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 api_port=$(free_port)
 disc_port=$(free_port)
-server="http://127.0.0.1:$api_port"
+server="https://127.0.0.1:$api_port"   # HTTPS with the mesh CA's certificate and the admin token (DATA/kubeconfig)
 
 # The origin: nginx answering 200 for edition.cnn.com on $origin:80.
 user=""; [[ $EUID -eq 0 ]] && user="user root;"
@@ -88,10 +88,12 @@ export MESHGATE_HOSTS_FILE="$work/hosts"
 "$bin" controlplane --data "$work/data" --listen "127.0.0.1:$api_port" --discovery-port "$disc_port" >"$work/controlplane.log" 2>&1 &
 cp_pid=$!
 pids+=("$cp_pid")
-for _ in $(seq 1 600); do curl -sf "$server/readyz" >/dev/null && break; sleep 0.1; done
-curl -sf "$server/readyz" >/dev/null || { echo "bench/soak.sh: the control plane did not get ready:" >&2; cat "$work/controlplane.log" >&2; exit 1; }
+roots="$work/data/ca/mesh-roots.pem" kubeconfig="$work/data/kubeconfig"
+ready() { [[ -s "$roots" ]] && curl -sf --cacert "$roots" "$server/readyz" >/dev/null; }
+for _ in $(seq 1 600); do ready && break; sleep 0.1; done
+ready || { echo "bench/soak.sh: the control plane did not get ready:" >&2; cat "$work/controlplane.log" >&2; exit 1; }
 
-apply() { "$bin" apply -f - --server "$server" >>"$work/changes.log" 2>&1; }
+apply() { "$bin" apply -f - --kubeconfig "$kubeconfig" >>"$work/changes.log" 2>&1; }
 apply <<EOF
 apiVersion: v1
 kind: ConfigMap
@@ -183,7 +185,7 @@ changer() {
     case $((i % 3)) in
       0) printf 'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: soak-%d}\nspec:\n  hosts: [soak-%d.example.com]\n  ports: [{number: 80, name: http, protocol: HTTP}]\n  resolution: DNS\n' "$i" "$i" | apply || echo "change $i failed" >>"$work/change-errors" ;;
       1) virtual_service "$((10 + i % 7))s" || echo "change $i failed" >>"$work/change-errors" ;;
-      2) if (( i >= 5 )); then "$bin" delete serviceentry "soak-$((i - 2))" --server "$server" >>"$work/changes.log" 2>&1 || echo "change $i failed" >>"$work/change-errors"; fi ;;
+      2) if (( i >= 5 )); then "$bin" delete serviceentry "soak-$((i - 2))" --kubeconfig "$kubeconfig" >>"$work/changes.log" 2>&1 || echo "change $i failed" >>"$work/change-errors"; fi ;;
     esac
     echo "$i" >"$work/changes"
   done
