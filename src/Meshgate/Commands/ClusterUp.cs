@@ -33,6 +33,10 @@ internal static class ClusterUp
         {
             throw new CliException("error: " + e.Message);
         }
+        catch (ControlPlane.Api.Access.AdminTokenException e)
+        {
+            throw new CliException("error: the API's admin token: " + e.Message);
+        }
         catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
         {
             throw new CliException($"error: cannot listen on {options.ApiEndpoint}: address already in use; is another Meshgate running? (stop it, or use --listen)");

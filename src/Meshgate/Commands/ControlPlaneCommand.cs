@@ -75,6 +75,10 @@ public static class ControlPlaneCommand
             };
             server = ControlPlaneServer.Create(options, loggerFactory);
         }
+        catch (ControlPlane.Api.Access.AdminTokenException e)
+        {
+            throw new CliException($"error: the API's admin token: {e.Message}");
+        }
         catch (InvalidDataException e)
         {
             throw new CliException($"error: the mesh CA: {e.Message}");

@@ -168,6 +168,10 @@ public static class UpCommand
         {
             throw new CliException($"error: cannot listen on {options.ApiEndpoint} or discovery port {options.DiscoveryPort}: address already in use; is another Meshgate running? (stop it, or use --listen and --discovery-port)");
         }
+        catch (ControlPlane.Api.Access.AdminTokenException e)
+        {
+            throw new CliException($"error: the API's admin token: {e.Message}");
+        }
         catch (InvalidDataException e)
         {
             throw new CliException($"error: the mesh CA: {e.Message}");

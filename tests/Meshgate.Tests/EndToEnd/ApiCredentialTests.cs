@@ -40,6 +40,19 @@ public sealed class ApiCredentialTests : IDisposable
     }
 
     [Fact]
+    public async Task HandEditedToken_WithACharacterATokenCannotCarry_RefusedNamingTheTokenFile()
+    {
+        Directory.CreateDirectory(Data);
+        await File.WriteAllTextAsync(TokenFile, "abc def\n");
+
+        var (code, output) = await MeshgateProcess.RunAsync("", "controlplane", "--data", Data, "--listen", $"127.0.0.1:{_port}", "--discovery-port", "0");
+
+        Assert.Equal(1, code);
+        Assert.Contains($"error: the API's admin token: {TokenFile} holds a character a bearer token cannot carry; delete the file to make a new token", output);
+        Assert.DoesNotContain("mesh CA", output);
+    }
+
+    [Fact]
     public async Task TheTokenStaysSecret_AndTheCliFindsTheKubeconfigThroughKUBECONFIG()
     {
         string token;

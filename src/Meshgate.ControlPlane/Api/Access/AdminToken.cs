@@ -32,7 +32,7 @@ public sealed class AdminToken
             {
                 if (c is < '!' or > '~')
                 {
-                    throw new InvalidDataException($"{Path.GetFullPath(path)} holds a character a bearer token cannot carry; delete the file to make a new token");
+                    throw new AdminTokenException($"{Path.GetFullPath(path)} holds a character a bearer token cannot carry; delete the file to make a new token");
                 }
             }
 
@@ -63,3 +63,6 @@ public sealed class AdminToken
     private static string Base64Url(byte[] bytes) =>
         Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
+
+/// <summary><c>DATA/admin-token</c> cannot be used as it is (the message says why and how to fix it).</summary>
+public sealed class AdminTokenException(string message) : Exception(message);
