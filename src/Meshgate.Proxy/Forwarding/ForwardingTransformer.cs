@@ -27,8 +27,14 @@ internal sealed class ForwardingTransformer(RetryableRequestBody body, Connectio
     /// <summary>Milliseconds from the request sent to the response headers of the last attempt; -1 when none arrived.</summary>
     public long UpstreamServiceMilliseconds { get; private set; } = -1;
 
-    /// <summary>Forgets the previous request's timing (the transformer is pooled with its request).</summary>
-    public void Reset() => UpstreamServiceMilliseconds = -1;
+    /// <summary>Forgets the previous request's timing and route actions (the transformer is pooled with its request).</summary>
+    public void Reset()
+    {
+        UpstreamServiceMilliseconds = -1;
+        Actions = null;
+        ClusterIndex = 0;
+        CorsOrigin = null;
+    }
 
     /// <summary>The attempt about to be sent, from 1 (<c>x-envoy-attempt-count</c>).</summary>
     public int Attempt { get; set; }
@@ -53,14 +59,6 @@ internal sealed class ForwardingTransformer(RetryableRequestBody body, Connectio
 
     /// <summary>The upstream status of the held-back response.</summary>
     public int HeldStatus { get; private set; }
-
-    /// <summary>Forgets the previous request's route actions (a pooled transformer serves the next request).</summary>
-    public void ResetRouteActions()
-    {
-        Actions = null;
-        ClusterIndex = 0;
-        CorsOrigin = null;
-    }
 
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {

@@ -119,6 +119,5 @@ internal sealed class ProxyRequest
         Array.Clear(_tried);
         _triedCount = 0;
         Destination = null;
-        Transformer.ResetRouteActions();
     }
 }
