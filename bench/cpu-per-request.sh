@@ -6,7 +6,7 @@
 # Needs the origin of ../shared/bench (peers.sh start) on 127.0.0.1:19080, or any HTTP server there; wrk, strace.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-config="$root/bench/gateway.yaml" seconds=10 warmup=20 port=19380
+config="$root/bench/gateway.yaml" seconds=10 warmup=20 port=${MESHGATE_BENCH_PORT:-19380}
 while (($#)); do
   case "$1" in
     --config) config="$2"; shift 2 ;;

@@ -93,6 +93,24 @@ internal sealed class ForwardingTransformer(RetryableRequestBody body, Connectio
         _upstreamStarted = Stopwatch.GetTimestamp();
     }
 
+    /// <summary>The request head is about to go upstream (the direct HTTP/1.1 path, <see cref="Http1Forwarder"/>).</summary>
+    public void RequestSent() => _upstreamStarted = Stopwatch.GetTimestamp();
+
+    /// <summary>The direct path held a retriable response back (as <see cref="TransformResponseAsync"/> does for YARP).</summary>
+    public void HoldForRetry(int status)
+    {
+        RetryRequested = true;
+        HeldStatus = status;
+    }
+
+    /// <summary>The direct path passes a response on: its upstream service time, as for YARP's responses.</summary>
+    public void ResponseArrived(HttpContext httpContext)
+    {
+        var elapsed = (long)Stopwatch.GetElapsedTime(_upstreamStarted).TotalMilliseconds;
+        UpstreamServiceMilliseconds = elapsed;
+        httpContext.Response.Headers["x-envoy-upstream-service-time"] = ServiceTime(elapsed);
+    }
+
     public override ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
         // A body that outgrew the retry buffer cannot be sent again: the answer goes to the client, as Envoy's does.

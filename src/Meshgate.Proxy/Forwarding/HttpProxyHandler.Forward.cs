@@ -242,9 +242,15 @@ internal sealed partial class HttpProxyHandler
     private async ValueTask<ForwarderError> SendOnceAsync(ProxyRequest request, ClusterState cluster, UpstreamTarget target, CancellationToken token)
     {
         var context = request.Http;
+        var upgrade = IsUpgrade(context);
+        if (_http1 is not null && !upgrade && cluster.Protocol == UpstreamHttpProtocol.Http11 && cluster.Tls is null && Http1Forwarder.Accepts(context, request.Transformer))
+        {
+            return await _http1.SendAsync(request, cluster, target, token).ConfigureAwait(false);
+        }
+
         var config = cluster.Protocol switch
         {
-            _ when IsUpgrade(context) => DefaultRequest,
+            _ when upgrade => DefaultRequest,
             UpstreamHttpProtocol.Http2 => Http2Request,
             UpstreamHttpProtocol.Negotiated => NegotiatedRequest,
             _ => DefaultRequest,

@@ -26,6 +26,9 @@ internal sealed partial class HttpProxyHandler(IHttpForwarder forwarder, ProxyMe
     private readonly ProxyMetrics _metrics = metrics;
     private readonly RequestMirror _mirror = new(loops);
 
+    // The direct HTTP/1.1 path for what it accepts; null sends everything through YARP (MESHGATE_HTTP1_FORWARDER=0).
+    private readonly Http1Forwarder? _http1 = Http1Forwarder.EnabledByEnvironment() ? new Http1Forwarder() : null;
+
     public async Task HandleAsync(ProxyRequest request, ListenerContext listener)
     {
         var started = Stopwatch.GetTimestamp();

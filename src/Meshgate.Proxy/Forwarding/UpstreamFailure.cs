@@ -132,6 +132,10 @@ internal static class UpstreamFailure
         Retriable(policy, response.StatusCode)
         || (HasGrpcCondition(policy) && response.Headers.TryGetValue(GrpcStatusHeader, out var values) && values.Count == 1 && RetriableGrpc(policy, values[0]));
 
+    /// <summary>As <see cref="Retriable(RetryPolicy, HttpResponseMessage)"/>, for a status and <c>grpc-status</c> read directly.</summary>
+    public static bool Retriable(RetryPolicy policy, int status, string? grpcStatus) =>
+        Retriable(policy, status) || (grpcStatus is not null && HasGrpcCondition(policy) && RetriableGrpc(policy, grpcStatus));
+
     private const string GrpcStatusHeader = "grpc-status";
 
     private static bool HasGrpcCondition(RetryPolicy policy)

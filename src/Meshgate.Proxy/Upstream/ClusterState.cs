@@ -85,6 +85,32 @@ public sealed class ClusterState : IDisposable
     // learns its local address and peer identity here rather than from a write (UpstreamConnection.NotesRequests).
     private readonly ConcurrentDictionary<IPEndPoint, UpstreamConnection>? _http2Connections;
 
+    // The direct HTTP/1.1 path's connections (Http1Forwarder), per endpoint; made on first use.
+    private readonly ConcurrentDictionary<IPEndPoint, Http1ConnectionPool> _http1Pools = new();
+
+    /// <summary>The pool of plaintext HTTP/1.1 connections to <paramref name="endpoint"/>.</summary>
+    internal Http1ConnectionPool Http1Pool(IPEndPoint endpoint)
+    {
+        if (_http1Pools.TryGetValue(endpoint, out var pool))
+        {
+            return pool;
+        }
+
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+        var created = new Http1ConnectionPool(endpoint, Pending, Cluster.ConnectTimeout ?? Cluster.DefaultConnectTimeout);
+        var winner = _http1Pools.GetOrAdd(endpoint, created);
+        if (winner != created)
+        {
+            created.Dispose();
+        }
+        else if (Volatile.Read(ref _disposed))
+        {
+            created.Dispose(); // Dispose ran meanwhile and may have missed it
+        }
+
+        return winner;
+    }
+
     /// <summary>The newest HTTP/2 connection to <paramref name="endpoint"/>, for the access log; null when none.</summary>
     internal UpstreamConnection? Http2Connection(IPEndPoint endpoint) =>
         _http2Connections is { } connections && connections.TryGetValue(endpoint, out var connection) ? connection : null;
@@ -328,6 +354,10 @@ public sealed class ClusterState : IDisposable
     {
         Volatile.Write(ref _disposed, true);
         Volatile.Read(ref _invoker)?.Dispose();
+        foreach (var pool in _http1Pools.Values)
+        {
+            pool.Dispose();
+        }
     }
 
     private HttpMessageInvoker CreateInvoker()

@@ -32,5 +32,8 @@ public sealed class UpstreamTarget
     /// </summary>
     public string Prefix { get; }
 
+    /// <summary>The cluster's HTTP/1.1 connections to this endpoint, found once (the target lives as long as its cluster state).</summary>
+    internal Http1ConnectionPool? Http1Pool { get; set; }
+
     public override string ToString() => EndPoint.ToString();
 }

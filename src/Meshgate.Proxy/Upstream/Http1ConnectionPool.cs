@@ -1,0 +1,191 @@
+using System.Collections.Concurrent;
+using System.Net;
+
+namespace Meshgate.Proxy.Upstream;
+
+/// <summary>
+/// The kept-alive HTTP/1.1 connections to one upstream endpoint of a cluster, for <c>Http1Forwarder</c>. Idle
+/// connections sit in a fixed array of slots taken and given back with compare-and-swap, lowest slot first (the most
+/// recently used connection is reused first, so surplus ones age out): no lock and no allocation per request.
+/// </summary>
+/// <remarks>
+/// Timeouts, as SocketsHttpHandler and YARP apply them on the forwarding path this replaces: a connection idle in the
+/// pool for <see cref="IdleTimeout"/> is closed (SocketsHttpHandler's <c>PooledConnectionIdleTimeout</c>, 60 s), and
+/// one that carries a request but neither reads nor writes for <see cref="ActivityTimeout"/> is aborted (YARP's
+/// <c>ActivityTimeout</c>, 5 min, Envoy's stream idle timeout). One process-wide timer checks every pool each second.
+/// </remarks>
+internal sealed class Http1ConnectionPool : IDisposable
+{
+    /// <summary>Idle connections kept per endpoint; more are closed when their request ends.</summary>
+    internal const int MaxIdle = 256;
+
+    internal static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(60);
+
+    internal static readonly TimeSpan ActivityTimeout = TimeSpan.FromMinutes(5);
+
+    private static readonly ConcurrentDictionary<Http1ConnectionPool, byte> s_pools = new();
+    private static readonly Timer s_sweeper = new(static _ => SweepAll(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+
+    private readonly Http1UpstreamConnection?[] _idle = new Http1UpstreamConnection?[MaxIdle];
+
+    // Every open connection, busy or idle, for the activity sweep; changed only when a connection opens or closes.
+    private readonly ConcurrentDictionary<Http1UpstreamConnection, byte> _open = new();
+    private readonly PendingConnects _pending;
+    private readonly TimeSpan _connectTimeout;
+    private bool _disposed;
+
+    public Http1ConnectionPool(IPEndPoint endPoint, PendingConnects pending, TimeSpan connectTimeout)
+    {
+        EndPoint = endPoint;
+        _pending = pending;
+        _connectTimeout = connectTimeout;
+        s_pools.TryAdd(this, 0);
+        GC.KeepAlive(s_sweeper);
+    }
+
+    public IPEndPoint EndPoint { get; }
+
+    /// <summary>Connections open now (busy and idle), for tests and <c>/clusters</c>.</summary>
+    public int OpenCount => _open.Count;
+
+    /// <summary>An idle connection still open at the upstream's end; null when there is none.</summary>
+    public Http1UpstreamConnection? TryRent()
+    {
+        var slots = _idle;
+        for (var i = 0; i < slots.Length; i++)
+        {
+            var connection = Volatile.Read(ref slots[i]);
+            if (connection is null || Interlocked.CompareExchange(ref slots[i], null, connection) != connection)
+            {
+                continue;
+            }
+
+            if (connection.IdleReadPending)
+            {
+                connection.Busy = true;
+                connection.Touch();
+                return connection;
+            }
+
+            Close(connection); // the upstream closed it while idle (or sent something unasked)
+        }
+
+        return null;
+    }
+
+    /// <summary>A new connection, within the cluster's cap on connects in flight and its connect timeout.</summary>
+    /// <exception cref="UpstreamOverflowException">Too many connects in flight to the cluster.</exception>
+    /// <exception cref="TimeoutException">The connect timeout passed.</exception>
+    public async ValueTask<Http1UpstreamConnection> ConnectAsync(CancellationToken deadline, CancellationToken aborted)
+    {
+        _pending.Enter();
+        var socket = UpstreamSocket.CreateFor(EndPoint);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(deadline, aborted);
+            timeout.CancelAfter(_connectTimeout);
+            try
+            {
+                await socket.ConnectAsync(EndPoint, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException e) when (!deadline.IsCancellationRequested && !aborted.IsCancellationRequested)
+            {
+                throw new TimeoutException($"connect to {EndPoint} timed out after {_connectTimeout.TotalMilliseconds} ms", e);
+            }
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        finally
+        {
+            _pending.Exit();
+        }
+
+        var connection = new Http1UpstreamConnection(socket) { Busy = true };
+        _open.TryAdd(connection, 0);
+        if (Volatile.Read(ref _disposed))
+        {
+            Close(connection);
+            throw new ObjectDisposedException(nameof(Http1ConnectionPool));
+        }
+
+        return connection;
+    }
+
+    /// <summary>Gives a connection whose request ended cleanly back for reuse (or closes it when it cannot be kept).</summary>
+    public void Return(Http1UpstreamConnection connection)
+    {
+        connection.Reused = true;
+        connection.Busy = false;
+        connection.Touch();
+        if (Volatile.Read(ref _disposed) || !connection.PostIdleRead())
+        {
+            Close(connection);
+            return;
+        }
+
+        var slots = _idle;
+        for (var i = 0; i < slots.Length; i++)
+        {
+            if (Volatile.Read(ref slots[i]) is null && Interlocked.CompareExchange(ref slots[i], connection, null) is null)
+            {
+                return;
+            }
+        }
+
+        Close(connection);
+    }
+
+    /// <summary>Closes a connection that cannot be reused (failed, framed to its end, or refused by the upstream).</summary>
+    public void Close(Http1UpstreamConnection connection)
+    {
+        _open.TryRemove(connection, out _);
+        connection.Dispose();
+    }
+
+    public void Dispose()
+    {
+        Volatile.Write(ref _disposed, true);
+        s_pools.TryRemove(this, out _);
+        for (var i = 0; i < _idle.Length; i++)
+        {
+            if (Interlocked.Exchange(ref _idle[i], null) is { } connection)
+            {
+                Close(connection);
+            }
+        }
+    }
+
+    private static void SweepAll()
+    {
+        var now = Environment.TickCount64;
+        foreach (var pool in s_pools.Keys)
+        {
+            pool.Sweep(now);
+        }
+    }
+
+    private void Sweep(long now)
+    {
+        for (var i = 0; i < _idle.Length; i++)
+        {
+            var connection = Volatile.Read(ref _idle[i]);
+            if (connection is not null && now - connection.LastActivity > (long)IdleTimeout.TotalMilliseconds
+                && Interlocked.CompareExchange(ref _idle[i], null, connection) == connection)
+            {
+                Close(connection);
+            }
+        }
+
+        foreach (var connection in _open.Keys)
+        {
+            if (connection.Busy && now - connection.LastActivity > (long)ActivityTimeout.TotalMilliseconds)
+            {
+                // The request using it fails its read or write and cleans up (YARP's activity timeout: 504 or an abort).
+                connection.AbortForInactivity();
+            }
+        }
+    }
+}

@@ -1,0 +1,204 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Meshgate.Proxy.Upstream;
+
+/// <summary>
+/// One plaintext HTTP/1.1 connection to an upstream endpoint, owned by its <see cref="Http1ConnectionPool"/>: the socket
+/// and the two buffers every request on it reuses (the request head is written into one, the response read into the
+/// other), so a kept-alive request allocates nothing for I/O.
+/// </summary>
+/// <remarks>
+/// An idle connection in the pool has a read already posted (<see cref="PostIdleRead"/>), as SocketsHttpHandler does:
+/// an upstream that closes the idle connection completes that read with 0, so the pool never hands out a dead
+/// connection; and the next request's response lands in that same read, so idling costs no extra system call.
+/// </remarks>
+internal sealed class Http1UpstreamConnection : IDisposable
+{
+    private const int ReceiveBufferSize = 16 * 1024;
+    private const int InitialSendBufferSize = 4 * 1024;
+
+    private readonly Socket _socket;
+    private byte[] _receive = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+    private byte[] _send = ArrayPool<byte>.Shared.Rent(InitialSendBufferSize);
+    private ValueTask<int> _idleRead;
+    private bool _idleReadPosted;
+    private int _disposed;
+
+    public Http1UpstreamConnection(Socket socket)
+    {
+        _socket = socket;
+        LocalEndPoint = socket.LocalEndPoint as IPEndPoint;
+        Touch();
+    }
+
+    /// <summary>The connection's local address (%UPSTREAM_LOCAL_ADDRESS%).</summary>
+    public IPEndPoint? LocalEndPoint { get; }
+
+    /// <summary>True once the connection carried a request: a failure before any response byte may be a stale reuse.</summary>
+    public bool Reused { get; set; }
+
+    /// <summary>When the connection last read, wrote or went idle (<see cref="Environment.TickCount64"/>).</summary>
+    public long LastActivity { get; private set; }
+
+    /// <summary>True while a request uses the connection (not idle in the pool).</summary>
+    public bool Busy { get; set; }
+
+    public bool Disposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>True when the pool's sweep aborted the connection for <see cref="Http1ConnectionPool.ActivityTimeout"/>.</summary>
+    public bool TimedOut { get; private set; }
+
+    /// <summary>The strings of the last response's headers, reused while the upstream repeats them.</summary>
+    public ResponseHeaderStrings HeaderStrings { get; } = new();
+
+    /// <summary>The received bytes not consumed yet: <c>Received[Start..End]</c>.</summary>
+    public byte[] Received => _receive;
+
+    public int Start { get; set; }
+
+    public int End { get; set; }
+
+    /// <summary>The send buffer, at least <paramref name="size"/> bytes (grown, never shrunk, while the connection lives).</summary>
+    public byte[] SendBuffer(int size)
+    {
+        if (_send.Length < size)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(size);
+            ArrayPool<byte>.Shared.Return(_send);
+            _send = larger;
+        }
+
+        return _send;
+    }
+
+    public void Touch() => LastActivity = Environment.TickCount64;
+
+    /// <summary>Sends <paramref name="length"/> bytes of the send buffer.</summary>
+    public async ValueTask SendAsync(int length)
+    {
+        var sent = 0;
+        while (sent < length)
+        {
+            sent += await _socket.SendAsync(_send.AsMemory(sent, length - sent), SocketFlags.None).ConfigureAwait(false);
+        }
+
+        Touch();
+    }
+
+    /// <summary>
+    /// Reads more into the receive buffer after <see cref="End"/> (moving the unconsumed bytes to the front, or growing
+    /// the buffer up to <paramref name="limit"/>, when it is full); returns the bytes read, 0 at the upstream's end.
+    /// </summary>
+    public async ValueTask<int> ReceiveAsync(int limit)
+    {
+        int read;
+        if (_idleReadPosted)
+        {
+            // The idle read was posted at offset 0 with nothing unconsumed: its bytes are the response's first.
+            _idleReadPosted = false;
+            read = await _idleRead.ConfigureAwait(false);
+            _idleRead = default;
+            Start = 0;
+            End = read;
+            Touch();
+            return read;
+        }
+
+        MakeRoom(limit);
+        read = await _socket.ReceiveAsync(_receive.AsMemory(End), SocketFlags.None).ConfigureAwait(false);
+        End += read;
+        Touch();
+        return read;
+    }
+
+    /// <summary>True when the receive buffer can take no more bytes (a head longer than the limit).</summary>
+    public bool Full(int limit) => Start == 0 && End == _receive.Length && _receive.Length >= limit;
+
+    private void MakeRoom(int limit)
+    {
+        if (End < _receive.Length)
+        {
+            return;
+        }
+
+        if (Start > 0)
+        {
+            Buffer.BlockCopy(_receive, Start, _receive, 0, End - Start);
+            End -= Start;
+            Start = 0;
+            return;
+        }
+
+        var larger = ArrayPool<byte>.Shared.Rent(Math.Min(_receive.Length * 2, Math.Max(limit, _receive.Length)));
+        Buffer.BlockCopy(_receive, 0, larger, 0, End);
+        ArrayPool<byte>.Shared.Return(_receive);
+        _receive = larger;
+    }
+
+    /// <summary>
+    /// Posts the idle read (see the remarks) before the connection goes back to the pool. False when the connection
+    /// cannot be kept: the upstream closed it, sent bytes nobody asked for, or it failed.
+    /// </summary>
+    public bool PostIdleRead()
+    {
+        Start = 0;
+        End = 0;
+        try
+        {
+            _idleRead = _socket.ReceiveAsync(_receive.AsMemory(), SocketFlags.None);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+
+        _idleReadPosted = true;
+        return !_idleRead.IsCompleted;
+    }
+
+    /// <summary>False when the idle read completed while pooled (the upstream closed the connection or misbehaved).</summary>
+    public bool IdleReadPending => _idleReadPosted && !_idleRead.IsCompleted;
+
+    /// <summary>Closes the connection; any read or write in flight fails. Safe to call more than once, from any thread.</summary>
+    public void Abort()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _socket.Dispose();
+        }
+    }
+
+    /// <summary>Aborts a busy connection that neither read nor wrote for the activity timeout.</summary>
+    public void AbortForInactivity()
+    {
+        TimedOut = true;
+        Abort();
+    }
+
+    /// <summary>Closes the connection and gives its buffers back; only by the connection's current owner.</summary>
+    public void Dispose()
+    {
+        Abort();
+        if (_idleReadPosted && !_idleRead.IsCompleted)
+        {
+            // The read fails now that the socket is closed; its buffer is returned only once it has.
+            _idleReadPosted = false;
+            return;
+        }
+
+        _idleReadPosted = false;
+        var receive = Interlocked.Exchange(ref _receive, []);
+        var send = Interlocked.Exchange(ref _send, []);
+        if (receive.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(receive);
+        }
+
+        if (send.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(send);
+        }
+    }
+}
