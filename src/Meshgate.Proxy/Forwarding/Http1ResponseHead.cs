@@ -1,7 +1,7 @@
+using System.Text;
 using Meshgate.Proxy.Upstream;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using System.Text;
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace Meshgate.Proxy.Forwarding;
