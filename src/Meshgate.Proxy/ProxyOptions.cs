@@ -19,4 +19,10 @@ public sealed record ProxyOptions
 
     /// <summary>Connection caps and deadlines on every listener (<see cref="ProxyLimits.Default"/> unless a test shortens them).</summary>
     public ProxyLimits Limits { get; init; } = ProxyLimits.Default;
+
+    /// <summary>
+    /// Bodiless HTTP/1.x requests to plaintext HTTP/1.1 clusters take the direct path (<c>Http1Forwarder</c>); false
+    /// sends every request through YARP. On unless <c>MESHGATE_HTTP1_FORWARDER=0</c>.
+    /// </summary>
+    public bool DirectHttp1 { get; init; } = Forwarding.Http1Forwarder.EnabledByEnvironment();
 }

@@ -92,7 +92,7 @@ public sealed partial class ProxyServer : IAsyncDisposable
             .BuildServiceProvider();
         var kestrel = new KestrelServerFactory(loggerFactory, services, options.InlineScheduling);
         var loops = new LoopGuard();
-        var http = new HttpProxyHandler(services.GetRequiredService<IHttpForwarder>(), metrics, time, loops);
+        var http = new HttpProxyHandler(services.GetRequiredService<IHttpForwarder>(), metrics, time, loops, options.DirectHttp1);
         var limits = options.Limits;
         var tunnels = new MeshTunnelAcceptor(metrics, time, limits.HandshakeHeadTimeout);
         var tls = new TlsPassthroughHandler(metrics, time, loops, tunnels) { HelloTimeout = limits.HandshakeHeadTimeout, IdleTimeout = limits.TcpIdleTimeout };

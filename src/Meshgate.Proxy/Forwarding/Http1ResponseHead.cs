@@ -27,12 +27,12 @@ internal enum ResponseHeadError
 {
     None,
 
-    /// <summary>Not HTTP/1.x framing (bad status line, header syntax, conflicting lengths): as a reset before headers.</summary>
+    /// <summary>Not HTTP/1.x framing (bad status line, header syntax, a length that is no number): as a reset before headers.</summary>
     Malformed,
 
     /// <summary>
-    /// Well framed, but a header value the client cannot be sent (a control character or a byte beyond ASCII, which
-    /// Kestrel refuses to write): YARP's <c>ResponseHeaders</c> error, 502.
+    /// Well framed, but headers the client cannot be sent (a control character or a byte beyond ASCII, which Kestrel
+    /// refuses to write; two different Content-Lengths): YARP's <c>ResponseHeaders</c> error, 502.
     /// </summary>
     Unsendable,
 }
@@ -174,9 +174,14 @@ internal static class Http1ResponseHead
             switch (Hop(name))
             {
                 case HopHeader.ContentLength:
-                    if (!TryLength(value, out var length) || (contentLength >= 0 && contentLength != length))
+                    if (!TryLength(value, out var length))
                     {
                         return ResponseHeadError.Malformed;
+                    }
+
+                    if (contentLength >= 0 && contentLength != length)
+                    {
+                        return ResponseHeadError.Unsendable; // YARP passes both on and Kestrel refuses them: 502
                     }
 
                     contentLength = length;

@@ -19,15 +19,15 @@ namespace Meshgate.Proxy.Forwarding;
 /// access-log line. The request reads its listener's snapshot once and uses only that one, so a swap never
 /// changes a request halfway.
 /// </summary>
-internal sealed partial class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics metrics, TimeProvider time, LoopGuard loops)
+internal sealed partial class HttpProxyHandler(IHttpForwarder forwarder, ProxyMetrics metrics, TimeProvider time, LoopGuard loops, bool directHttp1 = true)
 {
     private readonly IHttpForwarder _forwarder = forwarder;
     private readonly LoopGuard _loops = loops;
     private readonly ProxyMetrics _metrics = metrics;
     private readonly RequestMirror _mirror = new(loops);
 
-    // The direct HTTP/1.1 path for what it accepts; null sends everything through YARP (MESHGATE_HTTP1_FORWARDER=0).
-    private readonly Http1Forwarder? _http1 = Http1Forwarder.EnabledByEnvironment() ? new Http1Forwarder() : null;
+    // The direct HTTP/1.1 path for what it accepts; null sends everything through YARP (ProxyOptions.DirectHttp1).
+    private readonly Http1Forwarder? _http1 = directHttp1 ? new Http1Forwarder() : null;
 
     public async Task HandleAsync(ProxyRequest request, ListenerContext listener)
     {

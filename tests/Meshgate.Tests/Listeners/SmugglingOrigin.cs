@@ -197,11 +197,15 @@ internal sealed class SmugglingOrigin : IAsyncDisposable
             while (true)
             {
                 // A zero-byte read waits for data without taking it, so while bytes sit in the kernel Available says so,
-                // and once they are taken Busy does: SettleAsync never sees a moment where neither holds.
+                // and once they are taken Busy does: SettleAsync never sees a moment where neither holds. On Linux a
+                // zero-byte read right after a read that drained the socket completes at once with nothing there (the
+                // runtime tries recv before waiting): such a wake-up is not work, or an idle kept-alive connection would
+                // look busy for ever. Bytes arriving after the check are taken by the read below and counted before
+                // SettleAsync could see the same picture twice.
                 await c.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _stop.Token);
                 lock (_connections)
                 {
-                    c.Busy = true;
+                    c.Busy = c.Socket.Available > 0;
                 }
 
                 var read = await c.Socket.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
