@@ -117,7 +117,8 @@ indent() { sed 's/^/    /' "$1"; }
 
 # --- Meshgate configs (the shape the control plane sends; samples/proxy/sidecar.yaml, bench/gateway.yaml).
 # A sidecar in explicit mode (port 15001's role): absolute-form requests and CONNECT are routed by their authority
-# to the virtual 0.0.0.0_80 and 0.0.0.0_443 listeners; anything else goes nowhere (REGISTRY_ONLY).
+# to the virtual listeners 0.0.0.0_80 and 0.0.0.0_19443 (CONNECT goes to edition.cnn.com:19443, the TLS origin's
+# port, because Squid can only tunnel to the port the client names); anything else goes nowhere (REGISTRY_ONLY).
 # HTTP_TARGET / TLS_TARGET: where edition.cnn.com goes (the origin, or the gateway); TLS_BLOCK: the cluster's TLS.
 meshgate_sidecar() { # meshgate_sidecar NAME PORT HTTP_TARGET_PORT [mtls]
   local name=$1 port=$2 target=$3 mtls=${4:-}
@@ -139,9 +140,9 @@ listeners:
   protocol: HTTP
   bindToPort: false
   filterChains: [{routeTable: "80"}]
-- name: 0.0.0.0_443
+- name: 0.0.0.0_${ORIGIN_TLS##*:}
   address: 0.0.0.0
-  port: 443
+  port: ${ORIGIN_TLS##*:}
   protocol: TLS
   bindToPort: false
   filterChains:
@@ -323,9 +324,10 @@ EOF
   haproxy -c -q -f "$d/haproxy.cfg"
 }
 
-# --- Squid: one worker, no cache, persistent connections both sides, access log on. edition.cnn.com is pinned to
-# the origin with cache_peer (an operator's way to send one domain to fixed addresses): port 80 requests to the
-# HTTP origin, CONNECT to the TLS origin (Squid tunnels to an originserver peer directly, without a CONNECT of its own).
+# --- Squid: one worker, no cache, persistent connections both sides, access log on. HTTP to edition.cnn.com:80 is
+# pinned to the origin with cache_peer (an operator's way to send one domain to fixed addresses). Squid never sends
+# a CONNECT to an originserver peer (checked: 500, HIER_NONE), so tunnels go direct: hosts_file maps edition.cnn.com
+# to the origin's address and the client names the TLS origin's port (CONNECT edition.cnn.com:19443).
 squid_conf() { # squid_conf NAME PORT
   local name=$1 port=$2 d=$STATE/$1
   mkdir -p "$d"
@@ -349,18 +351,17 @@ shutdown_lifetime 1 seconds
 acl cnn dstdomain $HOST
 acl CONNECT method CONNECT
 acl port_80 port 80
-acl port_443 port 443
+acl port_tls port ${ORIGIN_TLS##*:}
 http_access allow cnn port_80 !CONNECT
-http_access allow cnn port_443 CONNECT
+http_access allow cnn port_tls CONNECT
 http_access deny all
 cache_peer ${ORIGIN_HTTP%:*} parent ${ORIGIN_HTTP##*:} 0 no-query no-digest originserver name=cnn_http
-cache_peer ${ORIGIN_TLS%:*} parent ${ORIGIN_TLS##*:} 0 no-query no-digest originserver name=cnn_tls
 cache_peer_access cnn_http allow cnn !CONNECT
 cache_peer_access cnn_http deny all
-cache_peer_access cnn_tls allow cnn CONNECT
-cache_peer_access cnn_tls deny all
-never_direct allow all
+never_direct allow !CONNECT
+hosts_file $d/hosts
 EOF
+  printf '%s %s\n' "${ORIGIN_TLS%:*}" "$HOST" > "$d/hosts"
   chown -R proxy:proxy "$d"
   touch "$STATE/logs/$name-access.log" "$STATE/logs/$name-cache.log"
   chown proxy:proxy "$STATE/logs/$name-access.log" "$STATE/logs/$name-cache.log"
@@ -443,7 +444,7 @@ setup_mode() { # starts the targets of a mode and smoke-tests each
       if [[ $t == direct ]]; then
         out=$(curl -sS --max-time 5 -k --resolve "$HOST:${ORIGIN_TLS##*:}:${ORIGIN_TLS%:*}" "https://$HOST:${ORIGIN_TLS##*:}/") || die "$m $t: curl failed"
       else
-        out=$(curl -sS --max-time 5 -k -x "http://${ADDR[$t]}" "https://$HOST/") || die "$m $t: curl through CONNECT failed"
+        out=$(curl -sS --max-time 5 -k -x "http://${ADDR[$t]}" "https://$HOST:${ORIGIN_TLS##*:}/") || die "$m $t: curl through CONNECT failed"
       fi
     elif [[ $t == direct ]]; then
       out=$(curl -sS --max-time 5 -H "Host: $HOST" "http://${ADDR[$t]}/") || die "$m $t: curl failed"
@@ -457,7 +458,11 @@ setup_mode() { # starts the targets of a mode and smoke-tests each
 
 teardown_mode() { # stops the mode's processes and drops their access logs (they grow by hundreds of MB a run)
   if ((${#STARTED[@]})); then "$shared/peers.sh" stop "${STARTED[@]}"; fi
-  [[ -n "${MODES_KEEP_LOGS:-}" ]] || rm -f "$STATE"/logs/*-access.log
+  local n
+  if [[ -z "${MODES_KEEP_LOGS:-}" ]]; then
+    rm -f "$STATE"/logs/*-access.log
+    for n in "${STARTED[@]}"; do [[ $n != haproxy* ]] || rm -f "$STATE/logs/$n.log"; done   # HAProxy logs to stdout
+  fi
 }
 
 # --- measuring (the method of ../shared/bench/run.sh)
@@ -507,7 +512,7 @@ load() { # load MODE TARGET SECONDS -> generator output on stdout
     explicit-connect)
       local proxy=()
       [[ $t == direct ]] || proxy=(-x "http://$a")
-      local url="https://$HOST/"
+      local url="https://$HOST:${ORIGIN_TLS##*:}/"
       [[ $t == direct ]] && url="https://$a/"
       GOMAXPROCS=1 timeout $((secs + 30)) "${pin[@]}" hey -z "${secs}s" -c "$CONNS" -t 5 -host "$HOST" "${proxy[@]}" "$url" ;;
     two-hop-rate)
