@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """modes-summary.py OUTDIR — the tables of bench/modes.sh: ratios taken within each round, their median and min–max.
 
-Throughput modes: per target, req/s, ÷direct, Meshgate ÷ that target, CPU per request (both hops of a chain) and
-Meshgate's CPU per request ÷ that target's. The fixed-rate mode (two-hop-rate): the rate reached, p50/p99, and p99
-added over direct (per round: the chain's p99 minus direct's p99 in that round). Writes OUTDIR/ratios.tsv as well.
+Per mode: each target's req/s, ÷direct, CPU per request (both hops of a chain), p50/p99, p99 added over direct (per
+round: the target's p99 minus direct's), peak RSS; then each Meshgate target (named meshgate*) ÷ each peer and ÷ the
+better peer of each round, in req/s and CPU per request. Writes OUTDIR/ratios.tsv (the same, one row per pair).
 """
 import csv
 import statistics
@@ -65,49 +65,77 @@ def main(out):
                     vals.append(op(x, y))
         return [v for v in vals if v is not None]
 
-    tsv = [["mode", "target", "rps_median", "over_direct", "meshgate_over_target", "meshgate_over_target_min",
-            "meshgate_over_target_max", "cpu_us_per_req", "meshgate_cpu_over_target_cpu", "p50_ms", "p99_ms",
-            "p99_added_over_direct_ms", "peak_rss_mib", "errors", "rounds"]]
+    tsv = [["mode", "target", "versus", "rps_ratio", "rps_ratio_min", "rps_ratio_max", "cpu_per_req_ratio",
+            "rps_median", "cpu_us_per_req", "p50_ms", "p99_ms", "p99_added_over_direct_ms", "peak_rss_mib", "errors",
+            "rounds"]]
     for m in order_m:
         targets = order_t[m]
+        ours = [t for t in targets if t.startswith(MESHGATE)]
+        peers = [t for t in targets if t != "direct" and t not in ours]
         rate = m.endswith("-rate")
         print(f"### {m}")
         print()
-        if rate:
-            print("| target | req/s reached | p50 ms | p99 ms | p99 added over direct, ms (min–max) | CPU µs/req | errors |")
-            print("|---|---:|---:|---:|---:|---:|---:|")
-        else:
-            print("| target | req/s | ÷ direct | Meshgate ÷ this (min–max) | CPU µs/req | Meshgate CPU/req ÷ this "
-                  "| p50 ms | p99 ms | peak RSS MiB | errors |")
-            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("| target | req/s | ÷ direct | CPU µs/req | p50 ms | p99 ms | p99 added over direct, ms (min–max) "
+              "| peak RSS MiB | errors |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        stats = {}
         for t in targets:
             rs = [r for r in rows if r["mode"] == m and r["target"] == t]
-            rps = med([num(r["rps"]) for r in rs])
-            p50 = med([num(r["p50_ms"]) for r in rs])
-            p99 = med([num(r["p99_ms"]) for r in rs])
-            cpu = med([num(r["gw_cpu_us_per_req"]) for r in rs])
-            errs = sum(int(r["sock_err"]) + int(r["non2xx"]) for r in rs)
+            st = {
+                "rps": med([num(r["rps"]) for r in rs]),
+                "p50": med([num(r["p50_ms"]) for r in rs]),
+                "p99": med([num(r["p99_ms"]) for r in rs]),
+                "cpu": med([num(r["gw_cpu_us_per_req"]) for r in rs]),
+                "errs": sum(int(r["sock_err"]) + int(r["non2xx"]) for r in rs),
+                "added": paired(m, t, "direct", "p99_ms", lambda x, y: x - y) if t != "direct" else [],
+                "rss": rss.get((m, t)),
+                "n": len(rs),
+            }
+            stats[t] = st
             over_direct = paired(m, t, "direct", "rps") if t != "direct" else []
-            mg_over = paired(m, MESHGATE, t, "rps") if t not in ("direct", MESHGATE) else []
-            mg_cpu = paired(m, MESHGATE, t, "gw_cpu_us_per_req") if t not in ("direct", MESHGATE) else []
-            added = paired(m, t, "direct", "p99_ms", lambda x, y: x - y) if t != "direct" else []
-            peak = rss.get((m, t))
-            peak_mib = peak / 1024 if peak else None
-            if rate:
-                print(f"| {t} | {fmt(rps, ',.0f')} | {fmt(p50, '.3f')} | {fmt(p99, '.3f')} | {spread(added, '.3f')} "
-                      f"| {fmt(cpu, '.1f')} | {errs} |")
-            else:
-                print(f"| {t} | {fmt(rps, ',.0f')} | {fmt(med(over_direct), '.2f')} | {spread(mg_over, '.2f')} "
-                      f"| {fmt(cpu, '.1f')} | {fmt(med(mg_cpu), '.2f')} | {fmt(p50, '.3f')} | {fmt(p99, '.3f')} "
-                      f"| {fmt(peak_mib, '.1f')} | {errs} |")
-            tsv.append([m, t, fmt(rps, '.0f'), fmt(med(over_direct), '.3f'), fmt(med(mg_over), '.3f'),
-                        fmt(min(mg_over) if mg_over else None, '.3f'), fmt(max(mg_over) if mg_over else None, '.3f'),
-                        fmt(cpu, '.1f'), fmt(med(mg_cpu), '.3f'), fmt(p50, '.3f'), fmt(p99, '.3f'),
-                        fmt(med(added), '.3f'), fmt(peak_mib, '.1f'), str(errs), str(len(rs))])
+            print(f"| {t} | {fmt(st['rps'], ',.0f')} | {fmt(med(over_direct), '.2f')} | {fmt(st['cpu'], '.1f')} "
+                  f"| {fmt(st['p50'], '.3f')} | {fmt(st['p99'], '.3f')} | {spread(st['added'], '.3f')} "
+                  f"| {fmt(st['rss'] / 1024 if st['rss'] else None, '.1f')} | {st['errs']} |")
+            tsv.append([m, t, "direct", fmt(med(over_direct), '.3f'), fmt(min(over_direct) if over_direct else None, '.3f'),
+                        fmt(max(over_direct) if over_direct else None, '.3f'), "-", fmt(st["rps"], '.0f'),
+                        fmt(st["cpu"], '.1f'), fmt(st["p50"], '.3f'), fmt(st["p99"], '.3f'), fmt(med(st["added"]), '.3f'),
+                        fmt(st["rss"] / 1024 if st["rss"] else None, '.1f'), str(st["errs"]), str(st["n"])])
         print()
-    print("Ratios are taken within each round (targets measured back to back), then the median (min–max) over rounds. "
-          "CPU: utime+stime of the proxy processes (both hops of a chain) per request. Peak RSS: VmHWM summed over "
-          "them. Errors: socket errors + non-2xx over all rounds.")
+        if ours and peers:
+            what = "req/s at the fixed rate (≈ 1: the rate was reached)" if rate else "req/s"
+            print(f"| Meshgate | versus | {what}: Meshgate ÷ peer (min–max) | CPU per request: Meshgate ÷ peer |")
+            print("|---|---|---:|---:|")
+            for o in ours:
+                versus = peers + (["better peer"] if len(peers) > 1 else [])
+                for v in versus:
+                    if v == "better peer":
+                        # per round: the peer with the most req/s, and the least CPU per request
+                        rr, cc = [], []
+                        for rnd in sorted(rounds[m]):
+                            a = at.get((m, o, rnd))
+                            bs = [at.get((m, p, rnd)) for p in peers]
+                            bs = [b for b in bs if b]
+                            if not a or not bs:
+                                continue
+                            best = max(num(b["rps"]) or 0 for b in bs)
+                            if best:
+                                rr.append(num(a["rps"]) / best)
+                            cpus = [num(b["gw_cpu_us_per_req"]) for b in bs if num(b["gw_cpu_us_per_req"])]
+                            if cpus and num(a["gw_cpu_us_per_req"]):
+                                cc.append(num(a["gw_cpu_us_per_req"]) / min(cpus))
+                    else:
+                        rr = paired(m, o, v, "rps")
+                        cc = paired(m, o, v, "gw_cpu_us_per_req")
+                    print(f"| {o} | {v} | {spread(rr, '.2f')} | {spread(cc, '.2f')} |")
+                    tsv.append([m, o, v, fmt(med(rr), '.3f'), fmt(min(rr) if rr else None, '.3f'),
+                                fmt(max(rr) if rr else None, '.3f'), fmt(med(cc), '.3f'), "-", "-", "-", "-", "-", "-",
+                                "-", str(len(rr))])
+            print()
+    print("Ratios are taken within each round (targets measured back to back), then the median (min–max) over rounds; "
+          "the better peer is, per round, the peer with the most req/s (and, for CPU, the least CPU per request). "
+          "CPU: utime+stime of the proxy processes (both hops of a chain) per request. p99 added over direct: per round, "
+          "the target's p99 minus direct's. Peak RSS: VmHWM summed over the processes. Errors: socket errors + non-2xx "
+          "over all rounds.")
     with open(f"{out}/ratios.tsv", "w", newline="") as f:
         csv.writer(f, delimiter="\t", lineterminator="\n").writerows(tsv)
 
