@@ -296,6 +296,7 @@ EOF
 }
 
 # --- HAProxy: one thread, connection reuse to the next hop, HTTP log on stdout (peers.sh sends it to a file).
+# An absolute-form request is forwarded in origin-form (RFC 9112 §3.2.1), as nginx, Squid and Meshgate do.
 haproxy_conf() { # haproxy_conf NAME LISTEN_PORT UPSTREAM [client-mtls|server-mtls]
   local name=$1 port=$2 upstream=$3 tls=${4:-} d=$STATE/$1 bind_tls="" server_tls=""
   mkdir -p "$d"
@@ -324,6 +325,7 @@ frontend http_in
 backend next_hop
     mode http
     http-reuse always
+    http-request set-uri %[pathq]   # origin-form upstream, as nginx and Envoy send (HAProxy keeps absolute-form otherwise)
     server next $upstream$server_tls
 EOF
   haproxy -c -q -f "$d/haproxy.cfg"
@@ -428,7 +430,7 @@ setup_mode() { # starts the targets of a mode and smoke-tests each
       target nginx "127.0.0.1:$NGINX_SIDE" nginx-sidecar nginx-gateway
       target haproxy "127.0.0.1:$HAPROXY_SIDE" haproxy-sidecar haproxy-gateway ;;
     mtls-hop)
-      [[ -f "$STATE/pki/ca.pem" ]] || gen_certs
+      gen_certs   # fresh each run (30-day certificates)
       meshgate_gateway mg-gateway-mtls $MG_GW_MTLS mtls; start_meshgate mg-gateway-mtls $MG_GW_MTLS
       meshgate_sidecar mg-sidecar-mtls $MG_SIDE_MTLS $MG_GW_MTLS mtls; start_meshgate mg-sidecar-mtls $MG_SIDE_MTLS
       nginx_conf nginx-gateway-mtls $NGINX_GW_MTLS "$ORIGIN_HTTP" server-mtls; start_nginx nginx-gateway-mtls $NGINX_GW_MTLS
