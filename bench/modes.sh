@@ -79,6 +79,7 @@ ORIGIN_HTTP=127.0.0.1:19080 ORIGIN_TLS=127.0.0.1:19443
 MG_EXPLICIT=19501 SQUID=19502 NGINX_FWD=19503 HAPROXY_FWD=19504
 MG_SIDE=19511 MG_GW=19512 NGINX_SIDE=19513 NGINX_GW=19514 HAPROXY_SIDE=19515 HAPROXY_GW=19516
 MG_SIDE_MTLS=19521 MG_GW_MTLS=19522 NGINX_SIDE_MTLS=19523 NGINX_GW_MTLS=19524 HAPROXY_SIDE_MTLS=19525 HAPROXY_GW_MTLS=19526
+MG_SIDE_ISTIO=19527 MG_GW_ISTIO=19528
 
 log() { printf '[modes] %s\n' "$*" >&2; }
 die() { printf '[modes] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -120,12 +121,13 @@ indent() { sed 's/^/    /' "$1"; }
 # A sidecar in explicit mode (port 15001's role): absolute-form requests and CONNECT are routed by their authority
 # to the virtual listeners 0.0.0.0_80 and 0.0.0.0_19443 (CONNECT goes to edition.cnn.com:19443, the TLS origin's
 # port, because Squid can only tunnel to the port the client names); anything else goes nowhere (REGISTRY_ONLY).
-# HTTP_TARGET / TLS_TARGET: where edition.cnn.com goes (the origin, or the gateway); TLS_BLOCK: the cluster's TLS.
-# With mtls the cluster to the gateway originates mutual TLS (MUTUAL with the bench's certificates, what nginx and
-# HAProxy do). Meshgate's own default for this hop, the mesh tunnel (docs/identity.md: ISTIO_MUTUAL, ALPN istio), is
-# not measured: a gateway unwraps it only with a workload certificate from the identity agent, which a static
+# HTTP_TARGET_PORT: where edition.cnn.com:80 goes (the origin, or the gateway). With mtls the cluster to the gateway
+# originates mutual TLS (MUTUAL with the bench's certificates, what nginx and HAProxy do); with istio it is Istio's
+# explicit ISTIO_MUTUAL (DestinationRule tls.mode ISTIO_MUTUAL), which offers ALPN h2 and http/1.1: HTTP/2 to the
+# gateway. Meshgate's own default for this hop, the mesh tunnel (docs/identity.md: ISTIO_MUTUAL, ALPN istio), is not
+# measured: a gateway unwraps it only with a workload certificate from the identity agent, which a static
 # configuration does not have.
-meshgate_sidecar() { # meshgate_sidecar NAME PORT HTTP_TARGET_PORT [mtls]
+meshgate_sidecar() { # meshgate_sidecar NAME PORT HTTP_TARGET_PORT [mtls|istio]
   local name=$1 port=$2 target=$3 mtls=${4:-}
   {
     cat <<EOF
@@ -168,6 +170,10 @@ EOF
       cat <<EOF
   tls: {mode: MUTUAL, sni: $HOST, caSecret: bench-ca, certificateSecret: sidecar-cert}
 EOF
+    elif [[ $mtls == istio ]]; then
+      cat <<EOF
+  tls: {mode: ISTIO_MUTUAL, sni: $HOST, caSecret: bench-ca, certificateSecret: sidecar-cert}
+EOF
     fi
     cat <<EOF
 - name: outbound|443||$HOST
@@ -186,7 +192,7 @@ EOF
 
 # The egress gateway role (bench/gateway.yaml's HTTP half); with mtls its listener terminates mutual TLS and requires
 # a client certificate the bench CA signed.
-meshgate_gateway() { # meshgate_gateway NAME PORT [mtls]
+meshgate_gateway() { # meshgate_gateway NAME PORT [mtls|istio]
   local name=$1 port=$2 mtls=${3:-}
   {
     cat <<EOF
@@ -204,6 +210,14 @@ EOF
   filterChains:
   - serverNames: [$HOST]
     tls: {mode: MUTUAL, certificateSecret: gateway-cert, caSecret: bench-ca}
+    routeTable: gateway
+EOF
+    elif [[ $mtls == istio ]]; then
+      cat <<EOF
+  protocol: TLS
+  filterChains:
+  - serverNames: [$HOST]
+    tls: {mode: ISTIO_MUTUAL, certificateSecret: gateway-cert, caSecret: bench-ca}
     routeTable: gateway
 EOF
     else
@@ -224,7 +238,7 @@ clusters:
   discovery: STATIC
   endpoints: [{address: 127.0.0.1, port: ${ORIGIN_HTTP##*:}}]
 EOF
-    if [[ $mtls == mtls ]]; then
+    if [[ -n "$mtls" ]]; then
       printf 'secrets:\n- name: gateway-cert\n  certificateChain: |\n'; indent "$STATE/pki/gateway.pem"
       printf '  privateKey: |\n'; indent "$STATE/pki/gateway.key"
       printf -- '- name: bench-ca\n  trustedCa: |\n'; indent "$STATE/pki/ca.pem"
@@ -442,6 +456,9 @@ setup_mode() { # starts the targets of a mode and smoke-tests each
       start_haproxy haproxy-sidecar-mtls $HAPROXY_SIDE_MTLS
       target direct "$ORIGIN_HTTP"
       target meshgate "127.0.0.1:$MG_SIDE_MTLS" mg-sidecar-mtls mg-gateway-mtls
+      meshgate_gateway mg-gateway-istio $MG_GW_ISTIO istio; start_meshgate mg-gateway-istio $MG_GW_ISTIO
+      meshgate_sidecar mg-sidecar-istio $MG_SIDE_ISTIO $MG_GW_ISTIO istio; start_meshgate mg-sidecar-istio $MG_SIDE_ISTIO
+      target meshgate-istio "127.0.0.1:$MG_SIDE_ISTIO" mg-sidecar-istio mg-gateway-istio
       target nginx "127.0.0.1:$NGINX_SIDE_MTLS" nginx-sidecar-mtls nginx-gateway-mtls
       target haproxy "127.0.0.1:$HAPROXY_SIDE_MTLS" haproxy-sidecar-mtls haproxy-gateway-mtls ;;
   esac
