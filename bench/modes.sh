@@ -2,7 +2,8 @@
 # bench/modes.sh — the modes issue 14 adds to the loopback benchmark: the sidecar's explicit proxy (absolute-form HTTP
 # and CONNECT tunnels) against Squid, nginx and HAProxy; the two-hop egress chain (client → sidecar → gateway → origin)
 # for Meshgate, nginx→nginx and HAProxy→HAProxy, at full load and at a fixed rate (p99 added over direct); and the
-# same chain with the sidecar→gateway hop in mutual TLS.
+# same chain with the sidecar→gateway hop in mutual TLS (MUTUAL for everyone; for Meshgate also ISTIO_MUTUAL, which
+# speaks HTTP/2 on that hop).
 #
 # Usage: bench/modes.sh [--modes "explicit-http explicit-connect two-hop two-hop-rate mtls-hop"]
 #                       [--rounds 3] [--duration 10] [--warmup 5] [--warmup-extra 30] [--connections 50]
@@ -22,7 +23,8 @@
 # with hey's: it spends more CPU per request than wrk, so on core 0 it may be the limit (direct shows that).
 #
 # State (configs, certificates with 0600 keys, logs, pid files, results) lives in $MODES_STATE
-# (/tmp/egress-bench-modes); access logs are deleted after each mode unless MODES_KEEP_LOGS=1. Only processes this script started are stopped, by PID, even on failure.
+# (/tmp/egress-bench-modes); access logs are deleted after each mode unless MODES_KEEP_LOGS=1. Only processes this
+# script started are stopped, by PID, even on failure.
 { # the whole script is one block, read before it runs: editing the file during a run cannot change that run
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
