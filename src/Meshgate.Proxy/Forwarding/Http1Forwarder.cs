@@ -9,13 +9,14 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Meshgate.Proxy.Forwarding;
 
 /// <summary>
-/// Forwards a bodiless HTTP/1.x request to a plaintext HTTP/1.1 upstream over the cluster's own kept-alive connections
+/// Forwards a bodiless HTTP/1.x request to an HTTP/1.1 upstream (plaintext, TLS the cluster originates, or the mesh
+/// tunnel) over the cluster's own kept-alive connections
 /// (<see cref="Http1ConnectionPool"/>): the request head is written as bytes from Kestrel's request
 /// (<see cref="Http1RequestHead"/>), the response head is read straight into Kestrel's response
 /// (<see cref="Http1ResponseHead"/>), and the body is copied from the connection's buffer to Kestrel's writer. It does
 /// what <see cref="IHttpForwarder"/> does for such a request, without YARP's <c>HttpRequestMessage</c>,
 /// <c>HttpResponseMessage</c>, <c>Uri</c> and header collections: the profile of issue 14 put a third of the proxy's
-/// time there. Everything else (bodies, upgrades, HTTP/2 either side, TLS origination, route actions, paths that need
+/// time there. Everything else (bodies, upgrades, HTTP/2 either side, route actions, paths that need
 /// escaping) still goes through YARP (<see cref="Accepts"/>).
 /// </summary>
 /// <remarks>
@@ -76,7 +77,7 @@ internal sealed class Http1Forwarder
             }
 
             request.UpstreamLocal.Value = connection.LocalEndPoint;
-            request.UpstreamLocal.PeerUriSan = null;
+            request.UpstreamLocal.PeerUriSan = connection.PeerUriSan;
             var length = WriteHead(request, connection, ref requestId);
             var (outcome, error) = await ExchangeAsync(request, pool, connection, length, freshTried, token).ConfigureAwait(false);
             if (outcome != Outcome.StaleConnection)

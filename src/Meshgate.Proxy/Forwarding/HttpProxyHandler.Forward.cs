@@ -243,7 +243,7 @@ internal sealed partial class HttpProxyHandler
     {
         var context = request.Http;
         var upgrade = IsUpgrade(context);
-        if (_http1 is not null && !upgrade && cluster.Protocol == UpstreamHttpProtocol.Http11 && cluster.Tls is null && Http1Forwarder.Accepts(context, request.Transformer))
+        if (_http1 is not null && !upgrade && cluster.Protocol == UpstreamHttpProtocol.Http11 && Http1Forwarder.Accepts(context, request.Transformer))
         {
             return await _http1.SendAsync(request, cluster, target, token).ConfigureAwait(false);
         }

@@ -88,7 +88,7 @@ public sealed class ClusterState : IDisposable
     // The direct HTTP/1.1 path's connections (Http1Forwarder), per endpoint; made on first use.
     private readonly ConcurrentDictionary<IPEndPoint, Http1ConnectionPool> _http1Pools = new();
 
-    /// <summary>The pool of plaintext HTTP/1.1 connections to <paramref name="endpoint"/>.</summary>
+    /// <summary>The pool of HTTP/1.1 connections (with the cluster's TLS, if any) to <paramref name="endpoint"/>.</summary>
     internal Http1ConnectionPool Http1Pool(IPEndPoint endpoint)
     {
         if (_http1Pools.TryGetValue(endpoint, out var pool))
@@ -97,7 +97,7 @@ public sealed class ClusterState : IDisposable
         }
 
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
-        var created = new Http1ConnectionPool(endpoint, Pending, Cluster.ConnectTimeout ?? Cluster.DefaultConnectTimeout);
+        var created = new Http1ConnectionPool(endpoint, Pending, Cluster.ConnectTimeout ?? Cluster.DefaultConnectTimeout, Tls);
         var winner = _http1Pools.GetOrAdd(endpoint, created);
         if (winner != created)
         {

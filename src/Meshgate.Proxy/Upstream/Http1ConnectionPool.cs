@@ -1,10 +1,13 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using Meshgate.Core.Certificates;
 
 namespace Meshgate.Proxy.Upstream;
 
 /// <summary>
-/// The kept-alive HTTP/1.1 connections to one upstream endpoint of a cluster, for <c>Http1Forwarder</c>. Idle
+/// The kept-alive HTTP/1.1 connections (plaintext, or with the cluster's TLS) to one upstream endpoint of a cluster, for <c>Http1Forwarder</c>. Idle
 /// connections sit in a fixed array of slots taken and given back with compare-and-swap, lowest slot first (the most
 /// recently used connection is reused first, so surplus ones age out): no lock and no allocation per request.
 /// </summary>
@@ -32,13 +35,16 @@ internal sealed class Http1ConnectionPool : IDisposable
     private readonly ConcurrentDictionary<Http1UpstreamConnection, byte> _open = new();
     private readonly PendingConnects _pending;
     private readonly TimeSpan _connectTimeout;
+    private readonly UpstreamTlsContext? _tls;
     private bool _disposed;
 
-    public Http1ConnectionPool(IPEndPoint endPoint, PendingConnects pending, TimeSpan connectTimeout)
+    /// <param name="tls">The cluster's upstream TLS (the handshake as its HTTP client makes it); null for plaintext.</param>
+    public Http1ConnectionPool(IPEndPoint endPoint, PendingConnects pending, TimeSpan connectTimeout, UpstreamTlsContext? tls = null)
     {
         EndPoint = endPoint;
         _pending = pending;
         _connectTimeout = connectTimeout;
+        _tls = tls;
         s_pools.TryAdd(this, 0);
         GC.KeepAlive(s_sweeper);
     }
@@ -76,10 +82,13 @@ internal sealed class Http1ConnectionPool : IDisposable
     /// <summary>A new connection, within the cluster's cap on connects in flight and its connect timeout.</summary>
     /// <exception cref="UpstreamOverflowException">Too many connects in flight to the cluster.</exception>
     /// <exception cref="TimeoutException">The connect timeout passed.</exception>
+    /// <exception cref="UpstreamTlsException">The TLS handshake was refused (with Envoy's transport failure reason).</exception>
     public async ValueTask<Http1UpstreamConnection> ConnectAsync(CancellationToken deadline, CancellationToken aborted)
     {
         _pending.Enter();
         var socket = UpstreamSocket.CreateFor(EndPoint);
+        SslStream? ssl = null;
+        string? peerUriSan = null;
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(deadline, aborted);
@@ -87,6 +96,12 @@ internal sealed class Http1ConnectionPool : IDisposable
             try
             {
                 await socket.ConnectAsync(EndPoint, timeout.Token).ConfigureAwait(false);
+                if (_tls is not null)
+                {
+                    // As the HTTP client's connect callback does it (UpstreamConnector): HTTP/1.1 only, or the tunnel's mark.
+                    ssl = await UpstreamConnector.HandshakeAsync(new NetworkStream(socket, ownsSocket: true), _tls, timeout.Token, UpstreamTlsContext.Http11Only).ConfigureAwait(false);
+                    peerUriSan = UriSubjectAltNames.Join(ssl.RemoteCertificate);
+                }
             }
             catch (OperationCanceledException e) when (!deadline.IsCancellationRequested && !aborted.IsCancellationRequested)
             {
@@ -103,7 +118,7 @@ internal sealed class Http1ConnectionPool : IDisposable
             _pending.Exit();
         }
 
-        var connection = new Http1UpstreamConnection(socket) { Busy = true };
+        var connection = new Http1UpstreamConnection(socket, ssl, peerUriSan) { Busy = true };
         _open.TryAdd(connection, 0);
         if (Volatile.Read(ref _disposed))
         {

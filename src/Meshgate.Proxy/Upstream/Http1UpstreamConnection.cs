@@ -1,11 +1,12 @@
 using System.Buffers;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 
 namespace Meshgate.Proxy.Upstream;
 
 /// <summary>
-/// One plaintext HTTP/1.1 connection to an upstream endpoint, owned by its <see cref="Http1ConnectionPool"/>: the socket
+/// One HTTP/1.1 connection to an upstream endpoint, plaintext or with TLS the cluster originates (the mesh tunnel included), owned by its <see cref="Http1ConnectionPool"/>: the socket
 /// and the two buffers every request on it reuses (the request head is written into one, the response read into the
 /// other), so a kept-alive request allocates nothing for I/O.
 /// </summary>
@@ -20,18 +21,26 @@ internal sealed class Http1UpstreamConnection : IDisposable
     private const int InitialSendBufferSize = 4 * 1024;
 
     private readonly Socket _socket;
+    private readonly SslStream? _tls;
     private byte[] _receive = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
     private byte[] _send = ArrayPool<byte>.Shared.Rent(InitialSendBufferSize);
     private ValueTask<int> _idleRead;
     private bool _idleReadPosted;
     private int _disposed;
 
-    public Http1UpstreamConnection(Socket socket)
+    /// <param name="tls">The TLS session over <paramref name="socket"/> when the cluster originates TLS.</param>
+    /// <param name="peerUriSan">The upstream certificate's URI SANs (%UPSTREAM_PEER_URI_SAN%), with TLS.</param>
+    public Http1UpstreamConnection(Socket socket, SslStream? tls = null, string? peerUriSan = null)
     {
         _socket = socket;
+        _tls = tls;
+        PeerUriSan = peerUriSan;
         LocalEndPoint = socket.LocalEndPoint as IPEndPoint;
         Touch();
     }
+
+    /// <summary>The upstream certificate's URI SANs when TLS was originated; null over plaintext.</summary>
+    public string? PeerUriSan { get; }
 
     /// <summary>The connection's local address (%UPSTREAM_LOCAL_ADDRESS%).</summary>
     public IPEndPoint? LocalEndPoint { get; }
@@ -81,6 +90,12 @@ internal sealed class Http1UpstreamConnection : IDisposable
         var sent = 0;
         while (sent < length)
         {
+            if (_tls is not null)
+            {
+                await _tls.WriteAsync(_send.AsMemory(0, length)).ConfigureAwait(false);
+                break;
+            }
+
             sent += await _socket.SendAsync(_send.AsMemory(sent, length - sent), SocketFlags.None).ConfigureAwait(false);
         }
 
@@ -107,11 +122,14 @@ internal sealed class Http1UpstreamConnection : IDisposable
         }
 
         MakeRoom(limit);
-        read = await _socket.ReceiveAsync(_receive.AsMemory(End), SocketFlags.None).ConfigureAwait(false);
+        read = await Read(_receive.AsMemory(End)).ConfigureAwait(false);
         End += read;
         Touch();
         return read;
     }
+
+    private ValueTask<int> Read(Memory<byte> buffer) =>
+        _tls is null ? _socket.ReceiveAsync(buffer, SocketFlags.None) : _tls.ReadAsync(buffer);
 
     /// <summary>True when the receive buffer can take no more bytes (a head longer than the limit).</summary>
     public bool Full(int limit) => Start == 0 && End == _receive.Length && _receive.Length >= limit;
@@ -147,9 +165,9 @@ internal sealed class Http1UpstreamConnection : IDisposable
         End = 0;
         try
         {
-            _idleRead = _socket.ReceiveAsync(_receive.AsMemory(), SocketFlags.None);
+            _idleRead = Read(_receive.AsMemory());
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
         {
             return false;
         }
@@ -166,7 +184,7 @@ internal sealed class Http1UpstreamConnection : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            _socket.Dispose();
+            _socket.Dispose(); // any TLS read or write in flight fails with it; the session is let go in Dispose
         }
     }
 
@@ -181,6 +199,7 @@ internal sealed class Http1UpstreamConnection : IDisposable
     public void Dispose()
     {
         Abort();
+        _tls?.Dispose();
         if (_idleReadPosted && !_idleRead.IsCompleted)
         {
             // The read fails now that the socket is closed; its buffer is returned only once it has.
