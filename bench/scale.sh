@@ -5,6 +5,8 @@
 #
 #   bench/scale.sh [--services N] [--proxies N]      (KEEP=1 keeps the logs and data; DELTA=false makes the
 #                                                    proxies take every snapshot whole, as before delta push)
+#   PERF=DIR records a CPU profile (perf record -e cpu-clock -g) of the control plane and of one proxy during the
+#   big apply and during the first small change, into DIR/{cp,proxy}-{bulk,one}.data (.NET perf maps on).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +24,9 @@ done
 bin=artifacts/meshgate/meshgate
 work=$(mktemp -d /tmp/meshgate-scale-XXXXXX)
 pids=()
+perf_pids=()
 cleanup() {
+  for pid in "${perf_pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   if [[ -n "${KEEP:-}" ]]; then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
@@ -33,6 +37,24 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 api_port=$(free_port)
 disc_port=$(free_port)
 server="https://127.0.0.1:$api_port"
+
+if [[ -n "${PERF:-}" ]]; then
+  mkdir -p "$PERF"
+  export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
+fi
+perf_start() { # label: profile the control plane and proxy sleep-1 until perf_stop
+  [[ -n "${PERF:-}" ]] || return 0
+  perf record -q -F 499 -e cpu-clock -g -p "$cp_pid" -o "$PERF/cp-$1.data" >/dev/null 2>&1 &
+  perf_pids+=("$!")
+  perf record -q -F 499 -e cpu-clock -g -p "${pids[1]}" -o "$PERF/proxy-$1.data" >/dev/null 2>&1 &
+  perf_pids+=("$!")
+  sleep 0.2 # perf attaches asynchronously; a missed first 200 ms would hide the start of the step
+}
+perf_stop() {
+  for pid in "${perf_pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+  for pid in "${perf_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  perf_pids=()
+}
 
 "$bin" controlplane --data "$work/data" --listen "127.0.0.1:$api_port" --discovery-port "$disc_port" >"$work/cp.log" 2>&1 &
 cp_pid=$!
@@ -117,11 +139,13 @@ cpu_line() { # label, cp before, proxies before
   echo "  CPU: control plane $cp_used ms, proxies $px_used ms together ($(( px_used / proxies )) ms each)"
 }
 
+perf_start bulk
 start=$(date +%s%N); cp0=$(cp_cpu); px0=$(proxies_cpu)
 "$bin" apply -f "$work/config.yaml" >/dev/null
 applied=$(date +%s%N)
 wait_synced "$(revision)" "$start"
 acked=$(date +%s%N)
+perf_stop
 echo "apply (CLI parse + validate + store): $(( (applied - start) / 1000000 )) ms"
 last=$(last_ack "$start")
 echo "apply to every proxy's ACK: $last ms by the ACK times (after the apply returned: $(( last - (applied - start) / 1000000 )) ms; seen by polling at $(( (acked - start) / 1000000 )) ms)"
@@ -130,6 +154,7 @@ cpu_line bulk "$cp0" "$px0"
 # Small changes on top of the large configuration, one at a time. The first change after the large one still pays
 # the JIT's tiering in every proxy (hot methods recompiled once); the later ones show the steady state.
 for n in 1 2 3; do
+  if (( n == 1 )); then perf_start one; fi
   start=$(date +%s%N); cp0=$(cp_cpu); px0=$(proxies_cpu)
   "$bin" apply -f - >/dev/null <<YAML
 apiVersion: networking.istio.io/v1
@@ -142,6 +167,7 @@ spec:
   resolution: DNS
 YAML
   wait_synced "$(revision)" "$start"
+  perf_stop
   seen=$(( ($(date +%s%N) - start) / 1000000 ))
   echo "one more ServiceEntry ($n of 3) to every proxy's ACK: $(last_ack "$start") ms by the ACK times (seen by polling at $seen ms)"
   cpu_line "one more $n" "$cp0" "$px0"
