@@ -5,6 +5,7 @@
 #
 #   bench/scale.sh [--services N] [--proxies N]      (KEEP=1 keeps the logs and data; DELTA=false makes the
 #                                                    proxies take every snapshot whole, as before delta push)
+#   CP_ENV="VAR=value ..." sets runtime knobs for the control plane only (e.g. DOTNET_TieredPGO=0), to measure them.
 #   PERF=DIR records a CPU profile (perf record -e cpu-clock -g) of the control plane and of one proxy during the
 #   big apply and during the first small change, into DIR/{cp,proxy}-{bulk,one}.data (.NET perf maps on).
 set -euo pipefail
@@ -56,7 +57,8 @@ perf_stop() {
   perf_pids=()
 }
 
-"$bin" controlplane --data "$work/data" --listen "127.0.0.1:$api_port" --discovery-port "$disc_port" >"$work/cp.log" 2>&1 &
+# shellcheck disable=SC2086 # CP_ENV is a list of VAR=value words
+env ${CP_ENV:-} "$bin" controlplane --data "$work/data" --listen "127.0.0.1:$api_port" --discovery-port "$disc_port" >"$work/cp.log" 2>&1 &
 cp_pid=$!
 pids+=("$cp_pid")
 # The API is HTTPS with the admin token (docs/kubernetes-api.md, "Access"); the kubeconfig is written once it listens.
@@ -100,11 +102,17 @@ start=$(date +%s%N)
 wait_synced "$(revision)" "$start"
 echo "proxies: $proxies connected and synced in $(( ($(date +%s%N) - start) / 1000000 )) ms"
 
-python3 - "$services" >"$work/config.yaml" <<'PY'
+# One file per 5,000 services (2.1 MB each): a file may have at most 16 MiB (InputFiles), and apply -f DIR sends them all
+# in one request, one transaction.
+mkdir -p "$work/config"
+python3 - "$services" "$work/config" <<'PY'
 import sys
-n = int(sys.argv[1])
-for i in range(n):
-    print(f"""apiVersion: networking.istio.io/v1
+n, out = int(sys.argv[1]), sys.argv[2]
+per_file = 5000
+for start in range(0, n, per_file):
+  with open(f"{out}/config-{start // per_file:03d}.yaml", "w") as f:
+    for i in range(start, min(n, start + per_file)):
+      print(f"""apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata:
   name: svc-{i}
@@ -124,9 +132,9 @@ spec:
     timeout: 5s
     route:
     - destination: {{host: svc-{i}.example.com, port: {{number: 80}}}}
----""")
+---""", file=f)
 PY
-echo "config: $services ServiceEntries + $services VirtualServices, $(du -h "$work/config.yaml" | cut -f1)"
+echo "config: $services ServiceEntries + $services VirtualServices, $(du -sh "$work/config" | cut -f1) in $(ls "$work/config" | wc -l) files"
 
 # CPU time (ms) used so far by the control plane, and by all proxies together: what each step costs whatever the
 # contention (20 proxies share these 2 cores; in a cluster each has its own).
@@ -141,7 +149,7 @@ cpu_line() { # label, cp before, proxies before
 
 perf_start bulk
 start=$(date +%s%N); cp0=$(cp_cpu); px0=$(proxies_cpu)
-"$bin" apply -f "$work/config.yaml" >/dev/null
+"$bin" apply -f "$work/config" >/dev/null
 applied=$(date +%s%N)
 wait_synced "$(revision)" "$start"
 acked=$(date +%s%N)
