@@ -201,7 +201,7 @@ public static class ResourceApi
                 continue;
             }
 
-            var result = RequestFileParser.Parse(file.Text ?? "", file.Source ?? "request", ns, enforce);
+            var result = ResourceParser.ParseText(file.Text ?? "", file.Source ?? "request", ns, enforce);
             resources.AddRange(result.Resources);
             errors.AddRange(result.Errors);
         }
