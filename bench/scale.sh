@@ -5,6 +5,9 @@
 #
 #   bench/scale.sh [--services N] [--proxies N]      (KEEP=1 keeps the logs and data; DELTA=false makes the
 #                                                    proxies take every snapshot whole, as before delta push)
+#   CP_ENV="VAR=value ..." sets runtime knobs for the control plane only (e.g. DOTNET_TieredPGO=0), to measure them.
+#   PERF=DIR records a CPU profile (perf record -e cpu-clock -g) of the control plane and of one proxy during the
+#   big apply and during the first small change, into DIR/{cp,proxy}-{bulk,one}.data (.NET perf maps on).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +25,9 @@ done
 bin=artifacts/meshgate/meshgate
 work=$(mktemp -d /tmp/meshgate-scale-XXXXXX)
 pids=()
+perf_pids=()
 cleanup() {
+  for pid in "${perf_pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   if [[ -n "${KEEP:-}" ]]; then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
@@ -34,7 +39,26 @@ api_port=$(free_port)
 disc_port=$(free_port)
 server="https://127.0.0.1:$api_port"
 
-"$bin" controlplane --data "$work/data" --listen "127.0.0.1:$api_port" --discovery-port "$disc_port" >"$work/cp.log" 2>&1 &
+if [[ -n "${PERF:-}" ]]; then
+  mkdir -p "$PERF"
+  export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
+fi
+perf_start() { # label: profile the control plane and proxy sleep-1 until perf_stop
+  [[ -n "${PERF:-}" ]] || return 0
+  perf record -q -F 499 -e cpu-clock -g -p "$cp_pid" -o "$PERF/cp-$1.data" >/dev/null 2>&1 &
+  perf_pids+=("$!")
+  perf record -q -F 499 -e cpu-clock -g -p "${pids[1]}" -o "$PERF/proxy-$1.data" >/dev/null 2>&1 &
+  perf_pids+=("$!")
+  sleep 0.2 # perf attaches asynchronously; a missed first 200 ms would hide the start of the step
+}
+perf_stop() {
+  for pid in "${perf_pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+  for pid in "${perf_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  perf_pids=()
+}
+
+# shellcheck disable=SC2086 # CP_ENV is a list of VAR=value words
+env ${CP_ENV:-} "$bin" controlplane --data "$work/data" --listen "127.0.0.1:$api_port" --discovery-port "$disc_port" >"$work/cp.log" 2>&1 &
 cp_pid=$!
 pids+=("$cp_pid")
 # The API is HTTPS with the admin token (docs/kubernetes-api.md, "Access"); the kubeconfig is written once it listens.
@@ -78,11 +102,17 @@ start=$(date +%s%N)
 wait_synced "$(revision)" "$start"
 echo "proxies: $proxies connected and synced in $(( ($(date +%s%N) - start) / 1000000 )) ms"
 
-python3 - "$services" >"$work/config.yaml" <<'PY'
+# One file per 5,000 services (2.1 MB each): a file may have at most 16 MiB (InputFiles), and apply -f DIR sends them all
+# in one request, one transaction.
+mkdir -p "$work/config"
+python3 - "$services" "$work/config" <<'PY'
 import sys
-n = int(sys.argv[1])
-for i in range(n):
-    print(f"""apiVersion: networking.istio.io/v1
+n, out = int(sys.argv[1]), sys.argv[2]
+per_file = 5000
+for start in range(0, n, per_file):
+  with open(f"{out}/config-{start // per_file:03d}.yaml", "w") as f:
+    for i in range(start, min(n, start + per_file)):
+      print(f"""apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata:
   name: svc-{i}
@@ -102,9 +132,9 @@ spec:
     timeout: 5s
     route:
     - destination: {{host: svc-{i}.example.com, port: {{number: 80}}}}
----""")
+---""", file=f)
 PY
-echo "config: $services ServiceEntries + $services VirtualServices, $(du -h "$work/config.yaml" | cut -f1)"
+echo "config: $services ServiceEntries + $services VirtualServices, $(du -sh "$work/config" | cut -f1) in $(ls "$work/config" | wc -l) files"
 
 # CPU time (ms) used so far by the control plane, and by all proxies together: what each step costs whatever the
 # contention (20 proxies share these 2 cores; in a cluster each has its own).
@@ -117,19 +147,32 @@ cpu_line() { # label, cp before, proxies before
   echo "  CPU: control plane $cp_used ms, proxies $px_used ms together ($(( px_used / proxies )) ms each)"
 }
 
+perf_start bulk
 start=$(date +%s%N); cp0=$(cp_cpu); px0=$(proxies_cpu)
-"$bin" apply -f "$work/config.yaml" >/dev/null
+"$bin" apply -f "$work/config" >/dev/null
 applied=$(date +%s%N)
 wait_synced "$(revision)" "$start"
 acked=$(date +%s%N)
+perf_stop
 echo "apply (CLI parse + validate + store): $(( (applied - start) / 1000000 )) ms"
 last=$(last_ack "$start")
 echo "apply to every proxy's ACK: $last ms by the ACK times (after the apply returned: $(( last - (applied - start) / 1000000 )) ms; seen by polling at $(( (acked - start) / 1000000 )) ms)"
 cpu_line bulk "$cp0" "$px0"
 
-# Small changes on top of the large configuration, one at a time. The first change after the large one still pays
-# the JIT's tiering in every proxy (hot methods recompiled once); the later ones show the steady state.
+settle() { # waits (at most 30 s) until the control plane and the proxies together use < 5 % of one core for 1 s
+  local before after waited=0
+  while (( waited < 30 )); do
+    before=$(( $(cp_cpu) + $(proxies_cpu) )); sleep 1; after=$(( $(cp_cpu) + $(proxies_cpu) )); waited=$(( waited + 1 ))
+    (( after - before < 50 )) && break
+  done
+  echo "  (settled for $waited s: the JIT's recompilation of what the big apply made hot is over)"
+}
+
+# Small changes on top of the large configuration, one at a time. The first comes right after the large one and still
+# pays the JIT's tiering in the control plane and every proxy (hot methods recompiled once, in the background); the
+# later ones wait for the processes to settle first: a change to a running mesh, the steady state.
 for n in 1 2 3; do
+  if (( n == 1 )); then perf_start one; else settle; fi
   start=$(date +%s%N); cp0=$(cp_cpu); px0=$(proxies_cpu)
   "$bin" apply -f - >/dev/null <<YAML
 apiVersion: networking.istio.io/v1
@@ -141,9 +184,12 @@ spec:
   ports: [{number: 80, name: http, protocol: HTTP}]
   resolution: DNS
 YAML
+  applied=$(date +%s%N)
   wait_synced "$(revision)" "$start"
+  perf_stop
   seen=$(( ($(date +%s%N) - start) / 1000000 ))
-  echo "one more ServiceEntry ($n of 3) to every proxy's ACK: $(last_ack "$start") ms by the ACK times (seen by polling at $seen ms)"
+  last=$(last_ack "$start")
+  echo "one more ServiceEntry ($n of 3) to every proxy's ACK: $last ms by the ACK times (after the apply returned: $(( last - (applied - start) / 1000000 )) ms; seen by polling at $seen ms)"
   cpu_line "one more $n" "$cp0" "$px0"
 done
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -12,6 +13,8 @@ public sealed class Resource
     // A typed view (spec or model), built on first use and kept: the object never changes, and a ResourceSet shares
     // unchanged objects across revisions, so each stored object is parsed once however many revisions and keys read it.
     private object? _view;
+
+    private StrongBox<DateTimeOffset?>? _creationTimestamp;
 
     public Resource(ResourceType type, JsonObject json)
     {
@@ -42,8 +45,25 @@ public sealed class Resource
 
     public long ResourceVersion => long.TryParse(Metadata["resourceVersion"]?.GetValue<string>(), out var v) ? v : 0;
 
-    public DateTimeOffset? CreationTimestamp =>
-        Metadata["creationTimestamp"]?.GetValue<string>() is { } s && DateTimeOffset.TryParse(s, out var t) ? t : null;
+    /// <summary>
+    /// <c>metadata.creationTimestamp</c>, parsed once: translation orders every VirtualService and DestinationRule by it
+    /// at each revision, and unchanged objects are the same instances from one revision to the next.
+    /// </summary>
+    public DateTimeOffset? CreationTimestamp
+    {
+        get
+        {
+            // One reference, written once whole: a racing reader parses again or sees the complete value.
+            if (Volatile.Read(ref _creationTimestamp) is { } parsed)
+            {
+                return parsed.Value;
+            }
+
+            var value = Metadata["creationTimestamp"]?.GetValue<string>() is { } s && DateTimeOffset.TryParse(s, out var t) ? t : (DateTimeOffset?)null;
+            Volatile.Write(ref _creationTimestamp, new StrongBox<DateTimeOffset?>(value));
+            return value;
+        }
+    }
 
     /// <summary>The spec as its typed record (Istio and Gateway API kinds).</summary>
     public TSpec? Spec<TSpec>()

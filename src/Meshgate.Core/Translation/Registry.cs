@@ -13,29 +13,11 @@ internal sealed class Registry
 {
     private static readonly ConditionalWeakTable<ResourceSet, Registry> Cache = new();
 
-    private readonly Dictionary<ResourceType, List<Resource>> _byType = new(ReferenceEqualityComparer.Instance);
-
     private readonly ResourceSet _resources;
 
     private Registry(ResourceSet resources)
     {
         _resources = resources;
-        foreach (var resource in resources.Objects.Values)
-        {
-            if (!_byType.TryGetValue(resource.Type, out var list))
-            {
-                list = [];
-                _byType[resource.Type] = list;
-            }
-
-            list.Add(resource);
-        }
-
-        foreach (var list in _byType.Values)
-        {
-            list.Sort(static (a, b) => string.CompareOrdinal(a.Namespace, b.Namespace) is var c && c != 0 ? c : string.CompareOrdinal(a.Name, b.Name));
-        }
-
         Services = ServiceIndex.Build(this);
         VirtualServices = VirtualServiceIndex.Build(this);
         SidecarLabelsMatter = VirtualServices.UsesSourceLabels || AnyWorkloadSelector(Of(ResourceTypes.DestinationRule));
@@ -69,7 +51,7 @@ internal sealed class Registry
     public Resource? Get(ObjectKey key) => _resources.Get(key);
 
     /// <summary>The objects of one kind, ordered by namespace then name.</summary>
-    public IReadOnlyList<Resource> Of(ResourceType type) => _byType.TryGetValue(type, out var list) ? list : [];
+    public IReadOnlyList<Resource> Of(ResourceType type) => _resources.List(type);
 
     /// <summary>
     /// Objects in Istio's conflict order: oldest first (creation time), then namespace and name. The store stamps
