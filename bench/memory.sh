@@ -3,21 +3,23 @@
 # then prints its RSS, PSS and private memory, the RSS of each kind of mapping (managed images, JIT code, GC heap and
 # other anonymous memory, native libraries), the largest files, its threads and the assemblies it has loaded.
 # Runtime settings to try are given as the environment, e.g. `DOTNET_TieredCompilation=0 bench/memory.sh`.
-# Usage: bench/memory.sh [--config FILE] [--settle SECONDS] [-- extra proxy args]
+# Usage: bench/memory.sh [--config FILE] [--settle SECONDS] [--binary FILE] [-- extra proxy args]
+# --binary measures another build of meshgate (e.g. a Native AOT one) instead of artifacts/meshgate/meshgate.
 # The default configuration is samples/proxy/egress-gateway.yaml with its ports moved to free ones, so that it runs
 # beside anything else on the machine. Nothing here sends traffic: this is not a load run.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-config="" settle=5
+config="" settle=5 binary=""
 while (($#)); do
   case "$1" in
     --config) config="$2"; shift 2 ;;
     --settle) settle="$2"; shift 2 ;;
+    --binary) binary="$2"; shift 2 ;;
     --) shift; break ;;
     *) echo "memory.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
-"$root/meshgate" --help >/dev/null
+[[ -n "$binary" ]] || { "$root/meshgate" --help >/dev/null; binary="$root/artifacts/meshgate/meshgate"; }
 work=$(mktemp -d)
 pid=""
 trap '[[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$work"' EXIT
@@ -26,7 +28,7 @@ if [[ -z "$config" ]]; then
   config="$work/egress-gateway.yaml"
   sed "s/port: 18080/port: $(free_port)/; s/port: 18443/port: $(free_port)/" "$root/samples/proxy/egress-gateway.yaml" >"$config"
 fi
-"$root/artifacts/meshgate/meshgate" proxy --config "$config" --admin-port 0 --status-port 0 "$@" >"$work/log" 2>&1 &
+"$binary" proxy --config "$config" --admin-port 0 --status-port 0 "$@" >"$work/log" 2>&1 &
 pid=$!
 for _ in $(seq 300); do
   grep -q "ready" "$work/log" && break
@@ -70,7 +72,9 @@ for line in open(f"/proc/{pid}/smaps"):
     files[name.split("/")[-1] or "(anonymous)"] += kb
 rss = sum(kinds.values())
 threads = len(os.listdir(f"/proc/{pid}/task"))
-print(f"RSS {rss / 1024:.1f} MiB, PSS {totals['Pss'] / 1024:.1f} MiB, private {(totals['Private_Clean'] + totals['Private_Dirty']) / 1024:.1f} MiB, {threads} threads")
+# Private dirty memory is what this process alone costs whatever else runs: clean file pages can be shared or dropped.
+print(f"RSS {rss / 1024:.1f} MiB, PSS {totals['Pss'] / 1024:.1f} MiB, private {(totals['Private_Clean'] + totals['Private_Dirty']) / 1024:.1f} MiB"
+      f" (dirty {totals['Private_Dirty'] / 1024:.1f} MiB), {threads} threads")
 for kind, kb in kinds.most_common():
     if kb >= 64:
         print(f"  {kb / 1024:6.1f} MiB  {kind}")
