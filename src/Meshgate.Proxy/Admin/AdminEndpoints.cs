@@ -2,9 +2,10 @@ using System.Globalization;
 using System.Net;
 using System.Reflection;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Meshgate.Core.ProxyConfiguration;
-using Meshgate.Core.Resources;
 using Meshgate.Proxy.Observability;
 using Microsoft.AspNetCore.Http;
 
@@ -15,8 +16,21 @@ namespace Meshgate.Proxy.Admin;
 /// <c>/stats</c>, <c>/stats/prometheus</c>, <c>/server_info</c> and <c>/ready</c>. Every page reads the current
 /// snapshot once.
 /// </summary>
-internal sealed class AdminEndpoints(ProxyServer proxy, Func<AdminServer?> server)
+internal sealed partial class AdminEndpoints(ProxyServer proxy, Func<AdminServer?> server)
 {
+    /// <summary>
+    /// The pages' JSON, as ResourceJson writes resources (camelCase, enums by their API names, nulls omitted, indented),
+    /// from source-generated metadata: no reflection, so the admin pages work in a trimmed or Native AOT proxy.
+    /// </summary>
+    private static readonly AdminJson Json = new(new JsonSerializerOptions(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        WriteIndented = true,
+        IndentSize = 4,
+        Converters = { new JsonStringEnumConverter<ClusterDiscovery>(), new JsonStringEnumConverter<ListenerProtocol>(), new JsonStringEnumConverter<ProxyRole>() },
+    });
+
     /// <summary>How long <c>/clusters</c> waits for a name to resolve.</summary>
     private static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(5);
 
@@ -113,7 +127,7 @@ internal sealed class AdminEndpoints(ProxyServer proxy, Func<AdminServer?> serve
         if (context.Request.Query["format"] == "json")
         {
             await WriteAsync(context, StatusCodes.Status200OK, "application/json",
-                JsonSerializer.Serialize(new ClustersPage(snapshot.Config.Version, clusters), ResourceJson.Indented) + "\n").ConfigureAwait(false);
+                JsonSerializer.Serialize(new ClustersPage(snapshot.Config.Version, clusters), Json.ClustersPage) + "\n").ConfigureAwait(false);
             return;
         }
 
@@ -174,10 +188,10 @@ internal sealed class AdminEndpoints(ProxyServer proxy, Func<AdminServer?> serve
             [.. proxy.Listening.Select(l => new ListenerStatus(l.Listener.Name, l.Listener.Protocol, l.Bound?.ToString() ?? l.Listener.Endpoint))],
             admin?.AdminEndPoint?.ToString(),
             admin?.StatusEndPoint?.ToString());
-        return WriteAsync(context, StatusCodes.Status200OK, "application/json", JsonSerializer.Serialize(info, ResourceJson.Indented) + "\n");
+        return WriteAsync(context, StatusCodes.Status200OK, "application/json", JsonSerializer.Serialize(info, Json.ServerInfo) + "\n");
     }
 
-    private static string JsonNamingOf(ClusterDiscovery discovery) => JsonSerializer.Serialize(discovery, ResourceJson.Options).Trim('"');
+    private static string JsonNamingOf(ClusterDiscovery discovery) => JsonSerializer.Serialize(discovery, Json.ClusterDiscovery).Trim('"');
 
     internal static Task TextAsync(HttpContext context, int status, string text) =>
         WriteAsync(context, status, "text/plain; charset=utf-8", text);
@@ -202,4 +216,9 @@ internal sealed class AdminEndpoints(ProxyServer proxy, Func<AdminServer?> serve
         IReadOnlyList<ListenerStatus> Listeners, string? Admin, string? Status);
 
     private sealed record ListenerStatus(string Name, ListenerProtocol Protocol, string Address);
+
+    [JsonSerializable(typeof(ClustersPage))]
+    [JsonSerializable(typeof(ServerInfo))]
+    [JsonSerializable(typeof(ClusterDiscovery))]
+    private sealed partial class AdminJson : JsonSerializerContext;
 }

@@ -64,6 +64,7 @@ public sealed partial class ProxyAdminTests : IAsyncLifetime
         Assert.Equal("v1", info.RootElement.GetProperty("configVersion").GetString());
         Assert.Equal(["http", "tls"], info.RootElement.GetProperty("listeners").EnumerateArray().Select(l => l.GetProperty("name").GetString()).Order(StringComparer.Ordinal));
         Assert.Equal($"127.0.0.1:{_adminPort}", info.RootElement.GetProperty("admin").GetString());
+        Assert.Equal("HTTP", info.RootElement.GetProperty("listeners").EnumerateArray().Single(l => l.GetProperty("name").GetString() == "http").GetProperty("protocol").GetString());
         Assert.Equal("405", (await Curl.RunAsync("-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", $"http://127.0.0.1:{_adminPort}/stats")).Output);
     }
 
@@ -147,6 +148,7 @@ public sealed partial class ProxyAdminTests : IAsyncLifetime
         var b = document.RootElement.GetProperty("clusters").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "outbound|80||b.test");
         var endpoint = Assert.Single(b.GetProperty("endpoints").EnumerateArray());
         Assert.Equal("localhost", endpoint.GetProperty("address").GetString());
+        Assert.Equal("STRICT_DNS", b.GetProperty("discovery").GetString());
         Assert.Contains("127.0.0.1", endpoint.GetProperty("resolved").EnumerateArray().Select(a => a.GetString()));
     }
 
