@@ -22,9 +22,82 @@ public static class TcpRelay
     /// <param name="idleTimeout">Closes both sides once no byte moved either way for this long (Envoy's tcp_proxy <c>idle_timeout</c>); zero or infinite for never.</param>
     public static async Task<RelayResult> RunAsync(IDuplexPipe downstream, Socket upstream, TcpMetrics metrics, CancellationToken cancellationToken, TimeSpan idleTimeout = default)
     {
-        await using var upstreamStream = new NetworkStream(upstream, ownsSocket: false);
-        return await RunAsync(downstream, upstreamStream, () => Shutdown(upstream), metrics, cancellationToken, idleTimeout).ConfigureAwait(false);
+        // A plain socket upstream: its bytes go straight between the socket and the downstream pipe's own buffers (the
+        // client's segments sent as they are; the upstream read into the pipe's memory), with no stream or second pipe.
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var idle = idleTimeout > TimeSpan.Zero && idleTimeout != Timeout.InfiniteTimeSpan ? new IdleWatch(idleTimeout, abort) : null;
+        var toUpstream = PumpToSocketAsync(downstream.Input, upstream, metrics, abort, idle);
+        var toDownstream = PumpFromSocketAsync(upstream, downstream.Output, metrics, abort, idle);
+        var (sent, downstreamFailed) = await toUpstream.ConfigureAwait(false);
+        var (received, upstreamFailed) = await toDownstream.ConfigureAwait(false);
+        return new RelayResult(sent, received, downstreamFailed, upstreamFailed);
     }
+
+    private static async Task<(long Bytes, bool Failed)> PumpToSocketAsync(PipeReader from, Socket to, TcpMetrics metrics, CancellationTokenSource abort, IdleWatch? idle)
+    {
+        long total = 0;
+        try
+        {
+            while (true)
+            {
+                var result = await from.ReadAsync(abort.Token).ConfigureAwait(false);
+                idle?.Touch();
+                foreach (var segment in result.Buffer)
+                {
+                    for (var sent = 0; sent < segment.Length;)
+                    {
+                        sent += await to.SendAsync(segment[sent..], SocketFlags.None, abort.Token).ConfigureAwait(false);
+                    }
+
+                    total += segment.Length;
+                    metrics.AddReceived(segment.Length);
+                }
+
+                from.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    Shutdown(to); // the client's FIN, passed on
+                    return (total, false);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            await abort.CancelAsync().ConfigureAwait(false);
+            return (total, e is not OperationCanceledException);
+        }
+    }
+
+    private static async Task<(long Bytes, bool Failed)> PumpFromSocketAsync(Socket from, PipeWriter to, TcpMetrics metrics, CancellationTokenSource abort, IdleWatch? idle)
+    {
+        long total = 0;
+        try
+        {
+            while (true)
+            {
+                var memory = to.GetMemory(UpstreamReadSize);
+                var read = await from.ReceiveAsync(memory, SocketFlags.None, abort.Token).ConfigureAwait(false);
+                idle?.Touch();
+                if (read == 0)
+                {
+                    await to.CompleteAsync().ConfigureAwait(false);
+                    return (total, false);
+                }
+
+                to.Advance(read);
+                total += read;
+                metrics.AddSent(read);
+                await to.FlushAsync(abort.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            await abort.CancelAsync().ConfigureAwait(false);
+            return (total, e is not OperationCanceledException);
+        }
+    }
+
+    private const int UpstreamReadSize = 16 * 1024;
 
     /// <summary>
     /// The relay over any upstream stream, e.g. TLS the proxy originates (<see cref="Upstream.ClusterState.ConnectRelayAsync"/>).
@@ -35,7 +108,7 @@ public static class TcpRelay
     {
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var idle = idleTimeout > TimeSpan.Zero && idleTimeout != Timeout.InfiniteTimeSpan ? new IdleWatch(idleTimeout, abort) : null;
-        var upstreamReader = PipeReader.Create(upstreamStream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
+        var upstreamReader = PipeReader.Create(upstreamStream, new StreamPipeReaderOptions(bufferSize: UpstreamReadSize, leaveOpen: true));
 
         var upstreamWriter = PipeWriter.Create(upstreamStream, new StreamPipeWriterOptions(leaveOpen: true));
 
