@@ -56,7 +56,12 @@ internal sealed class Http1Forwarder
     public async ValueTask<ForwarderError> SendAsync(ProxyRequest request, ClusterState cluster, UpstreamTarget target, CancellationToken token)
     {
         var context = request.Http;
-        var pool = target.Http1Pool ??= cluster.Http1Pool(target.EndPoint);
+        var pool = target.Http1Pool;
+        if (pool is null || pool.Retired)
+        {
+            pool = target.Http1Pool = cluster.Http1Pool(target.EndPoint);
+        }
+
         var aborted = context.RequestAborted;
         var connection = pool.TryRent();
         var freshTried = false;

@@ -96,8 +96,14 @@ public sealed class ClusterState : IDisposable
             return pool;
         }
 
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
-        var created = new Http1ConnectionPool(endpoint, Pending, Cluster.ConnectTimeout ?? Cluster.DefaultConnectTimeout, Tls);
+        // After Dispose (a request still draining on a swapped-out cluster) the pool is made retired: it serves, keeps nothing.
+        var created = new Http1ConnectionPool(endpoint, Pending, Cluster.ConnectTimeout ?? Cluster.DefaultConnectTimeout, Tls, retired => _http1Pools.TryRemove(new KeyValuePair<IPEndPoint, Http1ConnectionPool>(retired.EndPoint, retired)));
+        if (Volatile.Read(ref _disposed))
+        {
+            created.Dispose();
+            return created;
+        }
+
         var winner = _http1Pools.GetOrAdd(endpoint, created);
         if (winner != created)
         {

@@ -36,15 +36,23 @@ internal sealed class Http1ConnectionPool : IDisposable
     private readonly PendingConnects _pending;
     private readonly TimeSpan _connectTimeout;
     private readonly UpstreamTlsContext? _tls;
+    private readonly Action<Http1ConnectionPool>? _retire;
+    private long _lastUsed = Environment.TickCount64;
     private bool _disposed;
 
     /// <param name="tls">The cluster's upstream TLS (the handshake as its HTTP client makes it); null for plaintext.</param>
-    public Http1ConnectionPool(IPEndPoint endPoint, PendingConnects pending, TimeSpan connectTimeout, UpstreamTlsContext? tls = null)
+    /// <param name="retire">
+    /// Called by the sweep once the pool has held no connection for <see cref="IdleTimeout"/>, so its owner forgets it:
+    /// a sidecar's PassthroughCluster, or a DNS name whose addresses rotate, would otherwise keep a pool per address
+    /// ever seen. A request that still holds a retired pool is served; its connection is just not kept.
+    /// </param>
+    public Http1ConnectionPool(IPEndPoint endPoint, PendingConnects pending, TimeSpan connectTimeout, UpstreamTlsContext? tls = null, Action<Http1ConnectionPool>? retire = null)
     {
         EndPoint = endPoint;
         _pending = pending;
         _connectTimeout = connectTimeout;
         _tls = tls;
+        _retire = retire;
         s_pools.TryAdd(this, 0);
         GC.KeepAlive(s_sweeper);
     }
@@ -54,9 +62,13 @@ internal sealed class Http1ConnectionPool : IDisposable
     /// <summary>Connections open now (busy and idle), for tests and <c>/clusters</c>.</summary>
     public int OpenCount => _open.Count;
 
+    /// <summary>True once disposed or retired: it keeps no connection, and requests should ask their cluster for its pool again.</summary>
+    public bool Retired => Volatile.Read(ref _disposed);
+
     /// <summary>An idle connection still open at the upstream's end; null when there is none.</summary>
     public Http1UpstreamConnection? TryRent()
     {
+        Volatile.Write(ref _lastUsed, Environment.TickCount64);
         var slots = _idle;
         for (var i = 0; i < slots.Length; i++)
         {
@@ -118,14 +130,10 @@ internal sealed class Http1ConnectionPool : IDisposable
             _pending.Exit();
         }
 
+        // A retired pool still serves the request it was asked for: Return closes the connection after it.
         var connection = new Http1UpstreamConnection(socket, ssl, peerUriSan) { Busy = true };
         _open.TryAdd(connection, 0);
-        if (Volatile.Read(ref _disposed))
-        {
-            Close(connection);
-            throw new ObjectDisposedException(nameof(Http1ConnectionPool));
-        }
-
+        Volatile.Write(ref _lastUsed, Environment.TickCount64);
         return connection;
     }
 
@@ -184,6 +192,13 @@ internal sealed class Http1ConnectionPool : IDisposable
 
     private void Sweep(long now)
     {
+        if (_retire is not null && _open.IsEmpty && now - Volatile.Read(ref _lastUsed) > (long)IdleTimeout.TotalMilliseconds && !Retired)
+        {
+            _retire(this);
+            Dispose();
+            return;
+        }
+
         for (var i = 0; i < _idle.Length; i++)
         {
             var connection = Volatile.Read(ref _idle[i]);
