@@ -59,6 +59,14 @@ public sealed class ProxySnapshot
             MeshTunnelTls = ReferenceEquals(previous?.Workload, workload) ? previous!.MeshTunnelTls
                 : DownstreamTlsContext.Create(new DownstreamTls { Mode = TlsMode.IstioMutual }, secrets);
         }
+        else if (secrets.TryGetValue(Secret.Default, out var own) && secrets.TryGetValue(Secret.RootCa, out var root))
+        {
+            // No identity agent (a proxy run from a static configuration, as `envoy -c` with static secrets instead of
+            // SDS): the configuration's own `default` and `ROOTCA` unwrap the tunnel, parsed again only when they change.
+            _tunnelSecrets = (own, root);
+            MeshTunnelTls = previous is { Workload: null, _tunnelSecrets: { } before } && before.Equals(_tunnelSecrets) ? previous.MeshTunnelTls
+                : DownstreamTlsContext.Create(new DownstreamTls { Mode = TlsMode.IstioMutual }, secrets);
+        }
 
         foreach (var cluster in config.Clusters)
         {
@@ -115,10 +123,14 @@ public sealed class ProxySnapshot
 
     /// <summary>
     /// Termination of the mesh tunnel (mutual TLS with ALPN <c>istio</c> from another proxy, docs/identity.md): the
-    /// workload certificate, client certificates checked against the mesh root. Null without a workload certificate:
-    /// a proxy with no identity unwraps nothing.
+    /// workload certificate, client certificates checked against the mesh root; without an identity agent, the static
+    /// configuration's own <c>default</c> and <c>ROOTCA</c> secrets. Null without either: a proxy with no identity
+    /// unwraps nothing.
     /// </summary>
     internal DownstreamTlsContext? MeshTunnelTls { get; }
+
+    // The static configuration's own secrets MeshTunnelTls was made from, when no identity agent gave a certificate.
+    private readonly (Secret Default, Secret RootCa)? _tunnelSecrets;
 
     public AccessLogSink AccessLog { get; }
 
