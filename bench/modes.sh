@@ -81,7 +81,7 @@ ORIGIN_HTTP=127.0.0.1:19080 ORIGIN_TLS=127.0.0.1:19443
 MG_EXPLICIT=19501 SQUID=19502 NGINX_FWD=19503 HAPROXY_FWD=19504
 MG_SIDE=19511 MG_GW=19512 NGINX_SIDE=19513 NGINX_GW=19514 HAPROXY_SIDE=19515 HAPROXY_GW=19516
 MG_SIDE_MTLS=19521 MG_GW_MTLS=19522 NGINX_SIDE_MTLS=19523 NGINX_GW_MTLS=19524 HAPROXY_SIDE_MTLS=19525 HAPROXY_GW_MTLS=19526
-MG_SIDE_ISTIO=19527 MG_GW_ISTIO=19528
+MG_SIDE_ISTIO=19527 MG_GW_ISTIO=19528 MG_SIDE_TUNNEL=19529 MG_GW_TUNNEL=19530
 
 log() { printf '[modes] %s\n' "$*" >&2; }
 die() { printf '[modes] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -126,10 +126,9 @@ indent() { sed 's/^/    /' "$1"; }
 # HTTP_TARGET_PORT: where edition.cnn.com:80 goes (the origin, or the gateway). With mtls the cluster to the gateway
 # originates mutual TLS (MUTUAL with the bench's certificates, what nginx and HAProxy do); with istio it is Istio's
 # explicit ISTIO_MUTUAL (DestinationRule tls.mode ISTIO_MUTUAL), which offers ALPN h2 and http/1.1: HTTP/2 to the
-# gateway. Meshgate's own default for this hop, the mesh tunnel (docs/identity.md: ISTIO_MUTUAL, ALPN istio), is not
-# measured: a gateway unwraps it only with a workload certificate from the identity agent, which a static
-# configuration does not have.
-meshgate_sidecar() { # meshgate_sidecar NAME PORT HTTP_TARGET_PORT [mtls|istio]
+# gateway. With tunnel it is Meshgate's own default for this hop, the mesh tunnel (docs/identity.md: ISTIO_MUTUAL,
+# ALPN istio, HTTP/1.1 inside), each proxy's certificate and the root given as its static secrets default and ROOTCA.
+meshgate_sidecar() { # meshgate_sidecar NAME PORT HTTP_TARGET_PORT [mtls|istio|tunnel]
   local name=$1 port=$2 target=$3 mtls=${4:-}
   {
     cat <<EOF
@@ -176,6 +175,10 @@ EOF
       cat <<EOF
   tls: {mode: ISTIO_MUTUAL, sni: $HOST, caSecret: bench-ca, certificateSecret: sidecar-cert}
 EOF
+    elif [[ $mtls == tunnel ]]; then
+      cat <<EOF
+  tls: {mode: ISTIO_MUTUAL, tunnel: true}
+EOF
     fi
     cat <<EOF
 - name: outbound|443||$HOST
@@ -184,9 +187,11 @@ EOF
 - {name: BlackHoleCluster, discovery: STATIC}
 EOF
     if [[ -n "$mtls" ]]; then
-      printf 'secrets:\n- name: sidecar-cert\n  certificateChain: |\n'; indent "$STATE/pki/sidecar.pem"
+      local cert=sidecar-cert ca=bench-ca
+      [[ $mtls == tunnel ]] && cert=default ca=ROOTCA
+      printf 'secrets:\n- name: %s\n  certificateChain: |\n' "$cert"; indent "$STATE/pki/sidecar.pem"
       printf '  privateKey: |\n'; indent "$STATE/pki/sidecar.key"
-      printf -- '- name: bench-ca\n  trustedCa: |\n'; indent "$STATE/pki/ca.pem"
+      printf -- '- name: %s\n  trustedCa: |\n' "$ca"; indent "$STATE/pki/ca.pem"
     fi
   } > "$STATE/conf/$name.yaml"
   chmod 600 "$STATE/conf/$name.yaml"
@@ -194,7 +199,7 @@ EOF
 
 # The egress gateway role (bench/gateway.yaml's HTTP half); with mtls its listener terminates mutual TLS and requires
 # a client certificate the bench CA signed.
-meshgate_gateway() { # meshgate_gateway NAME PORT [mtls|istio]
+meshgate_gateway() { # meshgate_gateway NAME PORT [mtls|istio|tunnel]
   local name=$1 port=$2 mtls=${3:-}
   {
     cat <<EOF
@@ -241,9 +246,12 @@ clusters:
   endpoints: [{address: 127.0.0.1, port: ${ORIGIN_HTTP##*:}}]
 EOF
     if [[ -n "$mtls" ]]; then
-      printf 'secrets:\n- name: gateway-cert\n  certificateChain: |\n'; indent "$STATE/pki/gateway.pem"
+      # With tunnel the plain HTTP listener unwraps the tunnel with the proxy's own default and ROOTCA.
+      local cert=gateway-cert ca=bench-ca
+      [[ $mtls == tunnel ]] && cert=default ca=ROOTCA
+      printf 'secrets:\n- name: %s\n  certificateChain: |\n' "$cert"; indent "$STATE/pki/gateway.pem"
       printf '  privateKey: |\n'; indent "$STATE/pki/gateway.key"
-      printf -- '- name: bench-ca\n  trustedCa: |\n'; indent "$STATE/pki/ca.pem"
+      printf -- '- name: %s\n  trustedCa: |\n' "$ca"; indent "$STATE/pki/ca.pem"
     fi
   } > "$STATE/conf/$name.yaml"
   chmod 600 "$STATE/conf/$name.yaml"
@@ -461,6 +469,9 @@ setup_mode() { # starts the targets of a mode and smoke-tests each
       meshgate_gateway mg-gateway-istio $MG_GW_ISTIO istio; start_meshgate mg-gateway-istio $MG_GW_ISTIO
       meshgate_sidecar mg-sidecar-istio $MG_SIDE_ISTIO $MG_GW_ISTIO istio; start_meshgate mg-sidecar-istio $MG_SIDE_ISTIO
       target meshgate-istio "127.0.0.1:$MG_SIDE_ISTIO" mg-sidecar-istio mg-gateway-istio
+      meshgate_gateway mg-gateway-tunnel $MG_GW_TUNNEL tunnel; start_meshgate mg-gateway-tunnel $MG_GW_TUNNEL
+      meshgate_sidecar mg-sidecar-tunnel $MG_SIDE_TUNNEL $MG_GW_TUNNEL tunnel; start_meshgate mg-sidecar-tunnel $MG_SIDE_TUNNEL
+      target meshgate-tunnel "127.0.0.1:$MG_SIDE_TUNNEL" mg-sidecar-tunnel mg-gateway-tunnel
       target nginx "127.0.0.1:$NGINX_SIDE_MTLS" nginx-sidecar-mtls nginx-gateway-mtls
       target haproxy "127.0.0.1:$HAPROXY_SIDE_MTLS" haproxy-sidecar-mtls haproxy-gateway-mtls ;;
   esac
