@@ -119,6 +119,16 @@ gen_certs() {
 
 indent() { sed 's/^/    /' "$1"; }
 
+# The secrets section of a Meshgate config: ROLE's certificate (sidecar or gateway) and the bench CA, under the names
+# its tls settings use, or, for the mesh tunnel, as the proxy's own default and ROOTCA.
+meshgate_secrets() { # meshgate_secrets ROLE mtls|istio|tunnel
+  local role=$1 cert=$1-cert ca=bench-ca
+  [[ $2 == tunnel ]] && cert=default ca=ROOTCA
+  printf 'secrets:\n- name: %s\n  certificateChain: |\n' "$cert"; indent "$STATE/pki/$role.pem"
+  printf '  privateKey: |\n'; indent "$STATE/pki/$role.key"
+  printf -- '- name: %s\n  trustedCa: |\n' "$ca"; indent "$STATE/pki/ca.pem"
+}
+
 # --- Meshgate configs (the shape the control plane sends; samples/proxy/sidecar.yaml, bench/gateway.yaml).
 # A sidecar in explicit mode (port 15001's role): absolute-form requests and CONNECT are routed by their authority
 # to the virtual listeners 0.0.0.0_80 and 0.0.0.0_19443 (CONNECT goes to edition.cnn.com:19443, the TLS origin's
@@ -186,13 +196,7 @@ EOF
   endpoints: [{address: 127.0.0.1, port: ${ORIGIN_TLS##*:}}]
 - {name: BlackHoleCluster, discovery: STATIC}
 EOF
-    if [[ -n "$mtls" ]]; then
-      local cert=sidecar-cert ca=bench-ca
-      [[ $mtls == tunnel ]] && cert=default ca=ROOTCA
-      printf 'secrets:\n- name: %s\n  certificateChain: |\n' "$cert"; indent "$STATE/pki/sidecar.pem"
-      printf '  privateKey: |\n'; indent "$STATE/pki/sidecar.key"
-      printf -- '- name: %s\n  trustedCa: |\n' "$ca"; indent "$STATE/pki/ca.pem"
-    fi
+    [[ -z "$mtls" ]] || meshgate_secrets sidecar "$mtls"
   } > "$STATE/conf/$name.yaml"
   chmod 600 "$STATE/conf/$name.yaml"
 }
@@ -245,14 +249,8 @@ clusters:
   discovery: STATIC
   endpoints: [{address: 127.0.0.1, port: ${ORIGIN_HTTP##*:}}]
 EOF
-    if [[ -n "$mtls" ]]; then
-      # With tunnel the plain HTTP listener unwraps the tunnel with the proxy's own default and ROOTCA.
-      local cert=gateway-cert ca=bench-ca
-      [[ $mtls == tunnel ]] && cert=default ca=ROOTCA
-      printf 'secrets:\n- name: %s\n  certificateChain: |\n' "$cert"; indent "$STATE/pki/gateway.pem"
-      printf '  privateKey: |\n'; indent "$STATE/pki/gateway.key"
-      printf -- '- name: %s\n  trustedCa: |\n' "$ca"; indent "$STATE/pki/ca.pem"
-    fi
+    # With tunnel the plain HTTP listener unwraps the tunnel with the proxy's own default and ROOTCA.
+    [[ -z "$mtls" ]] || meshgate_secrets gateway "$mtls"
   } > "$STATE/conf/$name.yaml"
   chmod 600 "$STATE/conf/$name.yaml"
 }

@@ -90,20 +90,20 @@ internal sealed class ForwardingTransformer(RetryableRequestBody body, Connectio
             RouteActionSteps.Request(httpContext, proxyRequest, destinationPrefix, actions, ClusterIndex);
         }
 
-        _upstreamStarted = Stopwatch.GetTimestamp();
+        RequestSent();
     }
 
-    /// <summary>The request head is about to go upstream (the direct HTTP/1.1 path, <see cref="Http1Forwarder"/>).</summary>
+    /// <summary>The request head is about to go upstream: the upstream service time runs from here.</summary>
     public void RequestSent() => _upstreamStarted = Stopwatch.GetTimestamp();
 
-    /// <summary>The direct path held a retriable response back (as <see cref="TransformResponseAsync"/> does for YARP).</summary>
+    /// <summary>A retriable response is held back while attempts remain (both forwarding paths).</summary>
     public void HoldForRetry(int status)
     {
         RetryRequested = true;
         HeldStatus = status;
     }
 
-    /// <summary>The direct path passes a response on: its upstream service time, as for YARP's responses.</summary>
+    /// <summary>A response is passed on: its upstream service time, and <c>x-envoy-upstream-service-time</c>.</summary>
     public void ResponseArrived(HttpContext httpContext)
     {
         var elapsed = (long)Stopwatch.GetElapsedTime(_upstreamStarted).TotalMilliseconds;
@@ -117,17 +117,14 @@ internal sealed class ForwardingTransformer(RetryableRequestBody body, Connectio
         if (HoldRetriable is { } policy && proxyResponse is not null && body.CanReplay && UpstreamFailure.Retriable(policy, proxyResponse))
         {
             // Nothing was sent downstream yet: YARP only set the status, which the handler resets before the next try.
-            RetryRequested = true;
-            HeldStatus = (int)proxyResponse.StatusCode;
+            HoldForRetry((int)proxyResponse.StatusCode);
             return ValueTask.FromResult(false);
         }
 
         var result = base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
         if (proxyResponse is not null)
         {
-            var elapsed = (long)Stopwatch.GetElapsedTime(_upstreamStarted).TotalMilliseconds;
-            UpstreamServiceMilliseconds = elapsed;
-            httpContext.Response.Headers["x-envoy-upstream-service-time"] = ServiceTime(elapsed);
+            ResponseArrived(httpContext);
             if (Actions is { } actions)
             {
                 RouteActionSteps.Response(httpContext, actions, ClusterIndex, CorsOrigin);

@@ -26,7 +26,7 @@ namespace Meshgate.Proxy.Forwarding;
 /// does, a request that fails on a reused connection before any response byte is sent once more on a new connection
 /// (the upstream closed it while it idled): that is not an Envoy retry and is not counted as one.
 /// </remarks>
-internal sealed class Http1Forwarder
+internal static class Http1Forwarder
 {
     /// <summary>
     /// <c>MESHGATE_HTTP1_FORWARDER=0</c> sends every request through YARP (to compare the two paths, or as a way out).
@@ -53,7 +53,7 @@ internal sealed class Http1Forwarder
             && PlainTarget(request.Path.Value, request.QueryString.Value);
     }
 
-    public async ValueTask<ForwarderError> SendAsync(ProxyRequest request, ClusterState cluster, UpstreamTarget target, CancellationToken token)
+    public static async ValueTask<ForwarderError> SendAsync(ProxyRequest request, ClusterState cluster, UpstreamTarget target, CancellationToken token)
     {
         var context = request.Http;
         var pool = target.Http1Pool;
@@ -77,7 +77,7 @@ internal sealed class Http1Forwarder
                 }
                 catch (Exception e)
                 {
-                    return ConnectFailed(context, e, token);
+                    return ConnectFailed(context, e);
                 }
             }
 
@@ -167,7 +167,7 @@ internal sealed class Http1Forwarder
 
                     var applied = status == 101
                         ? ResponseHeadError.Malformed // no upgrade was asked for (those go through YARP)
-                        : Http1ResponseHead.Apply(head, HttpMethods.IsHead(context.Request.Method), true, context, connection.HeaderStrings, out info);
+                        : Http1ResponseHead.Apply(head, HttpMethods.IsHead(context.Request.Method), context, connection.HeaderStrings, out info);
                     if (applied != ResponseHeadError.None)
                     {
                         pool.Close(connection);
@@ -362,7 +362,7 @@ internal sealed class Http1Forwarder
     }
 
     /// <summary>A connection could not be had: YARP's outcome for the same failure of its connect callback.</summary>
-    private static ForwarderError ConnectFailed(HttpContext context, Exception e, CancellationToken token) => e switch
+    private static ForwarderError ConnectFailed(HttpContext context, Exception e) => e switch
     {
         UpstreamOverflowException => Fail(context, ForwarderError.Request, e, StatusCodes.Status502BadGateway),
         TimeoutException => Fail(context, ForwarderError.RequestCanceled, new TaskCanceledException("the connect timeout passed", e), StatusCodes.Status502BadGateway),

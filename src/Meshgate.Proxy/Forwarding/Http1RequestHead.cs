@@ -36,7 +36,7 @@ internal static class Http1RequestHead
         foreach (var header in request.Headers)
         {
             var name = header.Key;
-            switch (Skip(name))
+            switch (Classify(name))
             {
                 case RequestHeader.Dropped:
                     continue;
@@ -48,49 +48,36 @@ internal static class Http1RequestHead
                     break;
             }
 
+            // Kestrel refuses a request whose header values hold a line break, so none can split a header here.
             var values = header.Value;
-            if (values.Count == 0 || HasNewLine(values))
+            if (values.Count == 0)
             {
-                continue; // YARP drops a value with a line break rather than send a split header
+                continue;
             }
 
             head.Put(name);
             head.Put(": "u8);
-            var separator = Separator(name);
-            for (var i = 0; i < values.Count; i++)
-            {
-                if (i > 0)
-                {
-                    head.Put(separator);
-                }
-
-                head.Put(values[i]);
-            }
-
+            head.Put(values, values.Count > 1 ? Separator(name) : default);
             head.Put("\r\n"u8);
         }
 
         if (client is not null)
         {
+            // ForwardingTransformer's "{existing}, {client}", the existing values joined as StringValues.ToString does.
             head.Put("x-forwarded-for: "u8);
-            for (var i = 0; i < forwardedFor.Count; i++)
+            if (forwardedFor.Count > 0)
             {
-                head.Put(forwardedFor[i]);
-                head.Put(i + 1 < forwardedFor.Count ? ","u8 : ", "u8); // StringValues.ToString joins with ","
+                head.Put(forwardedFor, ","u8);
+                head.Put(", "u8);
             }
 
             head.Put(client);
             head.Put("\r\n"u8);
         }
-        else if (forwardedFor.Count > 0 && !HasNewLine(forwardedFor))
+        else if (forwardedFor.Count > 0)
         {
             head.Put("x-forwarded-for: "u8);
-            for (var i = 0; i < forwardedFor.Count; i++)
-            {
-                head.Put(i > 0 ? ", "u8 : default);
-                head.Put(forwardedFor[i]);
-            }
-
+            head.Put(forwardedFor, ", "u8);
             head.Put("\r\n"u8);
         }
 
@@ -121,47 +108,20 @@ internal static class Http1RequestHead
         RequestId,
     }
 
-    // YARP's RequestUtilities._headersToExclude and pseudo-headers, plus the ones this writer sets itself: Host,
-    // x-forwarded-for (rewritten), x-envoy-attempt-count (Envoy's own, never the client's).
-    private static RequestHeader Skip(string name) => name.Length switch
-    {
-        _ when name.StartsWith(':') => RequestHeader.Dropped,
-        2 when name.Equals("TE", StringComparison.OrdinalIgnoreCase) => RequestHeader.Dropped,
-        4 when name.Equals("Host", StringComparison.OrdinalIgnoreCase) || name.Equals("ALPN", StringComparison.OrdinalIgnoreCase) => RequestHeader.Dropped,
-        5 when name.Equals("Close", StringComparison.OrdinalIgnoreCase) => RequestHeader.Dropped,
-        7 when name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase) || name.Equals("Alt-Svc", StringComparison.OrdinalIgnoreCase) => RequestHeader.Dropped,
-        10 when name.Equals("Connection", StringComparison.OrdinalIgnoreCase) || name.Equals("Keep-Alive", StringComparison.OrdinalIgnoreCase) => RequestHeader.Dropped,
-        12 when name.Equals("x-request-id", StringComparison.OrdinalIgnoreCase) => RequestHeader.RequestId,
-        14 when name.Equals("Proxy-Features", StringComparison.OrdinalIgnoreCase) || name.Equals("HTTP2-Settings", StringComparison.OrdinalIgnoreCase) => RequestHeader.Dropped,
-        15 when name.Equals("x-forwarded-for", StringComparison.OrdinalIgnoreCase) => RequestHeader.ForwardedFor,
-        15 when name.Equals("Security-Scheme", StringComparison.OrdinalIgnoreCase) => RequestHeader.Dropped,
-        16 when name.Equals("Proxy-Connection", StringComparison.OrdinalIgnoreCase) => RequestHeader.Dropped,
-        17 when name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase) || name.Equals("Proxy-Instruction", StringComparison.OrdinalIgnoreCase) => RequestHeader.Dropped,
-        18 when name.Equals("Proxy-Authenticate", StringComparison.OrdinalIgnoreCase) => RequestHeader.Dropped,
-        19 when name.Equals("Proxy-Authorization", StringComparison.OrdinalIgnoreCase) => RequestHeader.Dropped,
-        21 when name.Equals("x-envoy-attempt-count", StringComparison.OrdinalIgnoreCase) => RequestHeader.Dropped,
-        25 when name.Equals("Proxy-Authentication-Info", StringComparison.OrdinalIgnoreCase) || name.Equals("Upgrade-Insecure-Requests", StringComparison.OrdinalIgnoreCase) => RequestHeader.Dropped,
-        _ => RequestHeader.Passed,
-    };
+    // The hop-by-hop list and pseudo-headers, plus the ones this writer sets itself: Host, x-forwarded-for (rewritten),
+    // x-envoy-attempt-count (Envoy's own, never the client's).
+    private static RequestHeader Classify(string name) =>
+        name.StartsWith(':') || HopByHopHeaders.Contains(name) || name.Equals("Host", StringComparison.OrdinalIgnoreCase)
+            || name.Equals("x-envoy-attempt-count", StringComparison.OrdinalIgnoreCase) ? RequestHeader.Dropped
+        : name.Equals("x-forwarded-for", StringComparison.OrdinalIgnoreCase) ? RequestHeader.ForwardedFor
+        : name.Equals("x-request-id", StringComparison.OrdinalIgnoreCase) ? RequestHeader.RequestId
+        : RequestHeader.Passed;
 
     // How HttpClient joins several values of one header on one line.
     private static ReadOnlySpan<byte> Separator(string name) =>
         name.Equals("Cookie", StringComparison.OrdinalIgnoreCase) ? "; "u8
         : name.Equals("User-Agent", StringComparison.OrdinalIgnoreCase) ? " "u8
         : ", "u8;
-
-    private static bool HasNewLine(StringValues values)
-    {
-        for (var i = 0; i < values.Count; i++)
-        {
-            if (values[i].AsSpan().ContainsAny('\r', '\n'))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 
     /// <summary>Appends to a fixed buffer; once something does not fit, it writes nothing more and reports -1.</summary>
     private ref struct Writer(Span<byte> buffer)
@@ -197,5 +157,19 @@ internal static class Http1RequestHead
         }
 
         public void Put(string? text) => Put(text.AsSpan());
+
+        /// <summary>The values of one header on one line, <paramref name="separator"/> between them.</summary>
+        public void Put(StringValues values, ReadOnlySpan<byte> separator)
+        {
+            for (var i = 0; i < values.Count; i++)
+            {
+                if (i > 0)
+                {
+                    Put(separator);
+                }
+
+                Put(values[i]);
+            }
+        }
     }
 }

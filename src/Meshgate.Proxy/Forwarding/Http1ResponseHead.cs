@@ -39,8 +39,9 @@ internal enum ResponseHeadError
 
 /// <summary>
 /// Reads an upstream's HTTP/1.x response head (RFC 9112 §4–§6) straight into the downstream response: status, reason
-/// phrase when it is not the standard one, and the headers a proxy passes on — exactly the ones YARP passes on (its
-/// <c>RequestUtilities</c> list of hop-by-hop and proxy headers is dropped), so both forwarding paths answer alike.
+/// phrase when it is not the standard one (the downstream is HTTP/1.x, as YARP sets it only there), and the headers a
+/// proxy passes on — exactly the ones YARP passes on (<see cref="HopByHopHeaders"/> are dropped), so both forwarding
+/// paths answer alike.
 /// Hand-written because nothing in the framework parses an HTTP/1.1 response outside SocketsHttpHandler, whose
 /// request and response objects are the cost this path removes.
 /// </summary>
@@ -96,7 +97,6 @@ internal static class Http1ResponseHead
     public static ResponseHeadError Apply(
         ReadOnlySpan<byte> head,
         bool headRequest,
-        bool http1Downstream,
         HttpContext context,
         ResponseHeaderStrings strings,
         out Http1ResponseInfo info)
@@ -120,7 +120,7 @@ internal static class Http1ResponseHead
 
         response.StatusCode = status;
         var reason = statusLine.Length > 13 ? statusLine[13..] : [];
-        if (http1Downstream && !SameText(reason, ReasonPhrases.GetReasonPhrase(status)))
+        if (!SameText(reason, ReasonPhrases.GetReasonPhrase(status)))
         {
             if (!Sendable(reason))
             {
@@ -256,27 +256,13 @@ internal static class Http1ResponseHead
         Dropped,
     }
 
-    // YARP's RequestUtilities._headersToExclude, for responses: Connection, Transfer-Encoding, Keep-Alive, Upgrade,
-    // Proxy-Connection, Proxy-Authenticate, Proxy-Authentication-Info, Proxy-Authorization, Proxy-Features,
-    // Proxy-Instruction, Security-Scheme, ALPN, Close, HTTP2-Settings, Upgrade-Insecure-Requests, TE, Alt-Svc.
-    private static HopHeader Hop(ReadOnlySpan<byte> name) => name.Length switch
-    {
-        2 when Ascii.EqualsIgnoreCase(name, "TE"u8) => HopHeader.Dropped,
-        4 when Ascii.EqualsIgnoreCase(name, "ALPN"u8) => HopHeader.Dropped,
-        5 when Ascii.EqualsIgnoreCase(name, "Close"u8) => HopHeader.Dropped,
-        7 when Ascii.EqualsIgnoreCase(name, "Upgrade"u8) || Ascii.EqualsIgnoreCase(name, "Alt-Svc"u8) => HopHeader.Dropped,
-        10 when Ascii.EqualsIgnoreCase(name, "Connection"u8) => HopHeader.Connection,
-        10 when Ascii.EqualsIgnoreCase(name, "Keep-Alive"u8) => HopHeader.Dropped,
-        14 when Ascii.EqualsIgnoreCase(name, "Content-Length"u8) => HopHeader.ContentLength,
-        14 when Ascii.EqualsIgnoreCase(name, "Proxy-Features"u8) || Ascii.EqualsIgnoreCase(name, "HTTP2-Settings"u8) => HopHeader.Dropped,
-        15 when Ascii.EqualsIgnoreCase(name, "Security-Scheme"u8) => HopHeader.Dropped,
-        16 when Ascii.EqualsIgnoreCase(name, "Proxy-Connection"u8) => HopHeader.Dropped,
-        17 when Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8) || Ascii.EqualsIgnoreCase(name, "Proxy-Instruction"u8) => name[0] is (byte)'T' or (byte)'t' ? HopHeader.TransferEncoding : HopHeader.Dropped,
-        18 when Ascii.EqualsIgnoreCase(name, "Proxy-Authenticate"u8) => HopHeader.Dropped,
-        19 when Ascii.EqualsIgnoreCase(name, "Proxy-Authorization"u8) => HopHeader.Dropped,
-        25 when Ascii.EqualsIgnoreCase(name, "Proxy-Authentication-Info"u8) || Ascii.EqualsIgnoreCase(name, "Upgrade-Insecure-Requests"u8) => HopHeader.Dropped,
-        _ => HopHeader.None,
-    };
+    // The framing headers this parser reads itself, then the hop-by-hop list (dropped, as YARP drops it).
+    private static HopHeader Hop(ReadOnlySpan<byte> name) =>
+        Ascii.EqualsIgnoreCase(name, "Content-Length"u8) ? HopHeader.ContentLength
+        : Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8) ? HopHeader.TransferEncoding
+        : Ascii.EqualsIgnoreCase(name, "Connection"u8) ? HopHeader.Connection
+        : HopByHopHeaders.Contains(name) ? HopHeader.Dropped
+        : HopHeader.None;
 
     private static ReadOnlySpan<byte> Line(ReadOnlySpan<byte> line) => line.Length > 0 && line[^1] == '\r' ? line[..^1] : line;
 

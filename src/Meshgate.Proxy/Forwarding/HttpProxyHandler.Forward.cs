@@ -243,9 +243,9 @@ internal sealed partial class HttpProxyHandler
     {
         var context = request.Http;
         var upgrade = IsUpgrade(context);
-        if (_http1 is not null && !upgrade && cluster.Protocol == UpstreamHttpProtocol.Http11 && Http1Forwarder.Accepts(context, request.Transformer))
+        if (_directHttp1 && !upgrade && cluster.Protocol == UpstreamHttpProtocol.Http11 && Http1Forwarder.Accepts(context, request.Transformer))
         {
-            return await _http1.SendAsync(request, cluster, target, token).ConfigureAwait(false);
+            return await Http1Forwarder.SendAsync(request, cluster, target, token).ConfigureAwait(false);
         }
 
         var config = cluster.Protocol switch

@@ -26,8 +26,8 @@ internal sealed partial class HttpProxyHandler(IHttpForwarder forwarder, ProxyMe
     private readonly ProxyMetrics _metrics = metrics;
     private readonly RequestMirror _mirror = new(loops);
 
-    // The direct HTTP/1.1 path for what it accepts; null sends everything through YARP (ProxyOptions.DirectHttp1).
-    private readonly Http1Forwarder? _http1 = directHttp1 ? new Http1Forwarder() : null;
+    // The direct HTTP/1.1 path for what it accepts; false sends everything through YARP (ProxyOptions.DirectHttp1).
+    private readonly bool _directHttp1 = directHttp1;
 
     public async Task HandleAsync(ProxyRequest request, ListenerContext listener)
     {

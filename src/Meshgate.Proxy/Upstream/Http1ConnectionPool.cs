@@ -54,7 +54,6 @@ internal sealed class Http1ConnectionPool : IDisposable
         _tls = tls;
         _retire = retire;
         s_pools.TryAdd(this, 0);
-        GC.KeepAlive(s_sweeper);
     }
 
     public IPEndPoint EndPoint { get; }

@@ -13,21 +13,6 @@ namespace Meshgate.Tests.Forwarding;
 /// </summary>
 public sealed class Http1ForwarderTests
 {
-    private const string Config = """
-        version: v1
-        listeners:
-        - {name: http, address: 127.0.0.1, port: {port}, protocol: HTTP, defaultFilterChain: {routeTable: http} }
-        routeTables:
-        - name: http
-          virtualHosts:
-          - name: all
-            domains: ["*"]
-            routes:
-            - forward: { clusters: [ {name: "outbound|80||origin.test"} ] }
-        clusters:
-        - {name: "outbound|80||origin.test", discovery: STATIC, connectTimeout: 1s, endpoints: [{address: 127.0.0.1, port: {origin}}]}
-        """;
-
     public static TheoryData<string, string, bool, string, int> Framings => new()
     {
         // name, response, close after it, body the client must read, connections for two requests on the direct path
@@ -95,7 +80,7 @@ public sealed class Http1ForwarderTests
     {
         // Kept alive by its headers, then closed by the origin without a word: the pool must not hand it out again.
         await using var origin = new ScriptedOrigin((_, _) => ("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", true));
-        await using var proxy = await ProxyHarness.StartAsync(Config.Replace("{origin}", origin.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+        await using var proxy = await ProxyHarness.StartAsync(ProxyHarness.SingleClusterYaml(origin.Port));
         using var client = new HttpClient();
 
         for (var i = 0; i < 5; i++)
@@ -129,7 +114,7 @@ public sealed class Http1ForwarderTests
     private static async Task<Observation> ObserveAsync(string response, bool close, bool directHttp1, int requests)
     {
         await using var origin = new ScriptedOrigin((_, _) => (response, close));
-        await using var proxy = await ProxyHarness.StartAsync(Config.Replace("{origin}", origin.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal), directHttp1: directHttp1);
+        await using var proxy = await ProxyHarness.StartAsync(ProxyHarness.SingleClusterYaml(origin.Port), directHttp1: directHttp1);
         using var client = new HttpClient();
         var answers = new List<Answer>();
         for (var i = 0; i < requests; i++)
@@ -172,7 +157,7 @@ public sealed class Http1ForwarderTests
     private static async Task<List<string>> OriginHeadAsync(string request, bool directHttp1)
     {
         await using var origin = new ScriptedOrigin((_, _) => ("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false));
-        await using var proxy = await ProxyHarness.StartAsync(Config.Replace("{origin}", origin.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal), directHttp1: directHttp1);
+        await using var proxy = await ProxyHarness.StartAsync(ProxyHarness.SingleClusterYaml(origin.Port), directHttp1: directHttp1);
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(IPAddress.Loopback, proxy.Port);
         await socket.SendAsync(Encoding.ASCII.GetBytes(request));

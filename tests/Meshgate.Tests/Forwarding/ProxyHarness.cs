@@ -56,6 +56,28 @@ internal sealed class ProxyHarness : IAsyncDisposable
         return new ProxyHarness(proxy, dir, port);
     }
 
+    /// <summary>
+    /// A snapshot with one HTTP listener on <c>{port}</c> that sends every request to one STATIC cluster with one
+    /// endpoint on 127.0.0.1, the cluster's <paramref name="clusterTls"/> (a <c>tls:</c> line) and
+    /// <paramref name="tail"/> (top-level sections such as <c>secrets:</c>) added.
+    /// </summary>
+    public static string SingleClusterYaml(int endpointPort, string cluster = "outbound|80||origin.test", string clusterTls = "", string tail = "") => $$"""
+        version: v1
+        listeners:
+        - {name: http, address: 127.0.0.1, port: {port}, protocol: HTTP, defaultFilterChain: {routeTable: http} }
+        routeTables:
+        - name: http
+          virtualHosts:
+          - {name: all, domains: ["*"], routes: [ {forward: {clusters: [ {name: "{{cluster}}"} ]} } ]}
+        clusters:
+        - name: "{{cluster}}"
+          discovery: STATIC
+          connectTimeout: 1s
+          endpoints: [{address: 127.0.0.1, port: {{endpointPort}} }]
+          {{clusterTls}}
+        {{tail}}
+        """;
+
     /// <summary>The access log once it has at least <paramref name="count"/> lines (10 s deadline).</summary>
     public async Task<string[]> LogLinesAsync(int count)
     {

@@ -74,32 +74,8 @@ public sealed class StaticMeshTunnelTests : IDisposable
 
     private static string Indent(string pem) => string.Join("\n", pem.Trim().Split('\n').Select(l => "    " + l));
 
-    private static string Gateway(int originPort, string secrets) => $$"""
-        version: v1
-        listeners:
-        - {name: http, address: 127.0.0.1, port: {port}, protocol: HTTP, defaultFilterChain: {routeTable: http} }
-        routeTables:
-        - name: http
-          virtualHosts:
-          - {name: all, domains: ["*"], routes: [ {forward: {clusters: [ {name: "outbound|80||origin.test"} ]} } ]}
-        clusters:
-        - {name: "outbound|80||origin.test", discovery: STATIC, endpoints: [{address: 127.0.0.1, port: {{originPort}} }]}
-        {{secrets}}
-        """;
+    private static string Gateway(int originPort, string secrets) => ProxyHarness.SingleClusterYaml(originPort, tail: secrets);
 
-    private static string Sidecar(int gatewayPort, string secrets) => $$"""
-        version: v1
-        listeners:
-        - {name: http, address: 127.0.0.1, port: {port}, protocol: HTTP, defaultFilterChain: {routeTable: http} }
-        routeTables:
-        - name: http
-          virtualHosts:
-          - {name: all, domains: ["*"], routes: [ {forward: {clusters: [ {name: "outbound|80||istio-egressgateway.istio-system.svc.cluster.local"} ]} } ]}
-        clusters:
-        - name: "outbound|80||istio-egressgateway.istio-system.svc.cluster.local"
-          discovery: STATIC
-          endpoints: [{address: 127.0.0.1, port: {{gatewayPort}} }]
-          tls: {mode: ISTIO_MUTUAL, tunnel: true}
-        {{secrets}}
-        """;
+    private static string Sidecar(int gatewayPort, string secrets) => ProxyHarness.SingleClusterYaml(
+        gatewayPort, "outbound|80||istio-egressgateway.istio-system.svc.cluster.local", "tls: {mode: ISTIO_MUTUAL, tunnel: true}", secrets);
 }
