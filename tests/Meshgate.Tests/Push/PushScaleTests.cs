@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 
 using Meshgate.ControlPlane.Push;
 using Meshgate.Core.Resources;
+using Meshgate.Core.Translation;
 using Meshgate.Tests.Translation;
 
 using Microsoft.Extensions.Logging;
@@ -47,12 +48,17 @@ public sealed class PushScaleTests(ITestOutputHelper output)
             resources = new ResourceSet(revision, resources.Objects.SetItem(added.Key, added));
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var wall = Stopwatch.StartNew();
+            var byKind = Stopwatch.StartNew();
+            resources.List(ResourceTypes.ServiceEntry);
+            var listed = byKind.ElapsedMilliseconds;
+            Translator.KeyFor(resources, TranslationFixtures.Sleep());
+            var registry = byKind.ElapsedMilliseconds - listed;
             push.PushAll();
             wall.Stop();
             var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
             Assert.True(connection.Outbox.TryRead(out var sent));
             Assert.NotNull(sent.Delta);
-            output.WriteLine($"change {change + 1}: PushAll {wall.ElapsedMilliseconds} ms ({used.TotalMilliseconds:0} ms CPU); {log.Take()}");
+            output.WriteLine($"change {change + 1}: objects by kind {listed} ms, registry {registry} ms, all {wall.ElapsedMilliseconds} ms ({used.TotalMilliseconds:0} ms CPU); {log.Take()}");
         }
 
         output.WriteLine($"(load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} on {Environment.ProcessorCount} cores)");
