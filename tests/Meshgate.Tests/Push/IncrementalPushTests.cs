@@ -54,15 +54,22 @@ public sealed class IncrementalPushTests(ITestOutputHelper output)
         for (var step = 0; step < 120; step++)
         {
             var change = RandomChange(resources.Objects, random);
-            resources = new ResourceSet(resources.Revision + 1, change.Objects);
+            // As the store makes each revision: from the one before and the keys the change wrote.
+            resources = new ResourceSet(resources.Revision + 1, change.Objects, resources, [change.Key]);
+            var scratch = new ResourceSet(resources.Revision, resources.Objects);
             push.PushAll();
             foreach (var proxy in proxies)
             {
                 var (delta, whole) = proxy.Receive();
                 deltas += delta;
                 wholes += whole;
-                var fresh = PushService.Translate(resources, proxy.Connection.Node, proxy.Config!.Version);
+                var fresh = PushService.Translate(scratch, proxy.Connection.Node, proxy.Config!.Version);
                 Assert.True(fresh == proxy.Config, $"seed {seed}, step {step} ({change.What}): {proxy.Connection.Node.Name} differs from a fresh translation");
+            }
+
+            foreach (var type in (ResourceType[])[ResourceTypes.ServiceEntry, ResourceTypes.VirtualService, ResourceTypes.DestinationRule, ResourceTypes.Gateway, ResourceTypes.ConfigMap])
+            {
+                Assert.Equal(scratch.List(type), resources.List(type));
             }
 
             steps++;
@@ -120,7 +127,7 @@ public sealed class IncrementalPushTests(ITestOutputHelper output)
         }
     }
 
-    private static (ImmutableDictionary<ObjectKey, Resource> Objects, string What) RandomChange(ImmutableDictionary<ObjectKey, Resource> objects, Random random)
+    private static (ImmutableDictionary<ObjectKey, Resource> Objects, ObjectKey Key, string What) RandomChange(ImmutableDictionary<ObjectKey, Resource> objects, Random random)
     {
         var i = random.Next(Names);
         var (resource, kind) = random.Next(5) switch
@@ -135,10 +142,10 @@ public sealed class IncrementalPushTests(ITestOutputHelper output)
         // A third of the changes delete (when there is something to delete); the rest add or replace.
         if (random.Next(3) == 0 && objects.ContainsKey(resource.Key))
         {
-            return (objects.Remove(resource.Key), $"delete {kind} {resource.Name}");
+            return (objects.Remove(resource.Key), resource.Key, $"delete {kind} {resource.Name}");
         }
 
-        return (objects.SetItem(resource.Key, resource), $"{(objects.ContainsKey(resource.Key) ? "edit" : "add")} {kind} {resource.Name}");
+        return (objects.SetItem(resource.Key, resource), resource.Key, $"{(objects.ContainsKey(resource.Key) ? "edit" : "add")} {kind} {resource.Name}");
     }
 
     private static void Put(ImmutableDictionary<ObjectKey, Resource>.Builder objects, Resource resource) => objects[resource.Key] = resource;

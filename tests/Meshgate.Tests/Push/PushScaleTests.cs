@@ -45,7 +45,7 @@ public sealed class PushScaleTests(ITestOutputHelper output)
         {
             var revision = resources.Revision + 1;
             var added = ServiceEntry(Count + change);
-            resources = new ResourceSet(revision, resources.Objects.SetItem(added.Key, added));
+            resources = new ResourceSet(revision, resources.Objects.SetItem(added.Key, added), resources, [added.Key]);
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var wall = Stopwatch.StartNew();
             var byKind = Stopwatch.StartNew();
