@@ -257,7 +257,8 @@ public sealed partial class PushService : IAsyncDisposable
         {
             config = _translate(resources, node, version);
             translatedAt = Stopwatch.GetTimestamp();
-            (json, index) = SnapshotComposer.Compose(config, state is null ? null : new PreviousSnapshot(state.Config, state.Index));
+            // Unchanged objects come back as the previous snapshot's instances: validation then checks only the rest.
+            (config, json, index) = SnapshotComposer.Compose(config, state is null ? null : new PreviousSnapshot(state.Config, state.Index));
         }
         catch (Exception e)
         {
@@ -274,7 +275,7 @@ public sealed partial class PushService : IAsyncDisposable
         }
 
         var serializedAt = Stopwatch.GetTimestamp();
-        var errors = ProxyConfigValidator.Validate(config);
+        var errors = ProxyConfigValidator.Validate(config, state?.Config);
         if (errors.Count > 0)
         {
             // Never publish an inconsistent snapshot: proxies keep the last good one.
