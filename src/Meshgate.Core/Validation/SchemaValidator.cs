@@ -161,7 +161,7 @@ internal static class SchemaValidator
     /// the resource models, which only the JIT-run meshgate walks. MeshgateProxyTests checks the Native AOT proxy's
     /// messages (unknown fields with the known ones listed, enum names) against meshgate's.
     /// </summary>
-    [UnconditionalSuppressMessage("Trimming", "IL2073", Justification = "Reached types are model types whose walked members the JSON metadata keeps; see the summary.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2068", Justification = "Reached types are model types whose walked members the JSON metadata keeps; see the summary.")]
     [return: DynamicallyAccessedMembers(Walked)]
     private static Type Reached(Type type) => type;
 
