@@ -2,24 +2,26 @@
 # Measures one Meshgate gateway's cost per forwarded request at HTTP keep-alive, in figures that a busy machine
 # disturbs far less than req/s: CPU time per request (utime+stime of the proxy over a wrk run), system calls per
 # request (strace -c), and bytes allocated per request (dotnet-counters, when installed).
-# Usage: bench/cpu-per-request.sh [--config FILE] [--seconds N] [--warmup N] [-- extra proxy args]
+# Usage: bench/cpu-per-request.sh [--config FILE] [--seconds N] [--warmup N] [--binary FILE] [-- extra proxy args]
+# --binary runs another build of the proxy (artifacts/meshgate/meshgate-proxy, the Native AOT one) instead of meshgate.
 # Needs the origin of ../shared/bench (peers.sh start) on 127.0.0.1:19080, or any HTTP server there; wrk, strace.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-config="$root/bench/gateway.yaml" seconds=10 warmup=20 port=${MESHGATE_BENCH_PORT:-19380}
+config="$root/bench/gateway.yaml" seconds=10 warmup=20 port=${MESHGATE_BENCH_PORT:-19380} binary=""
 while (($#)); do
   case "$1" in
     --config) config="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
     --warmup) warmup="$2"; shift 2 ;;
+    --binary) binary="$2"; shift 2 ;;
     --) shift; break ;;
     *) echo "cpu-per-request.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
-"$root/meshgate" --help >/dev/null
+[[ -n "$binary" ]] || { "$root/meshgate" --help >/dev/null; binary="$root/artifacts/meshgate/meshgate"; }
 export DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=${DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS:-1} DOTNET_TieredPGO=${DOTNET_TieredPGO:-1}
 log=$(mktemp)
-taskset -c 1 "$root/artifacts/meshgate/meshgate" proxy --config "$config" --admin-port 0 --status-port 0 "$@" >"$log" 2>&1 &
+taskset -c 1 "$binary" proxy --config "$config" --admin-port 0 --status-port 0 "$@" >"$log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log"' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null -H "Host: edition.cnn.com" "http://127.0.0.1:$port/" && break; sleep 0.1; done
@@ -32,6 +34,7 @@ before=$(ticks); requests=$(load "$seconds"); after=$(ticks)
 cpu_us=$(( (after - before) * 1000000 / hz ))
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "requests: $requests in ${seconds}s; proxy CPU: $((cpu_us / 1000)) ms; CPU per request: $((cpu_us / requests)) µs"
+echo "peak RSS: $(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$pid/status") ($(basename "$binary"))"
 # System calls per request: sendto is exactly 2 per forwarded request (one to the origin, one to the client).
 (load 8 >/dev/null &)
 sleep 2

@@ -8,6 +8,19 @@ public static class Cli
 {
     public static RootCommand Build(CliContext cli, TimeProvider time)
     {
+#if MESHGATE_PROXY_ONLY
+        // The meshgate-proxy executable (src/Meshgate.ProxyExecutable): the same sources, only the proxy command, so
+        // that the Native AOT compiler keeps the proxy and drops the control plane, the local cluster and the CLI.
+        _ = time;
+        return new RootCommand("Meshgate's proxy (sidecar or egress gateway), as a native executable: meshgate-proxy proxy --help")
+        {
+            CommonOptions.Server,
+            CommonOptions.Token,
+            CommonOptions.CertificateAuthority,
+            CommonOptions.Kubeconfig,
+            ProxyCommand.Create(cli),
+        };
+#else
         var root = new RootCommand("Meshgate: an egress gateway for service meshes, driven like kubectl and istioctl")
         {
             CommonOptions.Server,
@@ -33,6 +46,7 @@ public static class Cli
             ProxyConfigCommand.Create(cli),
         };
         return root;
+#endif
     }
 
     public static async Task<int> RunAsync(string[] args, CliContext cli, TimeProvider? time = null, CancellationToken cancellationToken = default)

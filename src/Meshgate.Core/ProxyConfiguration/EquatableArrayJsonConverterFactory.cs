@@ -10,8 +10,31 @@ internal sealed class EquatableArrayJsonConverterFactory : JsonConverterFactory
     public override bool CanConvert(Type typeToConvert) =>
         typeToConvert.IsGenericType && typeToConvert.GetGenericTypeDefinition() == typeof(EquatableArray<>);
 
-    public override JsonConverter CreateConverter(Type typeToConvert, JsonSerializerOptions options) =>
-        (JsonConverter)Activator.CreateInstance(typeof(Converter<>).MakeGenericType(typeToConvert.GetGenericArguments()[0]))!;
+    // One closed converter per element type of the model, written out: a converter made with MakeGenericType would
+    // need code generated at run time, which a Native AOT proxy does not have. A test checks that every
+    // EquatableArray<T> of the model is listed.
+    public override JsonConverter CreateConverter(Type typeToConvert, JsonSerializerOptions options)
+    {
+        var item = typeToConvert.GetGenericArguments()[0];
+        return item == typeof(string) ? new Converter<string>()
+            : item == typeof(int) ? new Converter<int>()
+            : item == typeof(Listener) ? new Converter<Listener>()
+            : item == typeof(FilterChain) ? new Converter<FilterChain>()
+            : item == typeof(RouteTable) ? new Converter<RouteTable>()
+            : item == typeof(VirtualHost) ? new Converter<VirtualHost>()
+            : item == typeof(Route) ? new Converter<Route>()
+            : item == typeof(HeaderMatch) ? new Converter<HeaderMatch>()
+            : item == typeof(WeightedCluster) ? new Converter<WeightedCluster>()
+            : item == typeof(HeaderValue) ? new Converter<HeaderValue>()
+            : item == typeof(MirrorPolicy) ? new Converter<MirrorPolicy>()
+            : item == typeof(OriginMatch) ? new Converter<OriginMatch>()
+            : item == typeof(RetryCondition) ? new Converter<RetryCondition>()
+            : item == typeof(Cluster) ? new Converter<Cluster>()
+            : item == typeof(Endpoint) ? new Converter<Endpoint>()
+            : item == typeof(Secret) ? new Converter<Secret>()
+            : item == typeof(AccessLogSegment) ? new Converter<AccessLogSegment>()
+            : throw new NotSupportedException($"EquatableArray<{item.Name}> has no JSON converter; add its element type to {nameof(EquatableArrayJsonConverterFactory)}.{nameof(CreateConverter)}");
+    }
 
     private sealed class Converter<T> : JsonConverter<EquatableArray<T>>
     {

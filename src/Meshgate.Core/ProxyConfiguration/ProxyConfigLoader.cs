@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Unicode;
 
-using Meshgate.Core.Resources;
 using Meshgate.Core.Validation;
 using Meshgate.Core.Yaml;
 
@@ -63,8 +62,7 @@ public static class ProxyConfigLoader
         ProxyConfig config;
         try
         {
-            config = root.Deserialize<ProxyConfig>(ResourceJson.Options)
-                ?? throw new JsonException("the document is null");
+            config = ReadChecked(root);
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or NotSupportedException)
         {
@@ -137,8 +135,7 @@ public static class ProxyConfigLoader
         ProxyConfig config;
         try
         {
-            config = JsonSerializer.Deserialize<ProxyConfig>(utf8.Span, ResourceJson.Options)
-                ?? throw new JsonException("the document is null");
+            config = ReadChecked(root);
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or NotSupportedException)
         {
@@ -148,12 +145,23 @@ public static class ProxyConfigLoader
         return Checked(config, source);
     }
 
+    /// <summary>
+    /// Reads a tree that passed the schema check with the source-generated metadata, the defaults of fields it leaves
+    /// out written in first (<see cref="InitializerDefaults"/>); a copy, so that error lines still point into the input.
+    /// </summary>
+    private static ProxyConfig ReadChecked(JsonObject root)
+    {
+        var filled = root.DeepClone();
+        InitializerDefaults.Fill(filled, typeof(ProxyConfig));
+        return filled.Deserialize(ProxyConfigJson.ConfigInfo) ?? throw new JsonException("the document is null");
+    }
+
     /// <summary>The canonical JSON of a snapshot (what <c>/config_dump</c> shows); <see cref="Load"/> reads it back equal.</summary>
     public static string ToJson(ProxyConfig config, bool indented = false) =>
-        JsonSerializer.Serialize(config, indented ? ProxyConfigJson.Indented : ProxyConfigJson.Options);
+        JsonSerializer.Serialize(config, indented ? ProxyConfigJson.IndentedConfigInfo : ProxyConfigJson.ConfigInfo);
 
     /// <summary>The same as <see cref="ToJson"/>, as UTF-8 bytes (what the control plane sends).</summary>
-    public static byte[] ToJsonUtf8(ProxyConfig config) => JsonSerializer.SerializeToUtf8Bytes(config, ProxyConfigJson.Options);
+    public static byte[] ToJsonUtf8(ProxyConfig config) => JsonSerializer.SerializeToUtf8Bytes(config, ProxyConfigJson.ConfigInfo);
 
     private static string At(string source, int? line) => line is { } n ? $"{source}, line {n}" : source;
 

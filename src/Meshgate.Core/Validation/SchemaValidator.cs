@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -22,11 +23,19 @@ internal static class SchemaValidator
     private static readonly ConcurrentDictionary<Type, Type?> ListItemTypes = new();
     private static readonly ConcurrentDictionary<Type, IReadOnlyList<string>> EnumNameLists = new();
 
+    /// <summary>What the walk reads of each type it reaches: fields (properties), enum members, list and map interfaces.</summary>
+    internal const DynamicallyAccessedMemberTypes Walked =
+        DynamicallyAccessedMemberTypes.PublicProperties | DynamicallyAccessedMemberTypes.PublicFields | DynamicallyAccessedMemberTypes.Interfaces;
+
     public delegate void Report(string path, string message, JsonNode? node);
 
-    public static void Validate(JsonNode? node, Type type, string path, Report report)
+    public static void Validate(JsonNode? node, [DynamicallyAccessedMembers(Walked)] Type type, string path, Report report)
     {
-        type = Nullable.GetUnderlyingType(type) ?? type;
+        if (Nullable.GetUnderlyingType(type) is { } underlying)
+        {
+            type = Reached(underlying);
+        }
+
         if (node is null)
         {
             return; // null means "unset" in Kubernetes APIs
@@ -109,7 +118,7 @@ internal static class SchemaValidator
 
             foreach (var (key, value) in map)
             {
-                Validate(value, valueType, FieldPath.Field(path, key), report);
+                Validate(value, Reached(valueType), FieldPath.Field(path, key), report);
             }
         }
         else if (ListItemType(type) is { } itemType)
@@ -135,7 +144,7 @@ internal static class SchemaValidator
                     continue;
                 }
 
-                Validate(array[i], itemType, FieldPath.Index(path, i), report);
+                Validate(array[i], Reached(itemType), FieldPath.Index(path, i), report);
             }
         }
         else
@@ -144,7 +153,22 @@ internal static class SchemaValidator
         }
     }
 
-    private static void ValidateObject(JsonNode node, Type type, string path, Report report)
+    /// <summary>
+    /// A type the walk reached through a property, list item or map value of a type it was given (or of one reached so
+    /// before), as one annotated for the walk. The trimmer cannot follow that chain, but keeps what the walk reads for
+    /// every type reachable this way that the program uses: the proxy's model through its source-generated JSON
+    /// metadata (ProxyConfigJsonContext names every property; UseStringEnumConverter keeps each enum's members), and
+    /// the resource models, which only the JIT-run meshgate walks. MeshgateProxyTests checks the Native AOT proxy's
+    /// messages (unknown fields with the known ones listed, enum names) against meshgate's.
+    /// </summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2068", Justification = "Reached types are model types whose walked members the JSON metadata keeps; see the summary.")]
+    [return: DynamicallyAccessedMembers(Walked)]
+    private static Type Reached(Type type) => type;
+
+    private static ObjectSchema SchemaOf([DynamicallyAccessedMembers(Walked)] Type type) =>
+        Schemas.TryGetValue(type, out var schema) ? schema : Schemas.GetOrAdd(type, ObjectSchema.Build(type));
+
+    private static void ValidateObject(JsonNode node, [DynamicallyAccessedMembers(Walked)] Type type, string path, Report report)
     {
         if (node is not JsonObject obj)
         {
@@ -152,7 +176,7 @@ internal static class SchemaValidator
             return;
         }
 
-        var schema = Schemas.GetOrAdd(type, ObjectSchema.Build);
+        var schema = SchemaOf(type);
         foreach (var (key, value) in obj)
         {
             if (!schema.Fields.TryGetValue(key, out var field))
@@ -167,7 +191,7 @@ internal static class SchemaValidator
                 continue;
             }
 
-            Validate(value, field.Type, FieldPath.Field(path, key), report);
+            Validate(value, Reached(field.Type), FieldPath.Field(path, key), report);
         }
 
         foreach (var field in schema.RequiredFields)
@@ -193,9 +217,9 @@ internal static class SchemaValidator
         foreach (var parent in new[] { "metadata", "spec" })
         {
             if (schema.Fields.TryGetValue(parent, out var field)
-                && (Nullable.GetUnderlyingType(field.Type) ?? field.Type) is { IsClass: true } type && type != typeof(string)
+                && Reached(Nullable.GetUnderlyingType(field.Type) ?? field.Type) is { IsClass: true } type && type != typeof(string)
                 && DictionaryValueType(type) is null && ListItemType(type) is null && !typeof(JsonNode).IsAssignableFrom(type)
-                && Schemas.GetOrAdd(type, ObjectSchema.Build).Fields.ContainsKey(key))
+                && SchemaOf(type).Fields.ContainsKey(key))
             {
                 return $"; {key} belongs under {parent}: indent it below {parent}";
             }
@@ -287,7 +311,7 @@ internal static class SchemaValidator
         }
     }
 
-    private static void ValidateEnum(JsonNode node, Type type, string path, Report report)
+    private static void ValidateEnum(JsonNode node, [DynamicallyAccessedMembers(Walked)] Type type, string path, Report report)
     {
         var names = EnumNames(type);
         if (node is not JsonValue value || !value.TryGetValue<string>(out var text))
@@ -305,10 +329,13 @@ internal static class SchemaValidator
     }
 
     /// <summary>The API names of an enum's members (their <see cref="JsonStringEnumMemberNameAttribute"/>).</summary>
-    internal static IReadOnlyList<string> EnumNames(Type type) =>
-        EnumNameLists.GetOrAdd(type, static t => t.GetFields(BindingFlags.Public | BindingFlags.Static)
+    internal static IReadOnlyList<string> EnumNames([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicFields)] Type type) =>
+        EnumNameLists.TryGetValue(type, out var names) ? names : EnumNameLists.GetOrAdd(type, FindEnumNames(type));
+
+    private static string[] FindEnumNames([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicFields)] Type type) =>
+        type.GetFields(BindingFlags.Public | BindingFlags.Static)
             .Select(f => f.GetCustomAttribute<JsonStringEnumMemberNameAttribute>()?.Name ?? f.Name)
-            .ToArray());
+            .ToArray();
 
     private static bool Expect(JsonNode node, JsonValueKind kind, string noun, string path, Report report)
     {
@@ -354,9 +381,10 @@ internal static class SchemaValidator
     private static bool IsInteger(Type type) =>
         type == typeof(int) || type == typeof(long) || type == typeof(uint) || type == typeof(short) || type == typeof(byte) || type == typeof(ulong);
 
-    private static Type? DictionaryValueType(Type type) => DictionaryValueTypes.GetOrAdd(type, FindDictionaryValueType);
+    private static Type? DictionaryValueType([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.Interfaces)] Type type) =>
+        DictionaryValueTypes.TryGetValue(type, out var found) ? found : DictionaryValueTypes.GetOrAdd(type, FindDictionaryValueType(type));
 
-    private static Type? FindDictionaryValueType(Type type)
+    private static Type? FindDictionaryValueType([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.Interfaces)] Type type)
     {
         foreach (var candidate in type.GetInterfaces().Prepend(type))
         {
@@ -370,9 +398,10 @@ internal static class SchemaValidator
         return null;
     }
 
-    private static Type? ListItemType(Type type) => ListItemTypes.GetOrAdd(type, FindListItemType);
+    private static Type? ListItemType([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.Interfaces)] Type type) =>
+        ListItemTypes.TryGetValue(type, out var found) ? found : ListItemTypes.GetOrAdd(type, FindListItemType(type));
 
-    private static Type? FindListItemType(Type type)
+    private static Type? FindListItemType([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.Interfaces)] Type type)
     {
         if (type.IsArray)
         {
@@ -453,7 +482,7 @@ internal static class SchemaValidator
 
     private sealed record ObjectSchema(Dictionary<string, FieldSchema> Fields, IReadOnlyList<string> RequiredFields)
     {
-        public static ObjectSchema Build(Type type)
+        public static ObjectSchema Build([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] Type type)
         {
             var fields = new Dictionary<string, FieldSchema>(StringComparer.Ordinal);
             foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))

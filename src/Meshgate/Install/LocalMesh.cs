@@ -262,7 +262,7 @@ public sealed class LocalMesh : IAsyncDisposable
 
     private void StartProxy(Workload workload)
     {
-        var (executable, prefix) = Supervision.SelfCommand.Resolve();
+        var (executable, prefix) = Supervision.ProxyExecutable.Resolve();
         var root = Path.Combine(_options.DataDirectory, "ca", ControlPlane.Identity.TrustRollout.BundleFile);
         var tokenFile = IssueToken(workload);
         var arguments = new List<string>(prefix)

@@ -125,7 +125,7 @@ public sealed class ClusterMesh : IAsyncDisposable
         await Server.StartAsync(cancellationToken).ConfigureAwait(false);
         _report($"control plane: resource API on {Server.ApiAddress}, discovery and CA on {Server.SecureDiscoveryEndPoint} in pod {root}/{istiod}");
 
-        var (executable, prefix) = Supervision.SelfCommand.Resolve();
+        var (executable, prefix) = Supervision.ProxyExecutable.Resolve();
         var extra = options.WorkloadCertificateLifetime is { } lifetime
             ? new[] { "--workload-cert-ttl", ((long)lifetime.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s" }
             : [];

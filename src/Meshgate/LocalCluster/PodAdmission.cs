@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace Meshgate.LocalCluster;
 
 /// <summary>What the proxies of the local cluster are started with: the program, the control plane, the mesh's files.</summary>
-/// <param name="Executable">This program (the apphost, or <c>dotnet</c>).</param>
+/// <param name="Executable">The proxy's program (<see cref="Supervision.ProxyExecutable"/>): <c>meshgate-proxy</c>, this program's apphost, or <c>dotnet</c>.</param>
 /// <param name="Prefix">Arguments before <c>proxy</c> (<c>meshgate.dll</c> under <c>dotnet</c>).</param>
 /// <param name="DataDirectory">The control plane's data directory, absolute: the root bundle and the pods' tokens are there.</param>
 /// <param name="DiscoveryAddress">istiod's discovery and CA address as pods reach it (<c>istiod.istio-system.svc:15012</c>).</param>

@@ -64,9 +64,13 @@ public sealed class MeshgateProcess : IAsyncDisposable
     public static MeshgateProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
 
     /// <summary>Starts meshgate with <paramref name="environment"/> added; the test run's own MESHGATE_DNS_SERVERS is not passed on.</summary>
-    public static MeshgateProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static MeshgateProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        StartProgram(Executable, environment, args);
+
+    /// <summary>As <see cref="Start(IReadOnlyDictionary{string, string}, string[])"/>, for another of Meshgate's programs (<c>meshgate-proxy</c>).</summary>
+    public static MeshgateProcess StartProgram(string executable, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var info = new ProcessStartInfo(Executable)
+        var info = new ProcessStartInfo(executable)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -102,9 +106,13 @@ public sealed class MeshgateProcess : IAsyncDisposable
         RunAsync(new Dictionary<string, string>(), deadline, stdin, args);
 
     /// <summary>Runs a command with <paramref name="environment"/> added, to completion within <paramref name="deadline"/>.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(IReadOnlyDictionary<string, string> environment, TimeSpan deadline, string stdin, params string[] args)
+    public static Task<(int ExitCode, string Output)> RunAsync(IReadOnlyDictionary<string, string> environment, TimeSpan deadline, string stdin, params string[] args) =>
+        RunProgramAsync(Executable, environment, deadline, stdin, args);
+
+    /// <summary>Runs another of Meshgate's programs to completion within <paramref name="deadline"/>.</summary>
+    public static async Task<(int ExitCode, string Output)> RunProgramAsync(string executable, IReadOnlyDictionary<string, string> environment, TimeSpan deadline, string stdin, params string[] args)
     {
-        await using var process = Start(environment, args);
+        await using var process = StartProgram(executable, environment, args);
         await process._process.StandardInput.WriteAsync(stdin);
         process._process.StandardInput.Close();
         using var timeout = new CancellationTokenSource(deadline);
