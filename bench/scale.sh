@@ -196,7 +196,7 @@ done
 
 echo "node keys translated (effective keys: sidecars share one while nothing reads their labels): $(grep -o 'translated [^ ]* →' "$work/cp.log" | sort -u | wc -l)"
 echo "translation per node key (control plane log):"
-grep -o 'translated .* in [0-9.]* ms' "$work/cp.log" | tail -n 12 | sed 's/^/  /' || echo "  (not logged)"
+grep -o 'translated .* in [0-9.]* ms.*' "$work/cp.log" | tail -n 12 | sed 's/^/  /' || echo "  (not logged)"
 rss=$(grep VmHWM "/proc/$cp_pid/status" | awk '{print $2}')
 echo "control plane peak RSS: $(( rss / 1024 )) MiB"
 proxy_rss=$(grep VmHWM "/proc/${pids[1]}/status" | awk '{print $2}')

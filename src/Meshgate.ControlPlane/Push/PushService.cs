@@ -257,8 +257,8 @@ public sealed partial class PushService : IAsyncDisposable
         {
             config = _translate(resources, node, version);
             translatedAt = Stopwatch.GetTimestamp();
-            json = SnapshotJson.Create(config);
-            index = SnapshotIndex.Build(json.Bytes);
+            // Unchanged objects come back as the previous snapshot's instances: validation then checks only the rest.
+            (config, json, index) = SnapshotComposer.Compose(config, state is null ? null : new PreviousSnapshot(state.Config, state.Index));
         }
         catch (Exception e)
         {
@@ -275,7 +275,7 @@ public sealed partial class PushService : IAsyncDisposable
         }
 
         var serializedAt = Stopwatch.GetTimestamp();
-        var errors = ProxyConfigValidator.Validate(config);
+        var errors = ProxyConfigValidator.Validate(config, state?.Config);
         if (errors.Count > 0)
         {
             // Never publish an inconsistent snapshot: proxies keep the last good one.
@@ -299,7 +299,7 @@ public sealed partial class PushService : IAsyncDisposable
             Log.DeltaFailed(_logger, key, version, e);
         }
 
-        state = new KeyState(resources.Revision, counter, version, json, index, delta);
+        state = new KeyState(resources.Revision, counter, version, config, json, index, delta);
         _keys[key] = state;
         var done = Stopwatch.GetTimestamp();
         Log.Translated(
@@ -352,10 +352,11 @@ public sealed partial class PushService : IAsyncDisposable
     }
 
     /// <summary>
-    /// One key's newest snapshot: its serialized bytes, where each object is in them (what the next translation is
-    /// compared with), and the delta from the version before, for proxies that run that one.
+    /// One key's newest snapshot: the translation, its serialized bytes, where each object is in them (what the next
+    /// translation is compared with, and what lends its unchanged objects' bytes to the next one's serialization), and
+    /// the delta from the version before, for proxies that run that one.
     /// </summary>
-    private sealed record KeyState(long Revision, int Counter, string Version, SnapshotJson Json, SnapshotIndex Index, SnapshotDelta? Delta);
+    private sealed record KeyState(long Revision, int Counter, string Version, ProxyConfig Config, SnapshotJson Json, SnapshotIndex Index, SnapshotDelta? Delta);
 
     private static partial class Log
     {

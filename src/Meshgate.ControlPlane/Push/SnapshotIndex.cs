@@ -12,7 +12,7 @@ namespace Meshgate.ControlPlane.Push;
 /// </summary>
 internal sealed class SnapshotIndex
 {
-    private SnapshotIndex(byte[] json, Section listeners, Section routeTables, Section clusters, Section secrets, Range accessLog, Range egress)
+    internal SnapshotIndex(byte[] json, Section listeners, Section routeTables, Section clusters, Section secrets, Range accessLog, Range egress)
     {
         Egress = egress;
         Json = json;

@@ -32,9 +32,11 @@ internal sealed class SnapshotJson
     /// <summary>The snapshot as serialized, with the node id of the node it was translated for; never changed.</summary>
     public byte[] Bytes => _json;
 
-    public static SnapshotJson Create(ProxyConfig config)
+    public static SnapshotJson Create(ProxyConfig config) => FromBytes(config, ProxyConfigLoader.ToJsonUtf8(config));
+
+    /// <summary>The snapshot of <paramref name="config"/> as already serialized (<see cref="SnapshotComposer"/>).</summary>
+    public static SnapshotJson FromBytes(ProxyConfig config, byte[] json)
     {
-        var json = ProxyConfigLoader.ToJsonUtf8(config);
         if (config.Node is not { } node)
         {
             return new SnapshotJson(config, json, -1, 0);

@@ -490,7 +490,8 @@ public sealed class ResourceStore : IDisposable
                 throw StoreWriteFailure.ToStoreException(e, Path);
             }
 
-            Volatile.Write(ref _current, new ResourceSet(revision, builder.ToImmutable()));
+            // The transaction wrote exactly the pending changes, so they are what differs from the current set.
+            Volatile.Write(ref _current, new ResourceSet(revision, builder.ToImmutable(), current, pending.ConvertAll(p => p.Object.Key)));
             Changes.Publish(pending.Select(p => new Change(revision, p.Type, p.Object)).ToList());
         }
     }

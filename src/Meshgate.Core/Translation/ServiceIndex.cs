@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 
 using k8s.Models;
 
@@ -15,6 +16,10 @@ internal sealed class ServiceIndex
 {
     private readonly Dictionary<string, List<MeshService>> _byHost = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Workload>> _podsByNamespace = new(StringComparer.Ordinal);
+
+    // A ServiceEntry's services, made once per stored object: they depend on the object alone, and unchanged objects
+    // are the same instances across revisions, so each revision's index reuses them (and they are never changed).
+    private static readonly ConditionalWeakTable<Resource, MeshService[]> EntryServices = new();
 
     private ServiceIndex()
     {
@@ -44,12 +49,9 @@ internal sealed class ServiceIndex
 
         foreach (var resource in resources.Of(ResourceTypes.ServiceEntry))
         {
-            if (ParsedSpecs.Spec<ServiceEntrySpec>(resource) is { } spec)
+            foreach (var service in EntryServices.GetValue(resource, static r => ParsedSpecs.Spec<ServiceEntrySpec>(r) is { } spec ? [.. ServiceEntryHosts(r, spec)] : []))
             {
-                foreach (var service in ServiceEntryHosts(resource, spec))
-                {
-                    index.Add(service);
-                }
+                index.Add(service);
             }
         }
 

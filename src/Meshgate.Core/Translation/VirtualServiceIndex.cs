@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 using Meshgate.Core.Resources;
 using Meshgate.Core.Resources.Istio;
 
@@ -32,9 +34,15 @@ internal sealed class VirtualServiceIndex
     private readonly Dictionary<string, List<BoundVirtualService>> _byGateway = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<BoundVirtualService>> _meshByHost = new(StringComparer.Ordinal);
 
+    // A VirtualService bound (hosts qualified, gateways resolved) once per stored object: that depends on the object
+    // alone, and unchanged objects are the same instances across revisions.
+    private static readonly ConditionalWeakTable<Resource, BindResult> Bound = new();
+
     private VirtualServiceIndex()
     {
     }
+
+    private sealed record BindResult(BoundVirtualService? Vs);
 
     public static VirtualServiceIndex Build(Registry resources)
     {
@@ -42,9 +50,9 @@ internal sealed class VirtualServiceIndex
         var all = new List<(Resource Resource, BoundVirtualService Vs)>();
         foreach (var resource in resources.Of(ResourceTypes.VirtualService))
         {
-            if (ParsedSpecs.Spec<VirtualServiceSpec>(resource) is { } spec)
+            if (Bound.GetValue(resource, static r => new BindResult(ParsedSpecs.Spec<VirtualServiceSpec>(r) is { } spec ? Bind(r, spec) : null)).Vs is { } bound)
             {
-                all.Add((resource, Bind(resource, spec)));
+                all.Add((resource, bound));
             }
         }
 

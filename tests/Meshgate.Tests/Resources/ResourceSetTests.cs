@@ -61,4 +61,43 @@ public sealed class ResourceSetTests
 
         Assert.All(answers, answer => Assert.Equal(expected, answer));
     }
+
+    /// <summary>
+    /// A revision made from the one before and the keys a change wrote derives its lists by kind from the previous
+    /// ones (small changes) or rebuilds them (large ones); either way they equal a set built from scratch.
+    /// </summary>
+    [Theory]
+    [InlineData(7)]
+    [InlineData(8)]
+    public void List_RevisionsMadeFromChanges_EqualAFreshSet(int seed)
+    {
+        var random = new Random(seed);
+        ResourceType[] types = [ResourceTypes.ServiceEntry, ResourceTypes.VirtualService, ResourceTypes.DestinationRule, ResourceTypes.Namespace];
+        var current = new ResourceSet(1, ImmutableDictionary<ObjectKey, Resource>.Empty);
+        for (var step = 0; step < 200; step++)
+        {
+            if (step % 3 == 0)
+            {
+                _ = current.List(ResourceTypes.ServiceEntry); // lists built: the next revision derives from them
+            }
+
+            var objects = current.Objects;
+            var changed = new List<ObjectKey>();
+            var count = random.Next(4) == 0 ? random.Next(ResourceSet.MaxDerivedChanges, ResourceSet.MaxDerivedChanges + 40) : random.Next(1, 6);
+            for (var i = 0; i < count; i++)
+            {
+                var type = types[random.Next(types.Length)];
+                var resource = Object(type, type.Namespaced ? $"ns-{random.Next(4)}" : "", $"o-{random.Next(30)}");
+                objects = random.Next(3) == 0 ? objects.Remove(resource.Key) : objects.SetItem(resource.Key, resource);
+                changed.Add(resource.Key); // repeats and deletes of absent keys too
+            }
+
+            current = new ResourceSet(current.Revision + 1, objects, current, changed);
+            var fresh = new ResourceSet(current.Revision, objects);
+            foreach (var type in types)
+            {
+                Assert.Equal(fresh.List(type), current.List(type));
+            }
+        }
+    }
 }
