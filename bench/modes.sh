@@ -90,6 +90,7 @@ mkdir -p "$STATE"
 "$shared/peers.sh" stop   # what an earlier run of this script left (its own pid files only)
 trap '"$shared/peers.sh" stop' EXIT
 "$root/meshgate" --help > /dev/null   # build once before timing anything
+. "$root/bench/proxy-binary.sh"
 OUT=${OUT:-$STATE/results/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT/raw" "$STATE/conf" "$STATE/logs"
 "$shared/peers.sh" start   # the origin (and peers.sh's own reference gateways, idle here)
@@ -404,7 +405,7 @@ start() { # start NAME PORT CMD...
   "$shared/peers.sh" start-extra "$name" --cpu "$CPU_GW" --wait "127.0.0.1:$port" -- "$@"
   STARTED+=("$name")
 }
-start_meshgate() { start "$1" "$2" "$root/artifacts/meshgate/meshgate" proxy --config "$STATE/conf/$1.yaml" --admin-port 0 --status-port 0; }
+start_meshgate() { start "$1" "$2" "${proxy_bin[@]}" --config "$STATE/conf/$1.yaml" --admin-port 0 --status-port 0; }
 start_nginx() { start "$1" "$2" nginx -c "$STATE/$1/nginx.conf" -p "$STATE/$1" -g 'daemon off;'; }
 start_haproxy() { start "$1" "$2" haproxy -db -f "$STATE/$1/haproxy.cfg"; }
 start_squid() { start "$1" "$2" squid -N -f "$STATE/$1/squid.conf"; }

@@ -17,9 +17,10 @@ if ((${#missing[@]})); then
 fi
 mkdir -p /tmp/egress-bench
 "$root/meshgate" --help >/dev/null   # build once before timing anything
+. "$root/bench/proxy-binary.sh"
 "$shared/peers.sh" start
 trap '"$shared/peers.sh" stop' EXIT
 export DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 DOTNET_TieredPGO=1
-"$shared/peers.sh" start-extra meshgate-log --wait 127.0.0.1:19380 --wait 127.0.0.1:19743 -- "$root/artifacts/meshgate/meshgate" proxy --config "$root/bench/gateway.yaml" --admin-port 0 --status-port 0
-"$shared/peers.sh" start-extra meshgate-nolog --wait 127.0.0.1:19381 --wait 127.0.0.1:19744 -- "$root/artifacts/meshgate/meshgate" proxy --config "$root/bench/gateway-nolog.yaml" --admin-port 0 --status-port 0
+"$shared/peers.sh" start-extra meshgate-log --wait 127.0.0.1:19380 --wait 127.0.0.1:19743 -- "${proxy_bin[@]}" --config "$root/bench/gateway.yaml" --admin-port 0 --status-port 0
+"$shared/peers.sh" start-extra meshgate-nolog --wait 127.0.0.1:19381 --wait 127.0.0.1:19744 -- "${proxy_bin[@]}" --config "$root/bench/gateway-nolog.yaml" --admin-port 0 --status-port 0
 "$shared/run.sh" --gateway meshgate-log=127.0.0.1:19380,127.0.0.1:19743 --gateway meshgate-nolog=127.0.0.1:19381,127.0.0.1:19744 --warmup-extra 30 "$@"

@@ -23,6 +23,7 @@ done
 
 ./meshgate --help >/dev/null   # builds when needed
 bin=artifacts/meshgate/meshgate
+root=$PWD; . bench/proxy-binary.sh
 work=$(mktemp -d /tmp/meshgate-scale-XXXXXX)
 pids=()
 perf_pids=()
@@ -71,7 +72,7 @@ curl() { command curl --cacert "$work/data/ca/root-cert.pem" -H @"$work/authoriz
 # Half the proxies share one node key (app=sleep), the other half have a key each.
 for i in $(seq 1 "$proxies"); do
   if (( i <= proxies / 2 )); then labels="app=sleep"; else labels="app=sleep-$i"; fi
-  "$bin" proxy --discovery-address "127.0.0.1:$disc_port" --ca-root-file "$work/data/ca/root-cert.pem" --role sidecar --name "sleep-$i" --namespace default \
+  "${proxy_bin[@]}" --discovery-address "127.0.0.1:$disc_port" --ca-root-file "$work/data/ca/root-cert.pem" --role sidecar --name "sleep-$i" --namespace default \
     --labels "$labels" --service-account sleep --ip "127.0.1.$i" --admin-port 0 --status-port 0 --delta "${DELTA:-true}" >"$work/proxy-$i.log" 2>&1 &
   pids+=("$!")
 done

@@ -43,6 +43,7 @@ done
 
 ./meshgate --help >/dev/null   # builds when needed
 bin=$PWD/artifacts/meshgate/meshgate
+root=$PWD; . bench/proxy-binary.sh
 work=$(mktemp -d /tmp/meshgate-soak-XXXXXX)
 mkdir -p artifacts/soak
 csv=artifacts/soak/soak-$(date -u +%Y%m%dT%H%M%SZ).csv
@@ -156,7 +157,7 @@ EOF
 virtual_service 15s
 
 proxy() { # role name namespace labels service-account
-  "$bin" proxy --discovery-address "127.0.0.1:$disc_port" --ca-root-file "$work/data/ca/root-cert.pem" --role "$1" \
+  "${proxy_bin[@]}" --discovery-address "127.0.0.1:$disc_port" --ca-root-file "$work/data/ca/root-cert.pem" --role "$1" \
     --name "$2" --namespace "$3" --labels "$4" --service-account "$5" --ip "$workload" --admin-port 0 --status-port 0 \
     >"$work/$2.log" 2>&1 &
 }

@@ -25,7 +25,7 @@ public static class TcpRelay
         // A plain socket upstream: its bytes go straight between the socket and the downstream pipe's own buffers (the
         // client's segments sent as they are; the upstream read into the pipe's memory), with no stream or second pipe.
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var idle = idleTimeout > TimeSpan.Zero && idleTimeout != Timeout.InfiniteTimeSpan ? new IdleWatch(idleTimeout, abort) : null;
+        using var idle = IdleWatch.Start(idleTimeout, abort);
         var toUpstream = PumpToSocketAsync(downstream.Input, upstream, metrics, abort, idle);
         var toDownstream = PumpFromSocketAsync(upstream, downstream.Output, metrics, abort, idle);
         var (sent, downstreamFailed) = await toUpstream.ConfigureAwait(false);
@@ -107,7 +107,7 @@ public static class TcpRelay
     public static async Task<RelayResult> RunAsync(IDuplexPipe downstream, Stream upstreamStream, Action halfClose, TcpMetrics metrics, CancellationToken cancellationToken, TimeSpan idleTimeout = default)
     {
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var idle = idleTimeout > TimeSpan.Zero && idleTimeout != Timeout.InfiniteTimeSpan ? new IdleWatch(idleTimeout, abort) : null;
+        using var idle = IdleWatch.Start(idleTimeout, abort);
         var upstreamReader = PipeReader.Create(upstreamStream, new StreamPipeReaderOptions(bufferSize: UpstreamReadSize, leaveOpen: true));
 
         var upstreamWriter = PipeWriter.Create(upstreamStream, new StreamPipeWriterOptions(leaveOpen: true));
@@ -188,13 +188,17 @@ public static class TcpRelay
         private readonly Timer _timer;
         private long _last = Environment.TickCount64;
 
-        public IdleWatch(TimeSpan timeout, CancellationTokenSource abort)
+        private IdleWatch(TimeSpan timeout, CancellationTokenSource abort)
         {
             _timeoutMs = (long)timeout.TotalMilliseconds;
             _abort = abort;
             var period = TimeSpan.FromMilliseconds(Math.Max(_timeoutMs / 4, 100));
             _timer = new Timer(static state => ((IdleWatch)state!).Check(), this, period, period);
         }
+
+        /// <summary>The watch for <paramref name="timeout"/>; null (no timer) when it is zero or infinite.</summary>
+        public static IdleWatch? Start(TimeSpan timeout, CancellationTokenSource abort) =>
+            timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan ? new IdleWatch(timeout, abort) : null;
 
         public void Touch() => Volatile.Write(ref _last, Environment.TickCount64);
 
