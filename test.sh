@@ -44,10 +44,17 @@ dotnet build Meshgate.slnx -c Release --no-restore -nologo -clp:ErrorsOnly -v:q
 # The proxy as a Native AOT executable (not in Meshgate.slnx; 2-3 minutes): MeshgateProxyTests run it, and every
 # proxy the end-to-end tests start through 'meshgate up' or the local cluster runs it (MESHGATE_PROXY_BINARY).
 case "$(uname -m)" in aarch64|arm64) rid=linux-arm64 ;; *) rid=linux-x64 ;; esac
-echo "test.sh: publishing meshgate-proxy (Native AOT)"
-dotnet publish src/Meshgate.ProxyExecutable/Meshgate.ProxyExecutable.csproj -c Release -r "$rid" -o artifacts/test-proxy \
-  -nologo -clp:ErrorsOnly -v:q
-export MESHGATE_PROXY_BINARY="$root/artifacts/test-proxy/meshgate-proxy"
+proxy="$root/artifacts/test-proxy/meshgate-proxy"
+if [[ ! -x "$proxy" || -n "$(find src Directory.Build.props Directory.Packages.props .editorconfig \( -path '*/obj' -o -path '*/bin' \) -prune \
+    -o \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.proto' -o -name '.editorconfig' \) -newer "$proxy" -print -quit)" ]]; then
+  echo "test.sh: publishing meshgate-proxy (Native AOT)"
+  dotnet publish src/Meshgate.ProxyExecutable/Meshgate.ProxyExecutable.csproj -c Release -r "$rid" -o artifacts/test-proxy \
+    -nologo -clp:ErrorsOnly -v:q
+  touch "$proxy" # the publish leaves an unchanged binary's time as it was; the check above compares with this run
+else
+  echo "test.sh: meshgate-proxy is up to date"
+fi
+export MESHGATE_PROXY_BINARY="$proxy"
 
 results="$root/artifacts/test-results"
 rm -rf "$results"
