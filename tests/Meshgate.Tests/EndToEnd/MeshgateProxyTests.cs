@@ -1,9 +1,9 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.RegularExpressions;
 
 using Meshgate.Core.ProxyConfiguration;
+using Meshgate.Tests.Proxy;
+
+using Microsoft.AspNetCore.Http;
 
 using Xunit;
 
@@ -19,8 +19,7 @@ public sealed partial class MeshgateProxyTests : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("meshgate-aot-").FullName;
     private readonly int _httpPort = MeshgateProcess.FreePort();
-    private readonly TcpListener _origin = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
+    private HttpOrigin _origin = null!;
     private string _config = "";
     private MeshgateProcess _proxy = null!;
     private int _adminPort;
@@ -30,7 +29,7 @@ public sealed partial class MeshgateProxyTests : IAsyncLifetime
     {
         get
         {
-            var configured = Environment.GetEnvironmentVariable("MESHGATE_PROXY_BINARY");
+            var configured = Environment.GetEnvironmentVariable(Meshgate.Supervision.ProxyExecutable.EnvironmentVariable);
             var candidates = string.IsNullOrEmpty(configured)
                 ? new[] { Path.Combine(TestPaths.RepositoryRoot, "artifacts", "test-proxy", "meshgate-proxy"), Path.Combine(TestPaths.RepositoryRoot, "artifacts", "meshgate", "meshgate-proxy") }
                 : [configured];
@@ -41,8 +40,14 @@ public sealed partial class MeshgateProxyTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _origin.Start();
-        _ = ServeAsync(_origin, _stop.Token);
+        // The origin answers with the request line it saw, so a test can tell what the proxy sent.
+        _origin = await HttpOrigin.StartAsync(context =>
+        {
+            var body = $"origin saw {context.Request.Method} {context.Request.Path}{context.Request.QueryString}";
+            context.Response.ContentType = "text/plain";
+            context.Response.ContentLength = body.Length;
+            return context.Response.WriteAsync(body);
+        });
         _config = Path.Combine(_dir, "proxy.yaml");
         await File.WriteAllTextAsync(_config, $$"""
             version: aot-1
@@ -66,7 +71,7 @@ public sealed partial class MeshgateProxyTests : IAsyncLifetime
             - name: outbound|80||edition.cnn.com
               discovery: STATIC
               connectTimeout: 2s
-              endpoints: [{address: 127.0.0.1, port: {{((IPEndPoint)_origin.LocalEndpoint).Port}}}]
+              endpoints: [{address: 127.0.0.1, port: {{_origin.Port}}}]
             """);
         _proxy = MeshgateProcess.StartProgram(Binary, new Dictionary<string, string>(), "proxy", "--config", _config, "--admin-port", "0", "--status-port", "0");
         await _proxy.WaitForOutputAsync("meshgate proxy: ready", TimeSpan.FromSeconds(30));
@@ -75,9 +80,8 @@ public sealed partial class MeshgateProxyTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _stop.CancelAsync();
         await _proxy.DisposeAsync();
-        _origin.Stop();
+        await _origin.DisposeAsync();
         Directory.Delete(_dir, recursive: true);
     }
 
@@ -199,32 +203,6 @@ public sealed partial class MeshgateProxyTests : IAsyncLifetime
         Assert.Equal(0, aotCode);
         Assert.Contains("--discovery-address", aot, StringComparison.Ordinal);
         Assert.Equal(jit.Replace("meshgate proxy", "meshgate-proxy proxy", StringComparison.Ordinal), aot);
-    }
-
-    private static async Task ServeAsync(TcpListener listener, CancellationToken stop)
-    {
-        while (!stop.IsCancellationRequested)
-        {
-            var client = await listener.AcceptTcpClientAsync(stop);
-            _ = Task.Run(async () =>
-            {
-                using (client)
-                {
-                    var stream = client.GetStream();
-                    var reader = new StreamReader(stream, Encoding.ASCII);
-                    while (await reader.ReadLineAsync(stop) is { Length: > 0 } line)
-                    {
-                        while (await reader.ReadLineAsync(stop) is { Length: > 0 })
-                        {
-                        }
-
-                        var body = "origin saw " + line[..line.LastIndexOf(' ')];
-                        var response = $"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {body.Length}\r\n\r\n{body}";
-                        await stream.WriteAsync(Encoding.ASCII.GetBytes(response), stop);
-                    }
-                }
-            }, stop);
-        }
     }
 
     [GeneratedRegex(@"admin listening on 127\.0\.0\.1:(\d+)")]
