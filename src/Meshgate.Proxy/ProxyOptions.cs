@@ -25,4 +25,11 @@ public sealed record ProxyOptions
     /// sends every request through YARP. On unless <c>MESHGATE_HTTP1_FORWARDER=0</c>.
     /// </summary>
     public bool DirectHttp1 { get; init; } = Forwarding.Http1Forwarder.EnabledByEnvironment();
+
+    /// <summary>
+    /// Plain-HTTP listeners and the direct path's plaintext upstream connections run on the proxy's own event loop
+    /// (<see cref="EventLoop.EpollLoop"/>), where supported; false leaves them to the runtime's sockets. On unless
+    /// <c>MESHGATE_EVENT_LOOP=0</c>.
+    /// </summary>
+    public bool EventLoop { get; init; } = Meshgate.Proxy.EventLoop.EventLoopSupport.EnabledByEnvironment();
 }

@@ -81,7 +81,8 @@ public sealed partial class ProxyServer : IAsyncDisposable
         time ??= TimeProvider.System;
         var resolver = EndpointResolver.Create(dnsServers ?? [], time, loggerFactory.CreateLogger("meshgate.dns"));
         var accessLogs = new AccessLogs(time);
-        var snapshots = new SnapshotHolder(new ProxySnapshot(config, resolver, accessLog: accessLogs.Open(config.AccessLog), maxPendingConnects: options.Limits.MaxPendingConnectsPerCluster));
+        var eventLoop = options.EventLoop && EventLoop.EventLoopSupport.Supported ? EventLoop.EpollLoop.Shared : null;
+        var snapshots = new SnapshotHolder(new ProxySnapshot(config, resolver, accessLog: accessLogs.Open(config.AccessLog), maxPendingConnects: options.Limits.MaxPendingConnectsPerCluster, eventLoop: eventLoop));
         var metrics = new ProxyMetrics();
 
         var services = new ServiceCollection()
@@ -90,7 +91,7 @@ public sealed partial class ProxyServer : IAsyncDisposable
             .AddSingleton(time)
             .AddHttpForwarder()
             .BuildServiceProvider();
-        var kestrel = new KestrelServerFactory(loggerFactory, services, options.InlineScheduling);
+        var kestrel = new KestrelServerFactory(loggerFactory, services, options.InlineScheduling, eventLoop);
         var loops = new LoopGuard();
         var http = new HttpProxyHandler(services.GetRequiredService<IHttpForwarder>(), metrics, time, loops, options.DirectHttp1);
         var limits = options.Limits;

@@ -24,9 +24,10 @@ public sealed class ProxySnapshot
     /// <param name="previous">The snapshot this one replaces: its cluster states are kept where the cluster is equal.</param>
     /// <param name="accessLog">Where requests and connections are logged; <see cref="AccessLogSink.Off"/> when absent.</param>
     /// <param name="workload">The proxy's own certificate and the mesh root (secrets <c>default</c> and <c>ROOTCA</c>, as Envoy's SDS serves them), once issued.</param>
-    public ProxySnapshot(ProxyConfig config, EndpointResolver resolver, ProxySnapshot? previous = null, AccessLogSink? accessLog = null, Identity.WorkloadSecrets? workload = null, int? maxPendingConnects = null)
+    public ProxySnapshot(ProxyConfig config, EndpointResolver resolver, ProxySnapshot? previous = null, AccessLogSink? accessLog = null, Identity.WorkloadSecrets? workload = null, int? maxPendingConnects = null, EventLoop.EpollLoop? eventLoop = null)
     {
         MaxPendingConnects = maxPendingConnects ?? previous?.MaxPendingConnects ?? ProxyLimits.DefaultMaxPendingConnectsPerCluster;
+        EventLoop = eventLoop ?? previous?.EventLoop;
         Config = config;
         Workload = workload;
         Egress = config.Egress is null ? EgressPolicy.Strict
@@ -70,14 +71,14 @@ public sealed class ProxySnapshot
 
         foreach (var cluster in config.Clusters)
         {
-            _clusters[cluster.Name] = Reuse(previous, cluster, secrets) ?? new ClusterState(cluster, resolver, secrets, cluster.MaxPendingConnects ?? MaxPendingConnects);
+            _clusters[cluster.Name] = Reuse(previous, cluster, secrets) ?? new ClusterState(cluster, resolver, secrets, cluster.MaxPendingConnects ?? MaxPendingConnects, EventLoop);
         }
 
         foreach (var special in new[] { Core.ProxyConfiguration.Cluster.BlackHoleCluster, Core.ProxyConfiguration.Cluster.PassthroughCluster })
         {
             if (!_clusters.ContainsKey(special.Name))
             {
-                _clusters[special.Name] = Reuse(previous, special, secrets) ?? new ClusterState(special, resolver, MaxPendingConnects);
+                _clusters[special.Name] = Reuse(previous, special, secrets) ?? new ClusterState(special, resolver, MaxPendingConnects, EventLoop);
             }
         }
 
@@ -196,6 +197,9 @@ public sealed class ProxySnapshot
 
     /// <summary>Each cluster's cap on connection attempts in flight (<see cref="ProxyLimits.MaxPendingConnectsPerCluster"/>), kept by later snapshots.</summary>
     public int MaxPendingConnects { get; }
+
+    /// <summary>The loop that drives plaintext HTTP/1.1 upstream connections; null leaves them to the runtime's sockets. Kept by later snapshots.</summary>
+    public EventLoop.EpollLoop? EventLoop { get; }
 
     // Keep the old state (connections, round robin) when the cluster and the secrets its TLS uses did not change.
     private static ClusterState? Reuse(ProxySnapshot? previous, Core.ProxyConfiguration.Cluster cluster, Dictionary<string, Secret> secrets) =>

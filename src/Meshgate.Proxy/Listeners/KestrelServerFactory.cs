@@ -1,3 +1,5 @@
+using Meshgate.Proxy.EventLoop;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Logging;
@@ -6,7 +8,8 @@ using Microsoft.Extensions.Options;
 namespace Meshgate.Proxy.Listeners;
 
 /// <summary>
-/// Builds bare Kestrel servers (no host, no middleware pipeline) sharing one socket transport. The proxy runs one
+/// Builds bare Kestrel servers (no host, no middleware pipeline) sharing one socket transport, or the proxy's own
+/// event-loop transport (<see cref="EpollTransportFactory"/>) for the listeners that ask for it. The proxy runs one
 /// per listener, so adding, changing or removing a listener starts or stops only its own server and leaves the
 /// others and their connections alone; the admin endpoints get their own.
 /// </summary>
@@ -16,16 +19,23 @@ namespace Meshgate.Proxy.Listeners;
 /// largest single lever measured for the data plane. Every handler must then never block: the proxy's handlers only
 /// await, and the access log is written from a channel by its own task.
 /// </param>
-internal sealed class KestrelServerFactory(ILoggerFactory loggerFactory, IServiceProvider services, bool inlineScheduling = false)
+/// <param name="eventLoop">The loop for <see cref="Create"/>'s <c>onEventLoop</c> servers; null: every server uses the socket transport.</param>
+internal sealed class KestrelServerFactory(ILoggerFactory loggerFactory, IServiceProvider services, bool inlineScheduling = false, EpollLoop? eventLoop = null)
 {
     private readonly SocketTransportFactory _transport = new(
         Options.Create(new SocketTransportOptions { UnsafePreferInlineScheduling = inlineScheduling }),
         loggerFactory);
 
+    private readonly EpollTransportFactory? _eventLoopTransport = eventLoop is null ? null : new EpollTransportFactory(eventLoop);
+
+    /// <summary>The loop plain-HTTP listeners and plaintext upstream connections run on; null when off.</summary>
+    public EpollLoop? EventLoop => eventLoop;
+
     /// <summary>True when handlers run inline on the socket I/O threads.</summary>
     public bool InlineScheduling => inlineScheduling;
 
-    public KestrelServer Create(Action<KestrelServerOptions> configure)
+    /// <param name="onEventLoop">Accept and serve connections on the event loop, when the factory has one.</param>
+    public KestrelServer Create(Action<KestrelServerOptions> configure, bool onEventLoop = false)
     {
         // AllowAlternateSchemes: an HTTP/2 request's :scheme is the client's to say (h2c connections look like TLS to
         // Kestrel, see H2cPriorKnowledge), as Envoy takes it.
@@ -41,7 +51,8 @@ internal sealed class KestrelServerFactory(ILoggerFactory loggerFactory, IServic
         };
         ApplyProxyLimits(options.Limits);
         configure(options);
-        return new KestrelServer(Options.Create(options), _transport, loggerFactory);
+        IConnectionListenerFactory transport = onEventLoop && _eventLoopTransport is not null ? _eventLoopTransport : _transport;
+        return new KestrelServer(Options.Create(options), transport, loggerFactory);
     }
 
     /// <summary>

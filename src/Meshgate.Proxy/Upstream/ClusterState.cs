@@ -22,17 +22,20 @@ public sealed class ClusterState : IDisposable
     private readonly Targets?[] _targets;
     private int _next = -1;
     private HttpMessageInvoker? _invoker;
+    private readonly EventLoop.EpollLoop? _eventLoop;
     private bool _disposed;
 
-    public ClusterState(Cluster cluster, EndpointResolver resolver, int maxPendingConnects = ProxyLimits.DefaultMaxPendingConnectsPerCluster)
-        : this(cluster, resolver, NoSecrets, maxPendingConnects)
+    public ClusterState(Cluster cluster, EndpointResolver resolver, int maxPendingConnects = ProxyLimits.DefaultMaxPendingConnectsPerCluster, EventLoop.EpollLoop? eventLoop = null)
+        : this(cluster, resolver, NoSecrets, maxPendingConnects, eventLoop)
     {
     }
 
     /// <param name="secrets">The snapshot's secrets by name, for the cluster's upstream TLS.</param>
     /// <param name="maxPendingConnects">The cap on connection attempts in flight (<see cref="PendingConnects"/>).</param>
-    public ClusterState(Cluster cluster, EndpointResolver resolver, IReadOnlyDictionary<string, Secret> secrets, int maxPendingConnects = ProxyLimits.DefaultMaxPendingConnectsPerCluster)
+    /// <param name="eventLoop">Drives the direct path's plaintext connections (<see cref="Http1ConnectionPool"/>); null: the runtime's sockets.</param>
+    public ClusterState(Cluster cluster, EndpointResolver resolver, IReadOnlyDictionary<string, Secret> secrets, int maxPendingConnects = ProxyLimits.DefaultMaxPendingConnectsPerCluster, EventLoop.EpollLoop? eventLoop = null)
     {
+        _eventLoop = eventLoop;
         Cluster = cluster;
         Pending = new PendingConnects(maxPendingConnects);
         ServiceHost = ClusterName.TryParse(cluster.Name, out var name) && name.Host.Length > 0 ? name.Host : cluster.Name;
@@ -97,7 +100,7 @@ public sealed class ClusterState : IDisposable
         }
 
         // After Dispose (a request still draining on a swapped-out cluster) the pool is made retired: it serves, keeps nothing.
-        var created = new Http1ConnectionPool(endpoint, Pending, Cluster.ConnectTimeout ?? Cluster.DefaultConnectTimeout, Tls, retired => _http1Pools.TryRemove(new KeyValuePair<IPEndPoint, Http1ConnectionPool>(retired.EndPoint, retired)));
+        var created = new Http1ConnectionPool(endpoint, Pending, Cluster.ConnectTimeout ?? Cluster.DefaultConnectTimeout, Tls, retired => _http1Pools.TryRemove(new KeyValuePair<IPEndPoint, Http1ConnectionPool>(retired.EndPoint, retired)), _eventLoop);
         if (Volatile.Read(ref _disposed))
         {
             created.Dispose();

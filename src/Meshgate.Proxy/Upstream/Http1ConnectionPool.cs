@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using Meshgate.Core.Certificates;
+using Meshgate.Proxy.EventLoop;
 
 namespace Meshgate.Proxy.Upstream;
 
@@ -37,17 +38,20 @@ internal sealed class Http1ConnectionPool : IDisposable
     private readonly TimeSpan _connectTimeout;
     private readonly UpstreamTlsContext? _tls;
     private readonly Action<Http1ConnectionPool>? _retire;
+    private readonly EpollLoop? _eventLoop;
     private long _lastUsed = Environment.TickCount64;
     private bool _disposed;
 
     /// <param name="tls">The cluster's upstream TLS (the handshake as its HTTP client makes it); null for plaintext.</param>
+    /// <param name="eventLoop">Drives plaintext connections (<see cref="EpollSocket"/>); null, or with TLS: the runtime's <see cref="Socket"/>.</param>
     /// <param name="retire">
     /// Called by the sweep once the pool has held no connection for <see cref="IdleTimeout"/>, so its owner forgets it:
     /// a sidecar's PassthroughCluster, or a DNS name whose addresses rotate, would otherwise keep a pool per address
     /// ever seen. A request that still holds a retired pool is served; its connection is just not kept.
     /// </param>
-    public Http1ConnectionPool(IPEndPoint endPoint, PendingConnects pending, TimeSpan connectTimeout, UpstreamTlsContext? tls = null, Action<Http1ConnectionPool>? retire = null)
+    public Http1ConnectionPool(IPEndPoint endPoint, PendingConnects pending, TimeSpan connectTimeout, UpstreamTlsContext? tls = null, Action<Http1ConnectionPool>? retire = null, EpollLoop? eventLoop = null)
     {
+        _eventLoop = tls is null ? eventLoop : null;
         EndPoint = endPoint;
         _pending = pending;
         _connectTimeout = connectTimeout;
@@ -99,6 +103,7 @@ internal sealed class Http1ConnectionPool : IDisposable
         _pending.Enter();
         var socket = UpstreamSocket.CreateFor(EndPoint);
         SslStream? ssl = null;
+        EpollSocket? driven = null;
         string? peerUriSan = null;
         try
         {
@@ -106,7 +111,15 @@ internal sealed class Http1ConnectionPool : IDisposable
             timeout.CancelAfter(_connectTimeout);
             try
             {
-                await socket.ConnectAsync(EndPoint, timeout.Token).ConfigureAwait(false);
+                if (_eventLoop is not null)
+                {
+                    driven = await EpollSocket.ConnectAsync(_eventLoop, socket, EndPoint, timeout.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    await socket.ConnectAsync(EndPoint, timeout.Token).ConfigureAwait(false);
+                }
+
                 if (_tls is not null)
                 {
                     // As the HTTP client's connect callback does it (UpstreamConnector): HTTP/1.1 only, or the tunnel's mark.
@@ -130,7 +143,7 @@ internal sealed class Http1ConnectionPool : IDisposable
         }
 
         // A retired pool still serves the request it was asked for: Return closes the connection after it.
-        var connection = new Http1UpstreamConnection(socket, ssl, peerUriSan) { Busy = true };
+        var connection = new Http1UpstreamConnection(socket, ssl, peerUriSan, driven) { Busy = true };
         _open.TryAdd(connection, 0);
         Volatile.Write(ref _lastUsed, Environment.TickCount64);
         return connection;

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using Meshgate.Proxy.EventLoop;
 
 namespace Meshgate.Proxy.Upstream;
 
@@ -11,7 +12,10 @@ namespace Meshgate.Proxy.Upstream;
 /// other), so a kept-alive request allocates nothing for I/O.
 /// </summary>
 /// <remarks>
-/// An idle connection in the pool has a read already posted (<see cref="PostIdleRead"/>), as SocketsHttpHandler does:
+/// Driven by the proxy's event loop (<see cref="EpollSocket"/>, plaintext only), an idle connection needs no read
+/// posted: epoll reports the upstream's close or stray bytes as readiness, which <see cref="IdleReadPending"/> checks,
+/// and the response is read once epoll says it arrived.
+/// Otherwise (the runtime's sockets) an idle connection in the pool has a read already posted (<see cref="PostIdleRead"/>), as SocketsHttpHandler does:
 /// an upstream that closes the idle connection completes that read with 0, so the pool never hands out a dead
 /// connection; and the next request's response lands in that same read, so idling costs no extra system call.
 /// </remarks>
@@ -22,6 +26,7 @@ internal sealed class Http1UpstreamConnection : IDisposable
 
     private readonly Socket _socket;
     private readonly SslStream? _tls;
+    private readonly EpollSocket? _driven;
     private byte[] _receive = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
     private byte[] _send = ArrayPool<byte>.Shared.Rent(InitialSendBufferSize);
     private ValueTask<int> _idleRead;
@@ -30,12 +35,15 @@ internal sealed class Http1UpstreamConnection : IDisposable
 
     /// <param name="tls">The TLS session over <paramref name="socket"/> when the cluster originates TLS.</param>
     /// <param name="peerUriSan">The upstream certificate's URI SANs (%UPSTREAM_PEER_URI_SAN%), with TLS.</param>
-    public Http1UpstreamConnection(Socket socket, SslStream? tls = null, string? peerUriSan = null)
+    /// <param name="driven"><paramref name="socket"/> registered with the event loop, which then does all its I/O.</param>
+    public Http1UpstreamConnection(Socket socket, SslStream? tls = null, string? peerUriSan = null, EpollSocket? driven = null)
     {
         _socket = socket;
         _tls = tls;
+        _driven = driven;
         PeerUriSan = peerUriSan;
-        LocalEndPoint = socket.LocalEndPoint as IPEndPoint;
+        // A socket the event loop connected is unknown to Socket, which would report no local address.
+        LocalEndPoint = driven is not null ? driven.LocalEndPoint(socket.AddressFamily) : socket.LocalEndPoint as IPEndPoint;
         Touch();
     }
 
@@ -87,6 +95,13 @@ internal sealed class Http1UpstreamConnection : IDisposable
     /// <summary>Sends <paramref name="length"/> bytes of the send buffer.</summary>
     public async ValueTask SendAsync(int length)
     {
+        if (_driven is not null)
+        {
+            await _driven.SendAsync(_send.AsMemory(0, length)).ConfigureAwait(false);
+            Touch();
+            return;
+        }
+
         var sent = 0;
         while (sent < length)
         {
@@ -129,7 +144,9 @@ internal sealed class Http1UpstreamConnection : IDisposable
     }
 
     private ValueTask<int> Read(Memory<byte> buffer) =>
-        _tls is null ? _socket.ReceiveAsync(buffer, SocketFlags.None) : _tls.ReadAsync(buffer);
+        _driven is not null ? _driven.ReceiveAsync(buffer)
+        : _tls is null ? _socket.ReceiveAsync(buffer, SocketFlags.None)
+        : _tls.ReadAsync(buffer);
 
     /// <summary>True when the receive buffer can take no more bytes (a head longer than the limit).</summary>
     public bool Full(int limit) => Start == 0 && End == _receive.Length && _receive.Length >= limit;
@@ -163,6 +180,11 @@ internal sealed class Http1UpstreamConnection : IDisposable
     {
         Start = 0;
         End = 0;
+        if (_driven is not null)
+        {
+            return IdleReadPending;
+        }
+
         try
         {
             _idleRead = Read(_receive.AsMemory());
@@ -177,13 +199,35 @@ internal sealed class Http1UpstreamConnection : IDisposable
     }
 
     /// <summary>False when the idle read completed while pooled (the upstream closed the connection or misbehaved).</summary>
-    public bool IdleReadPending => _idleReadPosted && !_idleRead.IsCompleted;
+    public bool IdleReadPending => _driven is not null ? NothingArrived(_driven) : _idleReadPosted && !_idleRead.IsCompleted;
+
+    /// <summary>
+    /// True when an idle event-loop connection has nothing to read: epoll reported nothing since its last read ran dry,
+    /// or what it reported was already read (a read now finds nothing). The end or stray bytes make it false.
+    /// </summary>
+    private bool NothingArrived(EpollSocket driven)
+    {
+        try
+        {
+            return !driven.ReadReady || driven.Receive(_receive) < 0;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Closes the connection; any read or write in flight fails. Safe to call more than once, from any thread.</summary>
     public void Abort()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            if (_driven is not null)
+            {
+                _driven.Abort(); // a read or write in flight finds the end; the descriptor is closed in Dispose
+                return;
+            }
+
             _socket.Dispose(); // any TLS read or write in flight fails with it; the session is let go in Dispose
         }
     }
@@ -199,6 +243,7 @@ internal sealed class Http1UpstreamConnection : IDisposable
     public void Dispose()
     {
         Abort();
+        _driven?.Dispose();
         _tls?.Dispose();
         if (_idleReadPosted && !_idleRead.IsCompleted)
         {
