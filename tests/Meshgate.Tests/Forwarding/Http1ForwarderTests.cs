@@ -62,6 +62,37 @@ public sealed class Http1ForwarderTests
         Assert.Equal(yarp.LogOutcomes, direct.LogOutcomes);
     }
 
+    /// <summary>
+    /// The proxy's event loop (its plain-HTTP listener and the direct path's upstream connections) against the runtime's
+    /// sockets: for every framing, the same answers, log outcomes and upstream connections.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Framings))]
+    public async Task Framing_OnTheEventLoop_SameAsOnTheRuntimesSockets(string name, string response, bool close, string body, int connections)
+    {
+        var loop = await ObserveAsync(response, close, directHttp1: true, requests: 2, eventLoop: true);
+        var sockets = await ObserveAsync(response, close, directHttp1: true, requests: 2, eventLoop: false);
+
+        Assert.All(loop.Answers, answer => Assert.Equal(body, answer.Body));
+        Assert.Equal(sockets.Answers, loop.Answers);
+        Assert.Equal(sockets.LogOutcomes, loop.LogOutcomes);
+        Assert.True(connections == loop.Connections, $"{name}: the event loop opened {loop.Connections} connections for two requests, not {connections}");
+    }
+
+    /// <summary>Every way an origin fails before or in the body, on the event loop and on the runtime's sockets.</summary>
+    [Theory]
+    [MemberData(nameof(Failures))]
+    [InlineData("truncated body", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort")]
+    public async Task Failure_OnTheEventLoop_SameAsOnTheRuntimesSockets(string name, string response)
+    {
+        var loop = await ObserveAsync(response, close: true, directHttp1: true, requests: 1, eventLoop: true);
+        var sockets = await ObserveAsync(response, close: true, directHttp1: true, requests: 1, eventLoop: false);
+
+        Assert.True(loop.Answers[0].Status >= 500 || loop.Answers[0].Body == "(cut)", $"{name}: {loop.Answers[0]}");
+        Assert.Equal(sockets.Answers, loop.Answers);
+        Assert.Equal(sockets.LogOutcomes, loop.LogOutcomes);
+    }
+
     [Fact]
     public async Task TruncatedBody_ClientSeesTheConnectionCutAndTheLogSaysUpstreamTerminated_AsWithYarp()
     {
@@ -111,10 +142,10 @@ public sealed class Http1ForwarderTests
     }
 
     /// <summary>What a client and the access log see of <paramref name="requests"/> GETs through one proxy path.</summary>
-    private static async Task<Observation> ObserveAsync(string response, bool close, bool directHttp1, int requests)
+    private static async Task<Observation> ObserveAsync(string response, bool close, bool directHttp1, int requests, bool? eventLoop = null)
     {
         await using var origin = new ScriptedOrigin((_, _) => (response, close));
-        await using var proxy = await ProxyHarness.StartAsync(ProxyHarness.SingleClusterYaml(origin.Port), directHttp1: directHttp1);
+        await using var proxy = await ProxyHarness.StartAsync(ProxyHarness.SingleClusterYaml(origin.Port), directHttp1: directHttp1, eventLoop: eventLoop);
         using var client = new HttpClient();
         var answers = new List<Answer>();
         for (var i = 0; i < requests; i++)

@@ -32,7 +32,8 @@ internal sealed class ProxyHarness : IAsyncDisposable
     /// <param name="inlineScheduling">Kestrel runs handlers on the socket threads, as <c>meshgate proxy</c> does by default.</param>
     /// <param name="limits">Connection caps and deadlines; the proxy's defaults when null.</param>
     /// <param name="directHttp1">The direct HTTP/1.1 path on (the default) or every request through YARP.</param>
-    public static async Task<ProxyHarness> StartAsync(string yaml, int? port = null, bool inlineScheduling = false, ProxyLimits? limits = null, bool directHttp1 = true)
+    /// <param name="eventLoop">The proxy's own event loop (the default where supported) or the runtime's sockets.</param>
+    public static async Task<ProxyHarness> StartAsync(string yaml, int? port = null, bool inlineScheduling = false, ProxyLimits? limits = null, bool directHttp1 = true, bool? eventLoop = null)
     {
         var dir = Directory.CreateTempSubdirectory("meshgate-forwarding-").FullName;
         var listenPort = port ?? MeshgateProcess.FreePort();
@@ -40,12 +41,18 @@ internal sealed class ProxyHarness : IAsyncDisposable
             + $"\naccessLog: {{path: \"{Path.Combine(dir, "access.log")}\"}}\n";
         var loaded = ProxyConfigLoader.Load(text, "test.yaml");
         Assert.True(loaded.Config is not null, string.Join('\n', loaded.Errors));
-        var proxy = ProxyServer.Create(loaded.Config, NullLoggerFactory.Instance, options: new ProxyOptions { InlineScheduling = inlineScheduling, Limits = limits ?? ProxyLimits.Default, DirectHttp1 = directHttp1 });
+        var proxy = ProxyServer.Create(loaded.Config, NullLoggerFactory.Instance, options: new ProxyOptions
+        {
+            InlineScheduling = inlineScheduling,
+            Limits = limits ?? ProxyLimits.Default,
+            DirectHttp1 = directHttp1,
+            EventLoop = eventLoop ?? Meshgate.Proxy.EventLoop.EventLoopSupport.EnabledByEnvironment(),
+        });
         await proxy.StartAsync();
         return new ProxyHarness(proxy, dir, listenPort);
     }
 
-    /// <summary>As <see cref="StartAsync(string, int?, bool, ProxyLimits?, bool)"/> for a snapshot already made (a translation's).</summary>
+    /// <summary>As <see cref="StartAsync(string, int?, bool, ProxyLimits?, bool, bool?)"/> for a snapshot already made (a translation's).</summary>
     public static async Task<ProxyHarness> StartAsync(ProxyConfig config, int port)
     {
         var dir = Directory.CreateTempSubdirectory("meshgate-forwarding-").FullName;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Meshgate.Proxy.EventLoop;
 using Meshgate.Proxy.Upstream;
 using Xunit;
 
@@ -7,15 +8,18 @@ namespace Meshgate.Tests.Upstream;
 
 /// <summary>
 /// The direct path's connection pool against a real listening socket: a returned connection is handed out again, one
-/// the upstream closed while it idled is not, and a pool that was retired still connects but keeps nothing.
+/// the upstream closed while it idled is not, and a pool that was retired still connects but keeps nothing; each on the
+/// runtime's sockets and on the proxy's event loop (<see cref="EpollLoop"/>).
 /// </summary>
 public sealed class Http1ConnectionPoolTests
 {
-    [Fact]
-    public async Task Return_ThenRent_TheSameConnectionComesBack()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Return_ThenRent_TheSameConnectionComesBack(bool eventLoop)
     {
         using var listener = Listen();
-        using var pool = new Http1ConnectionPool((IPEndPoint)listener.LocalEndpoint, new PendingConnects(8), TimeSpan.FromSeconds(1));
+        using var pool = new Http1ConnectionPool((IPEndPoint)listener.LocalEndpoint, new PendingConnects(8), TimeSpan.FromSeconds(1), eventLoop: Loop(eventLoop));
         var connection = await pool.ConnectAsync(CancellationToken.None, CancellationToken.None);
         using var accepted = await listener.AcceptSocketAsync();
 
@@ -28,11 +32,13 @@ public sealed class Http1ConnectionPoolTests
         Assert.Equal(0, pool.OpenCount);
     }
 
-    [Fact]
-    public async Task UpstreamClosesAnIdleConnection_ItIsNotHandedOutAgain()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task UpstreamClosesAnIdleConnection_ItIsNotHandedOutAgain(bool eventLoop)
     {
         using var listener = Listen();
-        using var pool = new Http1ConnectionPool((IPEndPoint)listener.LocalEndpoint, new PendingConnects(8), TimeSpan.FromSeconds(1));
+        using var pool = new Http1ConnectionPool((IPEndPoint)listener.LocalEndpoint, new PendingConnects(8), TimeSpan.FromSeconds(1), eventLoop: Loop(eventLoop));
         var connection = await pool.ConnectAsync(CancellationToken.None, CancellationToken.None);
         var accepted = await listener.AcceptSocketAsync();
         pool.Return(connection);
@@ -52,11 +58,13 @@ public sealed class Http1ConnectionPoolTests
         Assert.Equal(0, pool.OpenCount);
     }
 
-    [Fact]
-    public async Task RetiredPool_StillConnects_ButKeepsNothing()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RetiredPool_StillConnects_ButKeepsNothing(bool eventLoop)
     {
         using var listener = Listen();
-        var pool = new Http1ConnectionPool((IPEndPoint)listener.LocalEndpoint, new PendingConnects(8), TimeSpan.FromSeconds(1));
+        var pool = new Http1ConnectionPool((IPEndPoint)listener.LocalEndpoint, new PendingConnects(8), TimeSpan.FromSeconds(1), eventLoop: Loop(eventLoop));
         pool.Dispose();
 
         var connection = await pool.ConnectAsync(CancellationToken.None, CancellationToken.None);
@@ -69,16 +77,20 @@ public sealed class Http1ConnectionPoolTests
         Assert.Equal(0, pool.OpenCount);
     }
 
-    [Fact]
-    public async Task NothingListening_ConnectFailsWithTheSocketsError_AndThePendingCountIsGivenBack()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task NothingListening_ConnectFailsWithTheSocketsError_AndThePendingCountIsGivenBack(bool eventLoop)
     {
         var port = Meshgate.Tests.EndToEnd.MeshgateProcess.FreePort();
         var pending = new PendingConnects(1);
-        using var pool = new Http1ConnectionPool(new IPEndPoint(IPAddress.Loopback, port), pending, TimeSpan.FromSeconds(1));
+        using var pool = new Http1ConnectionPool(new IPEndPoint(IPAddress.Loopback, port), pending, TimeSpan.FromSeconds(1), eventLoop: Loop(eventLoop));
 
         await Assert.ThrowsAsync<SocketException>(async () => await pool.ConnectAsync(CancellationToken.None, CancellationToken.None));
         Assert.Equal(0, pending.Count);
     }
+
+    private static EpollLoop? Loop(bool on) => on && EventLoopSupport.Supported ? EpollLoop.Shared : null;
 
     private static TcpListener Listen()
     {
