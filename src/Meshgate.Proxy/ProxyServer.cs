@@ -96,7 +96,7 @@ public sealed partial class ProxyServer : IAsyncDisposable
         var http = new HttpProxyHandler(services.GetRequiredService<IHttpForwarder>(), metrics, time, loops, options.DirectHttp1);
         var limits = options.Limits;
         var tunnels = new MeshTunnelAcceptor(metrics, time, limits.HandshakeHeadTimeout);
-        var tls = new TlsPassthroughHandler(metrics, time, loops, tunnels) { HelloTimeout = limits.HandshakeHeadTimeout, IdleTimeout = limits.TcpIdleTimeout };
+        var tls = new TlsPassthroughHandler(metrics, time, loops, tunnels) { HelloTimeout = limits.HandshakeHeadTimeout, IdleTimeout = limits.TcpIdleTimeout, EventLoop = eventLoop };
         var capture = new CaptureConnectionHandler(tls, time, metrics, loops) { HeadTimeout = limits.HandshakeHeadTimeout };
         var listenerLog = loggerFactory.CreateLogger("meshgate.proxy.listeners");
         var listeners = new ListenerSet(

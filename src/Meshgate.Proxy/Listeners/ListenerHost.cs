@@ -51,7 +51,7 @@ internal sealed class ListenerHost
             options.Limits.KeepAliveTimeout = limits.DownstreamIdleTimeout;
             options.Limits.Http2.MaxStreamsPerConnection = limits.Http2MaxConcurrentStreams;
             options.Listen(address, listener.Port, Configure);
-        }, onEventLoop: ServesPlainHttp(listener));
+        }, onEventLoop: ServedOnEventLoop(listener));
 
         void Configure(ListenOptions listen)
         {
@@ -86,12 +86,10 @@ internal sealed class ListenerHost
     }
 
     /// <summary>
-    /// A plaintext HTTP listener (HTTP/1.1 and h2c, the mesh tunnel unwrapped in-process): the one kind served on the
-    /// event loop. The capture listener needs the runtime's socket (its original destination) and TLS listeners stay on
-    /// the socket transport until measured there.
+    /// Every listener but the sidecar's capture listener is served on the event loop: that one reads each connection's
+    /// original destination from the runtime's socket (<c>SO_ORIGINAL_DST</c>, <see cref="CaptureConnectionHandler"/>).
     /// </summary>
-    internal static bool ServesPlainHttp(Listener listener) =>
-        listener.Protocol == ListenerProtocol.Http && !listener.ExplicitHttpProxy && !listener.UseOriginalDestination;
+    internal static bool ServedOnEventLoop(Listener listener) => !listener.ExplicitHttpProxy && !listener.UseOriginalDestination;
 
     /// <summary>The listener's connection cap, and how many connections are open on it.</summary>
     public ConnectionLimit Limit { get; }

@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using Meshgate.Proxy.EventLoop;
 using Meshgate.Proxy.Observability;
 
 namespace Meshgate.Proxy.Listeners;
@@ -98,6 +99,98 @@ public static class TcpRelay
     }
 
     private const int UpstreamReadSize = 16 * 1024;
+
+    /// <summary>
+    /// The relay over an upstream connection the proxy's event loop drives: read only when epoll reported data, written
+    /// gathered from the client's segments. The relay's end (a failure either way, the client leaving, the idle timeout)
+    /// shuts the upstream down, which wakes whatever waits on it.
+    /// </summary>
+    internal static async Task<RelayResult> RunAsync(IDuplexPipe downstream, EpollSocket upstream, TcpMetrics metrics, CancellationToken cancellationToken, TimeSpan idleTimeout = default)
+    {
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var idle = IdleWatch.Start(idleTimeout, abort);
+        using var onAbort = abort.Token.UnsafeRegister(static state => ((EpollSocket)state!).Abort(), upstream);
+        var toUpstream = PumpToEventLoopAsync(downstream.Input, upstream, metrics, abort, idle);
+        var toDownstream = PumpFromEventLoopAsync(upstream, downstream.Output, metrics, abort, idle);
+        var (sent, downstreamFailed) = await toUpstream.ConfigureAwait(false);
+        var (received, upstreamFailed) = await toDownstream.ConfigureAwait(false);
+        return new RelayResult(sent, received, downstreamFailed, upstreamFailed);
+    }
+
+    private static async Task<(long Bytes, bool Failed)> PumpToEventLoopAsync(PipeReader from, EpollSocket to, TcpMetrics metrics, CancellationTokenSource abort, IdleWatch? idle)
+    {
+        long total = 0;
+        try
+        {
+            while (true)
+            {
+                var result = await from.ReadAsync(abort.Token).ConfigureAwait(false);
+                idle?.Touch();
+                var buffer = result.Buffer;
+                if (!buffer.IsEmpty)
+                {
+                    await to.SendAsync(buffer).ConfigureAwait(false);
+                    total += buffer.Length;
+                    metrics.AddReceived(buffer.Length);
+                }
+
+                from.AdvanceTo(buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    to.ShutdownSend(); // the client's FIN, passed on
+                    return (total, false);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            var failed = e is not OperationCanceledException && !abort.IsCancellationRequested;
+            await abort.CancelAsync().ConfigureAwait(false);
+            return (total, failed);
+        }
+    }
+
+    private static async Task<(long Bytes, bool Failed)> PumpFromEventLoopAsync(EpollSocket from, PipeWriter to, TcpMetrics metrics, CancellationTokenSource abort, IdleWatch? idle)
+    {
+        long total = 0;
+        try
+        {
+            while (true)
+            {
+                if (!from.ReadReady)
+                {
+                    await from.WaitReadableAsync().ConfigureAwait(false);
+                }
+
+                abort.Token.ThrowIfCancellationRequested();
+                var memory = to.GetMemory(UpstreamReadSize);
+                var read = from.Receive(memory.Span);
+                if (read < 0)
+                {
+                    continue;
+                }
+
+                idle?.Touch();
+                if (read == 0)
+                {
+                    abort.Token.ThrowIfCancellationRequested(); // an abort's shutdown reads as the end: not the upstream's
+                    await to.CompleteAsync().ConfigureAwait(false);
+                    return (total, false);
+                }
+
+                to.Advance(read);
+                total += read;
+                metrics.AddSent(read);
+                await to.FlushAsync(abort.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            var failed = e is not OperationCanceledException && !abort.IsCancellationRequested;
+            await abort.CancelAsync().ConfigureAwait(false);
+            return (total, failed);
+        }
+    }
 
     /// <summary>
     /// The relay over any upstream stream, e.g. TLS the proxy originates (<see cref="Upstream.ClusterState.ConnectRelayAsync"/>).

@@ -8,6 +8,7 @@ using System.Security.Cryptography.X509Certificates;
 using Meshgate.Core.Certificates;
 using Meshgate.Core.ProxyConfiguration;
 using Meshgate.Proxy.Capture;
+using Meshgate.Proxy.EventLoop;
 using Meshgate.Proxy.Observability;
 using Meshgate.Proxy.Upstream;
 using Microsoft.AspNetCore.Connections;
@@ -32,6 +33,9 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
 
     /// <summary>How long a relayed TCP connection may move no byte either way before both sides are closed.</summary>
     public TimeSpan IdleTimeout { get; init; } = ProxyLimits.Default.TcpIdleTimeout;
+
+    /// <summary>The loop that drives plaintext upstream connections (<see cref="EpollSocket"/>); null: the runtime's sockets.</summary>
+    public EpollLoop? EventLoop { get; init; }
 
     /// <summary>Response code details when the upstream is the proxy itself (see <see cref="LoopGuard"/>).</summary>
     public const string LoopDetected = "upstream_loop_detected";
@@ -260,6 +264,7 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
         else
         {
             using var upstream = UpstreamSocket.CreateFor(endpoint);
+            EpollSocket? driven = null;
             try
             {
                 cluster.Pending.Enter();
@@ -274,7 +279,14 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
             {
                 using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
                 connectTimeout.CancelAfter(cluster.Cluster.ConnectTimeout ?? Core.ProxyConfiguration.Cluster.DefaultConnectTimeout);
-                await upstream.ConnectAsync(endpoint, connectTimeout.Token).ConfigureAwait(false);
+                if (EventLoop is not null)
+                {
+                    driven = await EpollSocket.ConnectAsync(EventLoop, upstream, endpoint, connectTimeout.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    await upstream.ConnectAsync(endpoint, connectTimeout.Token).ConfigureAwait(false);
+                }
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException)
             {
@@ -288,8 +300,19 @@ internal sealed class TlsPassthroughHandler(ProxyMetrics metrics, TimeProvider t
                 cluster.Pending.Exit();
             }
 
-            entry.UpstreamLocalAddress = upstream.LocalEndPoint as IPEndPoint;
-            result = await TcpRelay.RunAsync(connection.Transport, upstream, tcp, connection.ConnectionClosed, IdleTimeout).ConfigureAwait(false);
+            if (driven is not null)
+            {
+                using (driven)
+                {
+                    entry.UpstreamLocalAddress = driven.LocalEndPoint(endpoint.AddressFamily);
+                    result = await TcpRelay.RunAsync(connection.Transport, driven, tcp, connection.ConnectionClosed, IdleTimeout).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                entry.UpstreamLocalAddress = upstream.LocalEndPoint as IPEndPoint;
+                result = await TcpRelay.RunAsync(connection.Transport, upstream, tcp, connection.ConnectionClosed, IdleTimeout).ConfigureAwait(false);
+            }
         }
 
         entry.BytesReceived = result.BytesFromDownstream;

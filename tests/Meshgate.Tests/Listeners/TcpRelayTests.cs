@@ -2,12 +2,17 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Meshgate.Proxy.EventLoop;
 using Meshgate.Proxy.Listeners;
+using Meshgate.Proxy.Observability;
 using Xunit;
 
 namespace Meshgate.Tests.Listeners;
 
-/// <summary>The relay over real loopback sockets: client ⇄ relay ⇄ upstream.</summary>
+/// <summary>
+/// The relay over real loopback sockets: client ⇄ relay ⇄ upstream, with the upstream on the runtime's sockets and on
+/// the proxy's event loop (<see cref="EpollSocket"/>).
+/// </summary>
 public sealed class TcpRelayTests : IDisposable
 {
     private readonly TcpListener _front = new(IPAddress.Loopback, 0);
@@ -27,13 +32,18 @@ public sealed class TcpRelayTests : IDisposable
 
     private sealed record Setup(Socket Client, Socket Server, Task<RelayResult> Relay, Socket RelayUpstream);
 
-    private async Task<Setup> ConnectAsync()
+    private async Task<Setup> ConnectAsync(bool eventLoop)
     {
         var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await client.ConnectAsync((IPEndPoint)_front.LocalEndpoint);
         var accepted = await _front.AcceptSocketAsync();
         var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await upstream.ConnectAsync((IPEndPoint)_upstream.LocalEndpoint);
+        var driven = eventLoop ? await EpollSocket.ConnectAsync(EpollLoop.Shared, upstream, (IPEndPoint)_upstream.LocalEndpoint, CancellationToken.None) : null;
+        if (driven is null)
+        {
+            await upstream.ConnectAsync((IPEndPoint)_upstream.LocalEndpoint);
+        }
+
         var server = await _upstream.AcceptSocketAsync();
         var stream = new NetworkStream(accepted, ownsSocket: true);
         var pipe = new StreamDuplexPipe(PipeReader.Create(stream), PipeWriter.Create(stream));
@@ -41,10 +51,13 @@ public sealed class TcpRelayTests : IDisposable
         {
             try
             {
-                return await TcpRelay.RunAsync(pipe, upstream, CancellationToken.None);
+                return driven is null
+                    ? await TcpRelay.RunAsync(pipe, upstream, CancellationToken.None)
+                    : await TcpRelay.RunAsync(pipe, driven, TcpMetrics.Discard, CancellationToken.None);
             }
             finally
             {
+                driven?.Dispose();
                 upstream.Dispose();
                 await stream.DisposeAsync();
             }
@@ -52,10 +65,12 @@ public sealed class TcpRelayTests : IDisposable
         return new Setup(client, server, relay, upstream);
     }
 
-    [Fact]
-    public async Task RunAsync_BytesBothWaysThenCleanClose_CountsThem()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RunAsync_BytesBothWaysThenCleanClose_CountsThem(bool eventLoop)
     {
-        var s = await ConnectAsync();
+        var s = await ConnectAsync(eventLoop);
         using var client = s.Client;
         using var server = s.Server;
 
@@ -73,10 +88,12 @@ public sealed class TcpRelayTests : IDisposable
         Assert.Equal(new RelayResult(14, 2, false, false), result);
     }
 
-    [Fact]
-    public async Task RunAsync_ClientResetsMidRelay_UpstreamConnectionIsClosed()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RunAsync_ClientResetsMidRelay_UpstreamConnectionIsClosed(bool eventLoop)
     {
-        var s = await ConnectAsync();
+        var s = await ConnectAsync(eventLoop);
         using var server = s.Server;
         await s.Client.SendAsync(new byte[1000]);
         await ReadExactlyAsync(server, new byte[1000], 1000);
@@ -91,10 +108,12 @@ public sealed class TcpRelayTests : IDisposable
         Assert.Equal(1000, result.BytesFromDownstream);
     }
 
-    [Fact]
-    public async Task RunAsync_UpstreamResets_ClientConnectionIsClosed()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RunAsync_UpstreamResets_ClientConnectionIsClosed(bool eventLoop)
     {
-        var s = await ConnectAsync();
+        var s = await ConnectAsync(eventLoop);
         using var client = s.Client;
         s.Server.LingerState = new LingerOption(true, 0);
         s.Server.Close();
