@@ -13,7 +13,8 @@ namespace Meshgate.Proxy.EventLoop;
 /// Both pipes schedule inline: the request runs on the thread that read it (the event loop's).
 /// </summary>
 internal sealed class EpollConnection : ConnectionContext,
-    IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature
+    IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature,
+    IConnectionSocketFeature
 {
     // Kestrel's defaults: MaxRequestBufferSize 1 MiB before the receive loop stops reading, MaxResponseBufferSize 64 KiB
     // before a writing handler waits for the send loop.
@@ -33,6 +34,7 @@ internal sealed class EpollConnection : ConnectionContext,
     private IDictionary<object, object?>? _items;
     private volatile ConnectionAbortedException? _abortReason;
     private int _closedFired;
+    private Socket? _optionsView;
 
     public EpollConnection(EpollSocket socket, EndPoint local, EndPoint remote)
     {
@@ -50,6 +52,7 @@ internal sealed class EpollConnection : ConnectionContext,
         _features.Set<IConnectionItemsFeature>(this);
         _features.Set<IConnectionLifetimeFeature>(this);
         _features.Set<IConnectionEndPointFeature>(this);
+        _features.Set<IConnectionSocketFeature>(this);
     }
 
     public override string ConnectionId { get; set; }
@@ -70,14 +73,21 @@ internal sealed class EpollConnection : ConnectionContext,
 
     public override EndPoint? RemoteEndPoint { get; set; }
 
+    /// <summary>
+    /// The connection as a <see cref="System.Net.Sockets.Socket"/>, made on first use, for socket options only (the
+    /// capture listener's <c>SO_ORIGINAL_DST</c>): it does not own the descriptor, and I/O through it would register the
+    /// descriptor with the runtime's own epoll as well.
+    /// </summary>
+    public Socket Socket => _optionsView ??= new Socket(new SafeSocketHandle(_socket.Fd, ownsHandle: false));
+
     /// <summary>Starts the receive and send loops.</summary>
     public void Start() => _processing = RunAsync();
 
     public override void Abort(ConnectionAbortedException abortReason)
     {
         _abortReason ??= abortReason;
-        _application.Input.CancelPendingRead(); // the send loop stops
-        _socket.Abort(); // the receive loop finds the end
+        _application.Input.CancelPendingRead(); // the send loop stops, sending nothing more
+        _socket.Reset(); // the receive loop finds the end; the close that follows is a reset
     }
 
     public override async ValueTask DisposeAsync()
@@ -180,8 +190,11 @@ internal sealed class EpollConnection : ConnectionContext,
         finally
         {
             // As Kestrel's transport: once nothing more will be sent the connection is over both ways, which wakes the
-            // receive loop; a handler still writing sees the pipe completed.
-            _socket.Abort();
+            // receive loop; a handler still writing sees the pipe completed. After Abort it is a reset, with no FIN first.
+            if (_abortReason is null)
+            {
+                _socket.Abort();
+            }
             reader.Complete(error);
             _application.Output.CancelPendingFlush();
         }

@@ -30,6 +30,7 @@ internal sealed class EpollSocket : IDisposable
     private readonly Readiness _read = new();
     private readonly Readiness _write = new();
     private int _disposed;
+    private volatile bool _reset;
 
     /// <param name="handle">The socket, already non-blocking.</param>
     /// <param name="owner">What closes it: the <see cref="Socket"/> it came from, or <paramref name="handle"/> itself.</param>
@@ -205,6 +206,7 @@ internal sealed class EpollSocket : IDisposable
     private unsafe int TrySend(ReadOnlySpan<byte> data)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        ThrowIfReset();
         while (true)
         {
             var seen = _write.Observe();
@@ -241,6 +243,7 @@ internal sealed class EpollSocket : IDisposable
     private unsafe long TrySendGathered(ReadOnlySequence<byte> data)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        ThrowIfReset();
         const int MaxVectors = 16;
         var vectors = stackalloc Libc.IoVector[MaxVectors];
         var pins = default(Pins);
@@ -402,6 +405,45 @@ internal sealed class EpollSocket : IDisposable
         Wake();
     }
 
+    /// <summary>
+    /// Resets the connection, from any thread: nothing more is read or sent, and closing it sends RST instead of FIN (a
+    /// zero linger), so the peer sees the connection fail rather than end, as an aborted connection of the runtime's
+    /// sockets does. Whatever waits on it wakes and finds the end.
+    /// </summary>
+    public unsafe void Reset()
+    {
+        _reset = true; // a send waiting for room wakes below and fails, rather than go on sending
+        var added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            var linger = stackalloc int[2] { 1, 0 }; // struct linger { l_onoff = 1, l_linger = 0 }
+            Libc.SetSocketOption(_fd, Libc.SolSocket, Libc.SoLinger, linger, 2 * sizeof(int));
+            Libc.Shutdown(_fd, Libc.ShutRead);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed already.
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+
+        Wake();
+    }
+
+    private void ThrowIfReset()
+    {
+        if (_reset)
+        {
+            throw new SocketException((int)SocketError.ConnectionReset);
+        }
+    }
+
     /// <summary>Stops sending (a FIN after what was sent); reads go on.</summary>
     public void ShutdownSend()
     {
@@ -411,8 +453,12 @@ internal sealed class EpollSocket : IDisposable
         }
     }
 
-    /// <summary>Wakes any wait as an event would; the waiter then finds what the socket says.</summary>
-    private void Wake() => OnReady(Libc.EpollIn | Libc.EpollOut | Libc.EpollHup);
+    /// <summary>
+    /// Wakes any wait as an event would; the waiter then finds what the socket says. Reads are marked ended (after a
+    /// shutdown a read returns the end, never "nothing yet"); writes are not, so a send that still finds no room waits
+    /// again instead of spinning.
+    /// </summary>
+    private void Wake() => OnReady(Libc.EpollIn | Libc.EpollOut | Libc.EpollRdHup);
 
     /// <summary>Called by the loop with the events epoll reported.</summary>
     internal void OnReady(uint events)

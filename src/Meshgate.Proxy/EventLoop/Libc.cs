@@ -32,6 +32,8 @@ internal static unsafe partial class Libc
     public const int ShutBoth = 2;
     public const int SolSocket = 1;
     public const int SoError = 4;
+    public const int SoLinger = 13;
+    public const int ShutRead = 0;
     public const int IpProtoTcp = 6;
     public const int TcpNoDelay = 1;
 

@@ -51,7 +51,7 @@ internal sealed class ListenerHost
             options.Limits.KeepAliveTimeout = limits.DownstreamIdleTimeout;
             options.Limits.Http2.MaxStreamsPerConnection = limits.Http2MaxConcurrentStreams;
             options.Listen(address, listener.Port, Configure);
-        }, onEventLoop: ServedOnEventLoop(listener));
+        }, onEventLoop: true); // every listener, when the proxy runs its event loop (KestrelServerFactory)
 
         void Configure(ListenOptions listen)
         {
@@ -84,12 +84,6 @@ internal sealed class ListenerHost
             }
         }
     }
-
-    /// <summary>
-    /// Every listener but the sidecar's capture listener is served on the event loop: that one reads each connection's
-    /// original destination from the runtime's socket (<c>SO_ORIGINAL_DST</c>, <see cref="CaptureConnectionHandler"/>).
-    /// </summary>
-    internal static bool ServedOnEventLoop(Listener listener) => !listener.ExplicitHttpProxy && !listener.UseOriginalDestination;
 
     /// <summary>The listener's connection cap, and how many connections are open on it.</summary>
     public ConnectionLimit Limit { get; }

@@ -189,6 +189,45 @@ public sealed class EpollSocketTests
         await listener.DisposeAsync();
     }
 
+    [Fact]
+    public async Task Transport_AbortWhileTheClientReadsNothing_TheClientSeesAResetAndTheConnectionEnds()
+    {
+        var factory = new EpollTransportFactory(EpollLoop.Shared);
+        var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await client.ConnectAsync((IPEndPoint)listener.EndPoint);
+        var connection = await listener.AcceptAsync().AsTask().WaitAsync(Deadline);
+        Assert.NotNull(connection);
+
+        // More than the kernel's buffers and the output pipe hold: the send loop ends up waiting for room.
+        var writing = connection.Transport.Output.WriteAsync(new byte[16 << 20]).AsTask();
+        await WaitForAsync(() => !writing.IsCompleted);
+        connection.Abort(new Microsoft.AspNetCore.Connections.ConnectionAbortedException("test"));
+        await connection.DisposeAsync().AsTask().WaitAsync(Deadline);
+
+        var buffer = new byte[64 * 1024];
+        var reset = false;
+        var until = DateTime.UtcNow + Deadline;
+        while (DateTime.UtcNow < until)
+        {
+            try
+            {
+                if (await client.ReceiveAsync(buffer.AsMemory()).AsTask().WaitAsync(Deadline) == 0)
+                {
+                    break;
+                }
+            }
+            catch (SocketException e)
+            {
+                reset = e.SocketErrorCode == SocketError.ConnectionReset;
+                break;
+            }
+        }
+
+        Assert.True(reset, "the client should see the aborted connection reset, not ended");
+        await listener.DisposeAsync();
+    }
+
     private static async Task<(EpollSocket Socket, Socket Peer)> ConnectAsync()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
