@@ -7,7 +7,8 @@
 #                                                    proxies take every snapshot whole, as before delta push)
 #   CP_ENV="VAR=value ..." sets runtime knobs for the control plane only (e.g. DOTNET_TieredPGO=0), to measure them.
 #   PERF=DIR records a CPU profile (perf record -e cpu-clock -g) of the control plane and of one proxy during the
-#   big apply and during the first small change, into DIR/{cp,proxy}-{bulk,one}.data (.NET perf maps on).
+#   big apply and during the first small change, into DIR/{cp,proxy}-{bulk,one}.data, and of the CLI's big apply
+#   (DIR/cli-bulk.data); .NET perf maps on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -150,7 +151,11 @@ cpu_line() { # label, cp before, proxies before
 
 perf_start bulk
 start=$(date +%s%N); cp0=$(cp_cpu); px0=$(proxies_cpu)
-"$bin" apply -f "$work/config" >/dev/null
+if [[ -n "${PERF:-}" ]]; then
+  perf record -q -F 499 -e cpu-clock -g -o "$PERF/cli-bulk.data" "$bin" apply -f "$work/config" >/dev/null 2>&1
+else
+  "$bin" apply -f "$work/config" >/dev/null
+fi
 applied=$(date +%s%N)
 wait_synced "$(revision)" "$start"
 acked=$(date +%s%N)

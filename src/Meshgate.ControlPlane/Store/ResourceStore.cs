@@ -154,6 +154,11 @@ public sealed class ResourceStore : IDisposable
         var outcomes = new List<ApplyOutcome>();
         Commit(set =>
         {
+            if (resources.Count >= ParallelApply && Independent(resources))
+            {
+                return ApplyInParallel(set, resources, outcomes);
+            }
+
             var changes = new List<Pending>();
             foreach (var resource in resources)
             {
@@ -173,6 +178,91 @@ public sealed class ResourceStore : IDisposable
             return changes;
         }, dryRun);
         return outcomes;
+    }
+
+    /// <summary>An apply of at least this many objects prepares them on every core (<see cref="ApplyInParallel"/>).</summary>
+    internal const int ParallelApply = 256;
+
+    /// <summary>
+    /// True when no object of <paramref name="resources"/> can change how another is stored: no key twice (the second
+    /// would update the first), and no namespace (the objects after it may be created in it).
+    /// </summary>
+    private static bool Independent(IReadOnlyList<Resource> resources)
+    {
+        var keys = new HashSet<ObjectKey>(resources.Count);
+        foreach (var resource in resources)
+        {
+            if (resource.Type == ResourceTypes.Namespace || !keys.Add(resource.Key))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="Apply"/> of <see cref="Independent"/> objects, the same result as one <see cref="Put"/> after another:
+    /// what each object's write depends on (the stored object, its namespace) is read first, each new object is then
+    /// prepared (copied, given its server fields, serialized) on every core, and the results go into the set in order.
+    /// The error of the first object that fails, in the order given, is the one thrown, as in the one-by-one loop.
+    /// </summary>
+    private List<Pending> ApplyInParallel(ImmutableDictionary<ObjectKey, Resource>.Builder set, IReadOnlyList<Resource> resources, List<ApplyOutcome> outcomes)
+    {
+        var count = resources.Count;
+        var existing = new Resource?[count];
+        var terminating = new bool[count];
+        var failures = new System.Runtime.ExceptionServices.ExceptionDispatchInfo?[count];
+        for (var i = 0; i < count; i++)
+        {
+            var resource = resources[i];
+            Resource? ns = null;
+            if (resource.Type.Namespaced && !set.TryGetValue(new ObjectKey(ResourceTypes.Namespace, "", resource.Namespace), out ns))
+            {
+                failures[i] = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(StoreException.NotFound(
+                    $"{resource.Key}: namespaces \"{resource.Namespace}\" not found; create it first with 'meshgate create namespace {resource.Namespace}'"));
+                continue;
+            }
+
+            existing[i] = set.GetValueOrDefault(resource.Key);
+            terminating[i] = existing[i] is null && ns is not null && IsDeleting(ns.Json);
+        }
+
+        var prepared = new Pending?[count];
+        var actions = new ApplyAction[count];
+        var revision = _pendingRevision;
+        Parallel.For(0, count, i =>
+        {
+            if (failures[i] is not null)
+            {
+                return;
+            }
+
+            try
+            {
+                prepared[i] = Prepare(resources[i], existing[i], terminating[i], revision, out actions[i]);
+            }
+            catch (Exception e)
+            {
+                failures[i] = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+            }
+        });
+
+        var changes = new List<Pending>(count);
+        for (var i = 0; i < count; i++)
+        {
+            failures[i]?.Throw();
+            var key = resources[i].Key;
+            if (prepared[i] is { } pending)
+            {
+                set[key] = pending.Object;
+                changes.Add(pending);
+            }
+
+            outcomes.Add(new ApplyOutcome(key, actions[i], prepared[i]?.Object ?? existing[i]!));
+        }
+
+        return changes;
     }
 
     /// <summary>
@@ -585,6 +675,25 @@ public sealed class ResourceStore : IDisposable
     /// </summary>
     private Pending? Put(ImmutableDictionary<ObjectKey, Resource>.Builder set, Resource incoming, out ApplyAction action, bool withStatus = false)
     {
+        set.TryGetValue(incoming.Key, out var existing);
+        var terminating = existing is null && incoming.Type.Namespaced
+            && set.TryGetValue(new ObjectKey(ResourceTypes.Namespace, "", incoming.Namespace), out var ns) && IsDeleting(ns.Json);
+        var pending = Prepare(incoming, existing, terminating, _pendingRevision, out action, withStatus);
+        if (pending is not null)
+        {
+            set[pending.Object.Key] = pending.Object;
+        }
+
+        return pending;
+    }
+
+    /// <summary>
+    /// <see cref="Put"/>'s work on one object, reading nothing but its arguments (so objects can be prepared on several
+    /// threads): the object to store in place of <paramref name="existing"/> (null when there is none), or null when it
+    /// is unchanged. <paramref name="terminating"/> says that the object is new and its namespace is being deleted.
+    /// </summary>
+    private Pending? Prepare(Resource incoming, Resource? existing, bool terminating, long pendingRevision, out ApplyAction action, bool withStatus = false)
+    {
         var json = (JsonObject)incoming.Json.DeepClone();
         var metadata = (JsonObject)json["metadata"]!;
         if (incoming.Type == ResourceTypes.Namespace)
@@ -595,8 +704,8 @@ public sealed class ResourceStore : IDisposable
             labels["kubernetes.io/metadata.name"] = incoming.Name;
         }
 
-        var revision = _pendingRevision.ToString(CultureInfo.InvariantCulture);
-        if (set.TryGetValue(incoming.Key, out var existing))
+        var revision = pendingRevision.ToString(CultureInfo.InvariantCulture);
+        if (existing is not null)
         {
             var old = existing.Json;
             KeepDeletionMark((JsonObject)old["metadata"]!, metadata, incoming.Key);
@@ -627,7 +736,7 @@ public sealed class ResourceStore : IDisposable
         }
         else
         {
-            if (incoming.Type.Namespaced && set.TryGetValue(new ObjectKey(ResourceTypes.Namespace, "", incoming.Namespace), out var ns) && IsDeleting(ns.Json))
+            if (terminating)
             {
                 throw StoreException.Forbidden($"{incoming.Key}: unable to create new content in namespace {incoming.Namespace} because it is being terminated");
             }
@@ -650,7 +759,6 @@ public sealed class ResourceStore : IDisposable
         // text is what the table stores. The spec is the incoming one: its typed view, when validation read it, is kept.
         var body = json.ToJsonString();
         var resource = incoming.WithSameSpec((JsonObject)JsonNode.Parse(body)!);
-        set[resource.Key] = resource;
         return new Pending(action == ApplyAction.Created ? ChangeType.Added : ChangeType.Modified, resource, body);
     }
 

@@ -31,6 +31,31 @@ public static class ResourceParser
     /// <param name="enforceNamespace">When set (kubectl's <c>-n</c>), an object naming another namespace is an error.</param>
     public static ParseResult ParseText(string text, string source, string defaultNamespace = "default", bool enforceNamespace = false)
     {
+        // A large text is read in parts on every core (DocumentChunks); when every part is clean the result is the
+        // same as reading it whole. Anything to report (an error or a warning, whose messages count documents and lines
+        // from the start of the text) is found by reading the whole text again, so messages are always the one-pass ones.
+        if (DocumentChunks.Split(text) is { } chunks)
+        {
+            var parts = new ParseResult[chunks.Count];
+            Parallel.For(0, chunks.Count, i => parts[i] = ParseSequentially(chunks[i], source, defaultNamespace, enforceNamespace));
+            if (Array.TrueForAll(parts, p => p.Errors.Count == 0))
+            {
+                var all = new List<Resource>(parts.Sum(p => p.Resources.Count));
+                foreach (var part in parts)
+                {
+                    all.AddRange(part.Resources);
+                }
+
+                return new ParseResult(all, []);
+            }
+        }
+
+        return ParseSequentially(text, source, defaultNamespace, enforceNamespace);
+    }
+
+    /// <summary>Reads <paramref name="text"/> in one pass, one document at a time.</summary>
+    internal static ParseResult ParseSequentially(string text, string source, string defaultNamespace, bool enforceNamespace)
+    {
         // Each document is validated as soon as it is read, so only one document's YAML and positions are held at a
         // time; a YAML error anywhere still refuses the whole text, with that error alone.
         var resources = new List<Resource>();

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text;
 using Meshgate.ControlPlane.Api;
 
 namespace Meshgate.Commands;
@@ -32,11 +33,16 @@ public static class ApplyCommand
                 await cli.Error.WriteLineAsync("Warning: " + warning);
             }
 
+            // One write for all the lines: the console writes through, and a large apply has a line per object.
             var suffix = isDryRun ? " (dry run)" : "";
+            var lines = new StringBuilder();
             foreach (var result in response.Results)
             {
-                await cli.Out.WriteLineAsync($"{result.QualifiedKind}/{result.Name} {result.Action}{suffix}");
+                lines.Append(result.QualifiedKind).Append('/').Append(result.Name).Append(' ').Append(result.Action).Append(suffix).Append(cli.Out.NewLine);
             }
+
+            await cli.Out.WriteAsync(lines.ToString());
+            await cli.Out.FlushAsync(cancellationToken);
 
             return 0;
         });
