@@ -27,6 +27,7 @@ internal sealed class EpollSocket : IDisposable
     private readonly IDisposable _owner;
     private readonly int _fd;
     private readonly GCHandle _self;
+    private readonly int _epoll;
     private readonly Readiness _read = new();
     private readonly Readiness _write = new();
     private int _disposed;
@@ -36,7 +37,8 @@ internal sealed class EpollSocket : IDisposable
     /// <param name="owner">What closes it: the <see cref="Socket"/> it came from, or <paramref name="handle"/> itself.</param>
     /// <param name="readable">False when epoll is to say first (an accepted socket; a connect in progress).</param>
     /// <param name="writable">False for a connect in progress: its first writable event says it finished.</param>
-    public EpollSocket(EpollLoop loop, SafeSocketHandle handle, IDisposable owner, bool readable, bool writable)
+    /// <param name="spread">Watched by the next loop in turn (an accepted connection), not the calling thread's.</param>
+    public EpollSocket(EpollLoop loop, SafeSocketHandle handle, IDisposable owner, bool readable, bool writable, bool spread = false)
     {
         _loop = loop;
         _handle = handle;
@@ -55,7 +57,7 @@ internal sealed class EpollSocket : IDisposable
         _self = GCHandle.Alloc(this);
         try
         {
-            loop.Add(_fd, _self);
+            _epoll = loop.Add(_fd, _self, spread);
         }
         catch
         {
@@ -483,7 +485,7 @@ internal sealed class EpollSocket : IDisposable
             return;
         }
 
-        _loop.Remove(_fd, _self);
+        _loop.Remove(_epoll, _fd, _self);
         _owner.Dispose();
     }
 

@@ -101,7 +101,7 @@ internal sealed class EpollTransportFactory(EpollLoop loop) : IConnectionListene
                 var one = 1;
                 Libc.SetSocketOption(fd, Libc.IpProtoTcp, Libc.TcpNoDelay, &one, sizeof(int)); // as Kestrel's NoDelay
                 var remote = (IPEndPoint)bound.Create(address);
-                socket = new EpollSocket(loop, handle, handle, readable: false, writable: true);
+                socket = new EpollSocket(loop, handle, handle, readable: false, writable: true, spread: true);
                 var local = _wildcard ? socket.LocalEndPoint(bound.AddressFamily) : bound;
                 var connection = new EpollConnection(socket, local, remote);
                 connection.Start();
