@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
 
@@ -158,6 +159,7 @@ internal sealed class EpollSocket : IDisposable
         return ReceiveWhenReadyAsync(buffer);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // a request waits here once per response: no box allocated each time
     private async ValueTask<int> ReceiveWhenReadyAsync(Memory<byte> buffer)
     {
         while (true)
@@ -182,6 +184,7 @@ internal sealed class EpollSocket : IDisposable
     public ValueTask SendAsync(ReadOnlySequence<byte> data) =>
         data.IsSingleSegment ? SendAsync(data.First) : SendSegmentsAsync(data);
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendRestAsync(ReadOnlyMemory<byte> rest)
     {
         while (!rest.IsEmpty)
@@ -191,6 +194,7 @@ internal sealed class EpollSocket : IDisposable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendSegmentsAsync(ReadOnlySequence<byte> data)
     {
         while (!data.IsEmpty)

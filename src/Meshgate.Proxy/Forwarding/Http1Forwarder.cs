@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Meshgate.Proxy.Upstream;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -53,6 +54,7 @@ internal static class Http1Forwarder
             && PlainTarget(request.Path.Value, request.QueryString.Value);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<ForwarderError> SendAsync(ProxyRequest request, ClusterState cluster, UpstreamTarget target, CancellationToken token)
     {
         var context = request.Http;
@@ -119,6 +121,7 @@ internal static class Http1Forwarder
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<(Outcome, ForwarderError)> ExchangeAsync(
         ProxyRequest request, Http1ConnectionPool pool, Http1UpstreamConnection connection, int headLength, bool fresh, CancellationToken token)
     {
@@ -247,6 +250,7 @@ internal static class Http1Forwarder
     /// written first; Kestrel is flushed only before waiting on the upstream again, so a small response goes to the
     /// client with its headers in one write when the handler completes.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<ForwarderError> CopyBodyAsync(HttpContext context, Http1UpstreamConnection connection, Http1ResponseInfo info)
     {
         if (info.Framing == ResponseFraming.None)

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using Meshgate.Core.ProxyConfiguration;
 using Meshgate.Proxy.Capture;
 using Meshgate.Proxy.Listeners;
@@ -239,6 +240,7 @@ internal sealed partial class HttpProxyHandler
     /// HTTP/1.1). An HTTP/2 connection's local address and peer identity come from the cluster: no request's write
     /// notes them.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ForwarderError> SendOnceAsync(ProxyRequest request, ClusterState cluster, UpstreamTarget target, CancellationToken token)
     {
         var context = request.Http;

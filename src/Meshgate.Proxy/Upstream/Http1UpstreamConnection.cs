@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Meshgate.Proxy.EventLoop;
 
 namespace Meshgate.Proxy.Upstream;
@@ -93,6 +94,7 @@ internal sealed class Http1UpstreamConnection : IDisposable
     public void Touch() => LastActivity = Environment.TickCount64;
 
     /// <summary>Sends <paramref name="length"/> bytes of the send buffer.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendAsync(int length)
     {
         if (_driven is not null)
@@ -121,6 +123,7 @@ internal sealed class Http1UpstreamConnection : IDisposable
     /// Reads more into the receive buffer after <see cref="End"/> (moving the unconsumed bytes to the front, or growing
     /// the buffer up to <paramref name="limit"/>, when it is full); returns the bytes read, 0 at the upstream's end.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> ReceiveAsync(int limit)
     {
         int read;
