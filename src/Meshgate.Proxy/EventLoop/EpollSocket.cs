@@ -388,48 +388,37 @@ internal sealed class EpollSocket : IDisposable
     }
 
     /// <summary>Shuts the socket down both ways, from any thread: whatever waits on it wakes and finds the end.</summary>
-    public void Abort()
-    {
-        var added = false;
-        try
-        {
-            _handle.DangerousAddRef(ref added);
-            Libc.Shutdown(_fd, Libc.ShutBoth);
-        }
-        catch (ObjectDisposedException)
-        {
-            // Closed already: nothing to shut down.
-        }
-        finally
-        {
-            if (added)
-            {
-                _handle.DangerousRelease();
-            }
-        }
-
-        Wake();
-    }
+    public void Abort() => Shut(Libc.ShutBoth, resetOnClose: false);
 
     /// <summary>
     /// Resets the connection, from any thread: nothing more is read or sent, and closing it sends RST instead of FIN (a
     /// zero linger), so the peer sees the connection fail rather than end, as an aborted connection of the runtime's
     /// sockets does. Whatever waits on it wakes and finds the end.
     /// </summary>
-    public unsafe void Reset()
+    public void Reset()
     {
         _reset = true; // a send waiting for room wakes below and fails, rather than go on sending
+        Shut(Libc.ShutRead, resetOnClose: true);
+    }
+
+    /// <summary><c>shutdown</c> (and a zero linger first), safe against a concurrent <see cref="Dispose"/>; then wakes every wait.</summary>
+    private unsafe void Shut(int how, bool resetOnClose)
+    {
         var added = false;
         try
         {
             _handle.DangerousAddRef(ref added);
-            var linger = stackalloc int[2] { 1, 0 }; // struct linger { l_onoff = 1, l_linger = 0 }
-            Libc.SetSocketOption(_fd, Libc.SolSocket, Libc.SoLinger, linger, 2 * sizeof(int));
-            Libc.Shutdown(_fd, Libc.ShutRead);
+            if (resetOnClose)
+            {
+                var linger = stackalloc int[2] { 1, 0 }; // struct linger { l_onoff = 1, l_linger = 0 }
+                Libc.SetSocketOption(_fd, Libc.SolSocket, Libc.SoLinger, linger, 2 * sizeof(int));
+            }
+
+            Libc.Shutdown(_fd, how);
         }
         catch (ObjectDisposedException)
         {
-            // Closed already.
+            // Closed already: nothing to shut down.
         }
         finally
         {
