@@ -100,11 +100,17 @@ internal sealed class EpollConnection : ConnectionContext,
 
     private async Task RunAsync()
     {
-        var receiving = ReceiveAsync();
-        var sending = SendAsync();
-        await receiving.ConfigureAwait(false);
-        await sending.ConfigureAwait(false);
-        _socket.Dispose();
+        try
+        {
+            var receiving = ReceiveAsync();
+            var sending = SendAsync();
+            await receiving.ConfigureAwait(false);
+            await sending.ConfigureAwait(false);
+        }
+        finally
+        {
+            _socket.Dispose();
+        }
     }
 
     private async Task ReceiveAsync()

@@ -47,6 +47,9 @@ public sealed unsafe class EpollLoop
         }
     }
 
+    /// <summary>True on one of the loops' threads.</summary>
+    internal static bool OnLoopThread => t_loop != 0;
+
     /// <summary>The process's loops, started on first use.</summary>
     public static EpollLoop Shared => s_shared.Value;
 

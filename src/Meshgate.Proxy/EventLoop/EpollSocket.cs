@@ -24,7 +24,7 @@ namespace Meshgate.Proxy.EventLoop;
 internal sealed class EpollSocket : IDisposable
 {
     private readonly EpollLoop _loop;
-    private readonly SafeSocketHandle _handle;
+    private readonly SafeHandle _handle;
     private readonly IDisposable _owner;
     private readonly int _fd;
     private readonly GCHandle _self;
@@ -39,7 +39,7 @@ internal sealed class EpollSocket : IDisposable
     /// <param name="readable">False when epoll is to say first (an accepted socket; a connect in progress).</param>
     /// <param name="writable">False for a connect in progress: its first writable event says it finished.</param>
     /// <param name="spread">Watched by the next loop in turn (an accepted connection), not the calling thread's.</param>
-    public EpollSocket(EpollLoop loop, SafeSocketHandle handle, IDisposable owner, bool readable, bool writable, bool spread = false)
+    public EpollSocket(EpollLoop loop, SafeHandle handle, IDisposable owner, bool readable, bool writable, bool spread = false)
     {
         _loop = loop;
         _handle = handle;
@@ -451,9 +451,22 @@ internal sealed class EpollSocket : IDisposable
     /// <summary>
     /// Wakes any wait as an event would; the waiter then finds what the socket says. Reads are marked ended (after a
     /// shutdown a read returns the end, never "nothing yet"); writes are not, so a send that still finds no room waits
-    /// again instead of spinning.
+    /// again instead of spinning. Off the loops' threads (a timer, Kestrel's heartbeat, a cancellation) the waiter is woken
+    /// from the thread pool, so the request it resumes never runs on, and holds up, a shared timer thread.
     /// </summary>
-    private void Wake() => OnReady(Libc.EpollIn | Libc.EpollOut | Libc.EpollRdHup);
+    private void Wake()
+    {
+        if (EpollLoop.OnLoopThread)
+        {
+            OnReady(WakeEvents);
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static socket => socket.OnReady(WakeEvents), this, preferLocal: false);
+        }
+    }
+
+    private const uint WakeEvents = Libc.EpollIn | Libc.EpollOut | Libc.EpollRdHup;
 
     /// <summary>Called by the loop with the events epoll reported.</summary>
     internal void OnReady(uint events)

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Connections;
 
 namespace Meshgate.Proxy.EventLoop;
@@ -94,7 +95,7 @@ internal sealed class EpollTransportFactory(EpollLoop loop) : IConnectionListene
 
         private unsafe EpollConnection Accepted(int fd, SocketAddress address)
         {
-            var handle = new SafeSocketHandle(fd, ownsHandle: true);
+            var handle = new AcceptedDescriptor(fd);
             EpollSocket? socket = null;
             try
             {
@@ -136,5 +137,20 @@ internal sealed class EpollTransportFactory(EpollLoop loop) : IConnectionListene
             listening.Dispose();
             return default;
         }
+    }
+
+    /// <summary>
+    /// An accepted connection's descriptor, closed with a plain <c>close</c>: a FIN after whatever the kernel still has to
+    /// send. (<see cref="SafeSocketHandle"/> released directly closes abortively, with a zero linger: a reset that would
+    /// drop the end of a response to a slow client.) <see cref="EpollSocket.Reset"/> asks for the reset explicitly.
+    /// </summary>
+    private sealed class AcceptedDescriptor : SafeHandle
+    {
+        public AcceptedDescriptor(int fd)
+            : base(invalidHandleValue: -1, ownsHandle: true) => SetHandle(fd);
+
+        public override bool IsInvalid => handle == -1;
+
+        protected override bool ReleaseHandle() => Libc.Close((int)handle) == 0;
     }
 }

@@ -143,7 +143,18 @@ internal sealed class Http1ConnectionPool : IDisposable
         }
 
         // A retired pool still serves the request it was asked for: Return closes the connection after it.
-        var connection = new Http1UpstreamConnection(socket, ssl, peerUriSan, driven) { Busy = true };
+        Http1UpstreamConnection connection;
+        try
+        {
+            connection = new Http1UpstreamConnection(socket, ssl, peerUriSan, driven) { Busy = true };
+        }
+        catch
+        {
+            driven?.Dispose();
+            socket.Dispose();
+            throw;
+        }
+
         _open.TryAdd(connection, 0);
         Volatile.Write(ref _lastUsed, Environment.TickCount64);
         return connection;

@@ -141,6 +141,13 @@ internal sealed class Http1UpstreamConnection : IDisposable
 
         MakeRoom(limit);
         read = await Read(_receive.AsMemory(End)).ConfigureAwait(false);
+        if (read == 0 && _driven is not null && Disposed)
+        {
+            // Abort shut the socket down, which reads as an end: it is a failure (a body framed by the close would
+            // otherwise look complete), as the runtime's disposed socket reports it.
+            throw new ObjectDisposedException(nameof(Http1UpstreamConnection), "the upstream connection was aborted");
+        }
+
         End += read;
         Touch();
         return read;
