@@ -222,28 +222,37 @@ internal sealed class EpollSocket : IDisposable
                 sent = Libc.Send(_fd, bytes, data.Length, Libc.MsgNoSignal);
             }
 
-            if (sent >= 0)
+            if (Sent(sent, data.Length, seen) is var taken and >= 0)
             {
-                if (sent < data.Length)
-                {
-                    _write.RanDry(seen);
-                }
-
-                return (int)sent;
-            }
-
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno == Libc.Eagain)
-            {
-                _write.RanDry(seen);
-                return 0;
-            }
-
-            if (errno != Libc.Eintr)
-            {
-                throw Libc.SocketError(errno);
+                return (int)taken;
             }
         }
+    }
+
+    /// <summary>
+    /// A send's result: the bytes the kernel took (fewer than <paramref name="offered"/>, or 0 on <c>EAGAIN</c>: the
+    /// socket then waits for epoll), -1 to try again (<c>EINTR</c>); throws on any other error.
+    /// </summary>
+    private long Sent(nint result, long offered, int seen)
+    {
+        if (result >= 0)
+        {
+            if (result < offered)
+            {
+                _write.RanDry(seen);
+            }
+
+            return result;
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        if (errno == Libc.Eagain)
+        {
+            _write.RanDry(seen);
+            return 0;
+        }
+
+        return errno == Libc.Eintr ? -1 : throw Libc.SocketError(errno);
     }
 
     private unsafe long TrySendGathered(ReadOnlySequence<byte> data)
@@ -276,27 +285,9 @@ internal sealed class EpollSocket : IDisposable
             while (true)
             {
                 var seen = _write.Observe();
-                var sent = Libc.WriteVector(_fd, vectors, count);
-                if (sent >= 0)
+                if (Sent(Libc.WriteVector(_fd, vectors, count), offered, seen) is var taken and >= 0)
                 {
-                    if (sent < offered)
-                    {
-                        _write.RanDry(seen);
-                    }
-
-                    return sent;
-                }
-
-                var errno = Marshal.GetLastPInvokeError();
-                if (errno == Libc.Eagain)
-                {
-                    _write.RanDry(seen);
-                    return 0;
-                }
-
-                if (errno != Libc.Eintr)
-                {
-                    throw Libc.SocketError(errno);
+                    return taken;
                 }
             }
         }
