@@ -12,7 +12,8 @@ namespace Meshgate.ControlPlane.Identity;
 /// (1) publishes a trust bundle holding the old and the new roots and waits until every proxy following the trust
 /// stream has it in force, (2) signs with the new CA (its own discovery certificate too) and tells the proxies, who ask
 /// for new certificates at once, (3) drops the old roots once every proxy holds a certificate from the new CA (one still
-/// holding an old CA's certificate is waited for until that certificate expires). Each step is logged; an unusable <c>cacerts</c> is refused with a
+/// holding an old CA's certificate is waited for until that certificate expires) and <see cref="HandshakeDrain"/> has
+/// passed for handshakes begun with an old certificate. Each step is logged; an unusable <c>cacerts</c> is refused with a
 /// line naming the key and changes nothing. The bundle in force is also written to <c>DATA/ca/mesh-roots.pem</c>
 /// (what proxies start with: <c>--ca-root-file</c>), Istio's <c>istio-ca-root-cert</c> ConfigMap.
 /// </summary>
@@ -23,6 +24,14 @@ public sealed partial class TrustRollout : IAsyncDisposable
 
     /// <summary>How long the first step waits for proxies that do not confirm the bundle before going on without them.</summary>
     public static readonly TimeSpan AnnounceTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// How long the old roots stay in the bundle after every proxy reports a certificate from the new CA: a handshake a
+    /// proxy began with its old certificate just before it put the new one in force may still be running, and its peer
+    /// must not check it against the new roots only. The proxies give up a handshake after 10 s (their TLS handshake
+    /// and connect timeouts), so none begun with an old certificate is left after this.
+    /// </summary>
+    public static readonly TimeSpan HandshakeDrain = TimeSpan.FromSeconds(10);
 
     private static readonly TimeSpan ServerCertificateLifetime = TimeSpan.FromDays(365);
 
@@ -47,6 +56,7 @@ public sealed partial class TrustRollout : IAsyncDisposable
     private Phase _phase = Phase.Steady;
     private CertificateAuthority? _next;
     private DateTimeOffset _deadline;
+    private DateTimeOffset? _drainUntil;
     private Trust.V1.TrustBundle _bundle;
     private SslStreamCertificateContext? _serverContext;
 
@@ -239,6 +249,7 @@ public sealed partial class TrustRollout : IAsyncDisposable
 
             _phase = Phase.Announcing;
             _deadline = _time.GetUtcNow() + AnnounceTimeout;
+            _drainUntil = null;
             Publish();
             Log.Announcing(_logger, candidate.Source, candidate.SigningCertificate.SerialNumber.ToLowerInvariant(), _roots.Count, _bundle.Version, _subscribers.Count);
             Advance();
@@ -305,6 +316,18 @@ public sealed partial class TrustRollout : IAsyncDisposable
                 return;
             }
 
+            if (_drainUntil is null && _subscribers.Count > 0)
+            {
+                _drainUntil = now + HandshakeDrain;
+                Log.Draining(_logger, _drainUntil.Value);
+            }
+
+            if (_drainUntil is { } until && now < until)
+            {
+                return;
+            }
+
+            _drainUntil = null;
             _roots = [.. _identity.Authority.Roots];
             _phase = Phase.Steady;
             _next = null;
@@ -414,6 +437,9 @@ public sealed partial class TrustRollout : IAsyncDisposable
 
         [LoggerMessage(2, LogLevel.Warning, "ca: root change: trust bundle {Version} not confirmed within the wait by {Proxies}; going on without them")]
         public static partial void AnnounceTimedOut(ILogger logger, string version, string proxies);
+
+        [LoggerMessage(6, LogLevel.Information, "ca: root change 3/3: every proxy reports a certificate from the new CA; the old root stays in the bundle until {Until:O}, for handshakes begun with an old certificate")]
+        public static partial void Draining(ILogger logger, DateTimeOffset until);
 
         [LoggerMessage(3, LogLevel.Information, "ca: root change 2/3: every proxy trusts the new root; signing with the {Source} (serial {Serial}) from now on, the discovery certificate too (bundle {Version}); proxies renew their certificates now, the old root stays until they have (at the latest {OldUntil:O})")]
         public static partial void Signing(ILogger logger, string source, string serial, string version, DateTimeOffset oldUntil);
