@@ -59,7 +59,6 @@ internal sealed partial class HttpProxyHandler
             request.Destination = OriginalDestination.From(new IPEndPoint(local, context.Connection.LocalPort));
         }
 
-        UpstreamConnection.Current = request.UpstreamLocal; // flows into the upstream client's writes for this request
         CancellationTokenSource? deadline = null;
         if (forward?.Timeout is { } timeout && timeout > TimeSpan.Zero)
         {
@@ -257,6 +256,10 @@ internal sealed partial class HttpProxyHandler
             UpstreamHttpProtocol.Negotiated => NegotiatedRequest,
             _ => DefaultRequest,
         };
+        // Flows into YARP's client's writes for this request (the direct path is told its connection directly). Set here,
+        // not for every request: a value in an AsyncLocal makes every later await of the request carry an execution
+        // context, and it is restored when this method returns.
+        UpstreamConnection.Current = request.UpstreamLocal;
         var error = await _forwarder.SendAsync(context, target.Prefix, cluster.Invoker, config, request.Transformer, token).ConfigureAwait(false);
         if (config != DefaultRequest && request.UpstreamLocal.Value is null && cluster.Http2Connection(target.EndPoint) is { } connection)
         {

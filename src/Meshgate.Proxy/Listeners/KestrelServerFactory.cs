@@ -26,6 +26,8 @@ internal sealed class KestrelServerFactory(ILoggerFactory loggerFactory, IServic
         Options.Create(new SocketTransportOptions { UnsafePreferInlineScheduling = inlineScheduling }),
         loggerFactory);
 
+    private readonly ScopelessLoggerFactory _kestrelLogging = new(loggerFactory);
+
     private readonly EpollTransportFactory? _eventLoopTransport = eventLoop is null ? null : new EpollTransportFactory(eventLoop);
 
     /// <summary>The loop plain-HTTP listeners and plaintext upstream connections run on; null when off.</summary>
@@ -52,7 +54,7 @@ internal sealed class KestrelServerFactory(ILoggerFactory loggerFactory, IServic
         ApplyProxyLimits(options.Limits);
         configure(options);
         IConnectionListenerFactory transport = onEventLoop && _eventLoopTransport is not null ? _eventLoopTransport : _transport;
-        return new KestrelServer(Options.Create(options), transport, loggerFactory);
+        return new KestrelServer(Options.Create(options), transport, _kestrelLogging);
     }
 
     /// <summary>
