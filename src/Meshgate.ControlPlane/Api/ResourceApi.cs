@@ -22,7 +22,7 @@ public static partial class ResourceApi
     /// <summary>Largest request body accepted; configuration files are small.</summary>
     public const long MaxRequestBytes = 32 * 1024 * 1024;
 
-    /// <summary>An apply of at least this many objects is followed by a full background garbage collection.</summary>
+    /// <summary>An apply of at least this many objects is followed by a full, compacting garbage collection.</summary>
     internal const int LargeApply = 1000;
 
     public static void Map(IEndpointRouteBuilder app, ResourceStore store, TimeProvider time)
@@ -89,12 +89,13 @@ public static partial class ResourceApi
             var results = outcomes.Select(o => Result(o.Key, o.Action.ToString().ToLowerInvariant())).ToList();
             if (!request.DryRun && outcomes.Count(o => o.Action != ApplyAction.Unchanged) >= LargeApply)
             {
-                // The YAML, the validated copies and the parse's garbage of a large change are dead now (10,000s of
-                // objects: ~100s of MB): start a background collection of them, which runs beside the push instead of
-                // stopping it. A blocking, compacting one here (0.14-0.22 s at 20,000 objects) held the answer and,
-                // being longer than the push's debounce, the push too. Dry runs and unchanged re-applies push nothing.
+                // The YAML, the validated copies and the parse's garbage of a large change are dead now; collect them
+                // before the push builds snapshots on top, and give the memory back (10,000s of objects: ~100s of MB).
+                // Once per such apply (~0.2 s at 20,000 objects); dry runs and unchanged re-applies push nothing.
+                // Measured (bench/RESULTS.md, seventh session): without it every ACK came no sooner and the peak RSS
+                // was higher; a background (non-blocking) collection still held the answer as long.
                 parsed = null;
-                GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: false);
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             }
 
             if (count >= LargeApply)
