@@ -292,7 +292,7 @@ internal static class RouteTableRules
             return $"\"{domain}\" has an invalid port; write host:port with a port from 1 to 65535";
         }
 
-        var name = host.ToString();
+        var name = host.Length == domain.Length ? domain : host.ToString(); // no copy for a domain without a port
         return name.StartsWith('[') && name.EndsWith(']') && Names.IsIpAddress(name[1..^1]) ? null : Names.CheckWildcardHost(name);
     }
 

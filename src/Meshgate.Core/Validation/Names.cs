@@ -18,8 +18,6 @@ public static partial class Names
     [GeneratedRegex("^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")]
     private static partial Regex QualifiedNamePartRegex();
 
-    [GeneratedRegex("^[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?$")]
-    private static partial Regex HostLabelRegex();
 
     /// <summary>RFC 1123 label: lower-case letters, digits and '-', starting and ending alphanumeric, at most 63.</summary>
     public static string? CheckDns1123Label(string value)
@@ -147,13 +145,37 @@ public static partial class Names
                 return $"host \"{host}\" is not valid: a wildcard is allowed only as the whole first label, as in *.example.com";
             }
 
-            if (label.Length == 0 || label.Length > MaxLabelLength || !HostLabelRegex().IsMatch(label))
+            if (label.Length == 0 || label.Length > MaxLabelLength || !IsHostLabel(label))
             {
                 return $"host \"{host}\" is not a valid DNS name: each dot-separated label needs 1-63 letters, digits or '-', not starting or ending with '-'";
             }
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Letters, digits and '-', starting and ending with a letter or digit (length is checked apart). A loop, not a
+    /// regular expression: every proxy checks every host of a snapshot (tens of thousands), and the control plane every
+    /// host it validates; the regular expression's match setup cost more than the check. Unlike the
+    /// <c>^...$</c> expression it replaced, a label ending in a line feed is refused (<c>$</c> also matched before one).
+    /// </summary>
+    internal static bool IsHostLabel(ReadOnlySpan<char> label)
+    {
+        if (label.IsEmpty || !char.IsAsciiLetterOrDigit(label[0]) || !char.IsAsciiLetterOrDigit(label[^1]))
+        {
+            return false;
+        }
+
+        for (var i = 1; i < label.Length - 1; i++)
+        {
+            if (!char.IsAsciiLetterOrDigit(label[i]) && label[i] != '-')
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>

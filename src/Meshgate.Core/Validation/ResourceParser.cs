@@ -29,7 +29,12 @@ public static class ResourceParser
     /// <summary>Reads a YAML/JSON text (one or many documents) and validates every object in it.</summary>
     /// <param name="defaultNamespace">The namespace for objects without one, as <c>-n</c> gives it.</param>
     /// <param name="enforceNamespace">When set (kubectl's <c>-n</c>), an object naming another namespace is an error.</param>
-    public static ParseResult ParseText(string text, string source, string defaultNamespace = "default", bool enforceNamespace = false)
+    /// <param name="reRead">
+    /// True: each object is written to text and read back, so every value is JSON-backed (numbers read as int or long
+    /// alike). False for a caller that does that itself with each object, as the store does when it stores one: the
+    /// objects' values are then as the YAML reader made them (numbers as long, decimal or double), the same text.
+    /// </param>
+    public static ParseResult ParseText(string text, string source, string defaultNamespace = "default", bool enforceNamespace = false, bool reRead = true)
     {
         // A large text is read in parts on every core (DocumentChunks); when every part is clean the result is the
         // same as reading it whole. Anything to report (an error or a warning, whose messages count documents and lines
@@ -37,7 +42,7 @@ public static class ResourceParser
         if (DocumentChunks.Split(text) is { } chunks)
         {
             var parts = new ParseResult[chunks.Count];
-            Parallel.For(0, chunks.Count, i => parts[i] = ParseSequentially(chunks[i], source, defaultNamespace, enforceNamespace));
+            Parallel.For(0, chunks.Count, i => parts[i] = ParseSequentially(chunks[i], source, defaultNamespace, enforceNamespace, reRead));
             if (Array.TrueForAll(parts, p => p.Errors.Count == 0))
             {
                 var all = new List<Resource>(parts.Sum(p => p.Resources.Count));
@@ -50,11 +55,11 @@ public static class ResourceParser
             }
         }
 
-        return ParseSequentially(text, source, defaultNamespace, enforceNamespace);
+        return ParseSequentially(text, source, defaultNamespace, enforceNamespace, reRead);
     }
 
     /// <summary>Reads <paramref name="text"/> in one pass, one document at a time.</summary>
-    internal static ParseResult ParseSequentially(string text, string source, string defaultNamespace, bool enforceNamespace)
+    internal static ParseResult ParseSequentially(string text, string source, string defaultNamespace, bool enforceNamespace, bool reRead = true)
     {
         // Each document is validated as soon as it is read, so only one document's YAML and positions are held at a
         // time; a YAML error anywhere still refuses the whole text, with that error alone.
@@ -64,7 +69,7 @@ public static class ResourceParser
         {
             foreach (var document in YamlReader.ReadEach(text, source))
             {
-                var result = Parse(document, defaultNamespace, enforceNamespace);
+                var result = Parse(document, defaultNamespace, enforceNamespace, reRead: reRead);
                 resources.AddRange(result.Resources);
                 errors.AddRange(result.Errors);
             }
@@ -79,7 +84,8 @@ public static class ResourceParser
 
     /// <summary>Validates one document; a <c>kind: List</c> yields its items.</summary>
     /// <param name="fieldValidation">Unknown fields are errors (Strict, as files are read), or dropped with a warning (Warn) or silently (Ignore).</param>
-    public static ParseResult Parse(SourceDocument document, string defaultNamespace = "default", bool enforceNamespace = false, FieldValidation fieldValidation = FieldValidation.Strict)
+    /// <param name="reRead">As <see cref="ParseText"/>'s.</param>
+    public static ParseResult Parse(SourceDocument document, string defaultNamespace = "default", bool enforceNamespace = false, FieldValidation fieldValidation = FieldValidation.Strict, bool reRead = true)
     {
         var errors = new List<ValidationError>();
         var resources = new List<Resource>();
@@ -96,7 +102,7 @@ public static class ResourceParser
             {
                 var item = items[i]?.DeepClone();
                 var itemDocument = document with { Root = item, Line = document.Positions.LineOf(items[i]) ?? document.Line };
-                var result = ParseObject(itemDocument, $"items[{i}].", defaultNamespace, enforceNamespace, document.Positions, fieldValidation);
+                var result = ParseObject(itemDocument, $"items[{i}].", defaultNamespace, enforceNamespace, document.Positions, fieldValidation, reRead);
                 resources.AddRange(result.Resources);
                 errors.AddRange(result.Errors);
             }
@@ -104,10 +110,10 @@ public static class ResourceParser
             return new ParseResult(resources, errors);
         }
 
-        return ParseObject(document, "", defaultNamespace, enforceNamespace, document.Positions, fieldValidation);
+        return ParseObject(document, "", defaultNamespace, enforceNamespace, document.Positions, fieldValidation, reRead);
     }
 
-    private static ParseResult ParseObject(SourceDocument document, string prefix, string defaultNamespace, bool enforceNamespace, YamlPositions positions, FieldValidation fieldValidation)
+    private static ParseResult ParseObject(SourceDocument document, string prefix, string defaultNamespace, bool enforceNamespace, YamlPositions positions, FieldValidation fieldValidation, bool reRead)
     {
         var errors = new List<ValidationError>();
         var original = document.Root;
@@ -239,7 +245,7 @@ public static class ResourceParser
         root.Remove("status"); // status is the control plane's to write
         StripServerFields(metadata!);
         // Re-read so every value is JSON-backed: numbers then read as int or long alike.
-        var resource = new Resource(type, (JsonObject)JsonNode.Parse(root.ToJsonString())!);
+        var resource = new Resource(type, reRead ? (JsonObject)JsonNode.Parse(root.ToJsonString())! : root);
         return new ParseResult([keepSpec is null ? resource : keepSpec(resource)], errors);
     }
 

@@ -135,6 +135,89 @@ public sealed class BulkApplyTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// The API's apply parses without writing each object to text and reading it back (the store does that as it stores
+    /// it): what is stored, the outcomes, and the re-apply and edit outcomes must be those of re-read objects.
+    /// </summary>
+    [Fact]
+    public void Apply_ObjectsTheParserDidNotReRead_StoredAsReReadOnes()
+    {
+        // Numbers of the kinds the YAML reader makes (long, double), quoted and plain strings, booleans.
+        const string Varied = """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata:
+              name: varied
+              labels: {tier: "1", plain: yes}
+              annotations: {note: 'a "quoted" value'}
+            spec:
+              hosts: [varied.example.com]
+              http:
+              - name: faulty
+                fault:
+                  delay: {percentage: {value: 0.5}, fixedDelay: 5s}
+                  abort: {percentage: {value: 1e1}, httpStatus: 503}
+                retries: {attempts: 3, perTryTimeout: 2s, retryOn: "5xx,reset"}
+                route:
+                - destination: {host: varied.example.com, port: {number: 8080}}
+                  weight: 100
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata:
+              name: varied
+            spec:
+              host: varied.example.com
+              trafficPolicy:
+                connectionPool: {tcp: {maxConnections: 100000}, http: {http2MaxRequests: 1000, useClientProtocol: true}}
+                outlierDetection: {consecutive5xxErrors: 7, interval: 5m, baseEjectionTime: 15m, maxEjectionPercent: 100}
+
+            """;
+        var yaml = Varied + "---\n" + ApplyScaleTests.Config(Count);
+        var reRead = ResourceParser.ParseText(yaml, "config.yaml");
+        var asRead = ResourceParser.ParseText(yaml, "config.yaml", reRead: false);
+        Assert.Empty(reRead.Errors);
+        Assert.Empty(asRead.Errors);
+        Assert.Equal(reRead.Resources.Select(r => r.Json.ToJsonString()), asRead.Resources.Select(r => r.Json.ToJsonString()));
+
+        foreach (var batch in new[] { asRead.Resources, asRead.Resources.Take(3).ToList() }) // in parallel, and one by one
+        {
+            var name = batch.Count.ToString(CultureInfo.InvariantCulture);
+            using var reference = ResourceStore.Open(Path.Combine(_data, "reference-" + name));
+            using var store = ResourceStore.Open(Path.Combine(_data, "as-read-" + name));
+            var expected = reference.Apply(reRead.Resources.Take(batch.Count).ToList());
+            var outcomes = store.Apply(batch);
+
+            Assert.Equal(expected.Select(o => (o.Key, o.Action)), outcomes.Select(o => (o.Key, o.Action)));
+            foreach (var outcome in outcomes)
+            {
+                Assert.Equal(Comparable(reference.Current.Get(outcome.Key)!), Comparable(store.Current.Get(outcome.Key)!));
+            }
+
+            // Unchanged when applied again, in either form; numbers of the stored objects read as any numeric type.
+            var revision = store.Current.Revision;
+            Assert.All(store.Apply(batch), o => Assert.Equal(ApplyAction.Unchanged, o.Action));
+            Assert.All(store.Apply(reRead.Resources.Take(batch.Count).ToList()), o => Assert.Equal(ApplyAction.Unchanged, o.Action));
+            Assert.All(reference.Apply(batch), o => Assert.Equal(ApplyAction.Unchanged, o.Action));
+            Assert.Equal(revision, store.Current.Revision);
+            var varied = store.Current.Get(outcomes[0].Key)!;
+            var destination = varied.Json["spec"]!["http"]![0]!["route"]![0]!;
+            Assert.Equal(8080, destination["destination"]!["port"]!["number"]!.GetValue<int>());
+            Assert.Equal(100L, destination["weight"]!.GetValue<long>());
+            Assert.Equal(0.5, varied.Json["spec"]!["http"]![0]!["fault"]!["delay"]!["percentage"]!["value"]!.GetValue<double>());
+            Assert.Equal(1, varied.Metadata["generation"]!.GetValue<int>());
+        }
+
+        // An edit is configured, with the next generation, as for re-read objects.
+        using var edited = ResourceStore.Open(Path.Combine(_data, "edited"));
+        edited.Apply(asRead.Resources);
+        var changed = ResourceParser.ParseText(yaml.Replace("value: 0.5", "value: 0.25", StringComparison.Ordinal), "config.yaml", reRead: false).Resources;
+        var again = edited.Apply(changed);
+        Assert.Equal(ApplyAction.Configured, again[0].Action);
+        Assert.Equal(again.Count - 1, again.Count(o => o.Action == ApplyAction.Unchanged));
+        Assert.Equal(2L, edited.Current.Get(again[0].Key)!.Metadata["generation"]!.GetValue<long>());
+    }
+
     [Fact]
     public void Apply_LargeBatchWithFailures_FirstFailureInOrderAndNothingStored()
     {
