@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Text.RegularExpressions;
 
@@ -18,6 +19,8 @@ public static partial class Names
     [GeneratedRegex("^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")]
     private static partial Regex QualifiedNamePartRegex();
 
+    private static readonly SearchValues<char> HostLabelCharacters =
+        SearchValues.Create("-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
 
     /// <summary>RFC 1123 label: lower-case letters, digits and '-', starting and ending alphanumeric, at most 63.</summary>
     public static string? CheckDns1123Label(string value)
@@ -155,28 +158,16 @@ public static partial class Names
     }
 
     /// <summary>
-    /// Letters, digits and '-', starting and ending with a letter or digit (length is checked apart). A loop, not a
-    /// regular expression: every proxy checks every host of a snapshot (tens of thousands), and the control plane every
+    /// Letters, digits and '-', starting and ending with a letter or digit (length is checked apart). A span search, not
+    /// a regular expression: every proxy checks every host of a snapshot (tens of thousands), and the control plane every
     /// host it validates; the regular expression's match setup cost more than the check. Unlike the
     /// <c>^...$</c> expression it replaced, a label ending in a line feed is refused (<c>$</c> also matched before one).
     /// </summary>
-    internal static bool IsHostLabel(ReadOnlySpan<char> label)
-    {
-        if (label.IsEmpty || !char.IsAsciiLetterOrDigit(label[0]) || !char.IsAsciiLetterOrDigit(label[^1]))
-        {
-            return false;
-        }
-
-        for (var i = 1; i < label.Length - 1; i++)
-        {
-            if (!char.IsAsciiLetterOrDigit(label[i]) && label[i] != '-')
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    internal static bool IsHostLabel(ReadOnlySpan<char> label) =>
+        !label.IsEmpty
+        && char.IsAsciiLetterOrDigit(label[0])
+        && char.IsAsciiLetterOrDigit(label[^1])
+        && !label.ContainsAnyExcept(HostLabelCharacters);
 
     /// <summary>
     /// A host where Istio wants a name (agent.ValidateWildcardDomain): as <see cref="CheckWildcardHost"/>, and the

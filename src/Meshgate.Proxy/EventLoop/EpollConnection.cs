@@ -207,26 +207,16 @@ internal sealed class EpollConnection : ConnectionContext,
     }
 
     /// <summary>
-    /// Signals <see cref="ConnectionClosed"/>: at once when the receive loop ends on the loop's thread, where every other
-    /// continuation of the connection already runs (its callbacks only cancel and abort; none waits); through the thread
-    /// pool from any other thread, as Kestrel's socket transport always does. A thread-pool item per connection was a
-    /// worker woken and put back to sleep for every closed connection (two futex calls at least, measured at HTTP new
-    /// connection).
+    /// Signals <see cref="ConnectionClosed"/>: at once when the receive loop ends on the loop's thread (its callbacks only
+    /// cancel and abort; none waits), through the thread pool from any other thread, as Kestrel's socket transport always
+    /// does. A thread-pool item for every closed connection woke a worker and put it back to sleep each time (futex
+    /// calls per connection halved, bench/RESULTS.md, seventh session).
     /// </summary>
     private void FireConnectionClosed()
     {
-        if (Interlocked.Exchange(ref _closedFired, 1) != 0)
+        if (Interlocked.Exchange(ref _closedFired, 1) == 0)
         {
-            return;
-        }
-
-        if (EpollLoop.OnLoopThread)
-        {
-            _closed.Cancel();
-        }
-        else
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(static state => state._closed.Cancel(), this, preferLocal: false);
+            EpollLoop.RunHereOrOnPool(static connection => connection._closed.Cancel(), this);
         }
     }
 

@@ -50,6 +50,23 @@ public sealed unsafe class EpollLoop
     /// <summary>True on one of the loops' threads.</summary>
     internal static bool OnLoopThread => t_loop != 0;
 
+    /// <summary>
+    /// Runs <paramref name="action"/> now on a loop's thread, where a connection's continuations already run; from any
+    /// other thread (a timer, Kestrel's heartbeat, a cancellation) through the thread pool, so that what it resumes never
+    /// runs on, and holds up, that shared thread.
+    /// </summary>
+    internal static void RunHereOrOnPool<TState>(Action<TState> action, TState state)
+    {
+        if (OnLoopThread)
+        {
+            action(state);
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(action, state, preferLocal: false);
+        }
+    }
+
     /// <summary>The process's loops, started on first use.</summary>
     public static EpollLoop Shared => s_shared.Value;
 

@@ -445,17 +445,7 @@ internal sealed class EpollSocket : IDisposable
     /// again instead of spinning. Off the loops' threads (a timer, Kestrel's heartbeat, a cancellation) the waiter is woken
     /// from the thread pool, so the request it resumes never runs on, and holds up, a shared timer thread.
     /// </summary>
-    private void Wake()
-    {
-        if (EpollLoop.OnLoopThread)
-        {
-            OnReady(WakeEvents);
-        }
-        else
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(static socket => socket.OnReady(WakeEvents), this, preferLocal: false);
-        }
-    }
+    private void Wake() => EpollLoop.RunHereOrOnPool(static socket => socket.OnReady(WakeEvents), this);
 
     private const uint WakeEvents = Libc.EpollIn | Libc.EpollOut | Libc.EpollRdHup;
 

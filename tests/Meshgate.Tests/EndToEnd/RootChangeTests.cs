@@ -175,6 +175,12 @@ public sealed class RootChangeTests(RootChangeSeedMesh mesh) : IClassFixture<Roo
         Assert.Equal(count, Count(output, "ca: root change 1/3"));
         Assert.Equal(count, Count(output, "ca: root change 2/3: every proxy trusts the new root"));
         Assert.Contains("every proxy holds a certificate from the new CA", output[output.LastIndexOf("ca: root change 3/3", StringComparison.Ordinal)..]);
+
+        // The old root stayed for handshakes begun with an old certificate before it was dropped (TrustRollout.HandshakeDrain).
+        Assert.Equal(count, Count(output, "ca: root change 3/3: every proxy reports a certificate from the new CA; the old root stays in the bundle until"));
+        Assert.True(
+            output.LastIndexOf("the old root stays in the bundle until", StringComparison.Ordinal) < output.LastIndexOf("ca: root change 3/3: complete", StringComparison.Ordinal),
+            "the old root was dropped before the handshake drain was logged");
     }
 
     private static int Count(string text, string part)
